@@ -1,0 +1,1 @@
+"""The trading domain: plain Python, no AWS, HTTP or GraphQL imports."""

@@ -1,0 +1,142 @@
+"""What the services need from the outside world. Adapters satisfy these without inheriting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from trading.ids import BasketId, BrokerOrderId, ClientRequestId, OrderId, OwnerId
+    from trading.instruments import Instrument
+    from trading.model import (
+        Basket,
+        Fill,
+        InstrumentRef,
+        Order,
+        OrderStatus,
+        OrderType,
+        OrderUpdate,
+        Position,
+        Product,
+        Side,
+        Validity,
+        Variety,
+    )
+
+T = TypeVar("T")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The wall clock, in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_token: str | None = None
+
+
+@dataclass(frozen=True)
+class BasketView:
+    """A basket with everything in its item collection, as one read returns it."""
+
+    basket: Basket
+    orders: list[Order]
+    positions: list[Position]
+    next_token: str | None = None
+
+
+class Baskets(Protocol):
+    def add(self, basket: Basket) -> None: ...
+    def get(self, owner: OwnerId, basket_id: BasketId) -> Basket: ...
+    def view(self, owner: OwnerId, basket_id: BasketId, next_token: str | None = None) -> BasketView: ...
+    def save(self, basket: Basket, expected_version: int) -> None: ...
+    def delete(self, basket: Basket, expected_version: int) -> None: ...
+    def list(self, owner: OwnerId, limit: int, next_token: str | None) -> Page[Basket]: ...
+
+
+class Orders(Protocol):
+    def add_all(self, orders: list[Order]) -> None: ...
+    def get(self, owner: OwnerId, order_id: OrderId) -> Order: ...
+    def find(self, broker: str, broker_order_id: BrokerOrderId, tag: str | None) -> Order | None: ...
+    def save(self, order: Order, expected_version: int) -> None: ...
+    def record_placement(self, order: Order) -> None: ...
+    def list(
+        self,
+        owner: OwnerId,
+        limit: int,
+        next_token: str | None,
+        basket_id: BasketId | None = None,
+        status: OrderStatus | None = None,
+    ) -> Page[Order]: ...
+    def apply_fill(self, order: Order, fill: Fill) -> bool: ...
+
+
+class Instruments(Protocol):
+    def get(self, ref: InstrumentRef) -> Instrument | None: ...
+    def search(self, text: str, exchange: str | None, limit: int) -> list[Instrument]: ...
+
+
+class MarkSource(Protocol):
+    def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]: ...
+
+
+class Requests(Protocol):
+    """Idempotency records for requests carrying a clientRequestId."""
+
+    def claim(
+        self, owner: OwnerId, client_request_id: ClientRequestId, operation: str, fingerprint: str
+    ) -> dict[str, Any] | None:
+        """Claim the id; returns None when claimed now, else the first request's stored result."""
+        ...
+
+    def complete(
+        self, owner: OwnerId, client_request_id: ClientRequestId, result: dict[str, Any]
+    ) -> None: ...
+    def release(self, owner: OwnerId, client_request_id: ClientRequestId) -> None: ...
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """A neutral order ticket for a broker; `tag` is our order id, for reconciliation."""
+
+    instrument: InstrumentRef
+    side: Side
+    quantity: int
+    order_type: OrderType
+    product: Product
+    variety: Variety
+    validity: Validity
+    price: Decimal | None
+    trigger_price: Decimal | None
+    tag: str
+
+
+class Broker(Protocol):
+    """One user's account at one broker."""
+
+    name: str
+
+    def place_order(self, request: OrderRequest) -> BrokerOrderId:
+        """Place an order; raises BrokerRejected, BrokerUnavailable, BrokerNotConnected or RateLimited."""
+        ...
+
+    def cancel_order(self, broker_order_id: BrokerOrderId, variety: Variety) -> None: ...
+    def order_update(self, broker_order_id: BrokerOrderId) -> OrderUpdate: ...
+    def order_fills(self, order: Order) -> list[Fill]:
+        """The order's exact trades at the broker, as fills of our order."""
+        ...
+
+
+class Brokers(Protocol):
+    def for_owner(self, owner: OwnerId) -> Broker: ...
