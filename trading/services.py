@@ -39,7 +39,6 @@ from trading.model import (
 )
 from trading.ports import (
     Baskets,
-    BasketView,
     Brokers,
     Clock,
     Instruments,
@@ -419,32 +418,8 @@ def _idempotent(
 
 def _execution(ports: Ports, owner: OwnerId, result: dict[str, Any]) -> Execution:
     view = ports.baskets.view(owner, BasketId(result["basketId"]))
-    wanted = set(result["orderIds"])
-    orders = {o.id: o for o in _all_orders(ports, owner, view)}
-    return Execution(view.basket, [orders[i] for i in result["orderIds"] if i in wanted and i in orders])
-
-
-def _all_orders(ports: Ports, owner: OwnerId, view: BasketView) -> list[Order]:
-    orders = list(view.orders)
-    token = view.next_token
-    while token:
-        more = ports.baskets.view(owner, view.basket.id, token)
-        orders.extend(more.orders)
-        token = more.next_token
-    return orders
-
-
-def _all_positions(
-    ports: Ports, owner: OwnerId, basket_id: BasketId
-) -> tuple[Basket, list[Order], list[Position]]:
-    view = ports.baskets.view(owner, basket_id)
-    orders, positions, token = list(view.orders), list(view.positions), view.next_token
-    while token:
-        more = ports.baskets.view(owner, basket_id, token)
-        orders.extend(more.orders)
-        positions.extend(more.positions)
-        token = more.next_token
-    return view.basket, orders, positions
+    orders = {o.id: o for o in view.orders}
+    return Execution(view.basket, [orders[i] for i in result["orderIds"] if i in orders])
 
 
 def execute_basket(ports: Ports, owner: OwnerId, basket_id: BasketId, client_request_id: str) -> Execution:
@@ -497,7 +472,8 @@ def exit_basket(ports: Ports, owner: OwnerId, basket_id: BasketId, client_reques
     """Cancel the basket's working orders and square off every open position at market."""
 
     def prepare() -> tuple[Basket, list[Order], list[Order]]:
-        basket, orders, positions = _all_positions(ports, owner, basket_id)
+        view = ports.baskets.view(owner, basket_id)
+        basket, orders, positions = view.basket, view.orders, view.positions
         basket.start_exit()
         crid = check_client_request_id(client_request_id)
         broker = ports.brokers.for_owner(owner).name
@@ -614,7 +590,7 @@ def cancel_order(ports: Ports, owner: OwnerId, order_id: OrderId) -> Order:
 
 def cancel_all_orders(ports: Ports, owner: OwnerId, basket_id: BasketId) -> list[Order]:
     """Cancel every working order of the basket; returns the orders it cancelled."""
-    _, orders, _ = _all_positions(ports, owner, basket_id)
+    orders = ports.baskets.view(owner, basket_id).orders
     return [_cancel(ports, o) for o in orders if not o.status.is_terminal and o.broker_order_id]
 
 
@@ -673,7 +649,8 @@ def on_broker_update(ports: Ports, broker: str, update: OrderUpdate) -> Order | 
 
 def settle_basket(ports: Ports, owner: OwnerId, basket_id: BasketId) -> Basket:
     """Close an EXITING basket once no order is working and every position is flat."""
-    basket, orders, positions = _all_positions(ports, owner, basket_id)
+    view = ports.baskets.view(owner, basket_id)
+    basket, orders, positions = view.basket, view.orders, view.positions
     flat = all(p.net_quantity == 0 for p in positions)
     idle = all(o.status.is_terminal for o in orders)
     if basket.status is BasketStatus.EXITING and flat and idle:
@@ -688,7 +665,7 @@ def settle_basket(ports: Ports, owner: OwnerId, basket_id: BasketId) -> Basket:
 
 def basket_pnl(ports: Ports, owner: OwnerId, basket_id: BasketId) -> PnlReport:
     """P&L of every position of the basket at the latest marks, and their total."""
-    _, _, positions = _all_positions(ports, owner, basket_id)
+    positions = ports.baskets.view(owner, basket_id).positions
     return pnl_of(ports.marks, basket_id, positions)
 
 
