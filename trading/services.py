@@ -39,6 +39,7 @@ from trading.model import (
 )
 from trading.ports import (
     Baskets,
+    BasketView,
     Brokers,
     Clock,
     Instruments,
@@ -109,7 +110,9 @@ class OrderInput:
 
 @dataclass(frozen=True)
 class Execution:
-    basket: Basket
+    """The basket as it stands after the request, and the orders this request placed."""
+
+    view: BasketView
     orders: list[Order]
 
 
@@ -419,7 +422,7 @@ def _idempotent(
 def _execution(ports: Ports, owner: OwnerId, result: dict[str, Any]) -> Execution:
     view = ports.baskets.view(owner, BasketId(result["basketId"]))
     orders = {o.id: o for o in view.orders}
-    return Execution(view.basket, [orders[i] for i in result["orderIds"] if i in orders])
+    return Execution(view, [orders[i] for i in result["orderIds"] if i in orders])
 
 
 def execute_basket(ports: Ports, owner: OwnerId, basket_id: BasketId, client_request_id: str) -> Execution:

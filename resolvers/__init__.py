@@ -1,0 +1,1 @@
+"""The AppSync Lambda entrypoint: one powertools AppSyncResolver, one Router per area."""

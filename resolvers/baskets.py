@@ -1,0 +1,178 @@
+"""Baskets, strategies and legs; executing and exiting a basket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
+
+from resolvers import arguments as args
+from resolvers import shapes
+from resolvers.bootstrap import bootstrap
+from resolvers.identity import caller
+from trading import services
+from trading.ids import BasketId, LegId, StrategyId
+from trading.model import Basket, BasketStatus, RiskLimits, Schedule
+
+router = Router()
+
+
+def _basket_id(value: Any) -> BasketId:
+    return BasketId(args.text(value, "basket id", 40))
+
+
+@router.resolver(type_name="Query", field_name="baskets")
+def baskets(limit: int = 20, nextToken: str | None = None) -> dict[str, Any]:
+    page = services.list_baskets(bootstrap(), caller(router), args.integer(limit, "limit"), nextToken)
+    return {"items": [shapes.basket(b) for b in page.items], "nextToken": page.next_token}
+
+
+@router.resolver(type_name="Query", field_name="basket")
+def basket(id: str) -> dict[str, Any]:
+    view = bootstrap().baskets.view(caller(router), _basket_id(id))
+    return shapes.basket(view.basket, view.orders, view.positions)
+
+
+@router.resolver(type_name="Mutation", field_name="createBasket")
+def create_basket(input: dict[str, Any]) -> dict[str, Any]:
+    strategies = [
+        (args.text(s.get("name"), "strategy name"), [args.leg_input(leg) for leg in s.get("legs") or []])
+        for s in input.get("strategies") or []
+    ]
+    created = services.create_basket(
+        bootstrap(),
+        caller(router),
+        args.text(input.get("name"), "basket name"),
+        strategies,
+        args.risk_limits(input.get("risk")) or RiskLimits(),
+        args.schedule(input.get("schedule")) or Schedule(),
+    )
+    return shapes.basket(created)
+
+
+@router.resolver(type_name="Mutation", field_name="updateBasket")
+def update_basket(input: dict[str, Any]) -> dict[str, Any]:
+    name = input.get("name")
+    updated = services.update_basket(
+        bootstrap(),
+        caller(router),
+        _basket_id(input.get("id")),
+        args.integer(input.get("expectedVersion"), "expectedVersion"),
+        name=None if name is None else args.text(name, "basket name"),
+        risk=args.risk_limits(input.get("risk")),
+        schedule=args.schedule(input.get("schedule")),
+    )
+    return _with_details(updated)
+
+
+@router.resolver(type_name="Mutation", field_name="deleteBasket")
+def delete_basket(id: str, expectedVersion: int) -> dict[str, Any]:
+    deleted = services.delete_basket(
+        bootstrap(), caller(router), _basket_id(id), args.integer(expectedVersion, "expectedVersion")
+    )
+    return shapes.basket(deleted)
+
+
+@router.resolver(type_name="Mutation", field_name="addStrategy")
+def add_strategy(input: dict[str, Any]) -> dict[str, Any]:
+    changed = services.add_strategy(
+        bootstrap(),
+        caller(router),
+        _basket_id(input.get("basketId")),
+        args.integer(input.get("expectedVersion"), "expectedVersion"),
+        args.text(input.get("name"), "strategy name"),
+        [args.leg_input(leg) for leg in input.get("legs") or []],
+    )
+    return _with_details(changed)
+
+
+@router.resolver(type_name="Mutation", field_name="updateStrategy")
+def update_strategy(input: dict[str, Any]) -> dict[str, Any]:
+    changed = services.rename_strategy(
+        bootstrap(),
+        caller(router),
+        _basket_id(input.get("basketId")),
+        args.integer(input.get("expectedVersion"), "expectedVersion"),
+        StrategyId(args.text(input.get("strategyId"), "strategyId", 40)),
+        args.text(input.get("name"), "strategy name"),
+    )
+    return _with_details(changed)
+
+
+@router.resolver(type_name="Mutation", field_name="removeStrategy")
+def remove_strategy(basketId: str, expectedVersion: int, strategyId: str) -> dict[str, Any]:
+    changed = services.remove_strategy(
+        bootstrap(),
+        caller(router),
+        _basket_id(basketId),
+        args.integer(expectedVersion, "expectedVersion"),
+        StrategyId(args.text(strategyId, "strategyId", 40)),
+    )
+    return _with_details(changed)
+
+
+@router.resolver(type_name="Mutation", field_name="addLeg")
+def add_leg(input: dict[str, Any]) -> dict[str, Any]:
+    return _put_leg(input, leg_id=None)
+
+
+@router.resolver(type_name="Mutation", field_name="updateLeg")
+def update_leg(input: dict[str, Any]) -> dict[str, Any]:
+    return _put_leg(input, leg_id=LegId(args.text(input.get("legId"), "legId", 40)))
+
+
+def _put_leg(input: dict[str, Any], leg_id: LegId | None) -> dict[str, Any]:
+    changed = services.put_leg(
+        bootstrap(),
+        caller(router),
+        _basket_id(input.get("basketId")),
+        args.integer(input.get("expectedVersion"), "expectedVersion"),
+        StrategyId(args.text(input.get("strategyId"), "strategyId", 40)),
+        args.leg_input(input.get("leg") or {}),
+        leg_id,
+    )
+    return _with_details(changed)
+
+
+@router.resolver(type_name="Mutation", field_name="removeLeg")
+def remove_leg(basketId: str, expectedVersion: int, legId: str) -> dict[str, Any]:
+    changed = services.remove_leg(
+        bootstrap(),
+        caller(router),
+        _basket_id(basketId),
+        args.integer(expectedVersion, "expectedVersion"),
+        LegId(args.text(legId, "legId", 40)),
+    )
+    return _with_details(changed)
+
+
+@router.resolver(type_name="Mutation", field_name="executeBasket")
+def execute_basket(basketId: str, clientRequestId: str) -> dict[str, Any]:
+    execution = services.execute_basket(
+        bootstrap(), caller(router), _basket_id(basketId), args.text(clientRequestId, "clientRequestId")
+    )
+    return _execution(execution)
+
+
+@router.resolver(type_name="Mutation", field_name="exitBasket")
+def exit_basket(basketId: str, clientRequestId: str) -> dict[str, Any]:
+    execution = services.exit_basket(
+        bootstrap(), caller(router), _basket_id(basketId), args.text(clientRequestId, "clientRequestId")
+    )
+    return _execution(execution)
+
+
+def _execution(execution: services.Execution) -> dict[str, Any]:
+    view = execution.view
+    return {
+        "basket": shapes.basket(view.basket, view.orders, view.positions),
+        "orders": [shapes.order(o) for o in execution.orders],
+    }
+
+
+def _with_details(b: Basket) -> dict[str, Any]:
+    """A DRAFT basket has no orders or positions; any other reads its whole collection."""
+    if b.status is BasketStatus.DRAFT:
+        return shapes.basket(b)
+    view = bootstrap().baskets.view(b.owner, b.id)
+    return shapes.basket(view.basket, view.orders, view.positions)

@@ -1,0 +1,38 @@
+"""The AppSync resolver Lambda: `handler(event, context)`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import AppSyncResolver
+
+from resolvers import baskets, errors, orders, portfolio
+from trading.errors import DomainError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger(service="basketgraph-resolvers")
+app = AppSyncResolver()
+app.include_router(baskets.router)
+app.include_router(orders.router)
+app.include_router(portfolio.router)
+
+
+@app.exception_handler(DomainError)
+def domain_error(exc: DomainError) -> dict[str, Any]:
+    logger.info("request refused", extra={"error_type": exc.error_type, "error": exc.message})
+    return errors.from_domain(exc)
+
+
+@app.exception_handler(Exception)
+def unexpected_error(exc: Exception) -> dict[str, Any]:
+    logger.exception("unhandled error")
+    context = app.lambda_context
+    return errors.internal(getattr(context, "aws_request_id", None))
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> Any:
+    return app.resolve(event, context)

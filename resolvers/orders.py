@@ -1,0 +1,78 @@
+"""Orders: listing, placing and cancelling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
+
+from resolvers import arguments as args
+from resolvers import shapes
+from resolvers.bootstrap import bootstrap
+from resolvers.identity import caller
+from trading import services
+from trading.ids import BasketId, OrderId, StrategyId
+from trading.model import OrderStatus, OrderType, Product, Side, Validity, Variety
+
+router = Router()
+
+
+@router.resolver(type_name="Query", field_name="orders")
+def orders(
+    basketId: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    nextToken: str | None = None,
+) -> dict[str, Any]:
+    page = services.list_orders(
+        bootstrap(),
+        caller(router),
+        args.integer(limit, "limit"),
+        nextToken,
+        basket_id=None if basketId is None else BasketId(args.text(basketId, "basketId", 40)),
+        status=None if status is None else args.member(OrderStatus, status, "status"),
+    )
+    return {"items": [shapes.order(o) for o in page.items], "nextToken": page.next_token}
+
+
+@router.resolver(type_name="Query", field_name="order")
+def order(id: str) -> dict[str, Any]:
+    return shapes.order(bootstrap().orders.get(caller(router), OrderId(args.text(id, "order id", 40))))
+
+
+@router.resolver(type_name="Mutation", field_name="placeOrder")
+def place_order(input: dict[str, Any]) -> dict[str, Any]:
+    strategy_id = input.get("strategyId")
+    spec = services.OrderInput(
+        basket_id=BasketId(args.text(input.get("basketId"), "basketId", 40)),
+        exchange=args.text(input.get("exchange"), "exchange", 10),
+        tradingsymbol=args.text(input.get("tradingsymbol"), "tradingsymbol", 50),
+        side=args.member(Side, input.get("side"), "side"),
+        quantity=args.integer(input.get("quantity"), "quantity"),
+        order_type=args.member(OrderType, input.get("orderType", "MARKET"), "orderType"),
+        product=args.member(Product, input.get("product", "NRML"), "product"),
+        variety=args.member(Variety, input.get("variety", "REGULAR"), "variety"),
+        validity=args.member(Validity, input.get("validity", "DAY"), "validity"),
+        price=args.decimal_or_none(input.get("price"), "price"),
+        trigger_price=args.decimal_or_none(input.get("triggerPrice"), "triggerPrice"),
+        strategy_id=None if strategy_id is None else StrategyId(args.text(strategy_id, "strategyId", 40)),
+    )
+    placed = services.place_order(
+        bootstrap(), caller(router), spec, args.text(input.get("clientRequestId"), "clientRequestId")
+    )
+    return shapes.order(placed)
+
+
+@router.resolver(type_name="Mutation", field_name="cancelOrder")
+def cancel_order(id: str) -> dict[str, Any]:
+    return shapes.order(
+        services.cancel_order(bootstrap(), caller(router), OrderId(args.text(id, "order id", 40)))
+    )
+
+
+@router.resolver(type_name="Mutation", field_name="cancelAllOrders")
+def cancel_all_orders(basketId: str) -> list[dict[str, Any]]:
+    cancelled = services.cancel_all_orders(
+        bootstrap(), caller(router), BasketId(args.text(basketId, "basketId", 40))
+    )
+    return [shapes.order(o) for o in cancelled]

@@ -1,0 +1,46 @@
+"""Positions, P&L, instruments and the caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
+
+from resolvers import arguments as args
+from resolvers import shapes
+from resolvers.bootstrap import bootstrap
+from resolvers.identity import caller, identity
+from trading import services
+from trading.ids import BasketId
+
+router = Router()
+
+
+@router.resolver(type_name="Query", field_name="me")
+def me() -> dict[str, Any]:
+    owner = caller(router)
+    return {"id": owner, "username": identity(router).get("username") or owner}
+
+
+@router.resolver(type_name="Query", field_name="positions")
+def positions(basketId: str) -> list[dict[str, Any]]:
+    view = bootstrap().baskets.view(caller(router), BasketId(args.text(basketId, "basketId", 40)))
+    return [shapes.position(p) for p in view.positions]
+
+
+@router.resolver(type_name="Query", field_name="pnl")
+def pnl(basketId: str) -> dict[str, Any]:
+    report = services.basket_pnl(bootstrap(), caller(router), BasketId(args.text(basketId, "basketId", 40)))
+    return shapes.pnl(report)
+
+
+@router.resolver(type_name="Query", field_name="instruments")
+def instruments(search: str, exchange: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    caller(router)
+    found = services.search_instruments(
+        bootstrap(),
+        args.text(search, "search", 50),
+        None if exchange is None else args.text(exchange, "exchange", 10),
+        args.integer(limit, "limit"),
+    )
+    return [shapes.instrument(i) for i in found]

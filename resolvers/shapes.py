@@ -1,0 +1,154 @@
+"""Domain objects as the JSON AppSync expects (camelCase keys, decimals as strings)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trading.instruments import Instrument
+    from trading.model import Basket, Order, Position
+    from trading.services import PnlReport
+
+PAISA = Decimal("0.01")
+
+
+def amount(value: Decimal | None) -> str | None:
+    """A price or quantity-like decimal, exact, without exponent."""
+    if value is None:
+        return None
+    return format(value.normalize(), "f")
+
+
+def rupees(value: Decimal) -> str:
+    """Money rounded half-even to paise."""
+    return format(value.quantize(PAISA, rounding=ROUND_HALF_EVEN), "f")
+
+
+def basket(
+    b: Basket, orders: list[Order] | None = None, positions: list[Position] | None = None
+) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "name": b.name,
+        "status": b.status.value,
+        "statusMessage": b.status_message,
+        "version": b.version,
+        "strategies": [
+            {
+                "id": s.id,
+                "name": s.name,
+                "legs": [
+                    {
+                        "id": leg.id,
+                        "exchange": leg.instrument.exchange,
+                        "tradingsymbol": leg.instrument.tradingsymbol,
+                        "side": leg.side.value,
+                        "lots": leg.lots,
+                        "orderType": leg.order_type.value,
+                        "product": leg.product.value,
+                        "price": amount(leg.price),
+                        "triggerPrice": amount(leg.trigger_price),
+                    }
+                    for leg in s.legs
+                ],
+            }
+            for s in b.strategies
+        ],
+        "risk": {"maxLoss": amount(b.risk.max_loss), "target": amount(b.risk.target)},
+        "schedule": {
+            "entryAt": b.schedule.entry_at.strftime("%H:%M") if b.schedule.entry_at else None,
+            "exitAt": b.schedule.exit_at.strftime("%H:%M") if b.schedule.exit_at else None,
+        },
+        "orders": [order(o) for o in orders or []],
+        "positions": [position(p) for p in positions or []],
+        "createdAt": timestamp(b.created_at),
+        "updatedAt": timestamp(b.updated_at),
+    }
+
+
+def timestamp(at: Any) -> str:
+    return str(at.isoformat().replace("+00:00", "Z"))
+
+
+def order(o: Order) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "basketId": o.basket_id,
+        "strategyId": o.strategy_id,
+        "legId": o.leg_id,
+        "clientRequestId": o.client_request_id,
+        "broker": o.broker,
+        "brokerOrderId": o.broker_order_id,
+        "exchange": o.instrument.exchange,
+        "tradingsymbol": o.instrument.tradingsymbol,
+        "side": o.side.value,
+        "quantity": o.quantity,
+        "filledQuantity": o.filled_quantity,
+        "pendingQuantity": o.pending_quantity,
+        "averagePrice": amount(o.average_price),
+        "orderType": o.order_type.value,
+        "product": o.product.value,
+        "variety": o.variety.value,
+        "validity": o.validity.value,
+        "price": amount(o.price),
+        "triggerPrice": amount(o.trigger_price),
+        "status": o.status.value,
+        "statusMessage": o.status_message,
+        "version": o.version,
+        "createdAt": timestamp(o.created_at),
+        "updatedAt": timestamp(o.updated_at),
+    }
+
+
+def position(p: Position) -> dict[str, Any]:
+    return {
+        "basketId": p.key.basket_id,
+        "strategyId": p.key.strategy_id,
+        "exchange": p.key.instrument.exchange,
+        "tradingsymbol": p.key.instrument.tradingsymbol,
+        "product": p.key.product.value,
+        "multiplier": amount(p.multiplier),
+        "buyQuantity": p.buy_quantity,
+        "sellQuantity": p.sell_quantity,
+        "netQuantity": p.net_quantity,
+        "buyValue": amount(p.buy_value),
+        "sellValue": amount(p.sell_value),
+        "buyPrice": amount(p.buy_price),
+        "sellPrice": amount(p.sell_price),
+    }
+
+
+def pnl(report: PnlReport) -> dict[str, Any]:
+    return {
+        "basketId": report.basket_id,
+        "pnl": rupees(report.pnl),
+        "realised": rupees(report.realised),
+        "unrealised": rupees(report.unrealised),
+        "positions": [
+            {
+                "position": position(row.position),
+                "lastPrice": amount(row.last_price),
+                "pnl": rupees(row.pnl),
+                "realised": rupees(row.realised),
+                "unrealised": rupees(row.unrealised),
+            }
+            for row in report.positions
+        ],
+    }
+
+
+def instrument(i: Instrument) -> dict[str, Any]:
+    return {
+        "token": i.token,
+        "exchange": i.exchange,
+        "tradingsymbol": i.tradingsymbol,
+        "name": i.name,
+        "instrumentType": i.instrument_type,
+        "segment": i.segment,
+        "lotSize": i.lot_size,
+        "tickSize": amount(i.tick_size),
+        "expiry": i.expiry.isoformat() if i.expiry else None,
+        "strike": amount(i.strike),
+        "freezeQuantity": i.freeze_quantity,
+    }

@@ -1,0 +1,1 @@
+"""The GraphQL schema, code-first in strawberry; `schema.graphql` is its committed export."""

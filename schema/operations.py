@@ -1,0 +1,154 @@
+"""Root fields. On AppSync each is a direct Lambda resolver; locally the emulator invokes the same Lambda.
+
+Every resolver body here just hands the field to `info.context["invoke"]`, which the local emulator
+supplies; AppSync never runs this code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from schema.aws import AwsCognitoUserPools
+from schema.types import (
+    AddLegInput,
+    AddStrategyInput,
+    Basket,
+    BasketPage,
+    BasketPnl,
+    CreateBasketInput,
+    Execution,
+    Instrument,
+    Order,
+    OrderPage,
+    PlaceOrderInput,
+    Position,
+    UpdateBasketInput,
+    UpdateLegInput,
+    UpdateStrategyInput,
+    User,
+)
+from trading.model import OrderStatus
+
+
+def _lambda(info: strawberry.Info) -> Any:
+    return info.context["invoke"](info)
+
+
+@strawberry.type(directives=[AwsCognitoUserPools()])
+class Query:
+    @strawberry.field(description="The caller")
+    def me(self, info: strawberry.Info) -> User:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The caller's baskets, newest first")
+    def baskets(self, info: strawberry.Info, limit: int = 20, next_token: str | None = None) -> BasketPage:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="One basket with its strategies, orders and positions")
+    def basket(self, info: strawberry.Info, id: strawberry.ID) -> Basket:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The caller's orders, newest first; filter by basket and/or status")
+    def orders(
+        self,
+        info: strawberry.Info,
+        basket_id: strawberry.ID | None = None,
+        status: OrderStatus | None = None,
+        limit: int = 50,
+        next_token: str | None = None,
+    ) -> OrderPage:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    def order(self, info: strawberry.Info, id: strawberry.ID) -> Order:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    def positions(self, info: strawberry.Info, basket_id: strawberry.ID) -> list[Position]:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Basket P&L at the latest marks, in total and per position")
+    def pnl(self, info: strawberry.Info, basket_id: strawberry.ID) -> BasketPnl:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Instruments whose trading symbol starts with `search`")
+    def instruments(
+        self, info: strawberry.Info, search: str, exchange: str | None = None, limit: int = 20
+    ) -> list[Instrument]:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+
+@strawberry.type(directives=[AwsCognitoUserPools()])
+class Mutation:
+    @strawberry.mutation
+    def create_basket(self, info: strawberry.Info, input: CreateBasketInput) -> Basket:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(description="Rename, or change risk limits or schedule; needs the current version")
+    def update_basket(self, info: strawberry.Info, input: UpdateBasketInput) -> Basket:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(description="Delete a DRAFT basket")
+    def delete_basket(self, info: strawberry.Info, id: strawberry.ID, expected_version: int) -> Basket:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation
+    def add_strategy(self, info: strawberry.Info, input: AddStrategyInput) -> Basket:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(description="Rename a strategy")
+    def update_strategy(self, info: strawberry.Info, input: UpdateStrategyInput) -> Basket:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation
+    def remove_strategy(
+        self,
+        info: strawberry.Info,
+        basket_id: strawberry.ID,
+        expected_version: int,
+        strategy_id: strawberry.ID,
+    ) -> Basket:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation
+    def add_leg(self, info: strawberry.Info, input: AddLegInput) -> Basket:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation
+    def update_leg(self, info: strawberry.Info, input: UpdateLegInput) -> Basket:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation
+    def remove_leg(
+        self, info: strawberry.Info, basket_id: strawberry.ID, expected_version: int, leg_id: strawberry.ID
+    ) -> Basket:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(
+        description="Place every leg of a DRAFT basket (BUY legs first). A repeat with the same "
+        "clientRequestId returns the first result and places nothing."
+    )
+    def execute_basket(
+        self, info: strawberry.Info, basket_id: strawberry.ID, client_request_id: str
+    ) -> Execution:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(description="Cancel working orders and square off every open position at market")
+    def exit_basket(
+        self, info: strawberry.Info, basket_id: strawberry.ID, client_request_id: str
+    ) -> Execution:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(description="Place one order in a LIVE basket (sliced above the freeze quantity)")
+    def place_order(self, info: strawberry.Info, input: PlaceOrderInput) -> Order:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation
+    def cancel_order(self, info: strawberry.Info, id: strawberry.ID) -> Order:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(description="Cancel every working order of a basket; returns the cancelled orders")
+    def cancel_all_orders(self, info: strawberry.Info, basket_id: strawberry.ID) -> list[Order]:
+        return _lambda(info)  # type: ignore[no-any-return]

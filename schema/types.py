@@ -1,0 +1,279 @@
+"""Object, input and enum types. Amounts and prices are decimal strings (see `Decimal` below)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.aws import AWSDate, AWSDateTime
+from trading import model
+
+strawberry.enum(model.Side, description="BUY or SELL")
+strawberry.enum(model.OrderType, description="MARKET, LIMIT, SL (stop-loss limit) or SL_M (stop market)")
+strawberry.enum(model.Product, description="MIS (intraday), NRML (F&O carry) or CNC (delivery)")
+strawberry.enum(model.Variety, description="REGULAR during market hours, AMO outside them")
+strawberry.enum(model.Validity, description="DAY or IOC")
+strawberry.enum(model.BasketStatus, description="DRAFT → EXECUTING → LIVE → EXITING → CLOSED, or FAILED")
+strawberry.enum(
+    model.OrderStatus,
+    description="PENDING → OPEN | TRIGGER_PENDING → COMPLETE | CANCELLED | REJECTED; never moves backwards",
+)
+
+DECIMAL = 'Decimal string, exact (e.g. "123.45")'
+RUPEES = "Rupees as a decimal string, rounded half-even to 2 places"
+
+
+@strawberry.type(description="The signed-in user")
+class User:
+    id: strawberry.ID = strawberry.field(description="Cognito `sub`; pass it as `ownerId` to subscriptions")
+    username: str
+
+
+@strawberry.type
+class Leg:
+    id: strawberry.ID
+    exchange: str
+    tradingsymbol: str
+    side: model.Side
+    lots: int = strawberry.field(description="Number of lots; quantity = lots x the instrument's lot size")
+    order_type: model.OrderType
+    product: model.Product
+    price: str | None = strawberry.field(description=DECIMAL)
+    trigger_price: str | None = strawberry.field(description=DECIMAL)
+
+
+@strawberry.type
+class Strategy:
+    id: strawberry.ID
+    name: str
+    legs: list[Leg]
+
+
+@strawberry.type
+class RiskLimits:
+    max_loss: str | None = strawberry.field(description=RUPEES)
+    target: str | None = strawberry.field(description=RUPEES)
+
+
+@strawberry.type(description="Entry and exit times of day, IST, as HH:MM")
+class Schedule:
+    entry_at: str | None
+    exit_at: str | None
+
+
+@strawberry.type
+class Order:
+    id: strawberry.ID
+    basket_id: strawberry.ID
+    strategy_id: strawberry.ID | None
+    leg_id: strawberry.ID | None
+    client_request_id: str
+    broker: str
+    broker_order_id: str | None
+    exchange: str
+    tradingsymbol: str
+    side: model.Side
+    quantity: int
+    filled_quantity: int
+    pending_quantity: int
+    average_price: str | None = strawberry.field(description=DECIMAL)
+    order_type: model.OrderType
+    product: model.Product
+    variety: model.Variety
+    validity: model.Validity
+    price: str | None = strawberry.field(description=DECIMAL)
+    trigger_price: str | None = strawberry.field(description=DECIMAL)
+    status: model.OrderStatus
+    status_message: str | None
+    version: int
+    created_at: AWSDateTime
+    updated_at: AWSDateTime
+
+
+@strawberry.type(
+    description="Net position per (basket, strategy, instrument, product); values include the multiplier"
+)
+class Position:
+    basket_id: strawberry.ID
+    strategy_id: strawberry.ID | None
+    exchange: str
+    tradingsymbol: str
+    product: model.Product
+    multiplier: str = strawberry.field(description=DECIMAL)
+    buy_quantity: int
+    sell_quantity: int
+    net_quantity: int
+    buy_value: str = strawberry.field(description=DECIMAL)
+    sell_value: str = strawberry.field(description=DECIMAL)
+    buy_price: str = strawberry.field(description=DECIMAL)
+    sell_price: str = strawberry.field(description=DECIMAL)
+
+
+@strawberry.type
+class Basket:
+    id: strawberry.ID
+    name: str
+    status: model.BasketStatus
+    status_message: str | None
+    version: int = strawberry.field(description="Pass as `expectedVersion` when changing the basket")
+    strategies: list[Strategy]
+    risk: RiskLimits
+    schedule: Schedule
+    orders: list[Order]
+    positions: list[Position]
+    created_at: AWSDateTime
+    updated_at: AWSDateTime
+
+
+@strawberry.type
+class BasketPage:
+    items: list[Basket]
+    next_token: str | None
+
+
+@strawberry.type
+class OrderPage:
+    items: list[Order]
+    next_token: str | None
+
+
+@strawberry.type
+class Execution:
+    basket: Basket
+    orders: list[Order]
+
+
+@strawberry.type(
+    description="pnl = (sellValue - buyValue) + netQuantity x lastPrice x multiplier (Kite's formula); "
+    "realised on the closed quantity at average prices, unrealised = pnl - realised"
+)
+class PositionPnl:
+    position: Position
+    last_price: str | None = strawberry.field(description=DECIMAL + " Null until a mark exists.")
+    pnl: str = strawberry.field(description=RUPEES)
+    realised: str = strawberry.field(description=RUPEES)
+    unrealised: str = strawberry.field(description=RUPEES)
+
+
+@strawberry.type
+class BasketPnl:
+    basket_id: strawberry.ID
+    pnl: str = strawberry.field(description=RUPEES)
+    realised: str = strawberry.field(description=RUPEES)
+    unrealised: str = strawberry.field(description=RUPEES)
+    positions: list[PositionPnl]
+
+
+@strawberry.type
+class Instrument:
+    token: int = strawberry.field(description="Kite instrument_token")
+    exchange: str
+    tradingsymbol: str
+    name: str
+    instrument_type: str
+    segment: str
+    lot_size: int
+    tick_size: str = strawberry.field(description=DECIMAL)
+    expiry: AWSDate | None
+    strike: str | None = strawberry.field(description=DECIMAL)
+    freeze_quantity: int | None
+
+
+@strawberry.input
+class LegInput:
+    exchange: str = strawberry.field(description="NSE, BSE, NFO, BFO, MCX or CDS")
+    tradingsymbol: str
+    side: model.Side
+    lots: int
+    order_type: model.OrderType = model.OrderType.MARKET
+    product: model.Product = model.Product.NRML
+    price: str | None = strawberry.field(default=None, description=DECIMAL + " Required for LIMIT and SL.")
+    trigger_price: str | None = strawberry.field(
+        default=None, description=DECIMAL + " Required for SL and SL_M."
+    )
+
+
+@strawberry.input
+class StrategyInput:
+    name: str
+    legs: list[LegInput] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class RiskLimitsInput:
+    max_loss: str | None = strawberry.field(default=None, description=RUPEES)
+    target: str | None = strawberry.field(default=None, description=RUPEES)
+
+
+@strawberry.input
+class ScheduleInput:
+    entry_at: str | None = strawberry.field(default=None, description="HH:MM, IST")
+    exit_at: str | None = strawberry.field(default=None, description="HH:MM, IST")
+
+
+@strawberry.input
+class CreateBasketInput:
+    name: str
+    strategies: list[StrategyInput] = strawberry.field(default_factory=list)
+    risk: RiskLimitsInput | None = None
+    schedule: ScheduleInput | None = None
+
+
+@strawberry.input
+class UpdateBasketInput:
+    id: strawberry.ID
+    expected_version: int
+    name: str | None = None
+    risk: RiskLimitsInput | None = None
+    schedule: ScheduleInput | None = None
+
+
+@strawberry.input
+class AddStrategyInput:
+    basket_id: strawberry.ID
+    expected_version: int
+    name: str
+    legs: list[LegInput] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class UpdateStrategyInput:
+    basket_id: strawberry.ID
+    expected_version: int
+    strategy_id: strawberry.ID
+    name: str
+
+
+@strawberry.input
+class AddLegInput:
+    basket_id: strawberry.ID
+    expected_version: int
+    strategy_id: strawberry.ID
+    leg: LegInput
+
+
+@strawberry.input
+class UpdateLegInput:
+    basket_id: strawberry.ID
+    expected_version: int
+    strategy_id: strawberry.ID
+    leg_id: strawberry.ID
+    leg: LegInput
+
+
+@strawberry.input
+class PlaceOrderInput:
+    basket_id: strawberry.ID = strawberry.field(description="A LIVE basket the order belongs to")
+    client_request_id: str = strawberry.field(
+        description="Idempotency key: a repeat returns the first result"
+    )
+    exchange: str
+    tradingsymbol: str
+    side: model.Side
+    quantity: int
+    strategy_id: strawberry.ID | None = None
+    order_type: model.OrderType = model.OrderType.MARKET
+    product: model.Product = model.Product.NRML
+    variety: model.Variety = model.Variety.REGULAR
+    validity: model.Validity = model.Validity.DAY
+    price: str | None = strawberry.field(default=None, description=DECIMAL)
+    trigger_price: str | None = strawberry.field(default=None, description=DECIMAL)
