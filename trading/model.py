@@ -304,17 +304,15 @@ class Order:
     def apply_update(self, update: OrderUpdate) -> bool:
         """Move to the reported status; returns False when nothing changes.
 
-        Raises
-        ------
-        Conflict
-            The report would move the order backwards or out of a terminal status.
+        A report that would move the order backwards, or out of a terminal status, is stale
+        (postbacks arrive out of order) and is ignored: statuses never regress.
         """
         if update.status == self.status:
             changed = bool(update.message) and update.message != self.status_message
             self.status_message = update.message or self.status_message
             return changed
         if self.status.is_terminal or update.status.rank < self.status.rank:
-            raise Conflict(f"order {self.id} is {self.status}; cannot move to {update.status}")
+            return False
         self.status = update.status
         self.status_message = update.message
         return True
