@@ -1,0 +1,84 @@
+"""The single table's spec, shared by the adapter, the local stack and the CDK app."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from store.errors import TABLE_EXISTS, error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+DEFAULT_TABLE_NAME = "Trading"
+TTL_ATTRIBUTE = "expiresAt"
+
+BY_OWNER = "ByOwner"
+BY_ORDER_ID = "ByOrderId"
+BY_BROKER_ORDER = "ByBrokerOrder"
+
+# index name -> (partition key attribute, sort key attribute); every key attribute is a string.
+INDEXES: dict[str, tuple[str, str]] = {
+    BY_OWNER: ("GSI1PK", "GSI1SK"),
+    BY_ORDER_ID: ("GSI2PK", "GSI2SK"),
+    BY_BROKER_ORDER: ("GSI3PK", "GSI3SK"),
+}
+PRIMARY_KEY = ("PK", "SK")
+
+
+def table_name_from_env() -> str:
+    """The table name the entrypoints use: `TABLE_NAME`, else "Trading"."""
+    return os.environ.get("TABLE_NAME", DEFAULT_TABLE_NAME)
+
+
+def _key_schema(partition: str, sort: str) -> list[dict[str, str]]:
+    return [
+        {"AttributeName": partition, "KeyType": "HASH"},
+        {"AttributeName": sort, "KeyType": "RANGE"},
+    ]
+
+
+def table_definition(name: str) -> dict[str, Any]:
+    """Keyword arguments for `client.create_table` (the TTL attribute is `TTL_ATTRIBUTE`)."""
+    attributes = [PRIMARY_KEY[0], PRIMARY_KEY[1]] + [a for keys in INDEXES.values() for a in keys]
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in attributes],
+        "KeySchema": _key_schema(*PRIMARY_KEY),
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index,
+                "KeySchema": _key_schema(partition, sort),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, (partition, sort) in INDEXES.items()
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }
+
+
+def create_table(client: DynamoDBClient, name: str) -> None:
+    """Create the table unless it exists, wait until it is ACTIVE, and turn on TTL.
+
+    Parameters
+    ----------
+    client
+        A DynamoDB client (any endpoint).
+    name
+        The table name.
+    """
+    try:
+        client.create_table(**table_definition(name))
+    except ClientError as exc:
+        if error_code(exc) != TABLE_EXISTS:
+            raise
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+    ttl = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+        client.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+        )
