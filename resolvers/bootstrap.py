@@ -3,47 +3,76 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import boto3
 
 from trading.risk import MarketCalendar
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from trading.services import Ports
 
 
 def market_calendar_from_env() -> MarketCalendar:
     holidays = frozenset(
-        date.fromisoformat(day.strip())
-        for day in os.environ.get("MARKET_HOLIDAYS", "").split(",")
-        if day.strip()
+        date.fromisoformat(day.strip()) for day in os.environ.get("MARKET_HOLIDAYS", "").split(",") if day.strip()
     )
     return MarketCalendar(holidays=holidays, always_open=os.environ.get("MARKET_HOURS", "nse") == "always")
 
 
+_override: Ports | None = None
+
+
+@contextmanager
+def use(ports: Ports) -> Iterator[Ports]:
+    """Run the handlers with other ports (tests: a closed market, a fixed clock, fakes)."""
+    global _override
+    previous, _override = _override, ports
+    try:
+        yield ports
+    finally:
+        _override = previous
+
+
 @cache
+def _session() -> Any:
+    return boto3.session.Session()
+
+
+@cache
+def dynamodb() -> Any:
+    """The process's DynamoDB client (tests hook its events to count requests)."""
+    return _session().client("dynamodb")
+
+
 def bootstrap() -> Ports:
+    return _override if _override is not None else _bootstrap()
+
+
+@cache
+def _bootstrap() -> Ports:
     """Build every adapter once per process from the environment.
 
     TABLE_NAME, BROKER (kite|paper), KITE_API_KEY, KITE_ROOT, MARKET_HOURS (nse|always), MARKET_HOLIDAYS;
     endpoints follow boto3's own AWS_ENDPOINT_URL_<SERVICE> variables, so the local stack
     needs no other code path.
     """
-    import boto3
     from brokers.kite.accounts import KiteBrokers, SsmSecretStore
     from store.repositories import connect
-
     from trading.ports import SystemClock
     from trading.services import Ports
 
-    session = boto3.session.Session()
-    store = connect(os.environ.get("TABLE_NAME", "Trading"), session.client("dynamodb"))
+    store = connect(os.environ.get("TABLE_NAME", "Trading"), dynamodb())
     brokers = KiteBrokers(
         api_key=os.environ.get("KITE_API_KEY", ""),
         root=os.environ.get("KITE_ROOT", "https://api.kite.trade"),
         name=os.environ.get("BROKER", "kite"),
-        secrets=SsmSecretStore(session.client("ssm")),
+        secrets=SsmSecretStore(_session().client("ssm")),
     )
     return Ports(
         baskets=store.baskets,

@@ -65,14 +65,10 @@ def place_order(input: dict[str, Any]) -> dict[str, Any]:
 
 @router.resolver(type_name="Mutation", field_name="cancelOrder")
 def cancel_order(id: str) -> dict[str, Any]:
-    return shapes.order(
-        services.cancel_order(bootstrap(), caller(router), OrderId(args.text(id, "order id", 40)))
-    )
+    return shapes.order(services.cancel_order(bootstrap(), caller(router), OrderId(args.text(id, "order id", 40))))
 
 
 @router.resolver(type_name="Mutation", field_name="cancelAllOrders")
 def cancel_all_orders(basketId: str) -> list[dict[str, Any]]:
-    cancelled = services.cancel_all_orders(
-        bootstrap(), caller(router), BasketId(args.text(basketId, "basketId", 40))
-    )
+    cancelled = services.cancel_all_orders(bootstrap(), caller(router), BasketId(args.text(basketId, "basketId", 40)))
     return [shapes.order(o) for o in cancelled]

@@ -25,9 +25,7 @@ def rupees(value: Decimal) -> str:
     return format(value.quantize(PAISA, rounding=ROUND_HALF_EVEN), "f")
 
 
-def basket(
-    b: Basket, orders: list[Order] | None = None, positions: list[Position] | None = None
-) -> dict[str, Any]:
+def basket(b: Basket, orders: list[Order] | None = None, positions: list[Position] | None = None) -> dict[str, Any]:
     return {
         "id": b.id,
         "name": b.name,

@@ -41,8 +41,6 @@ class AwsIam:
     pass
 
 
-@strawberry.schema_directive(
-    locations=[Location.FIELD_DEFINITION], name="aws_subscribe", print_definition=False
-)
+@strawberry.schema_directive(locations=[Location.FIELD_DEFINITION], name="aws_subscribe", print_definition=False)
 class AwsSubscribe:
     mutations: list[str]

@@ -130,15 +130,11 @@ class Mutation:
         description="Place every leg of a DRAFT basket (BUY legs first). A repeat with the same "
         "clientRequestId returns the first result and places nothing."
     )
-    def execute_basket(
-        self, info: strawberry.Info, basket_id: strawberry.ID, client_request_id: str
-    ) -> Execution:
+    def execute_basket(self, info: strawberry.Info, basket_id: strawberry.ID, client_request_id: str) -> Execution:
         return _lambda(info)  # type: ignore[no-any-return]
 
     @strawberry.mutation(description="Cancel working orders and square off every open position at market")
-    def exit_basket(
-        self, info: strawberry.Info, basket_id: strawberry.ID, client_request_id: str
-    ) -> Execution:
+    def exit_basket(self, info: strawberry.Info, basket_id: strawberry.ID, client_request_id: str) -> Execution:
         return _lambda(info)  # type: ignore[no-any-return]
 
     @strawberry.mutation(description="Place one order in a LIVE basket (sliced above the freeze quantity)")

@@ -89,9 +89,7 @@ class Order:
     updated_at: AWSDateTime
 
 
-@strawberry.type(
-    description="Net position per (basket, strategy, instrument, product); values include the multiplier"
-)
+@strawberry.type(description="Net position per (basket, strategy, instrument, product); values include the multiplier")
 class Position:
     basket_id: strawberry.ID
     strategy_id: strawberry.ID | None
@@ -187,9 +185,7 @@ class LegInput:
     order_type: model.OrderType = model.OrderType.MARKET
     product: model.Product = model.Product.NRML
     price: str | None = strawberry.field(default=None, description=DECIMAL + " Required for LIMIT and SL.")
-    trigger_price: str | None = strawberry.field(
-        default=None, description=DECIMAL + " Required for SL and SL_M."
-    )
+    trigger_price: str | None = strawberry.field(default=None, description=DECIMAL + " Required for SL and SL_M.")
 
 
 @strawberry.input
@@ -263,9 +259,7 @@ class UpdateLegInput:
 @strawberry.input
 class PlaceOrderInput:
     basket_id: strawberry.ID = strawberry.field(description="A LIVE basket the order belongs to")
-    client_request_id: str = strawberry.field(
-        description="Idempotency key: a repeat returns the first result"
-    )
+    client_request_id: str = strawberry.field(description="Idempotency key: a repeat returns the first result")
     exchange: str
     tradingsymbol: str
     side: model.Side

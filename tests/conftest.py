@@ -9,8 +9,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from local.moto_dynamodb import serialize_dynamodb_requests
 from store import connect, create_table
-from tests.moto_isolation import serialize_dynamodb_requests
 from tests.requests_counter import RequestCounter
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def moto_endpoint() -> Iterator[str]:
     with pytest.MonkeyPatch.context() as env:
         for name, value in AWS_ENV.items():
             env.setenv(name, value)
-        serialize_dynamodb_requests(env)
+        serialize_dynamodb_requests()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()
@@ -70,3 +70,6 @@ def count_requests(dynamodb_client: DynamoDBClient) -> Iterator[RequestCounter]:
 def store(dynamodb_client: DynamoDBClient, table_name: str, count_requests: RequestCounter) -> DynamoStore:
     """The DynamoDB repositories over a fresh table (requests counted by `count_requests`)."""
     return connect(table_name, dynamodb_client)
+
+
+from tests.stack_fixtures import alice, bob, handler_requests, stack, writes  # noqa: E402, F401

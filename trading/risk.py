@@ -85,21 +85,15 @@ def check_order_prices(
         raise ValidationError(f"a {order_type} order takes no price")
 
 
-def check_market_hours(
-    variety: Variety, instrument: Instrument, now: datetime, calendar: MarketCalendar
-) -> None:
+def check_market_hours(variety: Variety, instrument: Instrument, now: datetime, calendar: MarketCalendar) -> None:
     """Regular orders only while the exchange is open; AMO orders only while it is closed."""
     is_open = calendar.is_open(instrument.exchange, now)
     opens, closes = calendar.session(instrument.exchange)
     hours = f"{opens:%H:%M}-{closes:%H:%M} IST on trading days"
     if variety is Variety.REGULAR and not is_open:
-        raise ValidationError(
-            f"{instrument.exchange} is closed (open {hours}); use variety AMO to queue the order"
-        )
+        raise ValidationError(f"{instrument.exchange} is closed (open {hours}); use variety AMO to queue the order")
     if variety is Variety.AMO and is_open:
-        raise ValidationError(
-            f"{instrument.exchange} is open ({hours}); AMO orders are taken only outside it"
-        )
+        raise ValidationError(f"{instrument.exchange} is open ({hours}); AMO orders are taken only outside it")
 
 
 def slice_quantity(quantity: int, instrument: Instrument) -> list[int]:

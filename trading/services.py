@@ -251,9 +251,7 @@ def delete_basket(ports: Ports, owner: OwnerId, basket_id: BasketId, expected_ve
     basket = ports.baskets.get(owner, basket_id)
     _check_version(basket, expected_version)
     if basket.status is not BasketStatus.DRAFT:
-        raise Conflict(
-            f"basket is {basket.status}; only a DRAFT basket can be deleted (executed ones are history)"
-        )
+        raise Conflict(f"basket is {basket.status}; only a DRAFT basket can be deleted (executed ones are history)")
     ports.baskets.delete(basket, expected_version)
     return basket
 
@@ -309,9 +307,7 @@ def put_leg(
     return _edit(ports, owner, basket_id, expected_version, change)
 
 
-def remove_leg(
-    ports: Ports, owner: OwnerId, basket_id: BasketId, expected_version: int, leg_id: LegId
-) -> Basket:
+def remove_leg(ports: Ports, owner: OwnerId, basket_id: BasketId, expected_version: int, leg_id: LegId) -> Basket:
     return _edit(ports, owner, basket_id, expected_version, lambda b: b.remove_leg(leg_id))
 
 
@@ -387,9 +383,7 @@ def _place_all(ports: Ports, owner: OwnerId, orders: list[Order]) -> list[str]:
             continue
         except BrokerUnavailable as exc:
             log.warning("placement outcome unknown for order %s: %s", order.id, exc.message)
-            rejected.append(
-                f"{order.side} {order.quantity} {order.instrument}: outcome unknown ({exc.message})"
-            )
+            rejected.append(f"{order.side} {order.quantity} {order.instrument}: outcome unknown ({exc.message})")
             continue
         ports.orders.record_placement(order)
     return rejected
@@ -465,9 +459,7 @@ def execute_basket(ports: Ports, owner: OwnerId, basket_id: BasketId, client_req
         ports.baskets.save(basket, _bump(basket))
         return {"basketId": basket.id, "orderIds": [o.id for o in orders]}
 
-    result = _idempotent(
-        ports, owner, client_request_id, "executeBasket", f"executeBasket:{basket_id}", prepare, run
-    )
+    result = _idempotent(ports, owner, client_request_id, "executeBasket", f"executeBasket:{basket_id}", prepare, run)
     return _execution(ports, owner, result)
 
 
@@ -485,9 +477,7 @@ def exit_basket(ports: Ports, owner: OwnerId, basket_id: BasketId, client_reques
         for position in positions:
             if position.net_quantity == 0:
                 continue
-            instrument = _instrument(
-                ports, position.key.instrument.exchange, position.key.instrument.tradingsymbol
-            )
+            instrument = _instrument(ports, position.key.instrument.exchange, position.key.instrument.tradingsymbol)
             side = Side.SELL if position.net_quantity > 0 else Side.BUY
             template = {
                 "strategy_id": position.key.strategy_id,
@@ -519,9 +509,7 @@ def exit_basket(ports: Ports, owner: OwnerId, basket_id: BasketId, client_reques
             ports.baskets.save(basket, _bump(basket))
         return {"basketId": basket.id, "orderIds": [o.id for o in exits]}
 
-    result = _idempotent(
-        ports, owner, client_request_id, "exitBasket", f"exitBasket:{basket_id}", prepare, run
-    )
+    result = _idempotent(ports, owner, client_request_id, "exitBasket", f"exitBasket:{basket_id}", prepare, run)
     return _execution(ports, owner, result)
 
 
@@ -531,9 +519,7 @@ def place_order(ports: Ports, owner: OwnerId, spec: OrderInput, client_request_i
     def prepare() -> list[Order]:
         basket = ports.baskets.get(owner, spec.basket_id)
         if basket.status is not BasketStatus.LIVE:
-            raise Conflict(
-                f"basket is {basket.status}; orders can be added only to a LIVE basket (execute it first)"
-            )
+            raise Conflict(f"basket is {basket.status}; orders can be added only to a LIVE basket (execute it first)")
         if spec.strategy_id is not None:
             basket.strategy(spec.strategy_id)
         if spec.quantity <= 0:
@@ -570,7 +556,7 @@ def place_order(ports: Ports, owner: OwnerId, spec: OrderInput, client_request_i
         return {"basketId": spec.basket_id, "orderIds": [o.id for o in orders]}
 
     result = _idempotent(ports, owner, client_request_id, "placeOrder", _fingerprint(spec), prepare, run)
-    return ports.orders.get(owner, OrderId(result["orderIds"][0]))
+    return _execution(ports, owner, result).orders[0]  # a consistent read: the basket's collection
 
 
 def _fingerprint(spec: OrderInput) -> str:
@@ -629,7 +615,7 @@ def sync_order(ports: Ports, order: Order) -> Order:
     broker = ports.brokers.for_owner(order.owner)
     order = apply_order_update_to(ports, order, broker.order_update(order.broker_order_id))
     _apply_fills(ports, order)
-    return ports.orders.get(order.owner, order.id)
+    return order
 
 
 def _apply_fills(ports: Ports, order: Order) -> None:

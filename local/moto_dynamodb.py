@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from moto.dynamodb.responses import DynamoHandler
-
-if TYPE_CHECKING:
-    import pytest
 
 _lock = threading.RLock()
 
 
-def serialize_dynamodb_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run moto's DynamoDB requests one at a time (undone with `monkeypatch`)."""
+def serialize_dynamodb_requests() -> None:
+    """Run this process's moto DynamoDB requests one at a time (idempotent)."""
     call_action = DynamoHandler.call_action
+    if getattr(call_action, "_serialized", False):
+        return
 
     @functools.wraps(call_action)
     def serialized(self: DynamoHandler, *args: Any, **kwargs: Any) -> Any:
         with _lock:
             return call_action(self, *args, **kwargs)
 
-    monkeypatch.setattr(DynamoHandler, "call_action", serialized)
+    serialized._serialized = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = serialized  # type: ignore[method-assign]

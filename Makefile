@@ -1,0 +1,37 @@
+# The README's two commands: `make dev` (the local stack) and `make test` (everything CI runs).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup dev test lint bench schema clean
+
+$(STAMP): pyproject.toml package.json package-lock.json
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+dev: setup
+	$(VENV)/bin/basketgraph dev
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy trading store resolvers schema brokers local subscriptions
+	$(VENV)/bin/basketgraph schema export --check
+
+test: lint
+	$(VENV)/bin/pytest
+
+bench: setup
+	$(PY) -m bench.cold_import
+	$(PY) -m bench.latency
+
+schema: setup
+	$(VENV)/bin/basketgraph schema export
+
+clean:
+	rm -rf $(VENV) node_modules .state cdk.out

@@ -1,0 +1,1 @@
+"""The local stack: AppSync emulator, embedded AWS services, simulators and the CLI."""

@@ -1,0 +1,149 @@
+"""`basketgraph`: run the local stack, manage its users, export the schema."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+FIRST_QUERY = '{ me { id username } instruments(search: "NIFTY", exchange: "NFO") { tradingsymbol lotSize } }'
+
+
+def _banner(url: str, token: str, state_dir: Path) -> str:
+    query = json.dumps({"query": FIRST_QUERY})
+    return f"""
+basketgraph local stack is up
+
+  GraphQL   {url}/graphql      (POST, Authorization: <token>)
+  GraphiQL  {url}/graphql      (open in a browser; the demo token is filled in)
+  State     {state_dir}        (survives restarts; delete it to start afresh)
+
+Demo user token (Cognito id token, valid 1 hour; `basketgraph token` prints a fresh one):
+
+{token}
+
+First query:
+
+  curl -s {url}/graphql -H 'Content-Type: application/json' \\
+    -H "Authorization: $TOKEN" \\
+    -d '{query}'
+
+Ctrl-C stops the stack (data is saved).
+"""
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from local.stack import DEMO_USER, LocalStack, StackConfig
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("botocore", "werkzeug", "urllib3", "kiteconnect"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    config = StackConfig(
+        state_dir=Path(args.state_dir),
+        host=args.host,
+        port=args.port,
+        endpoint_url=args.endpoint_url,
+        market_hours=args.market_hours,
+    )
+    print("starting embedded DynamoDB, Cognito, SSM, the paper exchange and the AppSync emulator...", flush=True)
+    stack = LocalStack(config)
+    stack.start()
+    print(_banner(stack.url, stack.users.token(DEMO_USER).id_token, stack.state_dir), flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        stack.serve()
+    print("stopped; data saved in", stack.state_dir)
+    return 0
+
+
+def _running_stack(state_dir: Path) -> str:
+    info = state_dir / "stack.json"
+    if not info.exists():
+        raise SystemExit(f"no local stack is running for {state_dir} (start one with `basketgraph dev`)")
+    return str(json.loads(info.read_text())["url"])
+
+
+def _user_token(state_dir: Path, username: str) -> dict[str, str]:
+    url = _running_stack(state_dir) + "/local/users"
+    request = urllib.request.Request(  # noqa: S310 - loopback URL written by our own stack
+        url, data=json.dumps({"username": username}).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310
+            return dict(json.loads(reply.read()))
+    except urllib.error.HTTPError as exc:
+        raise SystemExit(json.loads(exc.read()).get("error", str(exc))) from None
+    except urllib.error.URLError as exc:
+        raise SystemExit(f"the local stack at {url} does not answer ({exc.reason}); is it running?") from None
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    user = _user_token(Path(args.state_dir), args.name)
+    print(f"user {user['username']} (sub {user['sub']}) is ready; token:\n\n{user['token']}")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    print(_user_token(Path(args.state_dir), args.name)["token"])
+    return 0
+
+
+def _schema_export(args: argparse.Namespace) -> int:
+    from schema.export import SCHEMA_FILE, export_sdl, write_schema
+
+    if args.check:
+        current = SCHEMA_FILE.read_text() if SCHEMA_FILE.exists() else ""
+        if current != export_sdl():
+            print(f"{SCHEMA_FILE} is out of date: run `basketgraph schema export`", file=sys.stderr)
+            return 1
+        print(f"{SCHEMA_FILE} matches the code")
+        return 0
+    changed = write_schema()
+    print(f"{'wrote' if changed else 'unchanged'}: {SCHEMA_FILE}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="basketgraph", description=__doc__)
+    top.add_argument("--state-dir", default=".state", help="the local stack's data directory (default .state)")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="run the local stack (GraphQL + GraphiQL, DynamoDB, Cognito, paper exchange)")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=4000)
+    dev.add_argument("--endpoint-url", help="use this DynamoDB instead of the embedded one")
+    dev.add_argument(
+        "--market-hours",
+        choices=["always", "nse"],
+        default="always",
+        help="always: the paper market never closes (default); nse: enforce exchange hours in IST",
+    )
+    dev.set_defaults(run=_dev)
+
+    user = commands.add_parser("user", help="local users").add_subparsers(dest="action", required=True)
+    add = user.add_parser("add", help="create a user in the running stack and print its token")
+    add.add_argument("name")
+    add.set_defaults(run=_user_add)
+
+    token = commands.add_parser("token", help="print a fresh token for a user of the running stack")
+    token.add_argument("name", nargs="?", default="demo")
+    token.set_defaults(run=_token)
+
+    schema = commands.add_parser("schema", help="the GraphQL schema").add_subparsers(dest="action", required=True)
+    export = schema.add_parser("export", help="write schema/schema.graphql from the code")
+    export.add_argument("--check", action="store_true", help="fail if the committed file differs")
+    export.set_defaults(run=_schema_export)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

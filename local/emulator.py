@@ -1,0 +1,214 @@
+"""A local AppSync: the exported schema executed by strawberry, root fields resolved by invoking the
+resolver Lambda's `handler` in-process with AppSync-shaped direct-resolver events."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    SelectionSetNode,
+    print_ast,
+)
+from graphql.execution.values import get_argument_values
+from starlette.responses import JSONResponse
+from strawberry.types.base import has_object_definition
+from strawberry.types.unset import UnsetType
+
+from trading.errors import Unauthorized
+
+if TYPE_CHECKING:
+    import strawberry
+    from graphql import GraphQLResolveInfo
+    from starlette.requests import Request
+
+    from local.auth import JwtVerifier
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+class ResolverError(Exception):
+    """A Lambda result of the form {"error": {"type", "message"}}, raised as AppSync's util.error does."""
+
+    def __init__(self, message: str, error_type: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
+@dataclass
+class LambdaContext:
+    """The attributes a Lambda context offers (powertools' Logger reads them)."""
+
+    function_name: str = "basketgraph-resolvers"
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:ap-south-1:000000000000:function:{self.function_name}"
+
+
+def plain(value: Any, schema: strawberry.Schema) -> Any:
+    """Coerced argument values back to the JSON AppSync hands a Lambda (GraphQL names, enum names)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [plain(v, schema) for v in value]
+    if has_object_definition(value):
+        out = {}
+        for f in type(value).__strawberry_definition__.fields:  # type: ignore[attr-defined]
+            item = getattr(value, f.python_name)
+            if not isinstance(item, UnsetType):
+                out[schema.config.name_converter.get_graphql_name(f)] = plain(item, schema)
+        return out
+    if isinstance(value, dict):
+        return {k: plain(v, schema) for k, v in value.items()}
+    return value
+
+
+def selection_set_list(info: GraphQLResolveInfo) -> list[str]:
+    """AppSync's `selectionSetList`: every selected field path below this one, fragments expanded."""
+    paths: list[str] = []
+
+    def walk(selection_set: SelectionSetNode | None, prefix: str) -> None:
+        if selection_set is None:
+            return
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                if node.name.value.startswith("__"):
+                    continue
+                path = f"{prefix}{node.name.value}"
+                paths.append(path)
+                walk(node.selection_set, path + "/")
+            elif isinstance(node, InlineFragmentNode):
+                walk(node.selection_set, prefix)
+            elif isinstance(node, FragmentSpreadNode):
+                walk(info.fragments[node.name.value].selection_set, prefix)
+
+    for field_node in info.field_nodes:
+        walk(field_node.selection_set, "")
+    return list(dict.fromkeys(paths))
+
+
+class LambdaInvoker:
+    """Calls the resolver handler for one root field, as an AppSync direct Lambda resolver does."""
+
+    def __init__(self, handler: Handler, schema: strawberry.Schema) -> None:
+        self.handler = handler
+        self.schema = schema
+
+    def event(self, info: GraphQLResolveInfo, identity: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        field_def = info.parent_type.fields[info.field_name]
+        arguments = get_argument_values(field_def, info.field_nodes[0], info.variable_values)
+        return {
+            "arguments": plain(arguments, self.schema),
+            "identity": identity,
+            "source": None,
+            "request": {"headers": headers, "domainName": None},
+            "prev": None,
+            "info": {
+                "fieldName": info.field_name,
+                "parentTypeName": info.parent_type.name,
+                "variables": plain(dict(info.variable_values), self.schema),
+                "selectionSetList": selection_set_list(info),
+                "selectionSetGraphQL": print_ast(info.field_nodes[0].selection_set)
+                if info.field_nodes[0].selection_set
+                else "",
+            },
+            "stash": {},
+        }
+
+    def __call__(self, info: strawberry.Info, identity: dict[str, Any], headers: dict[str, str]) -> Any:
+        result = self.handler(self.event(info._raw_info, identity, headers), LambdaContext())
+        if isinstance(result, dict) and isinstance(result.get("error"), dict):
+            error = result["error"]
+            raise ResolverError(str(error.get("message")), str(error.get("type")))
+        return result
+
+
+def format_error(error: GraphQLError) -> dict[str, Any]:
+    """An error as AppSync prints it: message, errorType, path, locations, data, errorInfo."""
+    original = error.original_error
+    error_type = original.error_type if isinstance(original, ResolverError) else None
+    if original is not None and not isinstance(original, ResolverError):
+        log.exception("resolver failed", exc_info=original)
+        error_type, message = "InternalError", "something went wrong in the emulator; see its log"
+    else:
+        message = error.message
+    formatted: dict[str, Any] = {
+        "path": error.path,
+        "data": None,
+        "errorType": error_type or ("ValidationError" if error.path is None else "InternalError"),
+        "errorInfo": None,
+        "locations": [{"line": loc.line, "column": loc.column, "sourceName": None} for loc in error.locations or []],
+        "message": message,
+    }
+    return formatted
+
+
+def unauthorized(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"errorType": "UnauthorizedException", "message": message}]},
+        status_code=401,
+    )
+
+
+class GraphQLEndpoint:
+    """POST /graphql: verify the JWT as AppSync does, then execute with the Lambda invoker."""
+
+    def __init__(self, schema: strawberry.Schema, invoker: LambdaInvoker, verifier: JwtVerifier) -> None:
+        self.schema = schema
+        self.invoker = invoker
+        self.verifier = verifier
+
+    async def __call__(self, request: Request) -> JSONResponse:
+        try:
+            identity = self.verifier.verify(request.headers.get("authorization", "")).to_event()
+        except Unauthorized as exc:
+            return unauthorized(exc.message)
+        try:
+            body = json.loads(await request.body())
+            query = body["query"]
+            if not isinstance(query, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "errorType": "MalformedHttpRequestException",
+                            "message": "body must be JSON with a query",
+                        }
+                    ]
+                },
+                status_code=400,
+            )
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        context = {"invoke": lambda info: self.invoker(info, identity, headers)}
+
+        def execute() -> Any:
+            return self.schema.execute_sync(
+                query,
+                variable_values=body.get("variables") or None,
+                context_value=context,
+                operation_name=body.get("operationName"),
+            )
+
+        result = await anyio.to_thread.run_sync(execute)
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [format_error(e) for e in result.errors]
+        return JSONResponse(payload)

@@ -1,0 +1,307 @@
+"""The local stack: embedded DynamoDB, Cognito and SSM (moto), the paper exchange, and the AppSync emulator.
+
+Only the edges differ from AWS: endpoint URLs, where keys come from, and the exchange. The resolver
+Lambda and the postback Lambda are the production handlers, called in-process.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import uvicorn
+from moto.server import ThreadedMotoServer
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from brokers.kite.accounts import SsmSecretStore, connect_paper_account
+from brokers.paper.exchange import PaperExchange
+from brokers.paper.server import PaperExchangeServer
+from local import seed, snapshot
+from local.auth import JwtVerifier
+from local.cognito import LocalUserPool
+from local.emulator import GraphQLEndpoint, LambdaContext, LambdaInvoker
+from local.graphiql import graphiql_routes
+from local.moto_dynamodb import serialize_dynamodb_requests
+from schema.export import SCHEMA_FILE, build_schema, export_sdl
+from store.repositories import connect
+from store.spec import create_table
+from trading.model import InstrumentRef
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+log = logging.getLogger("basketgraph.local")
+
+REGION = "ap-south-1"
+PAPER_API_KEY = "paper"
+DEMO_USER = "demo"
+SNAPSHOT_EVERY_SECONDS = 5.0
+
+
+@dataclass
+class StackConfig:
+    state_dir: Path = field(default_factory=lambda: Path(".state"))
+    host: str = "127.0.0.1"
+    port: int = 4000
+    endpoint_url: str | None = None
+    table_name: str = "Trading"
+    market_hours: str = "always"
+
+
+def _aws_env() -> None:
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ["AWS_DEFAULT_REGION"] = REGION
+    os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
+
+
+class LocalStack:
+    """Start with `start()`, serve with `serve()` (blocking) or `serve_in_thread()`, end with `stop()`."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.state_dir = config.state_dir.resolve()
+        self.moto: ThreadedMotoServer | None = None
+        self.exchange_server: PaperExchangeServer | None = None
+        self.server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._snapshots: threading.Thread | None = None
+        self.url = ""
+
+    @property
+    def snapshot_file(self) -> Path:
+        return self.state_dir / "dynamodb.json"
+
+    def start(self) -> None:
+        _aws_env()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        serialize_dynamodb_requests()  # DynamoDB's per-item atomicity, which moto lacks under threads
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        host, port = self.moto.get_host_and_port()
+        self.moto_url = f"http://{host}:{port}"
+        dynamodb_url = self.config.endpoint_url or self.moto_url
+        self.dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_url, region_name=REGION)
+        self.ssm = boto3.client("ssm", endpoint_url=self.moto_url, region_name=REGION)
+        cognito = boto3.client("cognito-idp", endpoint_url=self.moto_url, region_name=REGION)
+
+        create_table(self.dynamodb, self.config.table_name)
+        if self.embedded:
+            restored = snapshot.load(self.dynamodb, self.config.table_name, self.snapshot_file)
+            log.info("restored %d items from %s", restored, self.snapshot_file)
+        self.store = connect(self.config.table_name, self.dynamodb)
+        self._seed()
+
+        self.users = LocalUserPool(cognito, self.state_dir)
+        self.verifier = JwtVerifier(
+            jwks_url=self.users.jwks_url, issuer=self.users.issuer, client_ids={self.users.client_id}
+        )
+        self.api_secret = base64.b32encode(os.urandom(20)).decode().lower()
+        self._bind_emulator_port()
+        prices = {instrument.ref: price for instrument, price in seed.instruments()}
+        for ref, mark in self.store.marks.last_prices(list(prices)).items():
+            prices[ref] = mark  # the market resumes where it was
+        self.exchange = PaperExchange(
+            instruments=[instrument for instrument, _ in seed.instruments()],
+            prices=prices,
+            api_key=PAPER_API_KEY,
+            api_secret=self.api_secret,
+            postback_url=f"{self.url}/postback/kite",
+        )
+        self.exchange_server = PaperExchangeServer(self.exchange)
+        self.exchange_url = self.exchange_server.start(host="127.0.0.1", port=0)
+
+        os.environ.update(
+            {
+                "TABLE_NAME": self.config.table_name,
+                "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+                "AWS_ENDPOINT_URL_SSM": self.moto_url,
+                "BROKER": "paper",
+                "KITE_API_KEY": PAPER_API_KEY,
+                "KITE_API_SECRET": self.api_secret,
+                "KITE_ROOT": self.exchange_url,
+                "MARKET_HOURS": self.config.market_hours,
+            }
+        )
+        self.add_user(DEMO_USER)
+        self.app = self._app()
+
+    @property
+    def embedded(self) -> bool:
+        return self.config.endpoint_url is None
+
+    def _bind_emulator_port(self) -> None:
+        """Fix the emulator's URL before the exchange needs it for postbacks (port 0 picks a free one)."""
+        port = self.config.port
+        if port == 0:
+            import socket
+
+            with socket.socket() as probe:
+                probe.bind((self.config.host, 0))
+                port = probe.getsockname()[1]
+        self.port = port
+        self.url = f"http://{self.config.host}:{port}"
+
+    def _seed(self) -> None:
+        seeded = seed.instruments()
+        self.store.instruments.put_instruments([instrument for instrument, _ in seeded])
+        known = self.store.marks.last_prices([instrument.ref for instrument, _ in seeded])
+        now = _now()
+        for instrument, price in seeded:
+            if instrument.ref not in known:
+                self.store.marks.put_mark(instrument.ref, price, now)
+
+    def add_user(self, username: str) -> dict[str, str]:
+        """Create (or find) a local user, connect their paper broker account, and issue a token."""
+        user = self.users.ensure_user(username)
+        connect_paper_account(
+            secrets=SsmSecretStore(self.ssm),
+            owner=user.sub,
+            root=self.exchange_url,
+            api_key=PAPER_API_KEY,
+            api_secret=self.api_secret,
+        )
+        tokens = self.users.token(username)
+        return {"username": username, "sub": user.sub, "token": tokens.id_token}
+
+    def set_prices(self, prices: dict[InstrumentRef, Decimal]) -> None:
+        """Move the paper market and write the marks, as the market simulator and feed do."""
+        now = _now()
+        for ref, price in prices.items():
+            self.exchange.set_price(ref, price)
+            self.store.marks.put_mark(ref, price, now)
+
+    def _app(self) -> Starlette:
+        from resolvers import handler as resolver_lambda
+        from resolvers import postback as postback_lambda
+
+        schema = build_schema()
+        if SCHEMA_FILE.exists() and SCHEMA_FILE.read_text() != export_sdl():
+            log.warning("schema/schema.graphql differs from the code; run `basketgraph schema export`")
+        endpoint = GraphQLEndpoint(schema, LambdaInvoker(resolver_lambda.handler, schema), self.verifier)
+
+        async def postback(request: Request) -> JSONResponse:
+            event = {
+                "body": (await request.body()).decode(),
+                "isBase64Encoded": False,
+                "headers": dict(request.headers),
+            }
+            import anyio
+
+            reply = await anyio.to_thread.run_sync(
+                lambda: postback_lambda.handler(event, LambdaContext("basketgraph-postbacks"))
+            )
+            return JSONResponse(json.loads(reply["body"]), status_code=reply["statusCode"])
+
+        async def users(request: Request) -> JSONResponse:
+            body = await request.json()
+            name = str(body.get("username", "")).strip()
+            if not name.isidentifier() or len(name) > 64:
+                return JSONResponse({"error": "username must be letters, digits or _ (max 64)"}, status_code=400)
+            import anyio
+
+            return JSONResponse(await anyio.to_thread.run_sync(self.add_user, name))
+
+        async def prices(request: Request) -> JSONResponse:
+            try:
+                body = await request.json()
+                parsed = {InstrumentRef(*key.upper().split(":", 1)): Decimal(str(value)) for key, value in body.items()}
+            except (ValueError, TypeError, InvalidOperation):
+                return JSONResponse({"error": 'send {"NFO:SYMBOL": "123.45", ...}'}, status_code=400)
+            self.set_prices(parsed)
+            return JSONResponse({str(k): str(v) for k, v in parsed.items()})
+
+        async def health(_: Request) -> JSONResponse:
+            return JSONResponse({"status": "ok"})
+
+        def demo_token() -> str:
+            return self.users.token(DEMO_USER).id_token
+
+        routes = [
+            *graphiql_routes(endpoint="/graphql", token_provider=demo_token),
+            Route("/graphql", endpoint, methods=["POST"]),
+            Route("/postback/kite", postback, methods=["POST"]),
+            Route("/local/users", users, methods=["POST"]),
+            Route("/local/prices", prices, methods=["POST"]),
+            Route("/health", health),
+        ]
+        return Starlette(routes=routes)
+
+    def serve_in_thread(self) -> str:
+        """Serve the emulator from a background thread (tests); returns its base URL."""
+        config = uvicorn.Config(self.app, host=self.config.host, port=self.port, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self.server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self._start_snapshots()
+        return self.url
+
+    def serve(self) -> None:
+        """Serve in the foreground until Ctrl-C."""
+        config = uvicorn.Config(self.app, host=self.config.host, port=self.port, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self._start_snapshots()
+        self._write_stack_file()
+        try:
+            self.server.run()
+        finally:
+            self.stop()
+
+    def _write_stack_file(self) -> None:
+        info = {"url": self.url, "pid": os.getpid(), "exchange": self.exchange_url}
+        (self.state_dir / "stack.json").write_text(json.dumps(info))
+
+    def _start_snapshots(self) -> None:
+        if not self.embedded:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(SNAPSHOT_EVERY_SECONDS):
+                self.save()
+
+        self._snapshots = threading.Thread(target=loop, daemon=True)
+        self._snapshots.start()
+
+    def save(self) -> None:
+        if self.embedded and self.moto is not None:
+            try:
+                snapshot.dump(self.dynamodb, self.config.table_name, self.snapshot_file)
+            except Exception:  # a failed autosave must not take the stack down; the next one retries
+                log.exception("snapshot failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.server is not None:
+            self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self.exchange_server is not None:
+            self.exchange_server.stop()
+        self.save()
+        with contextlib.suppress(FileNotFoundError):
+            (self.state_dir / "stack.json").unlink()
+        if self.moto is not None:
+            self.moto.stop()
+            self.moto = None
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)

@@ -1,0 +1,156 @@
+"""The demo a new user runs, end to end over real HTTP with a real Cognito JWT against the running stack."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import requests
+
+from tests.helpers import CE_26000, CE_26500, PE_25500, PE_26000, condor_input, wait_until
+
+if TYPE_CHECKING:
+    from local.stack import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+BASKET_FIELDS = """
+  id name status version
+  strategies { id name legs { id tradingsymbol side lots } }
+  orders { id tradingsymbol side quantity filledQuantity averagePrice status brokerOrderId }
+  positions { tradingsymbol netQuantity buyValue sellValue multiplier }
+"""
+
+
+def gql(stack: LocalStack, token: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    reply = requests.post(
+        f"{stack.url}/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers={"Authorization": token},
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json())
+
+
+def data(stack: LocalStack, token: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = gql(stack, token, query, variables)
+    assert "errors" not in body, body["errors"]
+    return dict(body["data"])
+
+
+def test_demo_condor_executes_fills_and_prices_by_kites_formula(stack: LocalStack, alice: dict[str, str]) -> None:
+    token = alice["token"]
+    # Given a two-strategy, four-leg NIFTY structure
+    created = data(
+        stack,
+        token,
+        f"mutation($input: CreateBasketInput!) {{ createBasket(input: $input) {{ {BASKET_FIELDS} }} }}",
+        {"input": condor_input()},
+    )["createBasket"]
+    assert [len(s["legs"]) for s in created["strategies"]] == [2, 2]
+
+    # When it is executed
+    execution = data(
+        stack,
+        token,
+        "mutation($id: ID!, $rid: String!) { executeBasket(basketId: $id, clientRequestId: $rid) "
+        "{ basket { id status } orders { id side status } } }",
+        {"id": created["id"], "rid": str(uuid.uuid4())},
+    )["executeBasket"]
+    assert execution["basket"]["status"] == "LIVE"
+    assert [o["side"] for o in execution["orders"]] == ["BUY", "BUY", "SELL", "SELL"]
+
+    # Then every order completes and four positions appear
+    query = f"query($id: ID!) {{ basket(id: $id) {{ {BASKET_FIELDS} }} }}"
+
+    def settled() -> bool:
+        basket = data(stack, token, query, {"id": created["id"]})["basket"]
+        return len(basket["positions"]) == 4 and all(
+            o["status"] == "COMPLETE" and o["filledQuantity"] == 65 for o in basket["orders"]
+        )
+
+    wait_until(settled)
+    basket = data(stack, token, query, {"id": created["id"]})["basket"]
+    fills = {o["tradingsymbol"]: Decimal(o["averagePrice"]) for o in basket["orders"]}
+    # MARKET orders fill at the paper market's price, seeded in local/seed.py
+    assert fills == {
+        CE_26000: Decimal("318.65"),
+        PE_26000: Decimal("281.20"),
+        CE_26500: Decimal("121.55"),
+        PE_25500: Decimal("108.40"),
+    }
+
+    # And when the market moves, P&L = (sell_value - buy_value) + net_qty * last_price * multiplier
+    moves = {CE_26000: "300.10", PE_26000: "290.00", CE_26500: "115.25", PE_25500: "112.95"}
+    reply = requests.post(f"{stack.url}/local/prices", json={f"NFO:{k}": v for k, v in moves.items()}, timeout=10)
+    assert reply.status_code == 200
+    pnl = data(
+        stack,
+        token,
+        "query($id: ID!) { pnl(basketId: $id) { pnl realised unrealised "
+        "positions { lastPrice pnl position { tradingsymbol netQuantity } } } }",
+        {"id": created["id"]},
+    )["pnl"]
+    sell_value = 65 * Decimal("318.65") + 65 * Decimal("281.20")
+    buy_value = 65 * Decimal("121.55") + 65 * Decimal("108.40")
+    marked = (
+        -65 * Decimal("300.10") - 65 * Decimal("290.00") + 65 * Decimal("115.25") + 65 * Decimal("112.95")
+    )
+    by_hand = (sell_value - buy_value) + marked
+    assert by_hand == Decimal("520.00")
+    assert Decimal(pnl["pnl"]) == by_hand
+    assert Decimal(pnl["realised"]) == 0
+    assert {p["position"]["tradingsymbol"]: p["lastPrice"] for p in pnl["positions"]} == moves
+
+
+def test_errors_come_back_typed_as_appsync_prints_them(stack: LocalStack, alice: dict[str, str]) -> None:
+    body = gql(
+        stack,
+        alice["token"],
+        "mutation { createBasket(input: {name: \"x\", strategies: [{name: \"s\", legs: [{exchange: \"NFO\", "
+        f"tradingsymbol: \"{CE_26000}\", side: BUY, lots: 1, orderType: LIMIT, price: \"10.01\"}}]}}]}}) {{ id }} }}",
+    )
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["errorType"] == "ValidationError"
+    assert "tick size 0.05" in error["message"]
+    assert error["path"] == ["createBasket"]
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (None, "missing"),
+        ("not-a-jwt", "malformed"),
+        ("Bearer abc.def.ghi", "malformed"),
+    ],
+)
+def test_requests_without_a_valid_token_get_401(stack: LocalStack, header: str | None, message: str) -> None:
+    headers = {} if header is None else {"Authorization": header}
+    reply = requests.post(f"{stack.url}/graphql", json={"query": "{ me { id } }"}, headers=headers, timeout=10)
+    assert reply.status_code == 401
+    (error,) = reply.json()["errors"]
+    assert error["errorType"] == "UnauthorizedException"
+    assert message in error["message"].lower()
+
+
+def test_another_users_token_reads_nothing_of_alices(
+    stack: LocalStack, alice: dict[str, str], bob: dict[str, str]
+) -> None:
+    created = data(stack, alice["token"], "mutation { createBasket(input: {name: \"mine\"}) { id } }")["createBasket"]
+    body = gql(stack, bob["token"], "query($id: ID!) { basket(id: $id) { id name } }", {"id": created["id"]})
+    assert body["data"] is None
+    assert body["errors"][0]["errorType"] == "NotFound"
+    me = data(stack, bob["token"], "{ me { id username } }")["me"]
+    assert me == {"id": bob["sub"], "username": "bob"}
+
+
+def test_graphiql_is_served_offline_with_the_demo_token(stack: LocalStack) -> None:
+    page = requests.get(f"{stack.url}/graphql", headers={"Accept": "text/html"}, timeout=10)
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+    assert "cdn" not in page.text.lower()
+    assert "unpkg" not in page.text.lower()

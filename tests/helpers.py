@@ -1,0 +1,53 @@
+"""Small shared test helpers: the demo structure, polling, peeking at the paper exchange."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+CE_26000 = "NIFTY26DEC26000CE"
+PE_26000 = "NIFTY26DEC26000PE"
+CE_26500 = "NIFTY26DEC26500CE"
+PE_25500 = "NIFTY26DEC25500PE"
+
+
+def condor_input(name: str = "NIFTY iron condor") -> dict[str, Any]:
+    """A two-strategy, four-leg NIFTY options structure: a short straddle and its wings."""
+
+    def leg(symbol: str, side: str) -> dict[str, Any]:
+        return {"exchange": "NFO", "tradingsymbol": symbol, "side": side, "lots": 1}
+
+    return {
+        "name": name,
+        "strategies": [
+            {"name": "short straddle", "legs": [leg(CE_26000, "SELL"), leg(PE_26000, "SELL")]},
+            {"name": "wings", "legs": [leg(CE_26500, "BUY"), leg(PE_25500, "BUY")]},
+        ],
+    }
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 15.0, interval: float = 0.05) -> None:
+    """Poll until `predicate` holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+def exchange_orders(stack: Any, sub: str) -> list[dict[str, Any]]:
+    """The user's order book at the paper exchange, read with the official Kite client."""
+    from kiteconnect import KiteConnect
+
+    from brokers.kite.accounts import SsmSecretStore
+
+    token = SsmSecretStore(stack.ssm).get(f"/basketgraph/{sub}/paper/access_token")
+    return list(KiteConnect("paper", access_token=token, root=stack.exchange_url).orders())
+
+
+def exchange_order_count(stack: Any, sub: str) -> int:
+    return len(exchange_orders(stack, sub))
