@@ -1,5 +1,6 @@
 # The README's two commands: `make dev` (the local stack) and `make test` (everything CI runs).
 VENV ?= .venv
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
