@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
-from constructs import Construct
 
 from infra.tables import TablesConstruct
+
+if TYPE_CHECKING:
+    from constructs import Construct
 
 TABLE_NAME_OUTPUT = "TableName"
 
