@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,11 @@ from graphql import (
     print_ast,
 )
 from graphql.execution.values import get_argument_values
+
+try:
+    from graphql.execution.values import VariableValues
+except ImportError:  # graphql-core < 3.3
+    VariableValues = None
 from starlette.responses import JSONResponse
 from strawberry.types.base import has_object_definition
 from strawberry.types.unset import UnsetType
@@ -103,16 +109,28 @@ def selection_set_list(info: GraphQLResolveInfo) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
+def _variables(info: GraphQLResolveInfo) -> Any:
+    """The variables in the form this graphql-core's `get_argument_values` takes (3.3 wraps them)."""
+    values = info.variable_values
+    if VariableValues is None or isinstance(values, VariableValues):
+        return values
+    return VariableValues(sources={}, coerced=dict(values))
+
+
 class LambdaInvoker:
     """Calls the resolver handler for one root field, as an AppSync direct Lambda resolver does."""
 
     def __init__(self, handler: Handler, schema: strawberry.Schema) -> None:
         self.handler = handler
         self.schema = schema
+        # One Lambda execution environment handles one event at a time (powertools keeps the
+        # current event in class state), so concurrent requests queue here as they would for
+        # an instance; AppSync would fan them out to more instances.
+        self._instance = threading.Lock()
 
     def event(self, info: GraphQLResolveInfo, identity: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         field_def = info.parent_type.fields[info.field_name]
-        arguments = get_argument_values(field_def, info.field_nodes[0], info.variable_values)
+        arguments = get_argument_values(field_def, info.field_nodes[0], _variables(info))
         return {
             "arguments": plain(arguments, self.schema),
             "identity": identity,
@@ -132,7 +150,9 @@ class LambdaInvoker:
         }
 
     def __call__(self, info: strawberry.Info, identity: dict[str, Any], headers: dict[str, str]) -> Any:
-        result = self.handler(self.event(info._raw_info, identity, headers), LambdaContext())
+        event = self.event(info._raw_info, identity, headers)
+        with self._instance:
+            result = self.handler(event, LambdaContext())
         if isinstance(result, dict) and isinstance(result.get("error"), dict):
             error = result["error"]
             raise ResolverError(str(error.get("message")), str(error.get("type")))
@@ -174,7 +194,7 @@ class GraphQLEndpoint:
         self.invoker = invoker
         self.verifier = verifier
 
-    async def __call__(self, request: Request) -> JSONResponse:
+    async def handle(self, request: Request) -> JSONResponse:
         try:
             identity = self.verifier.verify(request.headers.get("authorization", "")).to_event()
         except Unauthorized as exc:

@@ -88,6 +88,7 @@ class LocalStack:
     def start(self) -> None:
         _aws_env()
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         serialize_dynamodb_requests()  # DynamoDB's per-item atomicity, which moto lacks under threads
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
@@ -232,7 +233,7 @@ class LocalStack:
 
         routes = [
             *graphiql_routes(endpoint="/graphql", token_provider=demo_token),
-            Route("/graphql", endpoint, methods=["POST"]),
+            Route("/graphql", endpoint.handle, methods=["POST"]),
             Route("/postback/kite", postback, methods=["POST"]),
             Route("/local/users", users, methods=["POST"]),
             Route("/local/prices", prices, methods=["POST"]),

@@ -20,6 +20,19 @@ def amount(value: Decimal | None) -> str | None:
     return format(value.normalize(), "f")
 
 
+def price(value: Decimal | None) -> str | None:
+    """A price or value: exact, with at least two decimals (paise) as traders write them."""
+    if value is None:
+        return None
+    exact = value.normalize()
+    return format(exact if exact.as_tuple().exponent < -2 else value.quantize(PAISA), "f")  # type: ignore[operator]
+
+
+def average(value: Decimal | None) -> str | None:
+    """An average price, rounded half-even to 4 places (a division rarely ends)."""
+    return None if value is None else price(value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
+
+
 def rupees(value: Decimal) -> str:
     """Money rounded half-even to paise."""
     return format(value.quantize(PAISA, rounding=ROUND_HALF_EVEN), "f")
@@ -45,15 +58,15 @@ def basket(b: Basket, orders: list[Order] | None = None, positions: list[Positio
                         "lots": leg.lots,
                         "orderType": leg.order_type.value,
                         "product": leg.product.value,
-                        "price": amount(leg.price),
-                        "triggerPrice": amount(leg.trigger_price),
+                        "price": price(leg.price),
+                        "triggerPrice": price(leg.trigger_price),
                     }
                     for leg in s.legs
                 ],
             }
             for s in b.strategies
         ],
-        "risk": {"maxLoss": amount(b.risk.max_loss), "target": amount(b.risk.target)},
+        "risk": {"maxLoss": price(b.risk.max_loss), "target": price(b.risk.target)},
         "schedule": {
             "entryAt": b.schedule.entry_at.strftime("%H:%M") if b.schedule.entry_at else None,
             "exitAt": b.schedule.exit_at.strftime("%H:%M") if b.schedule.exit_at else None,
@@ -84,13 +97,13 @@ def order(o: Order) -> dict[str, Any]:
         "quantity": o.quantity,
         "filledQuantity": o.filled_quantity,
         "pendingQuantity": o.pending_quantity,
-        "averagePrice": amount(o.average_price),
+        "averagePrice": average(o.average_price),
         "orderType": o.order_type.value,
         "product": o.product.value,
         "variety": o.variety.value,
         "validity": o.validity.value,
-        "price": amount(o.price),
-        "triggerPrice": amount(o.trigger_price),
+        "price": price(o.price),
+        "triggerPrice": price(o.trigger_price),
         "status": o.status.value,
         "statusMessage": o.status_message,
         "version": o.version,
@@ -110,10 +123,10 @@ def position(p: Position) -> dict[str, Any]:
         "buyQuantity": p.buy_quantity,
         "sellQuantity": p.sell_quantity,
         "netQuantity": p.net_quantity,
-        "buyValue": amount(p.buy_value),
-        "sellValue": amount(p.sell_value),
-        "buyPrice": amount(p.buy_price),
-        "sellPrice": amount(p.sell_price),
+        "buyValue": price(p.buy_value),
+        "sellValue": price(p.sell_value),
+        "buyPrice": average(p.buy_price),
+        "sellPrice": average(p.sell_price),
     }
 
 
@@ -126,7 +139,7 @@ def pnl(report: PnlReport) -> dict[str, Any]:
         "positions": [
             {
                 "position": position(row.position),
-                "lastPrice": amount(row.last_price),
+                "lastPrice": price(row.last_price),
                 "pnl": rupees(row.pnl),
                 "realised": rupees(row.realised),
                 "unrealised": rupees(row.unrealised),

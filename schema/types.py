@@ -19,6 +19,7 @@ strawberry.enum(
 )
 
 DECIMAL = 'Decimal string, exact (e.g. "123.45")'
+AVERAGE = "Average price as a decimal string, rounded half-even to 4 places"
 RUPEES = "Rupees as a decimal string, rounded half-even to 2 places"
 
 
@@ -75,7 +76,7 @@ class Order:
     quantity: int
     filled_quantity: int
     pending_quantity: int
-    average_price: str | None = strawberry.field(description=DECIMAL)
+    average_price: str | None = strawberry.field(description=AVERAGE)
     order_type: model.OrderType
     product: model.Product
     variety: model.Variety
@@ -102,8 +103,8 @@ class Position:
     net_quantity: int
     buy_value: str = strawberry.field(description=DECIMAL)
     sell_value: str = strawberry.field(description=DECIMAL)
-    buy_price: str = strawberry.field(description=DECIMAL)
-    sell_price: str = strawberry.field(description=DECIMAL)
+    buy_price: str = strawberry.field(description=AVERAGE)
+    sell_price: str = strawberry.field(description=AVERAGE)
 
 
 @strawberry.type

@@ -646,19 +646,43 @@ class DynamoRequests:
         while True:
             if self._try_claim(owner, client_request_id, operation, fingerprint):
                 return None
-            record = self._table.get(key)
-            while record is not None:
-                stored = codec.deserialize(record)
-                if stored["fingerprint"] != fingerprint or stored["operation"] != operation:
-                    raise Conflict(f"clientRequestId {client_request_id} was already used for a different request")
-                if stored["state"] == DONE:
-                    result: dict[str, Any] = json.loads(stored["result"])
-                    return result
-                if time.monotonic() >= deadline:
-                    raise Conflict(f"request {client_request_id} is still being processed; retry later")
-                time.sleep(self._poll)
-                record = self._table.get(key)
+            result = self._result(key, client_request_id, operation, fingerprint, deadline)
+            if result is not None:
+                return result
             # the first request released its claim (it failed): try to claim it again
+
+    def find(
+        self, owner: OwnerId, client_request_id: ClientRequestId, operation: str, fingerprint: str
+    ) -> dict[str, Any] | None:
+        """The result of an earlier request with this id, waiting while it runs; None if there was none.
+
+        Raises
+        ------
+        Conflict
+            As `claim`.
+        """
+        key = codec.request_key(owner, client_request_id)
+        return self._result(key, client_request_id, operation, fingerprint, time.monotonic() + self._wait)
+
+    def _result(
+        self, key: dict[str, Any], client_request_id: str, operation: str, fingerprint: str, deadline: float
+    ) -> dict[str, Any] | None:
+        """Wait for a live record to be DONE and return its result; None when there is no live record."""
+        record = self._table.get(key)
+        while record is not None:
+            stored = codec.deserialize(record)
+            if int(stored.get("expiresAt", 0)) < int(self._now()):
+                return None  # expired: it no longer holds the id
+            if stored["fingerprint"] != fingerprint or stored["operation"] != operation:
+                raise Conflict(f"clientRequestId {client_request_id} was already used for a different request")
+            if stored["state"] == DONE:
+                result: dict[str, Any] = json.loads(stored["result"])
+                return result
+            if time.monotonic() >= deadline:
+                raise Conflict(f"request {client_request_id} is still being processed; retry later")
+            time.sleep(self._poll)
+            record = self._table.get(key)
+        return None
 
     def _try_claim(self, owner: OwnerId, client_request_id: ClientRequestId, operation: str, fingerprint: str) -> bool:
         now = int(self._now())

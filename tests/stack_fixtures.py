@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -53,18 +54,32 @@ def handler_requests(stack: LocalStack) -> Iterator[RequestCounter]:
 
 
 class WriteLog:
-    """The write requests the handler has made since the last `clear()`."""
+    """The write requests made from the test's own thread since the last `clear()`.
 
-    def __init__(self, counter: RequestCounter) -> None:
-        self.counter = counter
+    Postbacks of earlier tests may still be landing on other threads; they are not this test's.
+    """
+
+    def __init__(self) -> None:
+        self.thread = threading.get_ident()
+        self.operations: list[str] = []
+
+    def record(self, model: Any, **_: Any) -> None:
+        if threading.get_ident() == self.thread and model.name in WRITES:
+            self.operations.append(model.name)
 
     def clear(self) -> None:
-        self.counter.operations.clear()
+        self.operations.clear()
 
     def made(self) -> list[str]:
-        return [op for op in self.counter.operations if op in WRITES]
+        return list(self.operations)
 
 
 @pytest.fixture
-def writes(handler_requests: RequestCounter) -> WriteLog:
-    return WriteLog(handler_requests)
+def writes(handler_requests: RequestCounter) -> Iterator[WriteLog]:
+    from resolvers.bootstrap import dynamodb
+
+    log = WriteLog()
+    unique_id = f"writes-{id(log)}"
+    dynamodb().meta.events.register("before-call.dynamodb", log.record, unique_id=unique_id)
+    yield log
+    dynamodb().meta.events.unregister("before-call.dynamodb", unique_id=unique_id)

@@ -400,6 +400,9 @@ def _idempotent(
 ) -> dict[str, Any]:
     """Run a request once per clientRequestId; a repeat returns the first result and does nothing."""
     crid = check_client_request_id(client_request_id)
+    prior = ports.requests.find(owner, crid, operation, fingerprint)
+    if prior is not None:
+        return prior  # a repeat: the first result, even if the basket has moved on since
     plan = prepare()  # validates everything before the first write
     prior = ports.requests.claim(owner, crid, operation, fingerprint)
     if prior is not None:

@@ -96,9 +96,7 @@ def test_demo_condor_executes_fills_and_prices_by_kites_formula(stack: LocalStac
     )["pnl"]
     sell_value = 65 * Decimal("318.65") + 65 * Decimal("281.20")
     buy_value = 65 * Decimal("121.55") + 65 * Decimal("108.40")
-    marked = (
-        -65 * Decimal("300.10") - 65 * Decimal("290.00") + 65 * Decimal("115.25") + 65 * Decimal("112.95")
-    )
+    marked = -65 * Decimal("300.10") - 65 * Decimal("290.00") + 65 * Decimal("115.25") + 65 * Decimal("112.95")
     by_hand = (sell_value - buy_value) + marked
     assert by_hand == Decimal("520.00")
     assert Decimal(pnl["pnl"]) == by_hand
@@ -110,8 +108,8 @@ def test_errors_come_back_typed_as_appsync_prints_them(stack: LocalStack, alice:
     body = gql(
         stack,
         alice["token"],
-        "mutation { createBasket(input: {name: \"x\", strategies: [{name: \"s\", legs: [{exchange: \"NFO\", "
-        f"tradingsymbol: \"{CE_26000}\", side: BUY, lots: 1, orderType: LIMIT, price: \"10.01\"}}]}}]}}) {{ id }} }}",
+        'mutation { createBasket(input: {name: "x", strategies: [{name: "s", legs: [{exchange: "NFO", '
+        f'tradingsymbol: "{CE_26000}", side: BUY, lots: 1, orderType: LIMIT, price: "10.01"}}]}}]}}) {{ id }} }}',
     )
     assert body["data"] is None
     (error,) = body["errors"]
@@ -140,7 +138,7 @@ def test_requests_without_a_valid_token_get_401(stack: LocalStack, header: str |
 def test_another_users_token_reads_nothing_of_alices(
     stack: LocalStack, alice: dict[str, str], bob: dict[str, str]
 ) -> None:
-    created = data(stack, alice["token"], "mutation { createBasket(input: {name: \"mine\"}) { id } }")["createBasket"]
+    created = data(stack, alice["token"], 'mutation { createBasket(input: {name: "mine"}) { id } }')["createBasket"]
     body = gql(stack, bob["token"], "query($id: ID!) { basket(id: $id) { id name } }", {"id": created["id"]})
     assert body["data"] is None
     assert body["errors"][0]["errorType"] == "NotFound"

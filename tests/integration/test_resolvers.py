@@ -17,6 +17,8 @@ from resolvers import bootstrap as composition
 from resolvers.handler import handler
 from tests.events import appsync_event
 from tests.helpers import CE_26000, CE_26500, PE_25500, PE_26000, condor_input, exchange_order_count, wait_until
+from trading import services
+from trading.ids import BasketId, OwnerId
 from trading.risk import IST, MarketCalendar
 
 if TYPE_CHECKING:
@@ -71,7 +73,7 @@ def test_create_edit_and_delete_a_draft_basket(alice: dict[str, str]) -> None:
     sub = alice["sub"]
     basket = ok("Mutation", "createBasket", {"input": {"name": "  weekly  ", "risk": {"maxLoss": "5000"}}}, sub)
     assert (basket["name"], basket["status"], basket["version"]) == ("weekly", "DRAFT", 1)
-    assert basket["risk"] == {"maxLoss": "5000", "target": None}
+    assert basket["risk"] == {"maxLoss": "5000.00", "target": None}
 
     basket = ok(
         "Mutation",
@@ -264,24 +266,31 @@ def test_instruments_search(alice: dict[str, str]) -> None:
 
 
 def test_the_same_client_request_id_places_once_even_concurrently(alice: dict[str, str], stack: Any) -> None:
+    # Given a draft basket and one clientRequestId
     sub = alice["sub"]
     draft = ok("Mutation", "createBasket", {"input": condor_input()}, sub)
     request_id = str(uuid.uuid4())
     before = exchange_order_count(stack, sub)
-    results: list[Any] = []
+    results: list[list[str]] = []
 
+    # When four callers execute it at once (the use case itself: a Lambda instance takes one event
+    # at a time, so concurrency lives between instances), then once more through the handler
     def execute() -> None:
-        results.append(call("Mutation", "executeBasket", {"basketId": draft["id"], "clientRequestId": request_id}, sub))
+        execution = services.execute_basket(composition.bootstrap(), OwnerId(sub), BasketId(draft["id"]), request_id)
+        results.append(sorted(o.id for o in execution.orders))
 
     threads = [threading.Thread(target=execute) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    again = call("Mutation", "executeBasket", {"basketId": draft["id"], "clientRequestId": request_id}, sub)
-    order_ids = [sorted(o["id"] for o in r["orders"]) for r in [*results, again]]
-    assert all(ids == order_ids[0] for ids in order_ids)
-    assert len(order_ids[0]) == 4
+    again = ok("Mutation", "executeBasket", {"basketId": draft["id"], "clientRequestId": request_id}, sub)
+    results.append(sorted(o["id"] for o in again["orders"]))
+
+    # Then every caller got the first result and the exchange saw four orders, once
+    assert len(results) == 5
+    assert all(ids == results[0] for ids in results)
+    assert len(results[0]) == 4
     assert exchange_order_count(stack, sub) - before == 4
 
 
