@@ -1,0 +1,1 @@
+"""Broker adapters behind the `trading.ports.Broker` port."""

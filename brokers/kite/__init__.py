@@ -1,0 +1,1 @@
+"""Zerodha Kite Connect adapter (Lambda-safe: stdlib, kiteconnect, requests and trading only)."""

@@ -1,0 +1,671 @@
+"""`PaperExchange`: a Kite Connect-compatible exchange simulator, driven by the official kiteconnect client.
+
+It speaks Kite's REST dialect (form-encoded requests, `{"status": ..., "data": ...}` replies, Kite's
+error types and HTTP codes, IST timestamps) and fills orders against last prices set by a market
+simulator (`set_price`, or `POST /paper/prices`). Every order state change is kept in the order's
+history and, when a postback URL is configured, posted there in Kite's postback shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import logging
+import secrets
+import threading
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, cast
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from brokers.paper.book import (
+    AMO_REQ_RECEIVED,
+    CANCEL_PENDING,
+    CANCELLED,
+    COMPLETE,
+    FINAL,
+    MODIFIED,
+    MODIFY_PENDING,
+    MODIFY_VALIDATION_PENDING,
+    OPEN,
+    OPEN_PENDING,
+    TRIGGER_PENDING,
+    VALIDATION_PENDING,
+    WORKING,
+    ZERO,
+    PaperAccount,
+    PaperOrder,
+    PaperPosition,
+    PaperTrade,
+)
+from brokers.paper.postbacks import PostbackSender
+from trading.model import InstrumentRef
+from trading.ports import SystemClock
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from trading.instruments import Instrument
+    from trading.ports import Clock
+
+log = logging.getLogger(__name__)
+
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
+VARIETIES = ("regular", "amo")
+TRANSACTION_TYPES = ("BUY", "SELL")
+ORDER_TYPES = ("MARKET", "LIMIT", "SL", "SL-M")
+PRODUCTS = ("CNC", "NRML", "MIS")
+VALIDITIES = ("DAY", "IOC")
+STOP_TYPES = ("SL", "SL-M")
+MAX_TAG_LENGTH = 20
+REQUEST_TOKEN_PREFIX = "paper-"  # noqa: S105 - a prefix, not a secret
+INVALID_SESSION = "Incorrect `api_key` or `access_token`."
+
+_HTTP_MESSAGES = {404: "Route not found", 405: "Method not allowed"}
+
+
+class PaperExchangeError(Exception):
+    """A refusal in Kite's terms: its error type, message and HTTP status."""
+
+    def __init__(self, error_type: str, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.status_code = status_code
+
+
+def _input_error(message: str, status_code: int = 400) -> PaperExchangeError:
+    return PaperExchangeError("InputException", message, status_code)
+
+
+def _token_error(message: str) -> PaperExchangeError:
+    return PaperExchangeError("TokenException", message, 403)
+
+
+def _order_error(message: str) -> PaperExchangeError:
+    return PaperExchangeError("OrderException", message, 400)
+
+
+def kite_time(moment: datetime) -> str:
+    return moment.astimezone(IST).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def plain_json(value: Any) -> Any:
+    """Decimals as JSON numbers (ints when whole, as Kite writes them), recursively."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_json(v) for v in value]
+    return value
+
+
+def parse_ref(text: str) -> InstrumentRef:
+    exchange, _, symbol = text.partition(":")
+    return InstrumentRef(exchange.strip().upper(), symbol.strip())
+
+
+def _text(form: Mapping[str, str], name: str) -> str | None:
+    value = form.get(name)
+    return value.strip() if value is not None and value.strip() else None
+
+
+def _whole(form: Mapping[str, str], name: str) -> int | None:
+    value = _text(form, name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise _input_error(f"Invalid `{name}`.") from exc
+
+
+def _price(form: Mapping[str, str], name: str) -> Decimal | None:
+    value = _text(form, name)
+    if value is None:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation as exc:
+        raise _input_error(f"Invalid `{name}`.") from exc
+    if not number.is_finite() or number < 0:
+        raise _input_error(f"Invalid `{name}`.")
+    return number
+
+
+class PaperExchange:
+    """The simulated exchange: accounts, sessions, orders, trades, positions and last prices.
+
+    Parameters
+    ----------
+    instruments
+        The tradable instruments (lot and tick sizes are enforced as Kite does).
+    prices
+        Initial last prices, keyed by `InstrumentRef` or `"EXCHANGE:SYMBOL"`.
+    api_key, api_secret
+        The one Kite app this exchange serves: sessions need its checksum; postbacks are signed with it.
+    postback_url
+        Where to POST every order state change (from a background thread), or None.
+    clock
+        The time source (UTC); the wall clock by default.
+    """
+
+    def __init__(
+        self,
+        instruments: Iterable[Instrument],
+        prices: Mapping[InstrumentRef, Decimal] | Mapping[str, Decimal] | None = None,
+        *,
+        api_key: str,
+        api_secret: str,
+        postback_url: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.api_key = api_key
+        self._api_secret = api_secret
+        self._clock = clock or SystemClock()
+        self._lock = threading.RLock()
+        self._instruments = {i.ref: i for i in instruments}
+        self._prices: dict[InstrumentRef, Decimal] = {}
+        self._accounts: dict[str, PaperAccount] = {}
+        self._sessions: dict[str, str] = {}
+        self._orders: dict[str, tuple[PaperAccount, PaperOrder]] = {}
+        # Working orders per instrument, in arrival order (time priority when a price crosses several).
+        self._book: dict[InstrumentRef, dict[str, PaperOrder]] = defaultdict(dict)
+        self._postbacks = PostbackSender(postback_url) if postback_url else None
+        # Ids count up from the time of day, so a restarted exchange does not reuse today's ids.
+        now = self._clock.now().astimezone(IST)
+        start = (now.hour * 3600 + now.minute * 60 + now.second) * 10_000
+        self._order_seq = itertools.count(start)
+        self._trade_seq = itertools.count(start)
+        self._app: Starlette | None = None
+        for ref, price in (prices or {}).items():
+            self.set_price(ref, Decimal(str(price)))
+
+    def set_price(self, ref: InstrumentRef | str, price: Decimal) -> None:
+        """Set an instrument's last price and fill or trigger the orders it crosses."""
+        with self._lock:
+            key = self._instrument(ref).ref
+            if not price.is_finite() or price <= 0:
+                raise _input_error(f"Invalid price {price} for {key}.")
+            self._prices[key] = price
+            for order in list(self._book[key].values()):
+                self._work(order, aggressive=False)
+
+    def set_prices(self, prices: Mapping[InstrumentRef, Decimal]) -> None:
+        """Set several last prices at once; nothing changes if one of them is refused."""
+        with self._lock:
+            for ref, price in prices.items():
+                self._instrument(ref)
+                if not price.is_finite() or price <= 0:
+                    raise _input_error(f"Invalid price {price} for {ref}.")
+            for ref, price in prices.items():
+                self.set_price(ref, price)
+
+    def last_price(self, ref: InstrumentRef | str) -> Decimal | None:
+        with self._lock:
+            return self._prices.get(self._instrument(ref).ref)
+
+    def prices(self) -> dict[InstrumentRef, Decimal]:
+        """Every last price set so far."""
+        with self._lock:
+            return dict(self._prices)
+
+    def release_amo_orders(self) -> None:
+        """Market open: after-market orders enter the book."""
+        with self._lock:
+            for _, order in list(self._orders.values()):
+                if order.status == AMO_REQ_RECEIVED:
+                    self._move(order, OPEN_PENDING)
+                    self._enter_book(order)
+
+    def expire_sessions(self) -> None:
+        """Invalidate every access token (as Kite does every morning)."""
+        with self._lock:
+            self._sessions.clear()
+
+    def flush_postbacks(self, timeout: float = 10.0) -> bool:
+        """Wait until queued postbacks are delivered (or given up); True when none is left."""
+        return self._postbacks.flush(timeout) if self._postbacks else True
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the postback worker after what it has queued (waiting at most `timeout` seconds)."""
+        if self._postbacks:
+            self._postbacks.close(timeout)
+
+    def create_session(self, form: Mapping[str, str]) -> dict[str, Any]:
+        """`POST /session/token`: exchange a `paper-{user_id}` request token for an access token."""
+        api_key, request_token = _text(form, "api_key") or "", _text(form, "request_token") or ""
+        checksum = _text(form, "checksum") or ""
+        expected = hashlib.sha256(f"{api_key}{request_token}{self._api_secret}".encode()).hexdigest()
+        if api_key != self.api_key:
+            raise _token_error("Invalid `api_key`.")
+        if not hmac.compare_digest(expected.encode(), checksum.encode()):
+            raise _token_error("Invalid `checksum`.")
+        user_id = request_token.removeprefix(REQUEST_TOKEN_PREFIX)
+        if not request_token.startswith(REQUEST_TOKEN_PREFIX) or not user_id:
+            raise _token_error("Token is invalid or has expired.")
+        access_token = secrets.token_hex(16)
+        with self._lock:
+            self._accounts.setdefault(user_id, PaperAccount(user_id))
+            self._sessions[access_token] = user_id
+        return {
+            "user_type": "individual",
+            "email": f"{user_id}@paper.invalid",
+            "user_name": f"Paper {user_id}",
+            "user_shortname": "Paper",
+            "broker": "PAPER",
+            "exchanges": sorted({ref.exchange for ref in self._instruments}),
+            "products": list(PRODUCTS),
+            "order_types": list(ORDER_TYPES),
+            "avatar_url": None,
+            "user_id": user_id,
+            "api_key": api_key,
+            "access_token": access_token,
+            "public_token": secrets.token_hex(8),
+            "enctoken": "",
+            "refresh_token": "",
+            "silo": "",
+            "login_time": kite_time(self._clock.now()),
+            "meta": {"demat_consent": "physical"},
+        }
+
+    def invalidate_session(self, access_token: str) -> bool:
+        with self._lock:
+            return self._sessions.pop(access_token, None) is not None
+
+    def account_for(self, authorization: str | None) -> PaperAccount:
+        """The account of `Authorization: token api_key:access_token`."""
+        scheme, _, credentials = (authorization or "").partition(" ")
+        api_key, _, access_token = credentials.partition(":")
+        with self._lock:
+            user_id = self._sessions.get(access_token) if scheme == "token" else None
+            if api_key != self.api_key or user_id is None:
+                raise _token_error(INVALID_SESSION)
+            return self._accounts[user_id]
+
+    def place_order(self, account: PaperAccount, variety: str, form: Mapping[str, str]) -> str:
+        """`POST /orders/{variety}`: validate as Kite does, then book the order; returns its id."""
+        if variety not in VARIETIES:
+            raise _input_error(f"Invalid `variety` {variety!r}; the paper exchange takes regular and amo.")
+        ref = InstrumentRef(_text(form, "exchange") or "", _text(form, "tradingsymbol") or "")
+        instrument = self._instruments.get(ref)
+        if instrument is None:
+            raise _input_error("The instrument you are placing an order for has either expired or does not exist.")
+        transaction_type = _text(form, "transaction_type") or ""
+        if transaction_type not in TRANSACTION_TYPES:
+            raise _input_error("Invalid `transaction_type`.")
+        product = _text(form, "product") or ""
+        if product not in PRODUCTS:
+            raise _input_error("Invalid `product`.")
+        tag = _text(form, "tag")
+        if tag is not None and len(tag) > MAX_TAG_LENGTH:
+            raise _input_error(f"Invalid `tag`. It can be at most {MAX_TAG_LENGTH} characters long.")
+        order_type = _text(form, "order_type") or ""
+        quantity = _whole(form, "quantity")
+        price, trigger = _price(form, "price"), _price(form, "trigger_price")
+        validity = _text(form, "validity") or "DAY"
+        price, trigger = self._check_terms(instrument, transaction_type, order_type, quantity, price, trigger, validity)
+        with self._lock:
+            now = kite_time(self._clock.now())
+            order = PaperOrder(
+                order_id=self._next_id(self._order_seq),
+                placed_by=account.user_id,
+                variety=variety,
+                exchange=ref.exchange,
+                tradingsymbol=ref.tradingsymbol,
+                instrument_token=instrument.token,
+                transaction_type=transaction_type,
+                order_type=order_type,
+                product=product,
+                validity=validity,
+                quantity=quantity or 0,
+                price=price,
+                trigger_price=trigger,
+                tag=tag,
+                order_timestamp=now,
+            )
+            account.orders[order.order_id] = order
+            self._orders[order.order_id] = (account, order)
+            self._record(order)
+            self._move(order, VALIDATION_PENDING)
+            if variety == "amo":
+                self._move(order, AMO_REQ_RECEIVED)
+            else:
+                self._move(order, OPEN_PENDING)
+                self._enter_book(order)
+            return order.order_id
+
+    def modify_order(self, account: PaperAccount, order_id: str, form: Mapping[str, str]) -> str:
+        """`PUT /orders/{variety}/{order_id}`: change a working order's type, quantity, prices or validity."""
+        with self._lock:
+            order = self._order_of(account, order_id)
+            if order.status not in WORKING:
+                raise _order_error(f"Order cannot be modified as it is {order.status.lower()}.")
+            instrument = self._instrument(InstrumentRef(order.exchange, order.tradingsymbol))
+            order_type = _text(form, "order_type") or order.order_type
+            quantity = _whole(form, "quantity") or order.quantity
+            price = _price(form, "price")
+            trigger = _price(form, "trigger_price")
+            validity = _text(form, "validity") or order.validity
+            price, trigger = self._check_terms(
+                instrument,
+                order.transaction_type,
+                order_type,
+                quantity,
+                order.price if price is None else price,
+                order.trigger_price if trigger is None else trigger,
+                validity,
+            )
+            if quantity <= order.filled_quantity:
+                raise _input_error(f"Quantity must exceed the {order.filled_quantity} already filled.")
+            was_stop_waiting = order.status == TRIGGER_PENDING or order.order_type not in STOP_TYPES
+            after = order.status
+            if after != AMO_REQ_RECEIVED:
+                after = TRIGGER_PENDING if order_type in STOP_TYPES and was_stop_waiting else OPEN
+            self._move(order, MODIFY_VALIDATION_PENDING)
+            order.order_type, order.quantity, order.price = order_type, quantity, price
+            order.trigger_price, order.validity, order.modified = trigger, validity, True
+            order.order_timestamp = kite_time(self._clock.now())
+            self._move(order, MODIFY_PENDING)
+            self._move(order, MODIFIED)
+            self._move(order, after)
+            if after != AMO_REQ_RECEIVED:
+                self._work(order, aggressive=True)
+            return order.order_id
+
+    def cancel_order(self, account: PaperAccount, order_id: str) -> str:
+        """`DELETE /orders/{variety}/{order_id}`."""
+        with self._lock:
+            order = self._order_of(account, order_id)
+            if order.status not in WORKING:
+                raise _order_error(f"Order cannot be cancelled as it is {order.status.lower()}.")
+            self._move(order, CANCEL_PENDING)
+            self._cancel(order)
+            return order.order_id
+
+    def orders(self, account: PaperAccount) -> list[dict[str, Any]]:
+        with self._lock:
+            return [order.row() for order in account.orders.values()]
+
+    def order_history(self, account: PaperAccount, order_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(state) for state in self._order_of(account, order_id).history]
+
+    def order_trades(self, account: PaperAccount, order_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            self._order_of(account, order_id)
+            return [t.row() for t in account.trades if t.order.order_id == order_id]
+
+    def trades(self, account: PaperAccount) -> list[dict[str, Any]]:
+        with self._lock:
+            return [t.row() for t in account.trades]
+
+    def positions(self, account: PaperAccount) -> dict[str, list[dict[str, Any]]]:
+        with self._lock:
+            rows = [
+                p.row(self._prices.get(InstrumentRef(p.exchange, p.tradingsymbol))) for p in account.positions.values()
+            ]
+        # No overnight carry on the paper exchange: today's positions are the net positions.
+        return {"net": rows, "day": [dict(row) for row in rows]}
+
+    def _check_terms(
+        self,
+        instrument: Instrument,
+        transaction_type: str,
+        order_type: str,
+        quantity: int | None,
+        price: Decimal | None,
+        trigger: Decimal | None,
+        validity: str,
+    ) -> tuple[Decimal, Decimal]:
+        """Kite's order checks; returns (price, trigger) with 0 where the type has none."""
+        if order_type not in ORDER_TYPES:
+            raise _input_error("Invalid `order_type`.")
+        if validity not in VALIDITIES:
+            raise _input_error("Invalid `validity`.")
+        if quantity is None or quantity <= 0:
+            raise _input_error("Invalid `quantity`.")
+        if quantity % instrument.lot_size:
+            raise _input_error(
+                f"Quantity should be a multiple of the lot size ({instrument.lot_size}) "
+                f"for {instrument.exchange}:{instrument.tradingsymbol}."
+            )
+        if order_type in ("LIMIT", "SL") and not price:
+            raise _input_error(f"Invalid `price`. A {order_type} order needs a price.")
+        if order_type in STOP_TYPES and not trigger:
+            raise _input_error(f"Invalid `trigger_price`. A {order_type} order needs a trigger price.")
+        price = (price or ZERO) if order_type in ("LIMIT", "SL") else ZERO
+        trigger = (trigger or ZERO) if order_type in STOP_TYPES else ZERO
+        for value in (price, trigger):
+            if value and value % instrument.tick_size:
+                raise _input_error(
+                    f"Tick size for this script is {instrument.tick_size}. "
+                    "Kindly enter price in the multiple of tick size for this script."
+                )
+        if order_type == "SL" and transaction_type == "BUY" and trigger > price:
+            raise _input_error("Trigger price for stoploss buy orders should be lower than the limit price.")
+        if order_type == "SL" and transaction_type == "SELL" and trigger < price:
+            raise _input_error("Trigger price for stoploss sell orders should be higher than the limit price.")
+        return price, trigger
+
+    def _instrument(self, ref: InstrumentRef | str) -> Instrument:
+        key = parse_ref(ref) if isinstance(ref, str) else ref
+        instrument = self._instruments.get(key)
+        if instrument is None:
+            raise _input_error(f"Unknown instrument {key}.")
+        return instrument
+
+    def _order_of(self, account: PaperAccount, order_id: str) -> PaperOrder:
+        order = account.orders.get(order_id)
+        if order is None:
+            raise _input_error("Couldn't find that `order_id`.", status_code=404)
+        return order
+
+    def _next_id(self, sequence: itertools.count[int]) -> str:
+        return f"{self._clock.now().astimezone(IST):%y%m%d}{next(sequence):09d}"
+
+    def _enter_book(self, order: PaperOrder) -> None:
+        order.exchange_order_id = f"1300{order.order_id[-12:]}"
+        order.exchange_timestamp = kite_time(self._clock.now())
+        self._book[InstrumentRef(order.exchange, order.tradingsymbol)][order.order_id] = order
+        self._move(order, TRIGGER_PENDING if order.order_type in STOP_TYPES else OPEN)
+        self._work(order, aggressive=True)
+
+    def _work(self, order: PaperOrder, *, aggressive: bool) -> None:
+        """Trigger and fill the order if the last price allows; an unfilled IOC order is cancelled.
+
+        An aggressive order (just booked, triggered or modified) takes the last price when its limit
+        allows; a resting limit order crossed by a later price fills at its own limit.
+        """
+        last = self._prices.get(InstrumentRef(order.exchange, order.tradingsymbol))
+        if order.status == TRIGGER_PENDING and last is not None and self._triggered(order, last):
+            self._move(order, OPEN)
+            aggressive = True
+        if order.status != OPEN:
+            return
+        fill_price = self._fill_price(order, last, aggressive=aggressive) if last is not None else None
+        if fill_price is not None:
+            self._fill(order, order.quantity - order.filled_quantity, fill_price)
+        elif order.validity == "IOC" and aggressive:
+            self._cancel(order)
+
+    @staticmethod
+    def _triggered(order: PaperOrder, last: Decimal) -> bool:
+        if order.transaction_type == "BUY":
+            return last >= order.trigger_price
+        return last <= order.trigger_price
+
+    @staticmethod
+    def _fill_price(order: PaperOrder, last: Decimal, *, aggressive: bool) -> Decimal | None:
+        if order.order_type in ("MARKET", "SL-M"):
+            return last
+        limit = order.price
+        crossed = last <= limit if order.transaction_type == "BUY" else last >= limit
+        if not crossed:
+            return None
+        return last if aggressive else limit
+
+    def _fill(self, order: PaperOrder, quantity: int, price: Decimal) -> None:
+        account, _ = self._orders[order.order_id]
+        ref = InstrumentRef(order.exchange, order.tradingsymbol)
+        instrument = self._instruments[ref]
+        trade = PaperTrade(self._next_id(self._trade_seq), order, quantity, price, kite_time(self._clock.now()))
+        account.trades.append(trade)
+        order.filled_quantity += quantity
+        order.filled_value += price * quantity
+        position = account.positions.get((order.exchange, order.tradingsymbol, order.product))
+        if position is None:
+            position = PaperPosition(
+                order.exchange, order.tradingsymbol, instrument.token, order.product, instrument.multiplier
+            )
+            account.positions[(order.exchange, order.tradingsymbol, order.product)] = position
+        position.add(order.transaction_type, quantity, price)
+        if order.filled_quantity == order.quantity:
+            self._move(order, COMPLETE)
+
+    def _cancel(self, order: PaperOrder) -> None:
+        order.cancelled_quantity = order.quantity - order.filled_quantity
+        self._move(order, CANCELLED)
+
+    def _move(self, order: PaperOrder, status: str, message: str | None = None) -> None:
+        order.status = status
+        order.status_message = message
+        if order.exchange_order_id:
+            order.exchange_update_timestamp = kite_time(self._clock.now())
+        if status in FINAL:
+            self._book[InstrumentRef(order.exchange, order.tradingsymbol)].pop(order.order_id, None)
+        self._record(order)
+
+    def _record(self, order: PaperOrder) -> None:
+        state = order.row()
+        order.history.append(state)
+        if self._postbacks is not None:
+            self._postbacks.send(plain_json(self._postback(order, state)))
+
+    def _postback(self, order: PaperOrder, state: dict[str, Any]) -> dict[str, Any]:
+        checksum = hashlib.sha256(f"{order.order_id}{state['order_timestamp']}{self._api_secret}".encode())
+        return {
+            "user_id": order.placed_by,
+            "unfilled_quantity": state["pending_quantity"],
+            "app_id": 0,
+            "checksum": checksum.hexdigest(),
+            **state,
+        }
+
+    @property
+    def app(self) -> Starlette:
+        """The exchange as an ASGI app (Kite's REST routes plus `/paper/prices`)."""
+        if self._app is None:
+            self._app = _build_app(self)
+        return self._app
+
+
+def _ok(data: Any) -> JSONResponse:
+    return JSONResponse({"status": "success", "data": plain_json(data)})
+
+
+def _error(status_code: int, error_type: str, message: str) -> JSONResponse:
+    body = {"status": "error", "message": message, "data": None, "error_type": error_type}
+    return JSONResponse(body, status_code=status_code)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def _build_app(exchange: PaperExchange) -> Starlette:
+    def account(request: Request) -> PaperAccount:
+        return exchange.account_for(request.headers.get("authorization"))
+
+    async def session_token(request: Request) -> Response:
+        return _ok(exchange.create_session(await _form(request)))
+
+    async def delete_session(request: Request) -> Response:
+        return _ok(exchange.invalidate_session(request.query_params.get("access_token", "")))
+
+    async def place(request: Request) -> Response:
+        user = account(request)
+        order_id = exchange.place_order(user, request.path_params["variety"], await _form(request))
+        return _ok({"order_id": order_id})
+
+    async def modify(request: Request) -> Response:
+        user = account(request)
+        return _ok({"order_id": exchange.modify_order(user, request.path_params["order_id"], await _form(request))})
+
+    async def cancel(request: Request) -> Response:
+        return _ok({"order_id": exchange.cancel_order(account(request), request.path_params["order_id"])})
+
+    async def orders(request: Request) -> Response:
+        return _ok(exchange.orders(account(request)))
+
+    async def order_history(request: Request) -> Response:
+        return _ok(exchange.order_history(account(request), request.path_params["order_id"]))
+
+    async def order_trades(request: Request) -> Response:
+        return _ok(exchange.order_trades(account(request), request.path_params["order_id"]))
+
+    async def trades(request: Request) -> Response:
+        return _ok(exchange.trades(account(request)))
+
+    async def positions(request: Request) -> Response:
+        return _ok(exchange.positions(account(request)))
+
+    async def set_prices(request: Request) -> Response:
+        try:
+            body = json.loads(await request.body())
+            prices = {parse_ref(ref): Decimal(str(price)) for ref, price in body.items()}
+        except (ValueError, AttributeError, InvalidOperation) as exc:
+            raise _input_error('Send a JSON object of prices, e.g. {"NSE:SBIN": "812.35"}.') from exc
+        exchange.set_prices(dict(prices))
+        return _ok({str(ref): str(price) for ref, price in prices.items()})
+
+    async def get_prices(request: Request) -> Response:
+        return _ok({str(ref): str(price) for ref, price in exchange.prices().items()})
+
+    async def exchange_error(request: Request, exc: Exception) -> Response:
+        error = cast("PaperExchangeError", exc)
+        return _error(error.status_code, error.error_type, error.message)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        error = cast("HTTPException", exc)
+        message = _HTTP_MESSAGES.get(error.status_code, str(error.detail))
+        return _error(error.status_code, "GeneralException", message)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("paper exchange failed on %s %s", request.method, request.url.path)
+        return _error(500, "GeneralException", "The paper exchange failed; see its log.")
+
+    routes = [
+        Route("/session/token", session_token, methods=["POST"]),
+        Route("/session/token", delete_session, methods=["DELETE"]),
+        Route("/orders", orders, methods=["GET"]),
+        Route("/orders/{order_id}/trades", order_trades, methods=["GET"]),
+        Route("/orders/{order_id}", order_history, methods=["GET"]),
+        Route("/orders/{variety}", place, methods=["POST"]),
+        Route("/orders/{variety}/{order_id}", modify, methods=["PUT"]),
+        Route("/orders/{variety}/{order_id}", cancel, methods=["DELETE"]),
+        Route("/trades", trades, methods=["GET"]),
+        Route("/portfolio/positions", positions, methods=["GET"]),
+        Route("/paper/prices", set_prices, methods=["POST"]),
+        Route("/paper/prices", get_prices, methods=["GET"]),
+    ]
+    return Starlette(
+        routes=routes,
+        exception_handlers={
+            PaperExchangeError: exchange_error,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
+    )
