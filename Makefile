@@ -21,7 +21,7 @@ dev: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy trading store resolvers schema brokers local subscriptions
+	$(VENV)/bin/mypy trading store resolvers schema brokers local subscriptions infra
 	$(VENV)/bin/basketgraph schema export --check
 
 test: lint

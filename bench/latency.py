@@ -57,18 +57,26 @@ def run(stack: LocalStack, orders: int, reads: int) -> None:
 
     basket = gql("mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }", {"i": condor_input()})
     basket_id = basket["createBasket"]["id"]
-    gql("mutation($b: ID!, $r: String!) { executeBasket(basketId: $b, clientRequestId: $r) { basket { id } } }",
-        {"b": basket_id, "r": str(uuid.uuid4())})
+    gql(
+        "mutation($b: ID!, $r: String!) { executeBasket(basketId: $b, clientRequestId: $r) { basket { id } } }",
+        {"b": basket_id, "r": str(uuid.uuid4())},
+    )
     read = "query($b: ID!) { basket(id: $b) { id status orders { id status } positions { netQuantity } } }"
     wait_until(lambda: len(gql(read, {"b": basket_id})["basket"]["positions"]) == 4)
 
-    place = (
-        "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }"
-    )
+    place = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }"
     placed = []
     for _ in range(orders):
-        order = {"basketId": basket_id, "clientRequestId": str(uuid.uuid4()), "exchange": "NFO",
-                 "tradingsymbol": CE_26500, "side": "BUY", "quantity": 65, "orderType": "LIMIT", "price": "1.00"}
+        order = {
+            "basketId": basket_id,
+            "clientRequestId": str(uuid.uuid4()),
+            "exchange": "NFO",
+            "tradingsymbol": CE_26500,
+            "side": "BUY",
+            "quantity": 65,
+            "orderType": "LIMIT",
+            "price": "1.00",
+        }
         start = time.perf_counter()
         gql(place, {"i": order})
         placed.append(time.perf_counter() - start)

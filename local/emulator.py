@@ -21,12 +21,8 @@ from graphql import (
     SelectionSetNode,
     print_ast,
 )
+from graphql.execution import values as graphql_values
 from graphql.execution.values import get_argument_values
-
-try:
-    from graphql.execution.values import VariableValues
-except ImportError:  # graphql-core < 3.3
-    VariableValues = None
 from starlette.responses import JSONResponse
 from strawberry.types.base import has_object_definition
 from strawberry.types.unset import UnsetType
@@ -35,12 +31,13 @@ from trading.errors import Unauthorized
 
 if TYPE_CHECKING:
     import strawberry
-    from graphql import GraphQLResolveInfo
     from starlette.requests import Request
 
     from local.auth import JwtVerifier
 
 log = logging.getLogger(__name__)
+
+ResolveInfo = Any  # graphql-core's GraphQLResolveInfo (generic from 3.3 on)
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -85,7 +82,7 @@ def plain(value: Any, schema: strawberry.Schema) -> Any:
     return value
 
 
-def selection_set_list(info: GraphQLResolveInfo) -> list[str]:
+def selection_set_list(info: ResolveInfo) -> list[str]:
     """AppSync's `selectionSetList`: every selected field path below this one, fragments expanded."""
     paths: list[str] = []
 
@@ -109,12 +106,13 @@ def selection_set_list(info: GraphQLResolveInfo) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
-def _variables(info: GraphQLResolveInfo) -> Any:
+def _variables(info: ResolveInfo) -> Any:
     """The variables in the form this graphql-core's `get_argument_values` takes (3.3 wraps them)."""
-    values = info.variable_values
-    if VariableValues is None or isinstance(values, VariableValues):
+    values: Any = info.variable_values
+    wrapper: Any = getattr(graphql_values, "VariableValues", None)  # graphql-core >= 3.3
+    if wrapper is None or isinstance(values, wrapper):
         return values
-    return VariableValues(sources={}, coerced=dict(values))
+    return wrapper(sources={}, coerced=dict(values))
 
 
 class LambdaInvoker:
@@ -128,7 +126,7 @@ class LambdaInvoker:
         # an instance; AppSync would fan them out to more instances.
         self._instance = threading.Lock()
 
-    def event(self, info: GraphQLResolveInfo, identity: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    def event(self, info: ResolveInfo, identity: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         field_def = info.parent_type.fields[info.field_name]
         arguments = get_argument_values(field_def, info.field_nodes[0], _variables(info))
         return {

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import uvicorn
@@ -37,6 +37,7 @@ from local.moto_dynamodb import serialize_dynamodb_requests
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
 from store.repositories import connect
 from store.spec import create_table
+from trading.ids import OwnerId
 from trading.model import InstrumentRef
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ class LocalStack:
         user = self.users.ensure_user(username)
         connect_paper_account(
             secrets=SsmSecretStore(self.ssm),
-            owner=user.sub,
+            owner=OwnerId(user.sub),
             root=self.exchange_url,
             api_key=PAPER_API_KEY,
             api_secret=self.api_secret,
@@ -203,7 +204,7 @@ class LocalStack:
             import anyio
 
             reply = await anyio.to_thread.run_sync(
-                lambda: postback_lambda.handler(event, LambdaContext("basketgraph-postbacks"))
+                lambda: postback_lambda.handler(event, cast("Any", LambdaContext("basketgraph-postbacks")))
             )
             return JSONResponse(json.loads(reply["body"]), status_code=reply["statusCode"])
 

@@ -635,7 +635,8 @@ def on_broker_update(ports: Ports, broker: str, update: OrderUpdate) -> Order | 
     order = apply_order_update_to(ports, order, update)
     if update.filled_quantity > order.filled_quantity:
         _apply_fills(ports, order)
-    settle_basket(ports, order.owner, order.basket_id)
+    if order.status.is_terminal:  # only a finished order can let an exiting basket close
+        settle_basket(ports, order.owner, order.basket_id)
     return order
 
 
