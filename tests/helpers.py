@@ -51,3 +51,29 @@ def exchange_orders(stack: Any, sub: str) -> list[dict[str, Any]]:
 
 def exchange_order_count(stack: Any, sub: str) -> int:
     return len(exchange_orders(stack, sub))
+
+
+def invoke(parent: str, field: str, arguments: dict[str, Any] | None, sub: str | None) -> Any:
+    """Call the resolver Lambda's handler with an AppSync event, as AppSync does."""
+    from local.emulator import LambdaContext
+    from resolvers.handler import handler
+    from tests.events import appsync_event
+
+    return handler(appsync_event(parent, field, arguments, sub), LambdaContext())
+
+
+def live_condor(sub: str) -> dict[str, Any]:
+    """Create and execute the demo condor for `sub`; returns the basket once every leg has filled."""
+    import uuid
+
+    draft = invoke("Mutation", "createBasket", {"input": condor_input()}, sub)
+    invoke("Mutation", "executeBasket", {"basketId": draft["id"], "clientRequestId": str(uuid.uuid4())}, sub)
+
+    def settled() -> bool:
+        basket = invoke("Query", "basket", {"id": draft["id"]}, sub)
+        return len(basket["positions"]) == 4 and all(
+            o["status"] == "COMPLETE" and o["filledQuantity"] == o["quantity"] for o in basket["orders"]
+        )
+
+    wait_until(settled)
+    return dict(invoke("Query", "basket", {"id": draft["id"]}, sub))

@@ -7,17 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from local.emulator import LambdaContext
-from resolvers.handler import handler
-from tests.events import appsync_event
-from tests.helpers import CE_26000, condor_input, exchange_order_count, wait_until
+from tests.helpers import CE_26000, exchange_order_count, invoke, live_condor
 
 if TYPE_CHECKING:
     from tests.stack_fixtures import WriteLog
-
-
-def call(parent: str, field: str, arguments: dict[str, Any], sub: str) -> Any:
-    return handler(appsync_event(parent, field, arguments, sub), LambdaContext())
 
 
 def refused(result: Any) -> tuple[str, str]:
@@ -53,26 +46,15 @@ def basket_with(leg_input: dict[str, Any]) -> dict[str, Any]:
 def test_bad_baskets_are_refused_and_write_nothing(
     alice: dict[str, str], writes: WriteLog, arguments: dict[str, Any], message: str
 ) -> None:
-    kind, text = refused(call("Mutation", "createBasket", arguments, alice["sub"]))
+    kind, text = refused(invoke("Mutation", "createBasket", arguments, alice["sub"]))
     assert kind == "ValidationError"
     assert message in text
     assert writes.made() == []
 
 
 @pytest.fixture
-def live_basket(alice: dict[str, str], stack: Any) -> dict[str, Any]:
-    draft = call("Mutation", "createBasket", {"input": condor_input()}, alice["sub"])
-    execution = call(
-        "Mutation", "executeBasket", {"basketId": draft["id"], "clientRequestId": str(uuid.uuid4())}, alice["sub"]
-    )
-    basket_id = execution["basket"]["id"]
-    wait_until(
-        lambda: all(
-            o["status"] == "COMPLETE" and o["filledQuantity"] == o["quantity"]
-            for o in call("Query", "basket", {"id": basket_id}, alice["sub"])["orders"]
-        )
-    )
-    return dict(call("Query", "basket", {"id": basket_id}, alice["sub"]))
+def live_basket(alice: dict[str, str]) -> dict[str, Any]:
+    return live_condor(alice["sub"])
 
 
 @pytest.mark.parametrize(
@@ -107,7 +89,7 @@ def test_bad_orders_are_refused_and_place_nothing(
         "quantity": quantity,
         **extra,
     }
-    kind, text = refused(call("Mutation", "placeOrder", {"input": order}, alice["sub"]))
+    kind, text = refused(invoke("Mutation", "placeOrder", {"input": order}, alice["sub"]))
     assert kind == "ValidationError"
     assert message in text
     assert writes.made() == []
@@ -115,10 +97,10 @@ def test_bad_orders_are_refused_and_place_nothing(
 
 
 def test_stale_expected_version_is_a_conflict(alice: dict[str, str], writes: WriteLog) -> None:
-    basket = call("Mutation", "createBasket", {"input": {"name": "v"}}, alice["sub"])
+    basket = invoke("Mutation", "createBasket", {"input": {"name": "v"}}, alice["sub"])
     writes.clear()
     kind, text = refused(
-        call(
+        invoke(
             "Mutation", "updateBasket", {"input": {"id": basket["id"], "expectedVersion": 7, "name": "w"}}, alice["sub"]
         )
     )
@@ -130,15 +112,14 @@ def test_stale_expected_version_is_a_conflict(alice: dict[str, str], writes: Wri
 def test_executing_an_empty_or_a_live_basket_is_refused(
     alice: dict[str, str], live_basket: dict[str, Any], writes: WriteLog, stack: Any
 ) -> None:
-    empty = call("Mutation", "createBasket", {"input": {"name": "empty"}}, alice["sub"])
+    empty = invoke("Mutation", "createBasket", {"input": {"name": "empty"}}, alice["sub"])
     before = exchange_order_count(stack, alice["sub"])
     writes.clear()
-    kind, text = refused(
-        call("Mutation", "executeBasket", {"basketId": empty["id"], "clientRequestId": str(uuid.uuid4())}, alice["sub"])
-    )
+    request = {"basketId": empty["id"], "clientRequestId": str(uuid.uuid4())}
+    kind, text = refused(invoke("Mutation", "executeBasket", request, alice["sub"]))
     assert (kind, "no legs" in text) == ("ValidationError", True)
     kind, text = refused(
-        call(
+        invoke(
             "Mutation",
             "executeBasket",
             {"basketId": live_basket["id"], "clientRequestId": str(uuid.uuid4())},
@@ -188,14 +169,14 @@ def test_another_user_can_neither_see_nor_touch_a_basket_or_its_orders(
         ),
     ]
     for parent, field, arguments in attempts:
-        kind, text = refused(call(parent, field, arguments, bob["sub"]))
+        kind, text = refused(invoke(parent, field, arguments, bob["sub"]))
         assert kind == "NotFound", (field, kind, text)
         assert alice["sub"] not in text
-    mine = call("Query", "orders", {"basketId": basket_id, "limit": 50}, bob["sub"])
+    mine = invoke("Query", "orders", {"basketId": basket_id, "limit": 50}, bob["sub"])
     assert mine["items"] == []
-    everything = call("Query", "orders", {"limit": 100}, bob["sub"])
+    everything = invoke("Query", "orders", {"limit": 100}, bob["sub"])
     assert order_id not in {o["id"] for o in everything["items"]}
-    baskets = call("Query", "baskets", {"limit": 100}, bob["sub"])
+    baskets = invoke("Query", "baskets", {"limit": 100}, bob["sub"])
     assert basket_id not in {b["id"] for b in baskets["items"]}
     assert writes.made() == []
     assert exchange_order_count(stack, alice["sub"]) == before

@@ -12,11 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from local.emulator import LambdaContext
 from resolvers import bootstrap as composition
-from resolvers.handler import handler
-from tests.events import appsync_event
-from tests.helpers import CE_26000, CE_26500, PE_25500, PE_26000, condor_input, exchange_order_count, wait_until
+from tests.helpers import (
+    CE_26000,
+    CE_26500,
+    PE_25500,
+    PE_26000,
+    condor_input,
+    exchange_order_count,
+    invoke,
+    live_condor,
+    wait_until,
+)
 from trading import services
 from trading.ids import BasketId, OwnerId
 from trading.risk import IST, MarketCalendar
@@ -26,7 +33,7 @@ if TYPE_CHECKING:
 
 
 def call(parent: str, field: str, arguments: dict[str, Any] | None = None, sub: str | None = None) -> Any:
-    return handler(appsync_event(parent, field, arguments, sub), LambdaContext())
+    return invoke(parent, field, arguments, sub)
 
 
 def ok(parent: str, field: str, arguments: dict[str, Any] | None, sub: str) -> Any:
@@ -46,18 +53,8 @@ def draft(alice: dict[str, str]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def live(alice: dict[str, str], draft: dict[str, Any]) -> dict[str, Any]:
-    execution = ok(
-        "Mutation", "executeBasket", {"basketId": draft["id"], "clientRequestId": str(uuid.uuid4())}, alice["sub"]
-    )
-    basket_id = execution["basket"]["id"]
-    wait_until(
-        lambda: all(
-            o["status"] == "COMPLETE" and o["filledQuantity"] == o["quantity"]
-            for o in ok("Query", "basket", {"id": basket_id}, alice["sub"])["orders"]
-        )
-    )
-    return ok("Query", "basket", {"id": basket_id}, alice["sub"])
+def live(alice: dict[str, str]) -> dict[str, Any]:
+    return live_condor(alice["sub"])
 
 
 def test_me_is_the_caller(alice: dict[str, str]) -> None:
