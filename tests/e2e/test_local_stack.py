@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -152,3 +153,22 @@ def test_graphiql_is_served_offline_with_the_demo_token(stack: LocalStack) -> No
     assert "graphiql" in page.text.lower()
     assert "cdn" not in page.text.lower()
     assert "unpkg" not in page.text.lower()
+
+
+def test_expired_and_foreign_signed_tokens_get_401_and_write_nothing(stack: LocalStack, alice: dict[str, str]) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from tests.integration.test_local_auth import forge
+
+    now = int(time.time())
+    expired = forge(alice["token"], iat=now - 7200, auth_time=now - 7200, exp=now - 3600)
+    foreign = forge(alice["token"], key=rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    create = {"query": 'mutation { createBasket(input: {name: "should not exist"}) { id } }'}
+    for token, message in ((expired, "expired"), (foreign, "signature")):
+        reply = requests.post(f"{stack.url}/graphql", json=create, headers={"Authorization": token}, timeout=10)
+        assert reply.status_code == 401
+        assert message in reply.json()["errors"][0]["message"].lower()
+    names = [
+        b["name"] for b in data(stack, alice["token"], "{ baskets(limit: 100) { items { name } } }")["baskets"]["items"]
+    ]
+    assert "should not exist" not in names
