@@ -82,5 +82,6 @@ def _bootstrap() -> Ports:
         requests=store.requests,
         brokers=brokers,
         clock=SystemClock(),
+        deliveries=store.deliveries,
         calendar=market_calendar_from_env(),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import NewType
 
 import strawberry
@@ -10,6 +11,12 @@ from strawberry.types.scalar import ScalarDefinition
 
 AWSDateTime = NewType("AWSDateTime", str)
 AWSDate = NewType("AWSDate", str)
+AWSJSON = NewType("AWSJSON", str)
+
+
+def _json_out(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
 
 SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {
     AWSDateTime: strawberry.scalar(
@@ -20,6 +27,9 @@ SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {
     ),
     AWSDate: strawberry.scalar(
         name="AWSDate", description="ISO-8601 date, e.g. 2026-12-29", serialize=str, parse_value=str
+    ),
+    AWSJSON: strawberry.scalar(
+        name="AWSJSON", description="A JSON document, as a string", serialize=_json_out, parse_value=str
     ),
 }
 AWS_SCALARS = ("AWSDateTime", "AWSDate", "AWSJSON", "AWSTime", "AWSTimestamp", "AWSEmail", "AWSURL")

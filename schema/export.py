@@ -12,7 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.utils.str_converters import to_camel_case
 
 from schema.aws import AWS_SCALARS, SCALAR_OVERRIDES
-from schema.operations import Mutation, Query
+from schema.operations import Mutation, Query, Subscription
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 _AWS_SCALAR_DEFINITION = re.compile(
@@ -33,6 +33,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(default_resolver=resolve_from_payload),
         scalar_overrides=SCALAR_OVERRIDES,
     )

@@ -1,16 +1,18 @@
-"""Root fields. On AppSync each is a direct Lambda resolver; locally the emulator invokes the same Lambda.
+"""Root fields. On AppSync each query and mutation is a direct Lambda resolver, the publish mutations
+are NONE-data-source resolvers that echo their arguments, and subscriptions are AppSync's own.
 
-Every resolver body here just hands the field to `info.context["invoke"]`, which the local emulator
+Every resolver body here hands the field to `info.context["invoke"]`, which the local emulator
 supplies; AppSync never runs this code.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
 
-from schema.aws import AwsCognitoUserPools
+from schema.aws import AWSJSON, AwsCognitoUserPools, AwsIam, AwsSubscribe
 from schema.types import (
     AddLegInput,
     AddStrategyInput,
@@ -19,10 +21,13 @@ from schema.types import (
     BasketPnl,
     CreateBasketInput,
     Execution,
+    FillEvent,
     Instrument,
     Order,
+    OrderEvent,
     OrderPage,
     PlaceOrderInput,
+    PnlEvent,
     Position,
     UpdateBasketInput,
     UpdateLegInput,
@@ -148,3 +153,84 @@ class Mutation:
     @strawberry.mutation(description="Cancel every working order of a basket; returns the cancelled orders")
     def cancel_all_orders(self, info: strawberry.Info, basket_id: strawberry.ID) -> list[Order]:
         return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(
+        description="Publish an order change to onOrderUpdate (IAM only: the stream handler calls it). "
+        "payload: {order: Order as JSON}",
+        directives=[AwsIam()],
+    )
+    def publish_order_update(
+        self,
+        info: strawberry.Info,
+        event_id: strawberry.ID,
+        owner_id: strawberry.ID,
+        basket_id: strawberry.ID,
+        payload: AWSJSON,
+    ) -> OrderEvent | None:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(
+        description="Publish a fill to onFill (IAM only). payload: {fill: Fill as JSON}", directives=[AwsIam()]
+    )
+    def publish_fill(
+        self,
+        info: strawberry.Info,
+        event_id: strawberry.ID,
+        owner_id: strawberry.ID,
+        basket_id: strawberry.ID,
+        payload: AWSJSON,
+    ) -> FillEvent | None:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(
+        description="Publish a basket's P&L to onPnl (IAM only). payload: the PnlEvent's other fields as JSON",
+        directives=[AwsIam()],
+    )
+    def publish_pnl(
+        self,
+        info: strawberry.Info,
+        event_id: strawberry.ID,
+        owner_id: strawberry.ID,
+        basket_id: strawberry.ID,
+        payload: AWSJSON,
+    ) -> PnlEvent | None:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+
+async def _never() -> AsyncGenerator[None, None]:
+    """Subscriptions are delivered by AppSync (locally: the emulator's pub/sub), never by this resolver."""
+    raise RuntimeError("subscriptions are served by AppSync or the local emulator's real-time endpoint")
+    yield
+
+
+@strawberry.type(directives=[AwsCognitoUserPools()])
+class Subscription:
+    @strawberry.subscription(
+        description="Every change of the caller's orders (optionally one basket's). ownerId must be your `me.id`.",
+        directives=[AwsSubscribe(mutations=["publishOrderUpdate"])],
+    )
+    async def on_order_update(
+        self, owner_id: strawberry.ID, basket_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[OrderEvent | None, None]:
+        async for item in _never():
+            yield item
+
+    @strawberry.subscription(
+        description="Every fill of the caller's orders (optionally one basket's)",
+        directives=[AwsSubscribe(mutations=["publishFill"])],
+    )
+    async def on_fill(
+        self, owner_id: strawberry.ID, basket_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[FillEvent | None, None]:
+        async for item in _never():
+            yield item
+
+    @strawberry.subscription(
+        description="The caller's basket P&L as marks and fills move it, a few times a second at most",
+        directives=[AwsSubscribe(mutations=["publishPnl"])],
+    )
+    async def on_pnl(
+        self, owner_id: strawberry.ID, basket_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[PnlEvent | None, None]:
+        async for item in _never():
+            yield item

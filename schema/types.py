@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.aws import AWSDate, AWSDateTime
+from schema.aws import AwsCognitoUserPools, AWSDate, AWSDateTime, AwsIam
 from trading import model
 
 strawberry.enum(model.Side, description="BUY or SELL")
@@ -20,6 +20,8 @@ strawberry.enum(
 
 DECIMAL = 'Decimal string, exact (e.g. "123.45")'
 AVERAGE = "Average price as a decimal string, rounded half-even to 4 places"
+# Types a publish mutation (IAM) returns, and everything nested in them, carry both auth modes.
+BOTH = [AwsIam(), AwsCognitoUserPools()]
 RUPEES = "Rupees as a decimal string, rounded half-even to 2 places"
 
 
@@ -61,7 +63,7 @@ class Schedule:
     exit_at: str | None
 
 
-@strawberry.type
+@strawberry.type(directives=BOTH)
 class Order:
     id: strawberry.ID
     basket_id: strawberry.ID
@@ -90,7 +92,10 @@ class Order:
     updated_at: AWSDateTime
 
 
-@strawberry.type(description="Net position per (basket, strategy, instrument, product); values include the multiplier")
+@strawberry.type(
+    description="Net position per (basket, strategy, instrument, product); values include the multiplier",
+    directives=BOTH,
+)
 class Position:
     basket_id: strawberry.ID
     strategy_id: strawberry.ID | None
@@ -143,7 +148,8 @@ class Execution:
 
 @strawberry.type(
     description="pnl = (sellValue - buyValue) + netQuantity x lastPrice x multiplier (Kite's formula); "
-    "realised on the closed quantity at average prices, unrealised = pnl - realised"
+    "realised on the closed quantity at average prices, unrealised = pnl - realised",
+    directives=BOTH,
 )
 class PositionPnl:
     position: Position
@@ -175,6 +181,47 @@ class Instrument:
     expiry: AWSDate | None
     strike: str | None = strawberry.field(description=DECIMAL)
     freeze_quantity: int | None
+
+
+@strawberry.type(description="One trade of an order at the exchange", directives=BOTH)
+class Fill:
+    trade_id: strawberry.ID
+    order_id: strawberry.ID
+    basket_id: strawberry.ID
+    exchange: str
+    tradingsymbol: str
+    side: model.Side
+    quantity: int
+    price: str = strawberry.field(description=DECIMAL)
+    filled_at: AWSDateTime
+
+
+@strawberry.type(description="An order changed (onOrderUpdate)", directives=BOTH)
+class OrderEvent:
+    event_id: strawberry.ID = strawberry.field(description="Unique per change; a client may see it once only")
+    owner_id: strawberry.ID
+    basket_id: strawberry.ID
+    order: Order
+
+
+@strawberry.type(description="A fill was applied (onFill)", directives=BOTH)
+class FillEvent:
+    event_id: strawberry.ID
+    owner_id: strawberry.ID
+    basket_id: strawberry.ID
+    fill: Fill
+
+
+@strawberry.type(description="A basket's P&L moved (onPnl); coalesced to a few per second", directives=BOTH)
+class PnlEvent:
+    event_id: strawberry.ID
+    owner_id: strawberry.ID
+    basket_id: strawberry.ID
+    pnl: str = strawberry.field(description=RUPEES)
+    realised: str = strawberry.field(description=RUPEES)
+    unrealised: str = strawberry.field(description=RUPEES)
+    as_of: AWSDateTime
+    positions: list[PositionPnl]
 
 
 @strawberry.input

@@ -337,6 +337,8 @@ def fill_item(order: Order, fill: Fill) -> Item:
                 "basketId": order.basket_id,
                 "tradeId": fill.trade_id,
                 "orderId": fill.order_id,
+                "exchange": order.instrument.exchange,
+                "tradingsymbol": order.instrument.tradingsymbol,
                 "side": fill.side.value,
                 "quantity": fill.quantity,
                 "price": fill.price,

@@ -750,6 +750,36 @@ class DynamoRequests:
             pass
 
 
+DELIVERY_TTL_SECONDS = 24 * 3600
+
+
+class DynamoDeliveries:
+    """`trading.ports.Deliveries`: one marker item per published event id, kept a day."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str, now: Callable[[], float] = time.time) -> None:
+        self._table = _Table(client, table_name)
+        self._now = now
+
+    def first(self, event_id: str) -> bool:
+        """Record `event_id`; False when it was recorded before (its event was already delivered)."""
+        item = codec.serialize(
+            {
+                "PK": f"EVENT#{event_id}",
+                "SK": "#EVENT",
+                "type": "Delivery",
+                "expiresAt": int(self._now()) + DELIVERY_TTL_SECONDS,
+            }
+        )
+        try:
+            with translated(f"event {event_id} was already delivered"):
+                self._table.client.put_item(
+                    TableName=self._table.name, Item=item, ConditionExpression="attribute_not_exists(PK)"
+                )
+        except Conflict:
+            return False
+        return True
+
+
 @dataclass(frozen=True)
 class DynamoStore:
     """Every repository over one table; build it once per composition root with `connect`."""
@@ -759,6 +789,7 @@ class DynamoStore:
     instruments: DynamoInstruments
     marks: DynamoMarks
     requests: DynamoRequests
+    deliveries: DynamoDeliveries
     table_name: str
 
 
@@ -784,5 +815,6 @@ def connect(
         instruments=DynamoInstruments(client, name),
         marks=DynamoMarks(client, name),
         requests=DynamoRequests(client, name),
+        deliveries=DynamoDeliveries(client, name),
         table_name=name,
     )

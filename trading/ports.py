@@ -110,6 +110,34 @@ class Requests(Protocol):
 
 
 @dataclass(frozen=True)
+class LiveEvent:
+    """Something a subscriber hears about: an order change, a fill or a basket's P&L.
+
+    `kind` is "order", "fill" or "pnl"; `payload` holds the event's fields as the API shapes them.
+    """
+
+    kind: str
+    event_id: str
+    owner: OwnerId
+    basket_id: BasketId
+    payload: dict[str, Any]
+
+
+class Publisher(Protocol):
+    def publish(self, event: LiveEvent) -> None:
+        """Deliver the event to its subscribers once; a repeat of the same event id is not delivered again."""
+        ...
+
+
+class Deliveries(Protocol):
+    """Makes publishing a live event idempotent: each event id is delivered once."""
+
+    def first(self, event_id: str) -> bool:
+        """Record the event id; False when it was already recorded (a retried publish)."""
+        ...
+
+
+@dataclass(frozen=True)
 class OrderRequest:
     """A neutral order ticket for a broker; `tag` is our order id, for reconciliation."""
 

@@ -42,6 +42,7 @@ from trading.ports import (
     BasketView,
     Brokers,
     Clock,
+    Deliveries,
     Instruments,
     MarkSource,
     OrderRequest,
@@ -77,6 +78,7 @@ class Ports:
     requests: Requests
     brokers: Brokers
     clock: Clock
+    deliveries: Deliveries
     calendar: MarketCalendar = field(default_factory=MarketCalendar)
 
 

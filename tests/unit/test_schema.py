@@ -42,7 +42,7 @@ def test_every_root_field_has_a_lambda_resolver_and_nothing_else_does() -> None:
     built = graphql.build_schema(APPSYNC_PRELUDE + "\n" + SCHEMA_FILE.read_text())
     fields = {
         (root.name, name)
-        for root in (built.query_type, built.mutation_type)
+        for root in (built.query_type, built.mutation_type, built.subscription_type)
         if root is not None
         for name in root.fields
     }

@@ -1,0 +1,64 @@
+"""What a stream record means to subscribers: order changes and fills as live events (P&L is the engine's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resolvers import shapes
+from store import codec
+from trading.ids import BasketId, OwnerId
+from trading.ports import LiveEvent
+
+# An order change worth telling a subscriber about: anything but bookkeeping (e.g. fill counters
+# are told through onFill and come with the next status change anyway).
+ORDER_FIELDS = ("status", "statusMessage", "brokerOrderId", "filledQuantity", "filledValue")
+
+
+def item_type(image: dict[str, Any] | None) -> str | None:
+    return image.get("type", {}).get("S") if image else None
+
+
+def order_event(record: dict[str, Any]) -> LiveEvent | None:
+    """publishOrderUpdate for a new order or a change of its status, message, broker id or fills."""
+    change = record.get("dynamodb", {})
+    new, old = change.get("NewImage"), change.get("OldImage")
+    if record.get("eventName") == "REMOVE" or item_type(new) != "Order":
+        return None
+    if old and all(new.get(f) == old.get(f) for f in ORDER_FIELDS):
+        return None
+    order = codec.order_of(new)
+    return LiveEvent(
+        kind="order",
+        event_id=f"order:{record['eventID']}",
+        owner=order.owner,
+        basket_id=order.basket_id,
+        payload={"order": shapes.order(order)},
+    )
+
+
+def fill_event(record: dict[str, Any]) -> LiveEvent | None:
+    """publishFill for a fill written for the first time."""
+    new = record.get("dynamodb", {}).get("NewImage")
+    if record.get("eventName") != "INSERT" or item_type(new) != "Fill":
+        return None
+    fill = codec.fill_of(new)
+    plain = codec.deserialize(new)
+    return LiveEvent(
+        kind="fill",
+        event_id=f"fill:{record['eventID']}",
+        owner=OwnerId(plain["owner"]),
+        basket_id=BasketId(plain["basketId"]),
+        payload={
+            "fill": {
+                "tradeId": fill.trade_id,
+                "orderId": fill.order_id,
+                "basketId": plain["basketId"],
+                "exchange": plain.get("exchange"),
+                "tradingsymbol": plain.get("tradingsymbol"),
+                "side": fill.side.value,
+                "quantity": fill.quantity,
+                "price": shapes.price(fill.price),
+                "filledAt": shapes.timestamp(fill.filled_at),
+            }
+        },
+    )
