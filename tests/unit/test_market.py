@@ -1,0 +1,72 @@
+"""Mark throttling and the market simulator's random walk."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from local.market import MAX_STEP_TICKS, MarketSimulator
+from local.seed import instruments
+from trading.marks import MarkThrottle
+from trading.model import InstrumentRef
+from trading.risk import IST, MarketCalendar
+
+REF = InstrumentRef("NFO", "NIFTY26DEC26000CE")
+T0 = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
+
+
+def test_throttle_lets_one_mark_per_interval_and_keeps_the_latest() -> None:
+    throttle = MarkThrottle(interval=timedelta(milliseconds=500))
+    assert throttle.offer(REF, Decimal("100"), T0)
+    assert not throttle.offer(REF, Decimal("101"), T0 + timedelta(milliseconds=100))
+    assert not throttle.offer(REF, Decimal("102"), T0 + timedelta(milliseconds=200))
+    assert throttle.flush(T0 + timedelta(milliseconds=300)) == {}
+    assert throttle.flush(T0 + timedelta(milliseconds=600)) == {REF: (Decimal("102"), T0 + timedelta(milliseconds=200))}
+    assert throttle.flush(T0 + timedelta(seconds=2)) == {}
+
+
+class FixedClock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def test_simulator_walks_on_tick_size_held_first_and_throttles_marks() -> None:
+    seeded = dict(instruments())
+    prices = {i.ref: p for i, p in seeded.items()}
+    moved: list[dict[InstrumentRef, Decimal]] = []
+    marked: list[dict[InstrumentRef, Decimal]] = []
+    clock = FixedClock(datetime(2026, 11, 23, 11, 0, tzinfo=IST))
+
+    def move(update: dict[InstrumentRef, Decimal]) -> None:
+        moved.append(update)
+        prices.update(update)
+
+    simulator = MarketSimulator(
+        list(seeded), prices.get, move, marked.append, clock, MarketCalendar(), held=lambda: {REF}, seed=7
+    )
+    before = dict(prices)
+    first = simulator.step()
+    assert next(iter(first)) == REF
+    for instrument in seeded:
+        change = first[instrument.ref] - before[instrument.ref]
+        assert change % instrument.tick_size == 0
+        assert abs(change) <= MAX_STEP_TICKS * instrument.tick_size
+    simulator.step()  # same instant: the exchange moves, the marks are held back
+    assert len(moved) == 2
+    assert len(marked) == 1
+    clock.at += timedelta(seconds=1)
+    simulator.step()
+    assert len(marked) == 2
+    assert marked[-1] == {ref: prices[ref] for ref in marked[-1]}
+
+
+def test_simulator_is_still_while_the_market_is_closed() -> None:
+    seeded = dict(instruments())
+    night = FixedClock(datetime(2026, 11, 23, 22, 0, tzinfo=IST))
+    simulator = MarketSimulator(
+        list(seeded), {i.ref: p for i, p in seeded.items()}.get, lambda _: None, lambda _: None, night, MarketCalendar()
+    )
+    assert simulator.step() == {}
