@@ -184,13 +184,61 @@ def unauthorized(message: str) -> JSONResponse:
     )
 
 
-class GraphQLEndpoint:
-    """POST /graphql: verify the JWT as AppSync does, then execute with the Lambda invoker."""
+# The identity AppSync passes a resolver for an IAM-signed request (the stream handler's role).
+LOCAL_IAM_IDENTITY: dict[str, Any] = {
+    "accountId": "000000000000",
+    "cognitoIdentityAuthProvider": None,
+    "cognitoIdentityAuthType": None,
+    "cognitoIdentityId": None,
+    "cognitoIdentityPoolId": None,
+    "sourceIp": ["127.0.0.1"],
+    "userArn": "arn:aws:sts::000000000000:assumed-role/basketgraph-streams/local",
+    "username": "AROALOCAL:basketgraph-streams",
+}
 
-    def __init__(self, schema: strawberry.Schema, invoker: LambdaInvoker, verifier: JwtVerifier) -> None:
+Publish = Callable[[str, dict[str, Any], "str | None"], bool]
+
+
+class GraphQLEndpoint:
+    """POST /graphql: verify the JWT as AppSync does, then execute with the Lambda invoker.
+
+    A successful mutation that subscriptions listen to (`@aws_subscribe`) is handed to `publish`,
+    which fans it out to subscribers, as AppSync does.
+    """
+
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        invoker: LambdaInvoker,
+        verifier: JwtVerifier,
+        publish: Publish | None = None,
+    ) -> None:
         self.schema = schema
         self.invoker = invoker
         self.verifier = verifier
+        self.publish = publish
+
+    def execute(self, body: dict[str, Any], identity: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        """Run one GraphQL request for `identity`; returns the response body AppSync would send."""
+        context = {"invoke": lambda info: self.invoker(info, identity, headers)}
+        result = self.schema.execute_sync(
+            body["query"],
+            variable_values=body.get("variables") or None,
+            context_value=context,
+            operation_name=body.get("operationName"),
+        )
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [format_error(e) for e in result.errors]
+        if self.publish is not None and result.data:
+            for field_name, value in result.data.items():
+                if isinstance(value, dict):
+                    self.publish(field_name, value, value.get("eventId"))
+        return payload
+
+    def execute_as_iam(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """An IAM-signed request from inside the stack (the local stream handler's publisher)."""
+        return self.execute({"query": query, "variables": variables}, LOCAL_IAM_IDENTITY, {})
 
     async def handle(self, request: Request) -> JSONResponse:
         try:
@@ -199,34 +247,17 @@ class GraphQLEndpoint:
             return unauthorized(exc.message)
         try:
             body = json.loads(await request.body())
-            query = body["query"]
-            if not isinstance(query, str):
+            if not isinstance(body.get("query"), str):
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return JSONResponse(
                 {
                     "errors": [
-                        {
-                            "errorType": "MalformedHttpRequestException",
-                            "message": "body must be JSON with a query",
-                        }
+                        {"errorType": "MalformedHttpRequestException", "message": "body must be JSON with a query"}
                     ]
                 },
                 status_code=400,
             )
         headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
-        context = {"invoke": lambda info: self.invoker(info, identity, headers)}
-
-        def execute() -> Any:
-            return self.schema.execute_sync(
-                query,
-                variable_values=body.get("variables") or None,
-                context_value=context,
-                operation_name=body.get("operationName"),
-            )
-
-        result = await anyio.to_thread.run_sync(execute)
-        payload: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            payload["errors"] = [format_error(e) for e in result.errors]
+        payload = await anyio.to_thread.run_sync(lambda: self.execute(body, identity, headers))
         return JSONResponse(payload)
