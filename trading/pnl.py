@@ -1,0 +1,355 @@
+"""Incremental P&L: basket totals kept up to date tick by tick, and coalesced for publishing.
+
+A mark moves only the baskets holding that instrument, by `net_quantity * (new - old) * multiplier`
+per position; nothing rescans all positions. Totals are summed in an exact decimal context, so they
+equal a from-scratch sum of `trading.services.pnl_of` rows however long the stream runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, InvalidOperation, getcontext, setcontext
+from typing import TYPE_CHECKING
+
+from trading.errors import ValidationError
+from trading.services import PositionPnl, pnl_of
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from trading.ids import BasketId, OwnerId
+    from trading.model import InstrumentRef, Position, PositionKey
+
+DEFAULT_MIN_INTERVAL = timedelta(milliseconds=250)
+_ZERO = Decimal(0)
+
+
+def _exact_context() -> Context:
+    """Additions and multiplications never round here; a rounding would raise `Inexact` rather than drift."""
+    return Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Inexact])
+
+
+def _value(position: Position, last: Decimal | None) -> Decimal:
+    """A position's P&L exactly as `pnl_of` values it: at its mark, else its open quantity at average cost."""
+    if last is None:
+        return position.pnl(position.buy_price if position.net_quantity > 0 else position.sell_price)
+    return position.pnl(last)
+
+
+def _same_counters(a: Position, b: Position) -> bool:
+    return (a.multiplier, a.buy_quantity, a.buy_value, a.sell_quantity, a.sell_value) == (
+        b.multiplier,
+        b.buy_quantity,
+        b.buy_value,
+        b.sell_quantity,
+        b.sell_value,
+    )
+
+
+@dataclass(frozen=True)
+class BasketPnlSnapshot:
+    """A basket's P&L at one moment: totals kept incrementally, rows valued as `pnl_of` values them."""
+
+    basket_id: BasketId
+    owner: OwnerId
+    pnl: Decimal
+    realised: Decimal
+    unrealised: Decimal
+    positions: tuple[PositionPnl, ...]
+    as_of: datetime | None
+
+
+@dataclass(eq=False, slots=True)
+class _Quote:
+    """An instrument's last mark (none until its first) and the baskets holding it."""
+
+    price: Decimal | None = None
+    at: datetime | None = None
+    exposures: dict[BasketId, _Exposure] = field(default_factory=dict)
+
+
+@dataclass(eq=False, slots=True)
+class _Held:
+    """The engine's copy of a position, with what its snapshot row needs worked out once per image."""
+
+    position: Position
+    quote: _Quote
+    realised: Decimal
+    at_cost: Decimal  # its value until the instrument's first mark
+
+    def value(self) -> Decimal:
+        price = self.quote.price
+        return self.at_cost if price is None else self.position.pnl(price)
+
+
+@dataclass(eq=False, slots=True)
+class _Basket:
+    id: BasketId
+    owner: OwnerId
+    held: dict[PositionKey, _Held] = field(default_factory=dict)
+    pnl: Decimal = _ZERO
+    realised: Decimal = _ZERO
+    changed_at: datetime | None = None
+    emitted_at: datetime | None = None
+
+    def as_of(self) -> datetime | None:
+        """The latest of its own changes and the marks it is valued at."""
+        latest = self.changed_at
+        for held in self.held.values():
+            at = held.quote.at
+            if at is not None and (latest is None or at > latest):
+                latest = at
+        return latest
+
+
+@dataclass(eq=False, slots=True)
+class _Exposure:
+    """One basket's positions in one instrument, and their summed `net_quantity * multiplier`."""
+
+    basket: _Basket
+    held: dict[PositionKey, _Held] = field(default_factory=dict)
+    weight: Decimal = _ZERO
+
+
+class PnlEngine:
+    """Open positions in memory, indexed by instrument and by basket, with running P&L per basket.
+
+    Feed it position images (`upsert`, `remove`) and marks (`mark`); drain `due(now)` periodically for
+    the baskets to publish. One engine per process and thread: it holds no locks.
+    """
+
+    def __init__(self, min_interval: timedelta = DEFAULT_MIN_INTERVAL) -> None:
+        """Start empty.
+
+        Parameters
+        ----------
+        min_interval
+            The least time between two snapshots of the same basket from `due`.
+
+        Raises
+        ------
+        ValidationError
+            `min_interval` is negative.
+        """
+        if min_interval < timedelta(0):
+            raise ValidationError(f"min_interval must not be negative, got {min_interval}")
+        self._min_interval = min_interval
+        self._exact = _exact_context()
+        self._quotes: dict[InstrumentRef, _Quote] = {}
+        self._baskets: dict[BasketId, _Basket] = {}
+        self._dirty: dict[BasketId, None] = {}  # an ordered set: snapshots come out in the order baskets changed
+
+    def upsert(self, position: Position, at: datetime | None = None) -> None:
+        """Hold `position`'s counters in place of any earlier image of the same key.
+
+        Parameters
+        ----------
+        position
+            The position as the store now has it (a stream's new image); the engine keeps a copy.
+        at
+            When it changed, if known; the basket's `as_of` is at least this.
+
+        Raises
+        ------
+        ValidationError
+            The basket is already held for another owner.
+        """
+        key = position.key
+        basket = self._baskets.get(key.basket_id)
+        if basket is None:
+            basket = self._baskets[key.basket_id] = _Basket(key.basket_id, position.owner)
+        elif basket.owner != position.owner:
+            raise ValidationError(f"basket {key.basket_id} belongs to another owner than position {key}")
+        old = basket.held.get(key)
+        if old is not None:
+            if _same_counters(old.position, position):
+                return  # a replayed image: nothing moved
+            self._account(basket, old, add=False)
+        copy = replace(position)  # the caller may go on applying fills to its own object
+        quote = self._quotes.get(key.instrument)
+        if quote is None:
+            quote = self._quotes[key.instrument] = _Quote()
+        held = _Held(copy, quote, copy.realised, _value(copy, None))
+        self._account(basket, held, add=True)
+        basket.held[key] = held
+        self._touch(basket, at)
+
+    def remove(self, key: PositionKey, at: datetime | None = None) -> bool:
+        """Stop holding a position; its basket's next snapshot leaves it out.
+
+        Parameters
+        ----------
+        key
+            The position to drop.
+        at
+            When it was removed, if known.
+
+        Returns
+        -------
+        bool
+            False when no such position was held.
+        """
+        basket = self._baskets.get(key.basket_id)
+        held = basket.held.pop(key, None) if basket is not None else None
+        if basket is None or held is None:
+            return False
+        self._account(basket, held, add=False)
+        self._touch(basket, at)
+        return True
+
+    def mark(self, ref: InstrumentRef, price: Decimal, at: datetime) -> None:
+        """Take a new last price; only the baskets holding `ref` move and become dirty.
+
+        A mark older than the instrument's current one is stale and ignored; an unchanged price
+        dirties nothing.
+
+        Parameters
+        ----------
+        ref
+            The instrument.
+        price
+            Its last traded price.
+        at
+            When it traded.
+
+        Raises
+        ------
+        ValidationError
+            `price` is not a finite number.
+        """
+        if not price.is_finite():
+            raise ValidationError(f"mark for {ref} must be a finite price, got {price}")
+        quote = self._quotes.get(ref)
+        if quote is None:
+            self._quotes[ref] = _Quote(price, at)  # nobody holds it yet; kept for whoever opens it
+            return
+        old = quote.price
+        if old is None:
+            self._first_mark(quote, price, at)
+            return
+        if quote.at is not None and at < quote.at:
+            return
+        quote.price, quote.at = price, at
+        exposures = quote.exposures
+        if price == old or not exposures:
+            return
+        dirty = self._dirty
+        ambient = getcontext()
+        setcontext(self._exact)  # plain operators below, never rounding; cheaper than context methods
+        try:
+            move = price - old
+            for basket_id, exposure in exposures.items():
+                exposure.basket.pnl += exposure.weight * move
+                dirty[basket_id] = None
+        finally:
+            setcontext(ambient)
+
+    def due(self, now: datetime) -> list[BasketPnlSnapshot]:
+        """Snapshots of the dirty baskets last emitted at least `min_interval` before `now`.
+
+        Those emitted are no longer dirty; baskets changed too recently stay dirty for a later
+        call, so their latest state is never lost. A basket left without positions is emitted once
+        more (at zero) and then forgotten.
+
+        Parameters
+        ----------
+        now
+            The caller's clock.
+        """
+        ready: list[BasketPnlSnapshot] = []
+        for basket_id in list(self._dirty):
+            basket = self._baskets[basket_id]
+            if basket.emitted_at is not None and now - basket.emitted_at < self._min_interval:
+                continue
+            del self._dirty[basket_id]
+            basket.emitted_at = now
+            ready.append(self._snapshot(basket))
+            if not basket.held:
+                del self._baskets[basket_id]
+        return ready
+
+    def snapshot(self, basket_id: BasketId) -> BasketPnlSnapshot | None:
+        """The basket's P&L now, from the running totals; None when no position of it is held.
+
+        Parameters
+        ----------
+        basket_id
+            The basket.
+        """
+        basket = self._baskets.get(basket_id)
+        return self._snapshot(basket) if basket is not None else None
+
+    def recompute(self, basket_id: BasketId) -> BasketPnlSnapshot | None:
+        """The basket's P&L from scratch with `pnl_of`, totals summed exactly: what `snapshot` must equal.
+
+        Parameters
+        ----------
+        basket_id
+            The basket.
+        """
+        basket = self._baskets.get(basket_id)
+        if basket is None:
+            return None
+        rows = pnl_of(self, basket_id, [held.position for held in basket.held.values()]).positions
+        exact = self._exact
+        pnl, realised = _ZERO, _ZERO
+        for row in rows:
+            pnl = exact.add(pnl, row.pnl)
+            realised = exact.add(realised, row.realised)
+        unrealised = exact.subtract(pnl, realised)
+        return BasketPnlSnapshot(basket_id, basket.owner, pnl, realised, unrealised, tuple(rows), basket.as_of())
+
+    def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
+        """The latest marks of those of `refs` that have one (the `MarkSource` port)."""
+        prices = {}
+        for ref in refs:
+            quote = self._quotes.get(ref)
+            if quote is not None and quote.price is not None:
+                prices[ref] = quote.price
+        return prices
+
+    def _account(self, basket: _Basket, held: _Held, *, add: bool) -> None:
+        """Add a position's contribution to its basket and instrument, or take it away."""
+        exact = self._exact
+        op = exact.add if add else exact.subtract
+        basket.pnl = op(basket.pnl, held.value())
+        basket.realised = op(basket.realised, held.realised)
+        position, quote = held.position, held.quote
+        exposure = quote.exposures.get(basket.id)
+        if exposure is None:
+            exposure = quote.exposures[basket.id] = _Exposure(basket)
+        exposure.weight = op(exposure.weight, exact.multiply(position.net_quantity, position.multiplier))
+        if add:
+            exposure.held[position.key] = held
+            return
+        del exposure.held[position.key]
+        if not exposure.held:
+            del quote.exposures[basket.id]
+            if not quote.exposures and quote.price is None:
+                del self._quotes[position.key.instrument]
+
+    def _first_mark(self, quote: _Quote, price: Decimal, at: datetime) -> None:
+        """Revalue positions held at average cost at their first mark (the delta rule needs a previous mark)."""
+        quote.price, quote.at = price, at
+        exact = self._exact
+        for basket_id, exposure in quote.exposures.items():
+            basket = exposure.basket
+            for held in exposure.held.values():
+                basket.pnl = exact.add(basket.pnl, exact.subtract(held.value(), held.at_cost))
+            self._dirty[basket_id] = None
+
+    def _touch(self, basket: _Basket, at: datetime | None) -> None:
+        if at is not None and (basket.changed_at is None or at > basket.changed_at):
+            basket.changed_at = at
+        self._dirty[basket.id] = None
+
+    def _snapshot(self, basket: _Basket) -> BasketPnlSnapshot:
+        rows = []
+        for held in basket.held.values():
+            pnl = held.value()
+            rows.append(PositionPnl(held.position, held.quote.price, pnl, held.realised, pnl - held.realised))
+        unrealised = self._exact.subtract(basket.pnl, basket.realised)
+        return BasketPnlSnapshot(
+            basket.id, basket.owner, basket.pnl, basket.realised, unrealised, tuple(rows), basket.as_of()
+        )
