@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=300)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as state:
-        stack = LocalStack(StackConfig(state_dir=Path(state), port=0))
+        stack = LocalStack(StackConfig(state_dir=Path(state), port=0, simulate_market=False))
         stack.start()
         stack.serve_in_thread()
         try:

@@ -49,6 +49,7 @@ def _dev(args: argparse.Namespace) -> int:
         port=args.port,
         endpoint_url=args.endpoint_url,
         market_hours=args.market_hours,
+        simulate_market=not args.still_market,
     )
     print("starting embedded DynamoDB, Cognito, SSM, the paper exchange and the AppSync emulator...", flush=True)
     stack = LocalStack(config)
@@ -121,6 +122,9 @@ def parser() -> argparse.ArgumentParser:
         choices=["always", "nse"],
         default="always",
         help="always: the paper market never closes (default); nse: enforce exchange hours in IST",
+    )
+    dev.add_argument(
+        "--still-market", action="store_true", help="do not run the market simulator (prices move only when told)"
     )
     dev.set_defaults(run=_dev)
 

@@ -126,6 +126,11 @@ class LambdaInvoker:
         # an instance; AppSync would fan them out to more instances.
         self._instance = threading.Lock()
 
+    def invoke(self, event: dict[str, Any]) -> Any:
+        """One invocation of the Lambda with a ready-made event (queued behind any running one)."""
+        with self._instance:
+            return self.handler(event, LambdaContext())
+
     def event(self, info: ResolveInfo, identity: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         field_def = info.parent_type.fields[info.field_name]
         arguments = get_argument_values(field_def, info.field_nodes[0], _variables(info))
@@ -148,9 +153,7 @@ class LambdaInvoker:
         }
 
     def __call__(self, info: strawberry.Info, identity: dict[str, Any], headers: dict[str, str]) -> Any:
-        event = self.event(info._raw_info, identity, headers)
-        with self._instance:
-            result = self.handler(event, LambdaContext())
+        result = self.invoke(self.event(info._raw_info, identity, headers))
         if isinstance(result, dict) and isinstance(result.get("error"), dict):
             error = result["error"]
             raise ResolverError(str(error.get("message")), str(error.get("type")))

@@ -29,3 +29,63 @@ def serialize_dynamodb_requests() -> None:
 
     serialized._serialized = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = serialized  # type: ignore[method-assign]
+
+
+def fast_partition_queries() -> None:
+    """Let a Query on the table's own key read its partition only (moto sorts every item of the table
+    for each Query, which makes the local stack slow down as its table grows). Idempotent.
+
+    Safe because requests are serialized (`serialize_dynamodb_requests`): the narrowed `all_items`
+    is visible to this one request only.
+    """
+    from moto.dynamodb.models.table import Table
+
+    query = Table.query
+    if getattr(query, "_partitioned", False):
+        return
+
+    @functools.wraps(query)
+    def partitioned(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        bucket = self.items.get(hash_key) if index_name is None and hash_key is not None else None
+        if bucket is None or not isinstance(bucket, dict):
+            return query(self, hash_key, *args, **kwargs)
+        self.all_items = lambda: list(bucket.values())  # type: ignore[method-assign]
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    partitioned._partitioned = True  # type: ignore[attr-defined]
+    Table.query = partitioned  # type: ignore[method-assign]
+
+
+# Reads whose results are plain DynamoDB JSON already; moto's generic serializer walks the service
+# model for every attribute, which dominates the local stack's read latency.
+_PLAIN_READS = frozenset({"Query", "GetItem", "BatchGetItem", "Scan"})
+
+
+def fast_read_responses() -> None:
+    """Serialize read results with `json.dumps` instead of moto's model-driven serializer. Idempotent."""
+    import json
+
+    from moto.dynamodb.responses import DynamoResult
+
+    serialized = DynamoHandler.serialized
+    if getattr(serialized, "_fast", False):
+        return
+
+    @functools.wraps(serialized)
+    def fast(self: DynamoHandler, action_result: Any) -> Any:
+        result = getattr(action_result, "result", None)
+        if isinstance(action_result, DynamoResult) and isinstance(result, dict) and self._get_action() in _PLAIN_READS:
+            try:
+                body = json.dumps(result)
+            except TypeError:
+                return serialized(self, action_result)
+            headers = {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}
+            return 200, headers, body
+        return serialized(self, action_result)
+
+    fast._fast = True  # type: ignore[attr-defined]
+    DynamoHandler.serialized = fast  # type: ignore[method-assign, assignment]

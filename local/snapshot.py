@@ -13,32 +13,37 @@ if TYPE_CHECKING:
 BATCH = 25
 
 
-def dump(client: Any, table: str, path: Path) -> int:
-    """Write every item (DynamoDB JSON) to `path` atomically; returns the item count."""
-    items: list[dict[str, Any]] = []
+def items(client: Any, table: str) -> list[dict[str, Any]]:
+    """Every item of the table, DynamoDB-typed (start-up and persistence of the local stack only)."""
+    found: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"TableName": table}
     while True:
-        page = client.scan(**kwargs)  # persistence of a local store, never a request path
-        items.extend(page.get("Items", []))
+        page = client.scan(**kwargs)  # never on a request path
+        found.extend(page.get("Items", []))
         if "LastEvaluatedKey" not in page:
-            break
+            return found
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def dump(client: Any, table: str, path: Path) -> int:
+    """Write every item (DynamoDB JSON) to `path` atomically; returns the item count."""
+    everything = items(client, table)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     with os.fdopen(fd, "w") as out:
-        json.dump(items, out)
+        json.dump(everything, out)
     os.replace(tmp, path)
-    return len(items)
+    return len(everything)
 
 
 def load(client: Any, table: str, path: Path) -> int:
     """Put back the items of a dump; returns the item count (0 when there is none)."""
     if not path.exists():
         return 0
-    items = json.loads(path.read_text())
-    for start in range(0, len(items), BATCH):
-        requests = [{"PutRequest": {"Item": item}} for item in items[start : start + BATCH]]
+    restored = json.loads(path.read_text())
+    for start in range(0, len(restored), BATCH):
+        requests = [{"PutRequest": {"Item": item}} for item in restored[start : start + BATCH]]
         pending: dict[str, Any] = {table: requests}
         while pending:
             pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-    return len(items)
+    return len(restored)

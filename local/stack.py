@@ -33,12 +33,22 @@ from local.auth import JwtVerifier
 from local.cognito import LocalUserPool
 from local.emulator import GraphQLEndpoint, LambdaContext, LambdaInvoker
 from local.graphiql import graphiql_routes
-from local.moto_dynamodb import serialize_dynamodb_requests
+from local.market import MarketSimulator
+from local.moto_dynamodb import fast_partition_queries, fast_read_responses, serialize_dynamodb_requests
+from local.pubsub import PubSub, routes_from_schema
+from local.realtime import lambda_authorizer, realtime_routes
+from local.streams import DeadLetterStore, StreamPoller, stream_arn
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
 from store.repositories import connect
 from store.spec import create_table
+from subscriptions import handler as stream_lambda
+from subscriptions.pnl import PnlFeed
+from subscriptions.publishers import LocalPublisher
 from trading.ids import OwnerId
 from trading.model import InstrumentRef
+from trading.pnl import PnlEngine
+from trading.ports import SystemClock
+from trading.risk import MarketCalendar
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -59,6 +69,7 @@ class StackConfig:
     endpoint_url: str | None = None
     table_name: str = "Trading"
     market_hours: str = "always"
+    simulate_market: bool = True
 
 
 def _aws_env() -> None:
@@ -91,6 +102,8 @@ class LocalStack:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         serialize_dynamodb_requests()  # DynamoDB's per-item atomicity, which moto lacks under threads
+        fast_partition_queries()
+        fast_read_responses()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         host, port = self.moto.get_host_and_port()
@@ -140,6 +153,7 @@ class LocalStack:
         )
         self.add_user(DEMO_USER)
         self.app = self._app()
+        self._live_updates()
 
     @property
     def embedded(self) -> bool:
@@ -193,7 +207,10 @@ class LocalStack:
         schema = build_schema()
         if SCHEMA_FILE.exists() and SCHEMA_FILE.read_text() != export_sdl():
             log.warning("schema/schema.graphql differs from the code; run `basketgraph schema export`")
-        endpoint = GraphQLEndpoint(schema, LambdaInvoker(resolver_lambda.handler, schema), self.verifier)
+        invoker = LambdaInvoker(resolver_lambda.handler, schema)
+        self.pubsub = PubSub(routes_from_schema(schema))
+        endpoint = GraphQLEndpoint(schema, invoker, self.verifier, publish=self.pubsub.publish)
+        self.endpoint = endpoint
 
         async def postback(request: Request) -> JSONResponse:
             event = {
@@ -233,14 +250,57 @@ class LocalStack:
             return self.users.token(DEMO_USER).id_token
 
         routes = [
-            *graphiql_routes(endpoint="/graphql", token_provider=demo_token),
+            *graphiql_routes(endpoint="/graphql", token_provider=demo_token, subscription_url="/graphql"),
             Route("/graphql", endpoint.handle, methods=["POST"]),
+            *realtime_routes(schema, self.pubsub, self.verifier, lambda_authorizer(invoker.invoke)),
             Route("/postback/kite", postback, methods=["POST"]),
             Route("/local/users", users, methods=["POST"]),
             Route("/local/prices", prices, methods=["POST"]),
             Route("/health", health),
         ]
         return Starlette(routes=routes)
+
+    def _live_updates(self) -> None:
+        """The stream poller calling the production stream handler, publishing through the emulator."""
+        self.pnl = PnlEngine()
+        live = stream_lambda.Live(
+            publisher=LocalPublisher(self.endpoint.execute_as_iam), pnl=PnlFeed(self.pnl, SystemClock())
+        )
+        self.stream_handler = stream_lambda.make_handler(lambda: live)
+        streams = boto3.client("dynamodbstreams", endpoint_url=self.dynamodb.meta.endpoint_url, region_name=REGION)
+        self.dead_letters = DeadLetterStore(self.state_dir / "dead-letters.jsonl")
+        self.poller = StreamPoller(
+            streams,
+            stream_arn(self.dynamodb, self.config.table_name),
+            self.stream_handler,
+            dead_letters=self.dead_letters,
+            checkpoint_path=self.state_dir / "stream-checkpoints.json",
+        )
+        # Restored and seeded items are not news to subscribers; the engine learns them directly instead.
+        self.poller.skip_to_end()
+        for item in snapshot.items(self.dynamodb, self.config.table_name):
+            live.pnl.feed({"eventName": "INSERT", "dynamodb": {"NewImage": item}})
+        seeded = [instrument for instrument, _ in seed.instruments()]
+        self.market = MarketSimulator(
+            seeded,
+            self.exchange.last_price,
+            self.exchange.set_prices,
+            self._write_marks,
+            SystemClock(),
+            MarketCalendar(always_open=self.config.market_hours == "always"),
+            held=self.pnl.held_instruments,
+        )
+
+    def _write_marks(self, prices: dict[InstrumentRef, Decimal]) -> None:
+        now = _now()
+        for ref, price in prices.items():
+            self.store.marks.put_mark(ref, price, now)
+
+    def _start_background(self) -> None:
+        self._start_snapshots()
+        self.poller.start()
+        if self.config.simulate_market:
+            self.market.start()
 
     def serve_in_thread(self) -> str:
         """Serve the emulator from a background thread (tests); returns its base URL."""
@@ -251,14 +311,14 @@ class LocalStack:
         deadline = time.monotonic() + 10
         while not self.server.started and time.monotonic() < deadline:
             time.sleep(0.02)
-        self._start_snapshots()
+        self._start_background()
         return self.url
 
     def serve(self) -> None:
         """Serve in the foreground until Ctrl-C."""
         config = uvicorn.Config(self.app, host=self.config.host, port=self.port, log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
-        self._start_snapshots()
+        self._start_background()
         self._write_stack_file()
         try:
             self.server.run()
@@ -289,6 +349,9 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stop.set()
+        for background in (getattr(self, "market", None), getattr(self, "poller", None)):
+            if background is not None:
+                background.stop()
         if self.server is not None:
             self.server.should_exit = True
         if self._thread is not None:

@@ -245,6 +245,20 @@ class PnlEngine:
         finally:
             setcontext(ambient)
 
+    @property
+    def min_interval(self) -> timedelta:
+        """The least time between two snapshots of one basket."""
+        return self._min_interval
+
+    @property
+    def pending(self) -> bool:
+        """Whether some basket changed and has not been emitted since."""
+        return bool(self._dirty)
+
+    def held_instruments(self) -> set[InstrumentRef]:
+        """The instruments some basket holds a position in."""
+        return {ref for ref, quote in list(self._quotes.items()) if quote.exposures}
+
     def due(self, now: datetime) -> list[BasketPnlSnapshot]:
         """Snapshots of the dirty baskets last emitted at least `min_interval` before `now`.
 

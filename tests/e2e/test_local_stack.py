@@ -44,7 +44,10 @@ def data(stack: LocalStack, token: str, query: str, variables: dict[str, Any] | 
 
 def test_demo_condor_executes_fills_and_prices_by_kites_formula(stack: LocalStack, alice: dict[str, str]) -> None:
     token = alice["token"]
-    # Given a two-strategy, four-leg NIFTY structure
+    # Given the paper market at its opening prices (other tests move it) and a four-leg NIFTY structure
+    opening = {CE_26000: "318.65", PE_26000: "281.20", CE_26500: "121.55", PE_25500: "108.40"}
+    reply = requests.post(f"{stack.url}/local/prices", json={f"NFO:{k}": v for k, v in opening.items()}, timeout=10)
+    assert reply.status_code == 200
     created = data(
         stack,
         token,
@@ -76,13 +79,8 @@ def test_demo_condor_executes_fills_and_prices_by_kites_formula(stack: LocalStac
     wait_until(settled)
     basket = data(stack, token, query, {"id": created["id"]})["basket"]
     fills = {o["tradingsymbol"]: Decimal(o["averagePrice"]) for o in basket["orders"]}
-    # MARKET orders fill at the paper market's price, seeded in local/seed.py
-    assert fills == {
-        CE_26000: Decimal("318.65"),
-        PE_26000: Decimal("281.20"),
-        CE_26500: Decimal("121.55"),
-        PE_25500: Decimal("108.40"),
-    }
+    # MARKET orders fill at the paper market's price
+    assert fills == {symbol: Decimal(price) for symbol, price in opening.items()}
 
     # And when the market moves, P&L = (sell_value - buy_value) + net_qty * last_price * multiplier
     moves = {CE_26000: "300.10", PE_26000: "290.00", CE_26500: "115.25", PE_25500: "112.95"}

@@ -1,0 +1,189 @@
+"""Fill-to-subscriber latency with 1, 100 and 1,000 AppSync-protocol subscribers, and the stack's memory.
+
+    python -m bench.live_latency [--subscribers 1 100 1000] [--fills 10]
+
+The local stack runs as its own process (`basketgraph dev` on a free port, market simulator off);
+this process holds the subscribers: raw WebSockets speaking AppSync's real-time protocol, all
+subscribed to `onFill` of one user. Each sample is the time from sending `placeOrder` (a MARKET
+order, which the paper exchange fills at once) to one subscriber receiving that order's fill, so it
+is an upper bound on fill-to-subscriber latency: placement, the exchange, the postback, the stream
+and the fan-out are all inside it. Goal: p99 <= 250 ms at 1,000 subscribers, every event delivered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import requests
+import websockets
+
+from tests.helpers import CE_26500, condor_input
+
+ON_FILL = "subscription($o: ID!) { onFill(ownerId: $o) { eventId fill { orderId tradeId quantity price } } }"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_stack(state: Path, port: int) -> tuple[subprocess.Popen[str], str]:
+    stack = subprocess.Popen(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "local.cli", "--state-dir", str(state), "dev", "--port", str(port), "--still-market"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert stack.stdout is not None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = stack.stdout.readline()
+        if re.match(r"^eyJ", line):
+            return stack, line.strip()
+    stack.kill()
+    raise RuntimeError("the local stack did not start")
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def subscriber(url: str, host: str, token: str, owner: str, ready: asyncio.Event, inbox: list[Any]) -> None:
+    header = base64.b64encode(json.dumps({"host": host, "Authorization": token}).encode()).decode()
+    async with websockets.connect(
+        f"{url}?header={header}&payload=e30=", subprotocols=["graphql-ws"], max_queue=None, open_timeout=60
+    ) as ws:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        while json.loads(await ws.recv())["type"] != "connection_ack":
+            pass
+        data = json.dumps({"query": ON_FILL, "variables": {"o": owner}})
+        start = {
+            "id": "1",
+            "type": "start",
+            "payload": {"data": data, "extensions": {"authorization": {"host": host, "Authorization": token}}},
+        }
+        await ws.send(json.dumps(start))
+        while json.loads(await ws.recv())["type"] != "start_ack":
+            pass
+        ready.set()
+        async for message in ws:
+            body = json.loads(message)
+            if body["type"] == "data":
+                inbox.append((time.perf_counter(), body["payload"]["data"]["onFill"]["fill"]["orderId"]))
+
+
+async def run(url: str, host: str, token: str, owner: str, gql: Any, basket_id: str, count: int, fills: int) -> None:
+    inboxes: list[list[Any]] = [[] for _ in range(count)]
+    readies = [asyncio.Event() for _ in range(count)]
+    tasks = []
+    for i in range(count):
+        tasks.append(asyncio.create_task(subscriber(url, host, token, owner, readies[i], inboxes[i])))
+        if i % 50 == 49:
+            await asyncio.sleep(0.05)
+    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=300)
+    sent: dict[str, float] = {}
+    for _ in range(fills):
+        order = {
+            "basketId": basket_id,
+            "clientRequestId": str(uuid.uuid4()),
+            "exchange": "NFO",
+            "tradingsymbol": CE_26500,
+            "side": "BUY",
+            "quantity": 65,
+        }
+        started = time.perf_counter()
+        placed = await asyncio.to_thread(
+            gql, "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }", {"i": order}
+        )
+        sent[placed["placeOrder"]["id"]] = started
+        await asyncio.sleep(0.3)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(len(inbox) < fills for inbox in inboxes):
+        await asyncio.sleep(0.1)
+    samples = [at - sent[order_id] for inbox in inboxes for at, order_id in inbox if order_id in sent]
+    delivered = sum(1 for inbox in inboxes for _, order_id in inbox if order_id in sent)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    ordered = sorted(samples)
+    p50 = statistics.median(ordered) * 1000 if ordered else float("nan")
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000 if ordered else float("nan")
+    print(
+        f"  {count:5d} subscribers: p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  delivered {delivered}/{count * fills}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--subscribers", type=int, nargs="+", default=[1, 100, 1000])
+    parser.add_argument("--fills", type=int, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as state:
+        port = free_port()
+        stack, token = start_stack(Path(state), port)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            session = requests.Session()
+            session.headers["Authorization"] = token
+
+            def gql(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+                body = session.post(f"{base}/graphql", json={"query": query, "variables": variables}, timeout=60).json()
+                if body.get("errors"):
+                    raise RuntimeError(body["errors"])
+                return dict(body["data"])
+
+            owner = gql("{ me { id } }", {})["me"]["id"]
+            basket_id = gql(
+                "mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }", {"i": condor_input()}
+            )["createBasket"]["id"]
+            gql(
+                "mutation($b: ID!, $r: String!) { executeBasket(basketId: $b, clientRequestId: $r) { basket { id } } }",
+                {"b": basket_id, "r": str(uuid.uuid4())},
+            )
+            time.sleep(2)
+            print("placeOrder (MARKET) -> onFill at each AppSync-protocol subscriber, local stack on loopback")
+            for count in args.subscribers:
+                asyncio.run(
+                    run(
+                        f"ws://127.0.0.1:{port}/graphql",
+                        f"127.0.0.1:{port}",
+                        token,
+                        owner,
+                        gql,
+                        basket_id,
+                        count,
+                        args.fills,
+                    )
+                )
+            print(f"  local stack peak memory (VmHWM): {peak_rss_mib(stack.pid):.0f} MiB")
+            print(
+                f"  reproduce: python -m bench.live_latency --subscribers {' '.join(map(str, args.subscribers))}"
+                f" --fills {args.fills}"
+            )
+        finally:
+            os.kill(stack.pid, signal.SIGINT)
+            stack.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

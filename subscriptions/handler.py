@@ -1,0 +1,78 @@
+"""The DynamoDB stream Lambda: order changes, fills and P&L become publish mutations.
+
+Batches report partial failures (ReportBatchItemFailures); publishing is idempotent per stream
+record because every event id is derived from the record and AppSync's publish resolver delivers
+an event id once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+from subscriptions.payloads import fill_event, order_event
+from subscriptions.pnl import PnlFeed
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from trading.ports import Publisher
+
+logger = Logger(service="basketgraph-streams")
+
+
+@dataclass
+class Live:
+    """What the stream handler composes: where events go, and the P&L engine fed by the stream."""
+
+    publisher: Publisher
+    pnl: PnlFeed
+
+
+@cache
+def bootstrap() -> Live:
+    """The production composition: AppSync over IAM, and an engine warmed by the stream itself."""
+    from subscriptions.publishers import AppSyncPublisher
+
+    publisher = AppSyncPublisher(os.environ["APPSYNC_URL"], os.environ.get("AWS_REGION", "ap-south-1"))
+    return Live(publisher=publisher, pnl=PnlFeed.from_env())
+
+
+Handler = Callable[[dict[str, Any], "LambdaContext"], "PartialItemFailureResponse"]
+
+
+def make_handler(live: Callable[[], Live]) -> Handler:
+    """A stream handler over the composition `live()` returns (the local stack passes its own)."""
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+    def record_handler(record: DynamoDBRecord) -> None:
+        composed = live()
+        raw = record.raw_event
+        for event in (order_event(raw), fill_event(raw)):
+            if event is not None:
+                composed.publisher.publish(event)
+        composed.pnl.feed(raw)
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+        records = event.get("Records") or []
+        batch = records[-1]["dynamodb"].get("SequenceNumber", "") if records else ""
+        composed = live()
+        composed.pnl.publish_due(composed.publisher, batch)
+        return response
+
+    return handle
+
+
+handler = make_handler(bootstrap)
