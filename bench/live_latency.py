@@ -143,6 +143,12 @@ def main() -> None:
         stack, token = start_stack(Path(state), port)
         try:
             base = f"http://127.0.0.1:{port}"
+            for _ in range(200):  # the banner comes just before the server listens
+                try:
+                    requests.get(f"{base}/health", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
             session = requests.Session()
             session.headers["Authorization"] = token
 

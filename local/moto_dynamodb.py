@@ -32,8 +32,8 @@ def serialize_dynamodb_requests() -> None:
 
 
 def fast_partition_queries() -> None:
-    """Let a Query on the table's own key read its partition only (moto sorts every item of the table
-    for each Query, which makes the local stack slow down as its table grows). Idempotent.
+    """Let a Query read only the items of its partition (moto sorts every item of the table for each
+    Query, which makes the local stack slow down as its table grows). Idempotent.
 
     Safe because requests are serialized (`serialize_dynamodb_requests`): the narrowed `all_items`
     is visible to this one request only.
@@ -44,13 +44,32 @@ def fast_partition_queries() -> None:
     if getattr(query, "_partitioned", False):
         return
 
+    def candidates(self: Table, hash_key: Any, index_name: str | None) -> list[Any] | None:
+        """The items a Query can match, or None to let moto look at all of them."""
+        if hash_key is None:
+            return None
+        if index_name is None:
+            bucket = self.items.get(hash_key)
+            return list(bucket.values()) if isinstance(bucket, dict) else None
+        index = next((i for i in self.indexes + self.global_indexes if i.name == index_name), None)
+        partition = next((k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"), None) if index else None
+        if partition is None:
+            return None
+        found = []
+        for bucket in self.items.values():
+            for item in bucket.values() if isinstance(bucket, dict) else [bucket]:
+                value = item.attrs.get(partition)
+                if value is not None and value == hash_key:
+                    found.append(item)
+        return found
+
     @functools.wraps(query)
     def partitioned(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
-        bucket = self.items.get(hash_key) if index_name is None and hash_key is not None else None
-        if bucket is None or not isinstance(bucket, dict):
+        found = candidates(self, hash_key, index_name)
+        if found is None:
             return query(self, hash_key, *args, **kwargs)
-        self.all_items = lambda: list(bucket.values())  # type: ignore[method-assign]
+        self.all_items = lambda: found  # type: ignore[method-assign]
         try:
             return query(self, hash_key, *args, **kwargs)
         finally:

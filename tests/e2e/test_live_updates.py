@@ -24,10 +24,11 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 ON_ORDER = (
-    "subscription($o: ID!) { onOrderUpdate(ownerId: $o) { eventId basketId order { id status filledQuantity } } }"
+    "subscription($o: ID!, $b: ID) { onOrderUpdate(ownerId: $o, basketId: $b) "
+    "{ eventId basketId order { id status filledQuantity } } }"
 )
 ON_FILL = (
-    "subscription($o: ID!) { onFill(ownerId: $o) "
+    "subscription($o: ID!, $b: ID) { onFill(ownerId: $o, basketId: $b) "
     "{ eventId fill { tradeId orderId side quantity price tradingsymbol } } }"
 )
 ON_PNL = "subscription($o: ID!, $b: ID) { onPnl(ownerId: $o, basketId: $b) { basketId pnl asOf } }"
@@ -73,10 +74,20 @@ def test_a_subscriber_hears_every_order_change_and_fill_once_and_pnl_to_the_last
             Client(transport=transport(stack, alice["token"])) as a,
             Client(transport=transport(stack, bob["token"])) as b,
         ):
+            # Given Alice's draft basket, and her subscriptions to it
+            created = await asyncio.to_thread(
+                gql_http,
+                stack,
+                alice["token"],
+                "mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }",
+                {"i": condor_input()},
+            )
+            basket_id = created["createBasket"]["id"]
+            mine = {"o": alice["sub"], "b": basket_id}
             tasks = [
-                asyncio.create_task(collect(a, ON_ORDER, {"o": alice["sub"]}, orders)),
-                asyncio.create_task(collect(a, ON_FILL, {"o": alice["sub"]}, fills)),
-                asyncio.create_task(collect(a, ON_PNL, {"o": alice["sub"]}, pnls)),
+                asyncio.create_task(collect(a, ON_ORDER, mine, orders)),
+                asyncio.create_task(collect(a, ON_FILL, mine, fills)),
+                asyncio.create_task(collect(a, ON_PNL, mine, pnls)),
                 asyncio.create_task(collect(b, ON_ORDER, {"o": bob["sub"]}, bobs_own)),
             ]
             # Bob asking for Alice's events is refused
@@ -86,15 +97,7 @@ def test_a_subscriber_hears_every_order_change_and_fill_once_and_pnl_to_the_last
                 refusal.append(exc)
             await asyncio.to_thread(wait_until, lambda: stack.pubsub.subscriber_count() >= 4)
 
-            # When Alice executes a four-leg basket and the market moves
-            created = await asyncio.to_thread(
-                gql_http,
-                stack,
-                alice["token"],
-                "mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }",
-                {"i": condor_input()},
-            )
-            basket_id = created["createBasket"]["id"]
+            # When Alice executes it and the market moves
             await asyncio.to_thread(
                 gql_http,
                 stack,
