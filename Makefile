@@ -30,6 +30,8 @@ test: lint
 bench: setup
 	$(PY) -m bench.cold_import
 	$(PY) -m bench.latency
+	$(PY) -m bench.pnl_engine
+	$(PY) -m bench.live_latency
 
 schema: setup
 	$(VENV)/bin/basketgraph schema export

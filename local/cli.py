@@ -93,6 +93,35 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stack_call(state_dir: Path, path: str, method: str = "GET") -> object:
+    url = _running_stack(state_dir) + path
+    request = urllib.request.Request(url, method=method)  # noqa: S310 - loopback URL written by our own stack
+    try:
+        with urllib.request.urlopen(request, timeout=120) as reply:  # noqa: S310
+            return json.loads(reply.read())
+    except urllib.error.URLError as exc:
+        raise SystemExit(f"the local stack at {url} does not answer ({exc}); is it running?") from None
+
+
+def _dlq_list(args: argparse.Namespace) -> int:
+    entries = _stack_call(Path(args.state_dir), "/local/dead-letters")
+    for entry in entries if isinstance(entries, list) else []:
+        change = entry["record"].get("dynamodb", {})
+        keys = {k: next(iter(v.values())) for k, v in change.get("Keys", {}).items()}
+        print(f"{entry['failedAt']}  {entry['record'].get('eventName')}  {keys}  attempts={entry['attempts']}")
+        print(f"    {entry['error']}")
+    print(f"{len(entries) if isinstance(entries, list) else 0} dead-lettered stream record(s)")
+    return 0
+
+
+def _dlq_replay(args: argparse.Namespace) -> int:
+    result = _stack_call(Path(args.state_dir), "/local/dead-letters/replay", "POST")
+    if not isinstance(result, dict):
+        raise SystemExit("unexpected answer from the stack")
+    print(f"replayed {result['replayed']}; still failing {result['stillFailing']}")
+    return 0 if not result["stillFailing"] else 1
+
+
 def _schema_export(args: argparse.Namespace) -> int:
     from schema.export import SCHEMA_FILE, export_sdl, write_schema
 
@@ -136,6 +165,12 @@ def parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="print a fresh token for a user of the running stack")
     token.add_argument("name", nargs="?", default="demo")
     token.set_defaults(run=_token)
+
+    dlq = commands.add_parser("dlq", help="stream records the stream handler gave up on").add_subparsers(
+        dest="action", required=True
+    )
+    dlq.add_parser("list", help="list them").set_defaults(run=_dlq_list)
+    dlq.add_parser("replay", help="hand them to the stream handler again").set_defaults(run=_dlq_replay)
 
     schema = commands.add_parser("schema", help="the GraphQL schema").add_subparsers(dest="action", required=True)
     export = schema.add_parser("export", help="write schema/schema.graphql from the code")

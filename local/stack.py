@@ -243,6 +243,15 @@ class LocalStack:
             self.set_prices(parsed)
             return JSONResponse({str(k): str(v) for k, v in parsed.items()})
 
+        async def dead_letters(_: Request) -> JSONResponse:
+            return JSONResponse(self.dead_letters.list())
+
+        async def replay(_: Request) -> JSONResponse:
+            import anyio
+
+            replayed, failing = await anyio.to_thread.run_sync(self.dead_letters.replay, self.stream_handler)
+            return JSONResponse({"replayed": replayed, "stillFailing": failing})
+
         async def health(_: Request) -> JSONResponse:
             return JSONResponse({"status": "ok"})
 
@@ -256,6 +265,8 @@ class LocalStack:
             Route("/postback/kite", postback, methods=["POST"]),
             Route("/local/users", users, methods=["POST"]),
             Route("/local/prices", prices, methods=["POST"]),
+            Route("/local/dead-letters", dead_letters, methods=["GET"]),
+            Route("/local/dead-letters/replay", replay, methods=["POST"]),
             Route("/health", health),
         ]
         return Starlette(routes=routes)

@@ -170,3 +170,13 @@ def test_expired_and_foreign_signed_tokens_get_401_and_write_nothing(stack: Loca
         b["name"] for b in data(stack, alice["token"], "{ baskets(limit: 100) { items { name } } }")["baskets"]["items"]
     ]
     assert "should not exist" not in names
+
+
+def test_dead_letters_can_be_listed_and_replayed(stack: LocalStack) -> None:
+    record = {"eventID": "x", "eventName": "MODIFY", "dynamodb": {"Keys": {"PK": {"S": "MARK#NSE:NONE"}}}}
+    stack.dead_letters.add(record, "RuntimeError: publisher down", attempts=4)
+    listed = requests.get(f"{stack.url}/local/dead-letters", timeout=10).json()
+    assert [e["record"]["eventID"] for e in listed] == ["x"]
+    replayed = requests.post(f"{stack.url}/local/dead-letters/replay", timeout=30).json()
+    assert replayed == {"replayed": 1, "stillFailing": 0}
+    assert requests.get(f"{stack.url}/local/dead-letters", timeout=10).json() == []
