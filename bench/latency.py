@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from local.stack import LocalStack, StackConfig
-from tests.helpers import CE_26500, condor_input, wait_until
+from tests.helpers import an_order_input, condor_input, wait_until
 
 
 def percentiles(samples: list[float]) -> str:
@@ -67,16 +67,7 @@ def run(stack: LocalStack, orders: int, reads: int) -> None:
     place = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }"
     placed = []
     for _ in range(orders):
-        order = {
-            "basketId": basket_id,
-            "clientRequestId": str(uuid.uuid4()),
-            "exchange": "NFO",
-            "tradingsymbol": CE_26500,
-            "side": "BUY",
-            "quantity": 65,
-            "orderType": "LIMIT",
-            "price": "1.00",
-        }
+        order = an_order_input(basket_id)
         start = time.perf_counter()
         gql(place, {"i": order})
         placed.append(time.perf_counter() - start)

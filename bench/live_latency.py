@@ -32,7 +32,7 @@ from typing import Any
 import requests
 import websockets
 
-from tests.helpers import CE_26500, condor_input
+from tests.helpers import an_order_input, condor_input
 
 ON_FILL = "subscription($o: ID!) { onFill(ownerId: $o) { eventId fill { orderId tradeId quantity price } } }"
 
@@ -102,14 +102,7 @@ async def run(url: str, host: str, token: str, owner: str, gql: Any, basket_id: 
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=300)
     sent: dict[str, float] = {}
     for _ in range(fills):
-        order = {
-            "basketId": basket_id,
-            "clientRequestId": str(uuid.uuid4()),
-            "exchange": "NFO",
-            "tradingsymbol": CE_26500,
-            "side": "BUY",
-            "quantity": 65,
-        }
+        order = an_order_input(basket_id, orderType="MARKET", price=None)
         started = time.perf_counter()
         placed = await asyncio.to_thread(
             gql, "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }", {"i": order}

@@ -29,6 +29,23 @@ def condor_input(name: str = "NIFTY iron condor") -> dict[str, Any]:
     }
 
 
+def an_order_input(basket_id: str, **overrides: Any) -> dict[str, Any]:
+    """A PlaceOrderInput: by default one lot of the 26500 call, bought at a LIMIT of 1.00 so it rests."""
+    import uuid
+
+    return {
+        "basketId": basket_id,
+        "clientRequestId": str(uuid.uuid4()),
+        "exchange": "NFO",
+        "tradingsymbol": CE_26500,
+        "side": "BUY",
+        "quantity": 65,
+        "orderType": "LIMIT",
+        "price": "1.00",
+        **overrides,
+    }
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float = 15.0, interval: float = 0.05) -> None:
     """Poll until `predicate` holds; fail the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -15,7 +15,7 @@ from gql.transport.appsync_auth import AppSyncJWTAuthentication
 from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 from gql.transport.exceptions import TransportQueryError
 
-from tests.helpers import CE_26000, CE_26500, PE_25500, PE_26000, condor_input, wait_until
+from tests.helpers import CE_26000, CE_26500, PE_25500, PE_26000, an_order_input, condor_input, wait_until
 from trading.model import OrderStatus
 
 if TYPE_CHECKING:
@@ -175,14 +175,7 @@ def test_a_subscriber_that_reconnects_requeries_and_continues(stack: LocalStack,
     place = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }"
 
     def an_order() -> str:
-        order = {
-            "basketId": basket_id,
-            "clientRequestId": str(uuid.uuid4()),
-            "exchange": "NFO",
-            "tradingsymbol": CE_26500,
-            "side": "BUY",
-            "quantity": 65,
-        }
+        order = an_order_input(basket_id, orderType="MARKET", price=None)
         return str(gql_http(stack, token, place, {"i": order})["placeOrder"]["id"])
 
     def fills_of(order_id: str, seen: list[dict[str, Any]]) -> bool:

@@ -18,6 +18,7 @@ from tests.helpers import (
     CE_26500,
     PE_25500,
     PE_26000,
+    an_order_input,
     condor_input,
     exchange_order_count,
     invoke,
@@ -198,46 +199,14 @@ def test_orders_list_filters_and_single_order(alice: dict[str, str], live: dict[
 
 def test_place_cancel_and_exit(alice: dict[str, str], live: dict[str, Any], stack: Any) -> None:
     sub = alice["sub"]
-    resting = ok(
-        "Mutation",
-        "placeOrder",
-        {
-            "input": {
-                "basketId": live["id"],
-                "clientRequestId": str(uuid.uuid4()),
-                "exchange": "NFO",
-                "tradingsymbol": CE_26500,
-                "side": "BUY",
-                "quantity": 65,
-                "orderType": "LIMIT",
-                "price": "1.00",
-            }
-        },
-        sub,
-    )
+    resting = ok("Mutation", "placeOrder", {"input": an_order_input(live["id"])}, sub)
     assert resting["status"] in ("PENDING", "OPEN")
     wait_until(lambda: ok("Query", "order", {"id": resting["id"]}, sub)["status"] == "OPEN")
     cancelled = ok("Mutation", "cancelOrder", {"id": resting["id"]}, sub)
     assert cancelled["status"] == "CANCELLED"
     assert error_of(call("Mutation", "cancelOrder", {"id": resting["id"]}, sub))[0] == "Conflict"
 
-    another = ok(
-        "Mutation",
-        "placeOrder",
-        {
-            "input": {
-                "basketId": live["id"],
-                "clientRequestId": str(uuid.uuid4()),
-                "exchange": "NFO",
-                "tradingsymbol": CE_26500,
-                "side": "BUY",
-                "quantity": 65,
-                "orderType": "LIMIT",
-                "price": "1.00",
-            }
-        },
-        sub,
-    )
+    another = ok("Mutation", "placeOrder", {"input": an_order_input(live["id"])}, sub)
     wait_until(lambda: ok("Query", "order", {"id": another["id"]}, sub)["status"] == "OPEN")
     cancelled_all = ok("Mutation", "cancelAllOrders", {"basketId": live["id"]}, sub)
     assert [o["id"] for o in cancelled_all] == [another["id"]]
