@@ -275,8 +275,10 @@ class LocalStack:
         """The stream poller calling the production stream handler, publishing through the emulator."""
         self.pnl = PnlEngine()
         live = stream_lambda.Live(
-            publisher=LocalPublisher(self.endpoint.execute_as_iam), pnl=PnlFeed(self.pnl, SystemClock())
+            publisher=LocalPublisher(self.endpoint.execute_as_iam),
+            pnl=PnlFeed(self.pnl, SystemClock(), wait_for_stragglers=False),
         )
+        self.live = live
         self.stream_handler = stream_lambda.make_handler(lambda: live)
         streams = boto3.client("dynamodbstreams", endpoint_url=self.dynamodb.meta.endpoint_url, region_name=REGION)
         self.dead_letters = DeadLetterStore(self.state_dir / "dead-letters.jsonl")
@@ -307,7 +309,19 @@ class LocalStack:
         for ref, price in prices.items():
             self.store.marks.put_mark(ref, price, now)
 
+    def _drain_pnl(self) -> None:
+        """Publish coalesced P&L as it falls due, off the stream's path (a Lambda waits instead)."""
+        interval = self.pnl.min_interval.total_seconds()
+        tick = 0
+        while not self._stop.wait(interval):
+            tick += 1
+            try:
+                self.live.pnl.publish_due(self.live.publisher, f"tick:{tick}")
+            except Exception:  # logged; the basket publishes again on its next change
+                log.exception("P&L drain failed")
+
     def _start_background(self) -> None:
+        threading.Thread(target=self._drain_pnl, name="pnl-drain", daemon=True).start()
         self._start_snapshots()
         self.poller.start()
         if self.config.simulate_market:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +20,13 @@ if TYPE_CHECKING:
 class PnlFeed:
     """Keeps the engine in step with the table's stream and publishes coalesced basket P&L."""
 
-    def __init__(self, engine: PnlEngine, clock: Clock) -> None:
+    def __init__(self, engine: PnlEngine, clock: Clock, wait_for_stragglers: bool = True) -> None:
         self.engine = engine
         self.clock = clock
+        # A Lambda has no timer: it waits out the coalescing interval so the last change is published.
+        # A long-lived process (the local stack) drains on a timer instead and never blocks the stream.
+        self.wait_for_stragglers = wait_for_stragglers
+        self._lock = threading.Lock()  # the engine is not thread-safe; the stream and a timer share it
 
     @classmethod
     def from_env(cls) -> PnlFeed:
@@ -29,6 +34,10 @@ class PnlFeed:
 
     def feed(self, record: dict[str, Any]) -> None:
         """Apply one stream record: a position's new counters, or a new mark."""
+        with self._lock:
+            self._feed(record)
+
+    def _feed(self, record: dict[str, Any]) -> None:
         change = record.get("dynamodb", {})
         new, old = change.get("NewImage"), change.get("OldImage")
         kind = item_type(new) or item_type(old)
@@ -49,10 +58,13 @@ class PnlFeed:
         """
         published = 0
         for drain in range(2):
-            for snapshot in self.engine.due(self.clock.now()):
+            with self._lock:
+                due = self.engine.due(self.clock.now())
+                pending = self.engine.pending
+            for snapshot in due:
                 publisher.publish(pnl_event(snapshot, f"{batch}:{drain}", self.clock))
                 published += 1
-            if not self.engine.pending:
+            if not pending or not self.wait_for_stragglers:
                 break
             time.sleep(self.engine.min_interval.total_seconds())
         return published
