@@ -69,6 +69,13 @@ class BasketStatus(enum.StrEnum):
     FAILED = "FAILED"
 
 
+class PartialFailurePolicy(enum.StrEnum):
+    """What executing a basket does when some legs are refused and others went through."""
+
+    EXIT_FILLED = "EXIT_FILLED"  # stop placing, square off what filled, mark the basket FAILED
+    KEEP_FILLED = "KEEP_FILLED"  # place every leg; keep what filled in a LIVE basket (limits still apply)
+
+
 class OrderStatus(enum.StrEnum):
     PENDING = "PENDING"
     TRIGGER_PENDING = "TRIGGER_PENDING"
@@ -163,6 +170,7 @@ class Basket:
     strategies: list[Strategy] = field(default_factory=list)
     risk: RiskLimits = RiskLimits()
     schedule: Schedule = Schedule()
+    on_partial_failure: PartialFailurePolicy = PartialFailurePolicy.EXIT_FILLED
     version: int = 1
 
     @property
@@ -217,13 +225,41 @@ class Basket:
             raise ValidationError("basket has no legs to execute; add a strategy with legs first")
         self.status = BasketStatus.EXECUTING
 
-    def finish_execution(self, rejected: list[str]) -> None:
-        if rejected:
-            self.status = BasketStatus.FAILED
-            self.status_message = "rejected: " + "; ".join(rejected)
-        else:
+    def placement_order(self) -> list[tuple[Strategy, Leg]]:
+        """Legs in the order they are placed: hedges first.
+
+        Every BUY leg of every strategy goes before any SELL leg (a short option is margined as
+        hedged only once its long wing is in); within each side, strategies and legs keep their order.
+        """
+        return sorted(self.legs, key=lambda sl: sl[1].side is not Side.BUY)
+
+    def finish_execution(self, rejected: list[str], accepted: int = 0) -> None:
+        """Settle an execution: LIVE when every leg went through, else by the partial-failure policy.
+
+        Parameters
+        ----------
+        rejected
+            Why each refused leg was refused.
+        accepted
+            How many orders the broker took; with KEEP_FILLED and at least one, the basket stays LIVE.
+        """
+        reason = "rejected: " + "; ".join(rejected)
+        if not rejected:
             self.status = BasketStatus.LIVE
             self.status_message = None
+        elif accepted and self.on_partial_failure is PartialFailurePolicy.KEEP_FILLED:
+            self.status = BasketStatus.LIVE
+            self.status_message = f"partly executed, filled legs kept; {reason}"
+        else:
+            self.status = BasketStatus.FAILED
+            self.status_message = reason
+
+    def start_limit_exit(self, reason: str) -> None:
+        """Begin an exit the basket's own limits or schedule asked for; only a LIVE basket takes one."""
+        if self.status is not BasketStatus.LIVE:
+            raise Conflict(f"basket is {self.status}; only a LIVE basket is exited automatically")
+        self.status = BasketStatus.EXITING
+        self.status_message = reason
 
     def start_exit(self) -> None:
         if self.status not in (BasketStatus.LIVE, BasketStatus.FAILED, BasketStatus.EXITING):
@@ -252,10 +288,13 @@ class Fill:
 
 @dataclass(frozen=True)
 class OrderUpdate:
-    """A broker's neutral report of an order's state (from a postback, a poll or a feed)."""
+    """A broker's neutral report of an order's state (from a postback, a poll or a feed).
+
+    `status` is None when the report changes no status (a modification or a partial fill).
+    """
 
     broker_order_id: BrokerOrderId
-    status: OrderStatus
+    status: OrderStatus | None
     tag: str | None = None
     message: str | None = None
     filled_quantity: int = 0
@@ -307,7 +346,7 @@ class Order:
         A report that would move the order backwards, or out of a terminal status, is stale
         (postbacks arrive out of order) and is ignored: statuses never regress.
         """
-        if update.status == self.status:
+        if update.status is None or update.status == self.status:
             changed = bool(update.message) and update.message != self.status_message
             self.status_message = update.message or self.status_message
             return changed

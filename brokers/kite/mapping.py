@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 KITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-KITE_STATUSES: dict[str, OrderStatus] = {
+KITE_STATUSES: dict[str, OrderStatus | None] = {
     "OPEN": OrderStatus.OPEN,
     "COMPLETE": OrderStatus.COMPLETE,
     "CANCELLED": OrderStatus.CANCELLED,
@@ -48,11 +48,13 @@ KITE_STATUSES: dict[str, OrderStatus] = {
     "VALIDATION PENDING": OrderStatus.PENDING,
     "OPEN PENDING": OrderStatus.PENDING,
     "AMO REQ RECEIVED": OrderStatus.PENDING,
-    "MODIFY PENDING": OrderStatus.OPEN,
-    "MODIFY VALIDATION PENDING": OrderStatus.OPEN,
-    "CANCEL PENDING": OrderStatus.OPEN,
-    "MODIFIED": OrderStatus.OPEN,
-    "UPDATE": OrderStatus.OPEN,
+    # In flight: the order is still what it was (OPEN or TRIGGER PENDING) until the exchange answers.
+    "MODIFY VALIDATION PENDING": None,
+    "MODIFY PENDING": None,
+    "MODIFIED": None,
+    "CANCEL PENDING": None,
+    # A partial fill or other change that leaves the status as it was (postbacks, ticker order updates).
+    "UPDATE": None,
 }
 
 _ORDER_TYPES_TO_KITE = {
@@ -67,13 +69,16 @@ _VARIETIES_FROM_KITE = {v: k for k, v in _VARIETIES_TO_KITE.items()}
 _OPTION_TYPES = ("CE", "PE")
 
 
-def status_from_kite(status: str | None) -> OrderStatus:
-    """Kite's order status string as our status; an unknown one counts as PENDING (and is logged)."""
-    mapped = KITE_STATUSES.get((status or "").strip().upper())
-    if mapped is None:
-        log.warning("unknown Kite order status %r; treating it as PENDING", status)
-        return OrderStatus.PENDING
-    return mapped
+def status_from_kite(status: str | None) -> OrderStatus | None:
+    """Kite's order status string as our status, or None for "no status change" (MODIFY…, CANCEL PENDING, UPDATE).
+
+    An unknown status changes nothing either (and is logged): guessing could move an order the wrong way.
+    """
+    key = (status or "").strip().upper()
+    if key not in KITE_STATUSES:
+        log.warning("unknown Kite order status %r; keeping the order's status", status)
+        return None
+    return KITE_STATUSES[key]
 
 
 def order_type_to_kite(order_type: OrderType) -> str:

@@ -131,7 +131,7 @@ class TestOrderUpdates:
 
         statuses = [order_update_from_kite(row).status for row in history]
 
-        assert statuses == [OrderStatus.PENDING] * 3 + [OrderStatus.OPEN] * 5
+        assert statuses == [OrderStatus.PENDING] * 3 + [OrderStatus.OPEN] + [None] * 3 + [OrderStatus.OPEN]
         assert order_update_from_kite(history[-1]).broker_order_id == "171229000724687"
 
     def test_history_rows_as_kiteconnect_returns_them_with_naive_datetimes(self) -> None:
@@ -162,21 +162,33 @@ class TestStatuses:
             ("VALIDATION PENDING", OrderStatus.PENDING),
             ("OPEN PENDING", OrderStatus.PENDING),
             ("AMO REQ RECEIVED", OrderStatus.PENDING),
-            ("MODIFY PENDING", OrderStatus.OPEN),
-            ("MODIFY VALIDATION PENDING", OrderStatus.OPEN),
-            ("CANCEL PENDING", OrderStatus.OPEN),
-            ("MODIFIED", OrderStatus.OPEN),
-            ("UPDATE", OrderStatus.OPEN),
+            ("MODIFY PENDING", None),
+            ("MODIFY VALIDATION PENDING", None),
+            ("CANCEL PENDING", None),
+            ("MODIFIED", None),
+            ("UPDATE", None),
         ],
     )
-    def test_kite_status_maps(self, kite: str, ours: OrderStatus) -> None:
+    def test_kite_status_maps(self, kite: str, ours: OrderStatus | None) -> None:
         assert status_from_kite(kite) is ours
         assert KITE_STATUSES[kite] is ours
 
-    def test_an_unknown_status_is_pending_and_logged(self, caplog: pytest.LogCaptureFixture) -> None:
+    def test_an_unknown_status_changes_nothing_and_is_logged(self, caplog: pytest.LogCaptureFixture) -> None:
         with caplog.at_level(logging.WARNING, logger="brokers.kite.mapping"):
-            assert status_from_kite("SOMETHING NEW") is OrderStatus.PENDING
+            assert status_from_kite("SOMETHING NEW") is None
         assert "SOMETHING NEW" in caplog.text
+
+    def test_a_modified_trigger_pending_order_stays_trigger_pending(self) -> None:
+        # Given a stop-loss order waiting for its trigger
+        order = an_order("1")
+        order.status = OrderStatus.TRIGGER_PENDING
+        # When Kite reports the modification's interim states and the partial-fill UPDATE
+        for status in ("MODIFY VALIDATION PENDING", "MODIFY PENDING", "MODIFIED", "UPDATE"):
+            order.apply_update(order_update_from_kite({"order_id": "1", "status": status}))
+        # Then it is still waiting for its trigger, and its real next state still applies
+        assert order.status is OrderStatus.TRIGGER_PENDING
+        assert order.apply_update(order_update_from_kite({"order_id": "1", "status": "OPEN"}))
+        assert order.status is OrderStatus.OPEN
 
 
 class TestFills:
