@@ -1,0 +1,192 @@
+"""`SmartApiBroker`: one user's Angel One session behind the `trading.ports.Broker` port.
+
+Built on the official SDK (`from SmartApi import SmartConnect`), with three of its habits contained here:
+
+- importing it asks https://api.ipify.org for the public IP (the class body runs the request); the
+  answer is then thrown away, because its `finally` hard-codes the IPs it sends. We import it with that
+  one lookup refused, so neither tests nor Lambda cold starts touch the network for it.
+- `SmartConnect.__init__` creates `logs/<date>/app.log` under the working directory (read-only on
+  Lambda); `_Session` sets the attributes the request path reads instead.
+- on a failed request its logger (logzero's default) writes the request headers, bearer token
+  included; that logger is switched off, and this adapter logs what it needs without secrets.
+
+Vendor errors become domain errors here, and only here.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import logzero
+import requests
+
+from brokers.smartapi.mapping import IST, fill_from_angel, order_params, order_update_from_angel
+from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, RateLimited, ValidationError
+from trading.ids import BrokerOrderId
+from trading.ports import SystemClock
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from trading.model import Fill, Order, OrderUpdate, Variety
+    from trading.ports import Clock, Instruments, OrderRequest
+
+log = logging.getLogger(__name__)
+
+ANGEL_ROOT = "https://apiconnect.angelone.in"
+DEFAULT_TIMEOUT = 7.0
+SESSION_INVALID = "Angel One session expired or invalid; reconnect the broker account"
+HTTP_TOO_MANY_REQUESTS = 429
+# Angel's codes for a refused session: invalid, expired or missing token; refresh token invalid or
+# expired; session expired at the order system; client not logged in.
+TOKEN_ERRORS = frozenset({"AG8001", "AG8002", "AG8003", "AB8050", "AB8051", "AB1010", "AB1011"})
+
+
+def _import_smart_connect() -> tuple[Any, Any]:
+    """SmartConnect and the SDK's exception module, imported without the public-IP lookup."""
+    logzero.logger.disabled = True  # see the module docstring: it logs bearer tokens
+    real_get = requests.get
+
+    def refuse(url: str, *args: Any, **kwargs: Any) -> Any:
+        raise requests.ConnectionError(f"basketgraph skips SmartAPI's public IP lookup ({url})")
+
+    requests.get = refuse  # type: ignore[assignment]
+    try:
+        from SmartApi import smartExceptions
+        from SmartApi.smartConnect import SmartConnect
+    finally:
+        requests.get = real_get
+    return SmartConnect, smartExceptions
+
+
+SmartConnect, smart_errors = _import_smart_connect()
+
+
+class _Session(SmartConnect):  # type: ignore[misc, valid-type]
+    """A SmartConnect with the state its request methods read, and none of its constructor's side effects."""
+
+    def __init__(self, api_key: str, access_token: str, root: str, timeout: float) -> None:
+        self.api_key = self.privateKey = api_key
+        self.access_token = access_token.removeprefix("Bearer ").strip()
+        self.refresh_token = self.feed_token = self.userId = None
+        self.root = self._rootUrl = root.rstrip("/")
+        self.timeout = timeout
+        self.debug = False
+        self.proxies: dict[str, str] = {}
+        self.disable_ssl = False
+        self.session_expiry_hook = None
+        self.reqsession = requests
+
+
+@contextmanager
+def angel_errors_mapped(broker: str) -> Iterator[None]:
+    """Turn SDK and requests errors into the domain's broker errors (messages carry no secrets)."""
+    try:
+        yield
+    except smart_errors.SmartAPIException as exc:
+        if exc.code == HTTP_TOO_MANY_REQUESTS:
+            raise RateLimited(f"{broker} is rate limiting requests; retry in a moment") from exc
+        if isinstance(exc, smart_errors.TokenException | smart_errors.PermissionException):
+            raise BrokerNotConnected(SESSION_INVALID) from exc
+        if isinstance(exc, smart_errors.InputException | smart_errors.OrderException):
+            raise BrokerRejected(str(exc) or f"{broker} refused the request") from exc
+        raise BrokerUnavailable(f"{broker} is unavailable (HTTP {exc.code}); retry in a moment") from exc
+    except requests.Timeout as exc:
+        raise BrokerUnavailable(f"{broker} did not answer in time; retry in a moment") from exc
+    except requests.RequestException as exc:
+        raise BrokerUnavailable(f"{broker} could not be reached; retry in a moment") from exc
+
+
+def checked(broker: str, reply: Any) -> dict[str, Any]:
+    """A SmartAPI reply that succeeded, else the domain error its `errorcode` and `message` mean.
+
+    Raises
+    ------
+    BrokerNotConnected, RateLimited, BrokerRejected, BrokerUnavailable
+    """
+    if not isinstance(reply, dict):
+        raise BrokerUnavailable(f"{broker} sent an unreadable reply; retry in a moment")
+    if reply.get("status") in (True, "true") or reply.get("success") in (True, "true"):
+        return reply
+    code = str(reply.get("errorcode") or reply.get("errorCode") or "")
+    message = str(reply.get("message") or "").strip()
+    if code in TOKEN_ERRORS:
+        raise BrokerNotConnected(SESSION_INVALID)
+    if "access rate" in message.lower():
+        raise RateLimited(f"{broker} is rate limiting requests; retry in a moment")
+    raise BrokerRejected(f"{message} ({code})" if message and code else message or code or f"{broker} refused")
+
+
+class SmartApiBroker:
+    """One user's account at Angel One.
+
+    Parameters
+    ----------
+    api_key
+        The SmartAPI app's key (sent as `X-PrivateKey`).
+    access_token
+        The session's JWT (with or without its `Bearer ` prefix).
+    instruments
+        The Kite instrument master, from which Angel's symbols and tokens are derived.
+    root
+        The API root; Angel's production endpoint by default.
+    clock
+        Dates the trade book's bare fill times (today, IST).
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        access_token: str,
+        instruments: Instruments,
+        *,
+        root: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        clock: Clock | None = None,
+        name: str = "angel",
+    ) -> None:
+        self.name = name
+        self.client: Any = _Session(api_key, access_token, root or ANGEL_ROOT, timeout)
+        self._instruments = instruments
+        self._clock = clock or SystemClock()
+
+    def place_order(self, request: OrderRequest) -> BrokerOrderId:
+        """Place an order; raises BrokerRejected, BrokerUnavailable, BrokerNotConnected or RateLimited."""
+        instrument = self._instruments.get(request.instrument)
+        if instrument is None:
+            raise ValidationError(f"unknown instrument {request.instrument}; Angel needs its master entry")
+        with angel_errors_mapped(self.name):
+            reply = checked(self.name, self.client.placeOrderFullResponse(order_params(request, instrument)))
+        order_id = (reply.get("data") or {}).get("orderid")
+        if not order_id:
+            raise BrokerUnavailable(f"{self.name} accepted the order but sent no order id; it will be reconciled")
+        return BrokerOrderId(str(order_id))
+
+    def cancel_order(self, broker_order_id: BrokerOrderId, variety: Variety) -> None:
+        """Ask Angel to cancel a working order, under the variety Angel booked it as (NORMAL, STOPLOSS, AMO)."""
+        row = self._order_row(broker_order_id)
+        with angel_errors_mapped(self.name):
+            checked(self.name, self.client.cancelOrder(broker_order_id, row.get("variety") or "NORMAL"))
+
+    def order_update(self, broker_order_id: BrokerOrderId) -> OrderUpdate:
+        """The order's latest state, from its row in the order book."""
+        return order_update_from_angel(self._order_row(broker_order_id))
+
+    def order_fills(self, order: Order) -> list[Fill]:
+        """The order's exact trades from today's trade book, as fills of our order."""
+        if order.broker_order_id is None:
+            return []
+        with angel_errors_mapped(self.name):
+            trades = checked(self.name, self.client.tradeBook()).get("data") or []
+        today = self._clock.now().astimezone(IST).date()
+        return [fill_from_angel(t, order, today) for t in trades if str(t.get("orderid")) == order.broker_order_id]
+
+    def _order_row(self, broker_order_id: BrokerOrderId) -> dict[str, Any]:
+        with angel_errors_mapped(self.name):
+            rows = checked(self.name, self.client.orderBook()).get("data") or []
+        for row in rows:
+            if str(row.get("orderid")) == broker_order_id:
+                return dict(row)
+        raise BrokerUnavailable(f"{self.name} has no order {broker_order_id} in today's order book")

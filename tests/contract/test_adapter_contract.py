@@ -1,0 +1,155 @@
+"""One adapter contract, three adapters: Kite (against the paper exchange), Angel One and Shoonya.
+
+Every adapter runs through its official SDK over real loopback HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.contract.venues import LIMIT, QUANTITY, REF
+from trading.errors import BrokerNotConnected, BrokerRejected
+from trading.ids import BasketId, BrokerOrderId, ClientRequestId, OrderId, OwnerId
+from trading.model import Order, OrderStatus, OrderType, Product, Side, Validity, Variety
+from trading.ports import OrderRequest
+
+if TYPE_CHECKING:
+    from tests.contract.venues import Venue
+
+TAG = "contract-tag"
+TICKET = OrderRequest(
+    instrument=REF,
+    side=Side.BUY,
+    quantity=QUANTITY,
+    order_type=OrderType.LIMIT,
+    product=Product.NRML,
+    variety=Variety.REGULAR,
+    validity=Validity.DAY,
+    price=LIMIT,
+    trigger_price=None,
+    tag=TAG,
+)
+
+
+def our_order(broker_order_id: str, broker: str) -> Order:
+    now = datetime.now(UTC)
+    return Order(
+        id=OrderId("ord-contract"),
+        owner=OwnerId("owner-contract"),
+        basket_id=BasketId("basket-contract"),
+        client_request_id=ClientRequestId("crid-contract"),
+        broker=broker,
+        instrument=REF,
+        side=Side.BUY,
+        quantity=QUANTITY,
+        order_type=OrderType.LIMIT,
+        product=Product.NRML,
+        price=LIMIT,
+        created_at=now,
+        updated_at=now,
+        broker_order_id=BrokerOrderId(broker_order_id),
+    )
+
+
+def test_placing_returns_the_broker_order_id_and_sends_the_venues_own_terms(venue: Venue) -> None:
+    # When
+    broker_order_id = venue.broker.place_order(TICKET)
+
+    # Then
+    assert broker_order_id
+    assert isinstance(broker_order_id, str)
+    sent = venue.last_order()
+    assert sent.symbol == venue.symbol
+    assert (sent.quantity, sent.side, sent.product, sent.order_type) == (
+        QUANTITY,
+        venue.buy,
+        venue.product_nrml,
+        venue.limit_type,
+    )
+    assert sent.price == LIMIT
+    assert sent.tag == TAG
+
+
+def test_a_resting_order_is_open_then_complete_with_the_exact_average(venue: Venue) -> None:
+    # Given
+    broker_order_id = venue.broker.place_order(TICKET)
+
+    # When / Then
+    resting = venue.broker.order_update(broker_order_id)
+    assert resting.broker_order_id == broker_order_id
+    assert resting.status is OrderStatus.OPEN
+    assert resting.filled_quantity == 0
+
+    trades = venue.fill(broker_order_id)
+    done = venue.broker.order_update(broker_order_id)
+    assert done.status is OrderStatus.COMPLETE
+    assert done.filled_quantity == QUANTITY
+    expected_average = sum(q * p for q, p in trades) / sum(q for q, _ in trades)
+    assert done.average_price == expected_average
+    assert done.at is not None
+    assert done.at.tzinfo is not None
+
+
+def test_fills_are_the_venues_exact_trades_of_that_order(venue: Venue) -> None:
+    # Given
+    broker_order_id = venue.broker.place_order(TICKET)
+    assert venue.broker.order_fills(our_order(broker_order_id, venue.broker.name)) == []
+    trades = venue.fill(broker_order_id)
+
+    # When
+    fills = venue.broker.order_fills(our_order(broker_order_id, venue.broker.name))
+
+    # Then
+    assert sorted((f.quantity, f.price) for f in fills) == sorted(trades)
+    assert sum(f.quantity for f in fills) == QUANTITY
+    assert all(isinstance(f.price, Decimal) for f in fills)
+    assert len({f.trade_id for f in fills}) == len(fills)
+    assert {f.order_id for f in fills} == {OrderId("ord-contract")}
+    assert {f.side for f in fills} == {Side.BUY}
+    assert all(f.filled_at.tzinfo is not None for f in fills)
+
+
+def test_cancelling_a_working_order_ends_it_cancelled(venue: Venue) -> None:
+    # Given
+    broker_order_id = venue.broker.place_order(TICKET)
+
+    # When
+    venue.broker.cancel_order(broker_order_id, Variety.REGULAR)
+
+    # Then
+    cancelled = venue.broker.order_update(broker_order_id)
+    assert cancelled.status is OrderStatus.CANCELLED
+    assert cancelled.filled_quantity == 0
+
+
+def test_a_refused_order_is_broker_rejected_with_the_venues_message(venue: Venue) -> None:
+    # Given
+    venue.arm_rejection()
+
+    # When / Then
+    with pytest.raises(BrokerRejected) as refused:
+        venue.broker.place_order(replace(TICKET, quantity=1))
+    assert venue.rejection in refused.value.message
+
+
+def test_a_refused_token_is_broker_not_connected_on_every_call(venue: Venue) -> None:
+    # Given
+    broker_order_id = venue.broker.place_order(TICKET)
+
+    # When
+    venue.expire_token()
+
+    # Then
+    with pytest.raises(BrokerNotConnected, match="reconnect"):
+        venue.broker.place_order(TICKET)
+    with pytest.raises(BrokerNotConnected, match="reconnect"):
+        venue.broker.order_update(broker_order_id)
+    with pytest.raises(BrokerNotConnected, match="reconnect"):
+        venue.broker.order_fills(our_order(broker_order_id, venue.broker.name))
+    with pytest.raises(BrokerNotConnected, match="reconnect"):
+        venue.broker.cancel_order(broker_order_id, Variety.REGULAR)
