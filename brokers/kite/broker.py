@@ -5,6 +5,9 @@ Vendor errors become domain errors here, and only here.
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +24,7 @@ from brokers.kite.mapping import (
     validity_to_kite,
     variety_to_kite,
 )
+from brokers.kite.ratelimit import limiter_for
 from trading.errors import (
     BrokerNotConnected,
     BrokerRejected,
@@ -36,10 +40,14 @@ if TYPE_CHECKING:
     from trading.model import Fill, Order, OrderUpdate, Variety
     from trading.ports import OrderRequest
 
+log = logging.getLogger(__name__)
+
 KITE_ROOT = "https://api.kite.trade"
 DEFAULT_TIMEOUT = 7.0
-SESSION_INVALID = "kite session expired or invalid; reconnect the broker account"
+SESSION_INVALID = "{broker} session expired or invalid; reconnect the broker account"
 HTTP_TOO_MANY_REQUESTS = 429
+# After a placement whose answer was lost, how long to look for the order in the book (by its tag).
+LOOKUP_DELAYS = (0.0, 0.5, 1.5)
 
 # kiteconnect 5.x has no MarginException/HoldingException classes: Kite's error_type of those names
 # arrives as GeneralException with the HTTP status Kite sent, so a 4xx GeneralException is a refusal too.
@@ -52,15 +60,22 @@ _SESSION_ERRORS = (kite_errors.TokenException, kite_errors.PermissionException)
 
 
 @contextmanager
-def kite_errors_mapped(broker: str) -> Iterator[None]:
-    """Turn kiteconnect and requests errors into the domain's broker errors (messages carry no secrets)."""
+def kite_errors_mapped(broker: str, *, network: bool = True) -> Iterator[None]:
+    """Turn kiteconnect and requests errors into the domain's broker errors (messages carry no secrets).
+
+    With `network=False`, timeouts and connection errors pass through for the caller to resolve.
+    """
     try:
         yield
     except kite_errors.KiteException as exc:
         raise _domain_error(broker, exc) from exc
     except requests.Timeout as exc:
+        if not network:
+            raise
         raise BrokerUnavailable(f"{broker} did not answer in time; retry in a moment") from exc
     except requests.RequestException as exc:
+        if not network and isinstance(exc, requests.ConnectionError):
+            raise
         raise BrokerUnavailable(f"{broker} could not be reached; retry in a moment") from exc
 
 
@@ -71,7 +86,7 @@ def _domain_error(broker: str, exc: Any) -> DomainError:
     if isinstance(exc, _REJECTIONS) or refused:
         return BrokerRejected(str(exc) or f"{broker} refused the request")
     if isinstance(exc, _SESSION_ERRORS):
-        return BrokerNotConnected(SESSION_INVALID)
+        return BrokerNotConnected(SESSION_INVALID.format(broker=broker))
     # NetworkException, DataException, GeneralException: the broker side failed, not the request.
     return BrokerUnavailable(f"{broker} is unavailable (HTTP {exc.code}); retry in a moment")
 
@@ -87,13 +102,37 @@ class KiteBroker:
         root: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         name: str = "kite",
+        account: str | None = None,
+        lookup_delays: tuple[float, ...] = LOOKUP_DELAYS,
     ) -> None:
         self.name = name
         self.client: Any = KiteConnect(api_key, access_token=access_token, root=root or KITE_ROOT, timeout=timeout)
+        # One limiter per account and process; without an account name the session stands for it.
+        session = hashlib.sha256(f"{root}|{api_key}|{access_token}".encode()).hexdigest()[:16]
+        self.limiter = limiter_for(f"{name}:{account or session}")
+        self._lookup_delays = lookup_delays
 
     def place_order(self, request: OrderRequest) -> BrokerOrderId:
-        """Place an order; raises BrokerRejected, BrokerUnavailable, BrokerNotConnected or RateLimited."""
-        with kite_errors_mapped(self.name):
+        """Place an order once; raises BrokerRejected, BrokerUnavailable, BrokerNotConnected or RateLimited.
+
+        The request's tag (our order id) makes placement safe to reason about: when the answer is lost
+        (timeout, dropped connection) the order book is searched for the tag before giving up, and a
+        BrokerUnavailable after that means "outcome unknown" — the order is reconciled later, never resent.
+        """
+        self.limiter.acquire()
+        try:
+            return self._place(request)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            log.warning("%s placement of %s unanswered (%s); looking it up by tag", self.name, request.tag, exc)
+            found = self._find_by_tag(request.tag)
+            if found is None:
+                raise BrokerUnavailable(
+                    f"{self.name} did not confirm the order in time; it will be reconciled, not placed again"
+                ) from exc
+            return found
+
+    def _place(self, request: OrderRequest) -> BrokerOrderId:
+        with kite_errors_mapped(self.name, network=False):
             order_id = self.client.place_order(
                 variety=variety_to_kite(request.variety),
                 exchange=request.instrument.exchange,
@@ -109,8 +148,27 @@ class KiteBroker:
             )
         return BrokerOrderId(str(order_id))
 
+    def _find_by_tag(self, tag: str) -> BrokerOrderId | None:
+        for delay in self._lookup_delays:
+            time.sleep(delay)
+            try:
+                book = self.order_book()
+            except BrokerUnavailable:
+                continue
+            for update in book:
+                if update.tag == tag:
+                    return update.broker_order_id
+        return None
+
+    def order_book(self) -> list[OrderUpdate]:
+        """Every order of the day at the broker, latest state each (for reconciliation by tag)."""
+        with kite_errors_mapped(self.name):
+            rows = self.client.orders()
+        return [order_update_from_kite(row) for row in rows]
+
     def cancel_order(self, broker_order_id: BrokerOrderId, variety: Variety) -> None:
         """Ask the broker to cancel a working order; the outcome arrives as an update."""
+        self.limiter.acquire()
         with kite_errors_mapped(self.name):
             self.client.cancel_order(variety=variety_to_kite(variety), order_id=broker_order_id)
 

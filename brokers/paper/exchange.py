@@ -15,15 +15,19 @@ import json
 import logging
 import secrets
 import threading
-from collections import defaultdict
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from datetime import time as day_time
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, cast
 
+import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from brokers.paper.book import (
     AMO_REQ_RECEIVED,
@@ -46,14 +50,16 @@ from brokers.paper.book import (
     PaperTrade,
 )
 from brokers.paper.postbacks import PostbackSender
+from brokers.paper.ticker import DepthLevel, Tick, TickerHub
 from trading.model import InstrumentRef
 from trading.ports import SystemClock
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from starlette.requests import Request
     from starlette.responses import Response
+    from starlette.websockets import WebSocket
 
     from trading.instruments import Instrument
     from trading.ports import Clock
@@ -70,6 +76,10 @@ STOP_TYPES = ("SL", "SL-M")
 MAX_TAG_LENGTH = 20
 REQUEST_TOKEN_PREFIX = "paper-"  # noqa: S105 - a prefix, not a secret
 INVALID_SESSION = "Incorrect `api_key` or `access_token`."
+TOO_MANY_REQUESTS = "Too many requests"
+ORDER_REQUESTS_PER_SECOND = 10  # Kite's limit on order placement, modification and cancellation per account
+SESSION_EXPIRES_AT = day_time(6, 0)  # Kite access tokens die at 06:00 IST the next morning
+UPDATE = "UPDATE"  # the postback status of a partial fill (the order itself stays OPEN)
 
 _HTTP_MESSAGES = {404: "Route not found", 405: "Method not allowed"}
 
@@ -94,6 +104,34 @@ def _token_error(message: str) -> PaperExchangeError:
 
 def _order_error(message: str) -> PaperExchangeError:
     return PaperExchangeError("OrderException", message, 400)
+
+
+def _margin_error(message: str) -> PaperExchangeError:
+    return PaperExchangeError("MarginException", message, 400)
+
+
+def _money(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01'))}"
+
+
+@dataclass
+class _Session:
+    user_id: str
+    expires_at: datetime
+
+
+@dataclass
+class _Day:
+    """An instrument's trading day so far, for ticker packets and the price band."""
+
+    reference: Decimal  # the first price of the day: the band's centre and the ticker's `close`
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    volume: int = 0
+    turnover: Decimal = ZERO
+    last_quantity: int = 0
+    last_trade_time: datetime | None = None
 
 
 def kite_time(moment: datetime) -> str:
@@ -159,6 +197,20 @@ class PaperExchange:
         Where to POST every order state change (from a background thread), or None.
     clock
         The time source (UTC); the wall clock by default.
+    liquidity
+        Quantity available per price level and price tick; an order larger than that fills in parts
+        (walking the price a tick at a time when it is marketable). None: unlimited.
+    funds
+        Every account's margin (cash); an order needing more is refused with Kite's MarginException.
+        None: unlimited. `set_funds` changes one account's.
+    band
+        The daily price band as a fraction of the day's first price (0.2 = ±20 %); prices outside are
+        refused. None: no band.
+    order_rate
+        Order requests (place, modify, cancel) per rolling second per account before HTTP 429; None: no limit.
+    market_open
+        Whether the market is open for an exchange at a time; after-market orders wait for it. None:
+        AMO orders wait for `release_amo_orders`.
     """
 
     def __init__(
@@ -170,15 +222,33 @@ class PaperExchange:
         api_secret: str,
         postback_url: str | None = None,
         clock: Clock | None = None,
+        liquidity: int | None = None,
+        funds: Decimal | None = None,
+        band: Decimal | None = None,
+        order_rate: int | None = ORDER_REQUESTS_PER_SECOND,
+        market_open: Callable[[str, datetime], bool] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.api_key = api_key
+        self.liquidity = liquidity
+        self.funds = funds
+        self.band = band
+        self.order_rate = order_rate
+        self.reply_delay = 0.0  # seconds every order placement reply is held back after booking (tests)
+        self.too_many_requests = 0  # order requests refused with HTTP 429 so far
+        self._market_open = market_open
+        self._monotonic = monotonic
+        self._requests: dict[str, deque[float]] = defaultdict(deque)
+        self._funds: dict[str, Decimal] = {}
+        self._days: dict[InstrumentRef, _Day] = {}
+        self.ticker = TickerHub(self._tick_of_token)
         self._api_secret = api_secret
         self._clock = clock or SystemClock()
         self._lock = threading.RLock()
         self._instruments = {i.ref: i for i in instruments}
         self._prices: dict[InstrumentRef, Decimal] = {}
         self._accounts: dict[str, PaperAccount] = {}
-        self._sessions: dict[str, str] = {}
+        self._sessions: dict[str, _Session] = {}
         self._orders: dict[str, tuple[PaperAccount, PaperOrder]] = {}
         # Working orders per instrument, in arrival order (time priority when a price crosses several).
         self._book: dict[InstrumentRef, dict[str, PaperOrder]] = defaultdict(dict)
@@ -199,8 +269,12 @@ class PaperExchange:
             if not price.is_finite() or price <= 0:
                 raise _input_error(f"Invalid price {price} for {key}.")
             self._prices[key] = price
+            self._mark_day(key, price)
+            self._release_due_amo(key)
             for order in list(self._book[key].values()):
                 self._work(order, aggressive=False)
+            tick = self._tick(key)
+        self.ticker.publish_ticks([tick])
 
     def set_prices(self, prices: Mapping[InstrumentRef, Decimal]) -> None:
         """Set several last prices at once; nothing changes if one of them is refused."""
@@ -226,13 +300,51 @@ class PaperExchange:
         with self._lock:
             for _, order in list(self._orders.values()):
                 if order.status == AMO_REQ_RECEIVED:
-                    self._move(order, OPEN_PENDING)
-                    self._enter_book(order)
+                    self._go_live(order)
+
+    def _release_due_amo(self, ref: InstrumentRef) -> None:
+        if self._market_open is None or not self._market_open(ref.exchange, self._clock.now()):
+            return
+        for _, order in list(self._orders.values()):
+            if order.status == AMO_REQ_RECEIVED and InstrumentRef(order.exchange, order.tradingsymbol) == ref:
+                self._go_live(order)
+
+    def _go_live(self, order: PaperOrder) -> None:
+        self._move(order, OPEN_PENDING)
+        self._enter_book(order)
 
     def expire_sessions(self) -> None:
         """Invalidate every access token (as Kite does every morning)."""
         with self._lock:
             self._sessions.clear()
+
+    def set_funds(self, user_id: str, funds: Decimal | None) -> None:
+        """One account's margin (None: the exchange-wide `funds`)."""
+        with self._lock:
+            if funds is None:
+                self._funds.pop(user_id, None)
+            else:
+                self._funds[user_id] = funds
+
+    def admit_order_request(self, account: PaperAccount) -> None:
+        """Count an order request against the account's rate limit (refused ones count too, as at Kite).
+
+        Raises
+        ------
+        PaperExchangeError
+            HTTP 429 NetworkException "Too many requests" beyond `order_rate` in the last second.
+        """
+        if self.order_rate is None:
+            return
+        with self._lock:
+            now = self._monotonic()
+            window = self._requests[account.user_id]
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+            if len(window) >= self.order_rate:
+                self.too_many_requests += 1
+                raise PaperExchangeError("NetworkException", TOO_MANY_REQUESTS, 429)
+            window.append(now)
 
     def flush_postbacks(self, timeout: float = 10.0) -> bool:
         """Wait until queued postbacks are delivered (or given up); True when none is left."""
@@ -258,7 +370,7 @@ class PaperExchange:
         access_token = secrets.token_hex(16)
         with self._lock:
             self._accounts.setdefault(user_id, PaperAccount(user_id))
-            self._sessions[access_token] = user_id
+            self._sessions[access_token] = _Session(user_id, self._session_expiry())
         return {
             "user_type": "individual",
             "email": f"{user_id}@paper.invalid",
@@ -280,6 +392,12 @@ class PaperExchange:
             "meta": {"demat_consent": "physical"},
         }
 
+    def _session_expiry(self) -> datetime:
+        """06:00 IST after now: the next morning's expiry (today's when logged in before 06:00)."""
+        now = self._clock.now().astimezone(IST)
+        expiry = datetime.combine(now.date(), SESSION_EXPIRES_AT, tzinfo=IST)
+        return expiry if now < expiry else expiry + timedelta(days=1)
+
     def invalidate_session(self, access_token: str) -> bool:
         with self._lock:
             return self._sessions.pop(access_token, None) is not None
@@ -289,13 +407,52 @@ class PaperExchange:
         scheme, _, credentials = (authorization or "").partition(" ")
         api_key, _, access_token = credentials.partition(":")
         with self._lock:
-            user_id = self._sessions.get(access_token) if scheme == "token" else None
-            if api_key != self.api_key or user_id is None:
+            session = self._sessions.get(access_token) if scheme == "token" else None
+            if api_key != self.api_key or session is None:
                 raise _token_error(INVALID_SESSION)
-            return self._accounts[user_id]
+            if self._clock.now() >= session.expires_at:
+                del self._sessions[access_token]
+                raise _token_error(INVALID_SESSION)
+            return self._accounts[session.user_id]
 
     def place_order(self, account: PaperAccount, variety: str, form: Mapping[str, str]) -> str:
         """`POST /orders/{variety}`: validate as Kite does, then book the order; returns its id."""
+        instrument, terms = self._order_terms(variety, form)
+        freeze = instrument.freeze_quantity
+        if freeze is not None and terms["quantity"] > freeze:
+            raise _input_error(
+                f"Quantity {terms['quantity']} exceeds the freeze quantity {freeze} of "
+                f"{instrument.exchange}:{instrument.tradingsymbol}. Place smaller orders, or use autoslice."
+            )
+        with self._lock:
+            return self._book_order(account, instrument, terms).order_id
+
+    def place_autoslice_order(self, account: PaperAccount, variety: str, form: Mapping[str, str]) -> dict[str, Any]:
+        """`POST /orders/{variety}` with `autoslice=true`: one child order per freeze-quantity slice.
+
+        Returns Kite's autoslice shape: a parent `order_id` and `children`, each an `order_id` or the
+        `error` that refused that slice (the other slices stand).
+        """
+        instrument, terms = self._order_terms(variety, form)
+        freeze = instrument.freeze_quantity or terms["quantity"]
+        quantity, slices = terms["quantity"], []
+        while quantity > 0:
+            slices.append(min(freeze, quantity))
+            quantity -= slices[-1]
+        children: list[dict[str, Any]] = []
+        with self._lock:
+            parent = self._next_id(self._order_seq)
+            for part in slices:
+                try:
+                    child = self._book_order(account, instrument, {**terms, "quantity": part})
+                except PaperExchangeError as exc:
+                    error = {"code": exc.status_code, "error_type": exc.error_type, "message": exc.message}
+                    children.append({"error": {**error, "data": None}})
+                else:
+                    children.append({"order_id": child.order_id})
+        return {"order_id": parent, "children": children}
+
+    def _order_terms(self, variety: str, form: Mapping[str, str]) -> tuple[Instrument, dict[str, Any]]:
         if variety not in VARIETIES:
             raise _input_error(f"Invalid `variety` {variety!r}; the paper exchange takes regular and amo.")
         ref = InstrumentRef(_text(form, "exchange") or "", _text(form, "tradingsymbol") or "")
@@ -316,35 +473,72 @@ class PaperExchange:
         price, trigger = _price(form, "price"), _price(form, "trigger_price")
         validity = _text(form, "validity") or "DAY"
         price, trigger = self._check_terms(instrument, transaction_type, order_type, quantity, price, trigger, validity)
+        terms = {
+            "variety": variety,
+            "transaction_type": transaction_type,
+            "product": product,
+            "tag": tag,
+            "order_type": order_type,
+            "quantity": quantity or 0,
+            "price": price,
+            "trigger_price": trigger,
+            "validity": validity,
+        }
+        return instrument, terms
+
+    def _book_order(self, account: PaperAccount, instrument: Instrument, terms: dict[str, Any]) -> PaperOrder:
+        """Check margin, then record the order and send it to the book (or hold it, for AMO); under the lock."""
+        self._check_margin(account, instrument, terms)
+        order = PaperOrder(
+            order_id=self._next_id(self._order_seq),
+            placed_by=account.user_id,
+            exchange=instrument.exchange,
+            tradingsymbol=instrument.tradingsymbol,
+            instrument_token=instrument.token,
+            order_timestamp=kite_time(self._clock.now()),
+            **terms,
+        )
+        account.orders[order.order_id] = order
+        self._orders[order.order_id] = (account, order)
+        self._record(order)
+        self._move(order, VALIDATION_PENDING)
+        if order.variety == "amo":
+            self._move(order, AMO_REQ_RECEIVED)
+            self._release_due_amo(instrument.ref)
+        else:
+            self._go_live(order)
+        return order
+
+    def available_funds(self, account: PaperAccount) -> Decimal | None:
+        """Margin left: funds less what working orders block and open positions hold (None: unlimited)."""
         with self._lock:
-            now = kite_time(self._clock.now())
-            order = PaperOrder(
-                order_id=self._next_id(self._order_seq),
-                placed_by=account.user_id,
-                variety=variety,
-                exchange=ref.exchange,
-                tradingsymbol=ref.tradingsymbol,
-                instrument_token=instrument.token,
-                transaction_type=transaction_type,
-                order_type=order_type,
-                product=product,
-                validity=validity,
-                quantity=quantity or 0,
-                price=price,
-                trigger_price=trigger,
-                tag=tag,
-                order_timestamp=now,
+            funds = self._funds.get(account.user_id, self.funds)
+            if funds is None:
+                return None
+            working = [o for o in account.orders.values() if o.status in WORKING]
+            blocked = sum((self._required(o, o.quantity - o.filled_quantity) for o in working), ZERO)
+            open_positions = [p for p in account.positions.values() if p.buy_quantity != p.sell_quantity]
+            held = sum((abs(p.buy_value - p.sell_value) for p in open_positions), ZERO)
+            return funds - blocked - held
+
+    def _required(self, order: PaperOrder | dict[str, Any], quantity: int) -> Decimal:
+        """An order's margin on the paper exchange: its notional at its limit (or the last price)."""
+        terms: dict[str, Any] = order if isinstance(order, dict) else vars(order)
+        ref = InstrumentRef(str(terms["exchange"]), str(terms["tradingsymbol"]))
+        price = terms["price"] or terms["trigger_price"] or self._prices.get(ref) or ZERO
+        return Decimal(price) * quantity * self._instruments[ref].multiplier
+
+    def _check_margin(self, account: PaperAccount, instrument: Instrument, terms: dict[str, Any]) -> None:
+        available = self.available_funds(account)
+        if available is None:
+            return
+        ticket = {**terms, "exchange": instrument.exchange, "tradingsymbol": instrument.tradingsymbol}
+        required = self._required(ticket, terms["quantity"])
+        if required > available:
+            raise _margin_error(
+                f"Insufficient funds. Required margin is {_money(required)} "
+                f"but available margin is {_money(available)}."
             )
-            account.orders[order.order_id] = order
-            self._orders[order.order_id] = (account, order)
-            self._record(order)
-            self._move(order, VALIDATION_PENDING)
-            if variety == "amo":
-                self._move(order, AMO_REQ_RECEIVED)
-            else:
-                self._move(order, OPEN_PENDING)
-                self._enter_book(order)
-            return order.order_id
 
     def modify_order(self, account: PaperAccount, order_id: str, form: Mapping[str, str]) -> str:
         """`PUT /orders/{variety}/{order_id}`: change a working order's type, quantity, prices or validity."""
@@ -453,11 +647,39 @@ class PaperExchange:
                     f"Tick size for this script is {instrument.tick_size}. "
                     "Kindly enter price in the multiple of tick size for this script."
                 )
+        self._check_band(instrument, price, trigger)
         if order_type == "SL" and transaction_type == "BUY" and trigger > price:
             raise _input_error("Trigger price for stoploss buy orders should be lower than the limit price.")
         if order_type == "SL" and transaction_type == "SELL" and trigger < price:
             raise _input_error("Trigger price for stoploss sell orders should be higher than the limit price.")
         return price, trigger
+
+    def price_band(self, ref: InstrumentRef) -> tuple[Decimal, Decimal] | None:
+        """Today's (lower, upper) circuit limits, on the tick grid; None without a band or a price."""
+        day = self._days.get(ref)
+        if self.band is None or day is None:
+            return None
+        tick = self._instruments[ref].tick_size
+        lower = (day.reference * (1 - self.band) / tick).to_integral_value(ROUND_CEILING) * tick
+        upper = (day.reference * (1 + self.band) / tick).to_integral_value(ROUND_FLOOR) * tick
+        return lower, upper
+
+    def _check_band(self, instrument: Instrument, price: Decimal, trigger: Decimal) -> None:
+        band = self.price_band(instrument.ref)
+        if band is None:
+            return
+        lower, upper = band
+        for value in (price, trigger):
+            if value and value < lower:
+                raise _input_error(
+                    f"Your order price is lower than the current lower circuit limit of {lower}. "
+                    "Place an order within the daily range."
+                )
+            if value and value > upper:
+                raise _input_error(
+                    f"Your order price is higher than the current upper circuit limit of {upper}. "
+                    "Place an order within the daily range."
+                )
 
     def _instrument(self, ref: InstrumentRef | str) -> Instrument:
         key = parse_ref(ref) if isinstance(ref, str) else ref
@@ -483,10 +705,11 @@ class PaperExchange:
         self._work(order, aggressive=True)
 
     def _work(self, order: PaperOrder, *, aggressive: bool) -> None:
-        """Trigger and fill the order if the last price allows; an unfilled IOC order is cancelled.
+        """Trigger and fill the order as far as the last price and liquidity allow; IOC cancels the rest.
 
         An aggressive order (just booked, triggered or modified) takes the last price when its limit
-        allows; a resting limit order crossed by a later price fills at its own limit.
+        allows, walking a tick at a time while each level's liquidity runs out; a resting limit order
+        crossed by a later price fills at its own limit, one level's liquidity per price change.
         """
         last = self._prices.get(InstrumentRef(order.exchange, order.tradingsymbol))
         if order.status == TRIGGER_PENDING and last is not None and self._triggered(order, last):
@@ -496,9 +719,31 @@ class PaperExchange:
             return
         fill_price = self._fill_price(order, last, aggressive=aggressive) if last is not None else None
         if fill_price is not None:
-            self._fill(order, order.quantity - order.filled_quantity, fill_price)
-        elif order.validity == "IOC" and aggressive:
+            for level in self._levels(order, fill_price, aggressive=aggressive):
+                remaining = order.quantity - order.filled_quantity
+                self._fill(order, min(remaining, self.liquidity or remaining), level)
+                if order.status == COMPLETE:
+                    break
+        if order.status == OPEN and order.validity == "IOC" and aggressive:
             self._cancel(order)
+
+    def _levels(self, order: PaperOrder, first: Decimal, *, aggressive: bool) -> Iterable[Decimal]:
+        """The prices an order takes liquidity at: `first`, then worse ticks up to its limit (aggressive only)."""
+        yield first
+        if not aggressive or self.liquidity is None:
+            return
+        tick = self._instruments[InstrumentRef(order.exchange, order.tradingsymbol)].tick_size
+        step = tick if order.transaction_type == "BUY" else -tick
+        price = first + step
+        limit = order.price if order.order_type in ("LIMIT", "SL") else None
+        band = self.price_band(InstrumentRef(order.exchange, order.tradingsymbol))
+        while price > 0:
+            if limit is not None and (price > limit if step > 0 else price < limit):
+                return
+            if band is not None and not band[0] <= price <= band[1]:
+                return
+            yield price
+            price += step
 
     @staticmethod
     def _triggered(order: PaperOrder, last: Decimal) -> bool:
@@ -531,8 +776,17 @@ class PaperExchange:
             )
             account.positions[(order.exchange, order.tradingsymbol, order.product)] = position
         position.add(order.transaction_type, quantity, price)
+        day = self._days[ref]
+        day.volume += quantity
+        day.turnover += price * quantity
+        day.last_quantity = quantity
+        day.last_trade_time = self._clock.now()
         if order.filled_quantity == order.quantity:
             self._move(order, COMPLETE)
+        else:  # history gains the new filled quantity; the postback says UPDATE, as Kite's do
+            state = order.row()
+            order.history.append(state)
+            self._announce({**state, "status": UPDATE}, order)
 
     def _cancel(self, order: PaperOrder) -> None:
         order.cancelled_quantity = order.quantity - order.filled_quantity
@@ -550,8 +804,56 @@ class PaperExchange:
     def _record(self, order: PaperOrder) -> None:
         state = order.row()
         order.history.append(state)
+        self._announce(state, order)
+
+    def _announce(self, state: dict[str, Any], order: PaperOrder) -> None:
+        """Tell the account about an order change: a signed postback and a ticker order update."""
+        payload = plain_json(self._postback(order, state))
         if self._postbacks is not None:
-            self._postbacks.send(plain_json(self._postback(order, state)))
+            self._postbacks.send(payload)
+        self.ticker.publish_order(order.placed_by, payload)
+
+    def _mark_day(self, ref: InstrumentRef, price: Decimal) -> None:
+        day = self._days.get(ref)
+        if day is None:
+            self._days[ref] = _Day(reference=price, open=price, high=price, low=price)
+        else:
+            day.high, day.low = max(day.high, price), min(day.low, price)
+
+    def _tick(self, ref: InstrumentRef) -> Tick:
+        """The instrument's ticker state; depth shows `liquidity` a tick either side of the last price."""
+        instrument, last, day = self._instruments[ref], self._prices[ref], self._days[ref]
+        depth = self.liquidity or 0
+        tick = instrument.tick_size
+        orders = 1 if depth else 0
+        bids = tuple(DepthLevel(last - tick * i, depth, orders) for i in range(1, 6) if last > tick * i)
+        asks = tuple(DepthLevel(last + tick * i, depth, orders) for i in range(1, 6))
+        traded = day.last_trade_time
+        now = int(self._clock.now().timestamp())
+        return Tick(
+            token=instrument.token,
+            last_price=last,
+            last_quantity=day.last_quantity,
+            average_price=(day.turnover / day.volume).quantize(tick) if day.volume else ZERO,
+            volume=day.volume,
+            buy_quantity=depth * len(bids),
+            sell_quantity=depth * len(asks),
+            open=day.open,
+            high=day.high,
+            low=day.low,
+            close=day.reference,
+            last_trade_time=int(traded.timestamp()) if traded else 0,
+            timestamp=now,
+            bids=bids,
+            asks=asks,
+        )
+
+    def _tick_of_token(self, token: int) -> Tick | None:
+        with self._lock:
+            for ref, instrument in self._instruments.items():
+                if instrument.token == token and ref in self._prices:
+                    return self._tick(ref)
+        return None
 
     def _postback(self, order: PaperOrder, state: dict[str, Any]) -> dict[str, Any]:
         checksum = hashlib.sha256(f"{order.order_id}{state['order_timestamp']}{self._api_secret}".encode())
@@ -597,15 +899,42 @@ def _build_app(exchange: PaperExchange) -> Starlette:
 
     async def place(request: Request) -> Response:
         user = account(request)
-        order_id = exchange.place_order(user, request.path_params["variety"], await _form(request))
-        return _ok({"order_id": order_id})
+        exchange.admit_order_request(user)
+        form = await _form(request)
+        variety = request.path_params["variety"]
+        if (form.get("autoslice") or "").lower() == "true":
+            reply = exchange.place_autoslice_order(user, variety, form)
+        else:
+            reply = {"order_id": exchange.place_order(user, variety, form)}
+        if exchange.reply_delay:
+            await anyio.sleep(exchange.reply_delay)  # booked, but the answer is late (a client timeout)
+        return _ok(reply)
 
     async def modify(request: Request) -> Response:
         user = account(request)
+        exchange.admit_order_request(user)
         return _ok({"order_id": exchange.modify_order(user, request.path_params["order_id"], await _form(request))})
 
     async def cancel(request: Request) -> Response:
-        return _ok({"order_id": exchange.cancel_order(account(request), request.path_params["order_id"])})
+        user = account(request)
+        exchange.admit_order_request(user)
+        return _ok({"order_id": exchange.cancel_order(user, request.path_params["order_id"])})
+
+    async def margins(request: Request) -> Response:
+        available = exchange.available_funds(account(request))
+        net = available if available is not None else Decimal(10**12)
+        segment = {"enabled": True, "net": net, "available": {"cash": net, "live_balance": net}, "utilised": {}}
+        return _ok({"equity": segment, "commodity": segment})
+
+    async def ticker(websocket: WebSocket) -> None:
+        params = websocket.query_params
+        try:
+            user = exchange.account_for(f"token {params.get('api_key', '')}:{params.get('access_token', '')}")
+        except PaperExchangeError:
+            await websocket.close(code=1008)  # before accept: the handshake fails with HTTP 403, as at Kite
+            return
+        await websocket.accept()
+        await exchange.ticker.serve(websocket, user.user_id)
 
     async def orders(request: Request) -> Response:
         return _ok(exchange.orders(account(request)))
@@ -658,6 +987,8 @@ def _build_app(exchange: PaperExchange) -> Starlette:
         Route("/orders/{variety}/{order_id}", cancel, methods=["DELETE"]),
         Route("/trades", trades, methods=["GET"]),
         Route("/portfolio/positions", positions, methods=["GET"]),
+        Route("/user/margins", margins, methods=["GET"]),
+        WebSocketRoute("/", ticker),
         Route("/paper/prices", set_prices, methods=["POST"]),
         Route("/paper/prices", get_prices, methods=["GET"]),
     ]
