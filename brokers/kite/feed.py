@@ -1,0 +1,177 @@
+"""The market-data feed service: a KiteTicker consumer writing throttled marks (`python -m brokers.kite.feed`).
+
+Runs as a small Fargate service on AWS and against the paper exchange's ticker locally. Environment:
+
+- TABLE_NAME: the table the marks go to (through the store's marks repository).
+- KITE_API_KEY: the Kite app's key.
+- FEED_SECRET_PATH: the SSM parameter holding the access token (re-read when the session dies).
+- FEED_INSTRUMENTS: comma-separated `EXCHANGE:SYMBOL`s to follow (looked up in the instrument master).
+- KITE_TICKER_ROOT: optional, the ticker's WebSocket root (default Kite's `wss://ws.kite.trade`).
+- FEED_MARK_INTERVAL_MS: optional, at most one mark per instrument per interval (default 500).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+
+from trading.marks import MarkThrottle
+from trading.ports import SystemClock
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from trading.model import InstrumentRef
+    from trading.ports import Clock
+
+log = logging.getLogger("basketgraph.feed")
+
+FLUSH_SECONDS = 0.25
+
+
+class MarkWriter(Protocol):
+    def put_mark(self, ref: InstrumentRef, price: Decimal, at: datetime) -> bool: ...
+
+
+class MarkFeed:
+    """Turns ticks into marks: at most one per instrument per throttle interval, the latest never lost."""
+
+    def __init__(
+        self,
+        marks: MarkWriter,
+        tokens: Mapping[int, InstrumentRef],
+        throttle: MarkThrottle | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._marks = marks
+        self._tokens = dict(tokens)
+        self._throttle = throttle or MarkThrottle()
+        self._clock = clock or SystemClock()
+        self._lock = threading.Lock()
+        self.ticks = 0
+        self.written = 0
+
+    @property
+    def tokens(self) -> list[int]:
+        return list(self._tokens)
+
+    def on_ticks(self, ticks: list[dict[str, Any]]) -> None:
+        """KiteTicker's `on_ticks` payload: write the ticks the throttle lets through."""
+        now = self._clock.now()
+        due = []
+        with self._lock:
+            for tick in ticks:
+                ref = self._tokens.get(int(tick["instrument_token"]))
+                if ref is None or tick.get("last_price") is None:
+                    continue
+                self.ticks += 1
+                price = Decimal(str(tick["last_price"]))  # the float's shortest repr: the paise Kite sent
+                if self._throttle.offer(ref, price, now):
+                    due.append((ref, price, now))
+        self._write(due)
+
+    def flush(self) -> None:
+        """Write the held-back latest prices whose interval has passed."""
+        with self._lock:
+            due = [(ref, price, at) for ref, (price, at) in self._throttle.flush(self._clock.now()).items()]
+        self._write(due)
+
+    def _write(self, due: list[tuple[InstrumentRef, Decimal, datetime]]) -> None:
+        for ref, price, at in due:
+            if self._marks.put_mark(ref, price, at):
+                self.written += 1
+
+
+def on_reactor(call: Any, *args: Any, **kwargs: Any) -> None:
+    """Run a KiteTicker call on twisted's reactor thread (starting the reactor on first use)."""
+    from twisted.internet import reactor
+
+    if reactor.running:
+        reactor.callFromThread(call, *args, **kwargs)
+    else:
+        call(*args, **kwargs)
+
+
+def ticker_for(feed: MarkFeed, api_key: str, access_token: str, root: str | None = None, mode: str = "ltp") -> Any:
+    """A KiteTicker wired to the feed: subscribe on connect, marks from ticks."""
+    from kiteconnect import KiteTicker
+
+    ticker = KiteTicker(api_key, access_token, root=root, reconnect_max_tries=300)
+
+    def on_connect(ws: Any, response: Any) -> None:
+        ws.subscribe(feed.tokens)
+        ws.set_mode(mode, feed.tokens)
+
+    def on_ticks(ws: Any, ticks: list[dict[str, Any]]) -> None:
+        feed.on_ticks(ticks)
+
+    ticker.on_connect = on_connect
+    ticker.on_ticks = on_ticks
+    return ticker
+
+
+def _instrument_tokens(instruments: Any, names: list[str]) -> dict[int, InstrumentRef]:
+    from trading.model import InstrumentRef
+
+    tokens = {}
+    for name in names:
+        exchange, _, symbol = name.strip().partition(":")
+        instrument = instruments.get(InstrumentRef(exchange.upper(), symbol.upper()))
+        if instrument is None:
+            raise SystemExit(f"FEED_INSTRUMENTS: {name} is not in the instrument master")
+        tokens[instrument.token] = instrument.ref
+    return tokens
+
+
+def main() -> int:
+    """Run until SIGTERM/SIGINT: connect, follow FEED_INSTRUMENTS, write throttled marks."""
+    import boto3
+
+    from store.repositories import connect
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    store = connect(os.environ.get("TABLE_NAME"))
+    names = [n for n in os.environ.get("FEED_INSTRUMENTS", "").split(",") if n.strip()]
+    if not names:
+        raise SystemExit("set FEED_INSTRUMENTS, e.g. NFO:NIFTY26DEC26000CE,NSE:INFY")
+    interval = timedelta(milliseconds=int(os.environ.get("FEED_MARK_INTERVAL_MS", "500")))
+    feed = MarkFeed(store.marks, _instrument_tokens(store.instruments, names), MarkThrottle(interval))
+    ssm = boto3.client("ssm")
+
+    def access_token() -> str:
+        value: str = ssm.get_parameter(Name=os.environ["FEED_SECRET_PATH"], WithDecryption=True)["Parameter"]["Value"]
+        return value
+
+    api_key, root = os.environ["KITE_API_KEY"], os.environ.get("KITE_TICKER_ROOT") or None
+    token = access_token()
+    ticker = ticker_for(feed, api_key, token, root)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    on_reactor(ticker.connect, threaded=True)
+    log.info("feed following %d instruments", len(feed.tokens))
+    checks = 0
+    while not stop.wait(FLUSH_SECONDS):
+        feed.flush()
+        checks += 1
+        if checks % 240 == 0:  # about a minute: a new morning's access token means a new session
+            fresh = access_token()
+            if fresh != token:
+                log.info("access token changed; reconnecting")
+                on_reactor(ticker.close)
+                token, ticker = fresh, ticker_for(feed, api_key, fresh, root)
+                on_reactor(ticker.connect, threaded=True)
+    on_reactor(ticker.close)
+    feed.flush()
+    log.info("feed stopped after %d ticks, %d marks", feed.ticks, feed.written)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
