@@ -4,7 +4,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup dev test lint bench schema clean
+.PHONY: setup web dev test lint bench schema clean
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -15,7 +15,11 @@ $(STAMP): pyproject.toml package.json package-lock.json
 
 setup: $(STAMP)
 
-dev: setup
+# The dashboard bundle (web/ -> web/dist) with the pinned esbuild; the stack also rebuilds it when stale.
+web: setup
+	node web/build.mjs
+
+dev: setup web
 	$(VENV)/bin/basketgraph dev
 
 lint: setup
@@ -24,7 +28,7 @@ lint: setup
 	$(VENV)/bin/mypy trading store resolvers schema brokers local subscriptions infra
 	$(VENV)/bin/basketgraph schema export --check
 
-test: lint
+test: lint web
 	$(VENV)/bin/pytest
 
 bench: setup
@@ -37,4 +41,4 @@ schema: setup
 	$(VENV)/bin/basketgraph schema export
 
 clean:
-	rm -rf $(VENV) node_modules .state cdk.out
+	rm -rf $(VENV) node_modules .state cdk.out web/dist artifacts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ TEMPLATE = Path(__file__).with_name("graphiql.html")
 
 DEFAULT_QUERY = """\
 # The Authorization header below holds a demo user's token (see the Headers tab).
+# Saved examples: the tabs above, or the Examples panel (the "Ex" button on the left).
 # Run one operation at a time with the play button.
 
 query Me {
@@ -50,6 +53,121 @@ query MyBaskets {
   }
 }
 """
+
+
+@dataclass(frozen=True)
+class Example:
+    """A saved operation shown as a GraphiQL tab and in the Examples panel."""
+
+    title: str
+    description: str
+    query: str
+    variables: dict[str, object] | None = None
+
+
+CONDOR = {
+    "name": "NIFTY iron condor",
+    "strategies": [
+        {
+            "name": "short straddle",
+            "legs": [
+                {"exchange": "NFO", "tradingsymbol": "NIFTY26DEC26000CE", "side": "SELL", "lots": 1},
+                {"exchange": "NFO", "tradingsymbol": "NIFTY26DEC26000PE", "side": "SELL", "lots": 1},
+            ],
+        },
+        {
+            "name": "wings",
+            "legs": [
+                {"exchange": "NFO", "tradingsymbol": "NIFTY26DEC26500CE", "side": "BUY", "lots": 1},
+                {"exchange": "NFO", "tradingsymbol": "NIFTY26DEC25500PE", "side": "BUY", "lots": 1},
+            ],
+        },
+    ],
+}
+PASTE_BASKET_ID = "<paste the id CreateBasket returned>"
+YOUR_ID = "<your me.id>"
+
+
+def examples(owner_id: str | None) -> list[Example]:
+    """The saved operations; `owner_id` (the demo user's `sub`) fills the subscriptions' ownerId."""
+    owner = owner_id or YOUR_ID
+    return [
+        Example("Me", "Who you are and your latest baskets", DEFAULT_QUERY),
+        Example(
+            "CreateBasket",
+            "Create a NIFTY iron condor (four legs in two strategies) as a DRAFT basket",
+            """\
+mutation CreateBasket($input: CreateBasketInput!) {
+  createBasket(input: $input) {
+    id
+    name
+    status
+    version
+    strategies { name legs { tradingsymbol side lots } }
+  }
+}
+""",
+            {"input": CONDOR},
+        ),
+        Example(
+            "ExecuteBasket",
+            "Execute it: BUY legs first; a repeated clientRequestId places nothing",
+            """\
+mutation ExecuteBasket($basketId: ID!, $clientRequestId: String!) {
+  executeBasket(basketId: $basketId, clientRequestId: $clientRequestId) {
+    basket { id status statusMessage }
+    orders { id side tradingsymbol quantity status statusMessage }
+  }
+}
+""",
+            {"basketId": PASTE_BASKET_ID, "clientRequestId": "graphiql-run-1"},
+        ),
+        Example(
+            "BasketPnl",
+            "The basket's P&L now, in total and per position",
+            """\
+query BasketPnl($basketId: ID!) {
+  pnl(basketId: $basketId) {
+    pnl
+    realised
+    unrealised
+    positions { lastPrice pnl position { tradingsymbol netQuantity } }
+  }
+}
+""",
+            {"basketId": PASTE_BASKET_ID},
+        ),
+        Example(
+            "WatchPnl",
+            "Subscribe to onPnl (all your baskets, or one: add basketId): ticks as prices move",
+            """\
+subscription WatchPnl($ownerId: ID!, $basketId: ID) {
+  onPnl(ownerId: $ownerId, basketId: $basketId) {
+    basketId
+    pnl
+    realised
+    unrealised
+    asOf
+  }
+}
+""",
+            {"ownerId": owner},
+        ),
+        Example(
+            "WatchOrders",
+            "Subscribe to onOrderUpdate: every order change as it happens",
+            """\
+subscription WatchOrders($ownerId: ID!, $basketId: ID) {
+  onOrderUpdate(ownerId: $ownerId, basketId: $basketId) {
+    basketId
+    order { tradingsymbol side quantity filledQuantity averagePrice status statusMessage }
+  }
+}
+""",
+            {"ownerId": owner},
+        ),
+    ]
+
 
 JAVASCRIPT = "application/javascript; charset=utf-8"
 CSS = "text/css; charset=utf-8"
@@ -128,9 +246,31 @@ def render_page(
         "subscriptionUrl": subscription_url,
         "headers": json.dumps({"Authorization": token}, indent=2) if token else None,
         "defaultQuery": DEFAULT_QUERY,
+        "examples": [
+            {
+                "title": example.title,
+                "description": example.description,
+                "query": example.query,
+                "variables": json.dumps(example.variables, indent=2) if example.variables else None,
+            }
+            for example in examples(_subject(token))
+        ],
     }
     template = template or Template(TEMPLATE.read_text(encoding="utf-8"))
     return template.substitute(assets=ASSETS_PREFIX, config=_script_safe_json(config))
+
+
+def _subject(token: str | None) -> str | None:
+    """The `sub` claim of a JWT, read without verifying it (only to pre-fill ownerId; the API verifies)."""
+    if not token or token.count(".") != 2:
+        return None
+    part = token.split(".")[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    return sub if isinstance(sub, str) else None
 
 
 def _script_safe_json(value: object) -> str:

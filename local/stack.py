@@ -31,6 +31,7 @@ from brokers.paper.server import PaperExchangeServer
 from local import seed, snapshot
 from local.auth import JwtVerifier
 from local.cognito import LocalUserPool
+from local.dashboard import dashboard_routes, local_config
 from local.emulator import GraphQLEndpoint, LambdaContext, LambdaInvoker
 from local.graphiql import graphiql_routes
 from local.market import MarketSimulator
@@ -259,6 +260,7 @@ class LocalStack:
             return self.users.token(DEMO_USER).id_token
 
         routes = [
+            *dashboard_routes(local_config("/graphql")),
             *graphiql_routes(endpoint="/graphql", token_provider=demo_token, subscription_url="/graphql"),
             Route("/graphql", endpoint.handle, methods=["POST"]),
             *realtime_routes(schema, self.pubsub, self.verifier, lambda_authorizer(invoker.invoke)),

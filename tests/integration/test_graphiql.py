@@ -272,3 +272,38 @@ def test_page_renders_in_headless_chromium(base_url: str, tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr[-2000:]
     assert "graphiql-container" in result.stdout
     assert "graphiql-editor" in result.stdout
+
+
+def test_saved_examples_are_in_the_page_with_the_callers_id_as_owner(base_url: str) -> None:
+    # Given the demo token (its `sub` is "demo") / When the page is served / Then it carries the saved examples
+    config = page_config(requests.get(f"{base_url}/graphql", headers=HTML, timeout=5).text)
+
+    examples = {example["title"]: example for example in config["examples"]}  # type: ignore[attr-defined]
+    assert list(examples) == ["Me", "CreateBasket", "ExecuteBasket", "BasketPnl", "WatchPnl", "WatchOrders"]
+    assert examples["Me"]["query"] == config["defaultQuery"]
+    assert json.loads(examples["CreateBasket"]["variables"])["input"]["name"] == "NIFTY iron condor"
+    assert "executeBasket(basketId: $basketId" in examples["ExecuteBasket"]["query"]
+    assert "onPnl(ownerId: $ownerId, basketId: $basketId)" in examples["WatchPnl"]["query"]
+    assert json.loads(examples["WatchPnl"]["variables"]) == {"ownerId": "demo"}
+    assert json.loads(examples["WatchOrders"]["variables"]) == {"ownerId": "demo"}
+
+
+def test_examples_without_a_readable_token_ask_for_your_id(serve_with: Callable[..., str]) -> None:
+    base = serve_with(token_provider=lambda: "not-a-jwt")
+
+    config = page_config(requests.get(f"{base}/graphql", headers=HTML, timeout=5).text)
+
+    watch = next(e for e in config["examples"] if e["title"] == "WatchPnl")  # type: ignore[attr-defined]
+    assert json.loads(watch["variables"]) == {"ownerId": "<your me.id>"}
+
+
+def test_every_saved_example_is_valid_against_the_schema(base_url: str) -> None:
+    from graphql import parse, validate
+
+    from schema.export import build_schema
+
+    schema = build_schema()._schema
+    config = page_config(requests.get(f"{base_url}/graphql", headers=HTML, timeout=5).text)
+
+    for example in config["examples"]:  # type: ignore[attr-defined]
+        assert validate(schema, parse(example["query"])) == [], example["title"]

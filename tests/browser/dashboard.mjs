@@ -1,0 +1,147 @@
+// The dashboard in a real browser: sign in, create from a template, execute, watch it live, exit.
+import { launch, log, openPage, run, screenshot } from "./browser.mjs";
+
+const text = (page, testId) => page.getByTestId(testId).innerText();
+
+async function chartPixels(page) {
+  return page.getByTestId("pnl-chart").locator("canvas").evaluate((canvas) => canvas.toDataURL());
+}
+
+async function live({ baseUrl, artifacts }) {
+  const problems = [];
+  const shots = [];
+  const browser = await launch();
+  try {
+    const { page } = await openPage(browser, problems);
+    await page.goto(`${baseUrl}/`);
+    await page.getByTestId("signin-username").fill("demo");
+    await page.getByTestId("signin-submit").click();
+    await page.getByTestId("basket-list").waitFor();
+    const signedInAs = await text(page, "signed-in-as");
+    log("signed in as", signedInAs);
+
+    await page.getByTestId("template").selectOption("nifty-iron-condor");
+    await page.getByTestId("create-basket").click();
+    await page.getByTestId("basket-status").filter({ hasText: "DRAFT" }).waitFor();
+    const created = await text(page, "basket-name");
+    const listed = await page.getByTestId("basket-item").allInnerTexts();
+    await screenshot(page, artifacts, "dashboard-1-draft", shots);
+
+    await page.getByTestId("execute-basket").click();
+    await page.getByTestId("basket-status").filter({ hasText: "LIVE" }).waitFor();
+    await page.waitForFunction(
+      () => {
+        const rows = [...document.querySelectorAll('[data-testid="order"]')];
+        return rows.length === 4 && rows.every((row) => row.dataset.status === "COMPLETE");
+      },
+      null,
+      { timeout: 20000 },
+    );
+    await page.getByTestId("fill").nth(3).waitFor();
+    await page.getByTestId("position").nth(3).waitFor();
+    const orders = await page.getByTestId("order").evaluateAll((rows) => rows.map((r) => r.dataset.status));
+    const fills = await page.getByTestId("fill").allInnerTexts();
+    const positions = await page.getByTestId("position").allInnerTexts();
+
+    // The chart grows as onPnl ticks arrive while prices move.
+    const before = {
+      points: Number(await page.getByTestId("pnl-chart").getAttribute("data-points")),
+      value: await text(page, "pnl-value"),
+      pixels: await chartPixels(page),
+    };
+    await page.waitForFunction(
+      (start) => Number(document.querySelector('[data-testid="pnl-chart"]').dataset.points) >= start + 5,
+      before.points,
+      { timeout: 20000 },
+    );
+    const values = new Set([before.value]);
+    const deadline = Date.now() + 15000;
+    while (values.size < 3 && Date.now() < deadline) {
+      values.add(await text(page, "pnl-value"));
+      await page.waitForTimeout(200);
+    }
+    const after = {
+      points: Number(await page.getByTestId("pnl-chart").getAttribute("data-points")),
+      value: await text(page, "pnl-value"),
+      pixels: await chartPixels(page),
+    };
+    const connection = await text(page, "connection");
+    await screenshot(page, artifacts, "dashboard-2-live", shots);
+
+    await page.getByTestId("exit-basket").click();
+    await page.getByTestId("basket-status").filter({ hasText: "CLOSED" }).waitFor({ timeout: 20000 });
+    const exitOrders = await page.getByTestId("order").evaluateAll((rows) => rows.map((r) => r.dataset.status));
+    await screenshot(page, artifacts, "dashboard-3-closed", shots);
+    return {
+      signedInAs,
+      created,
+      listed,
+      orders,
+      fills,
+      positions,
+      chart: { before: before.points, after: after.points, changed: before.pixels !== after.pixels },
+      pnlValues: [...values],
+      connection,
+      exitOrders,
+      errors: await page.getByTestId("error").allInnerTexts(),
+      problems,
+      screenshots: shots,
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
+async function errors({ baseUrl, artifacts, basketId, expiredSession }) {
+  const problems = [];
+  const shots = [];
+  const browser = await launch();
+  try {
+    // A rejected order and an invalid one, in a LIVE basket.
+    const { page } = await openPage(browser, problems);
+    await page.goto(`${baseUrl}/`);
+    await page.getByTestId("signin-username").fill("demo");
+    await page.getByTestId("signin-submit").click();
+    await page.locator(`[data-basket-id="${basketId}"]`).click();
+    await page.getByTestId("basket-status").filter({ hasText: "LIVE" }).waitFor();
+    const form = page.getByTestId("place-order");
+    await form.locator('[name="instrument"]').selectOption("NFO:NIFTY26DEC26500CE");
+    await form.locator('[name="side"]').selectOption("BUY");
+    await form.locator('[name="quantity"]').fill("65");
+    await form.locator('[name="orderType"]').selectOption("SL");
+    await form.locator('[name="price"]').fill("100.00");
+    await form.locator('[name="triggerPrice"]').fill("120.00");
+    await page.getByTestId("place-order-submit").click();
+    await page.getByTestId("error").first().waitFor();
+    await page.locator('[data-testid="order"][data-status="REJECTED"]').first().waitFor();
+    const rejected = await page.getByTestId("error").allInnerTexts();
+    const rejectedRows = await page.getByTestId("order").evaluateAll((rows) =>
+      rows.filter((r) => r.dataset.status === "REJECTED").map((r) => r.innerText),
+    );
+
+    await form.locator('[name="orderType"]').selectOption("MARKET");
+    await form.locator('[name="price"]').fill("");
+    await form.locator('[name="triggerPrice"]').fill("");
+    await form.locator('[name="quantity"]').fill("10");
+    await page.getByTestId("place-order-submit").click();
+    await page.getByTestId("error").nth(rejected.length).waitFor();
+    const invalid = (await page.getByTestId("error").allInnerTexts()).slice(rejected.length);
+    await screenshot(page, artifacts, "dashboard-4-rejected", shots);
+
+    // A session whose token has expired: the dashboard says so and asks to sign in again.
+    const expired = await openPage(browser, problems);
+    await expired.context.addInitScript((session) => {
+      window.sessionStorage.setItem("basketgraph:session", JSON.stringify(session));
+    }, expiredSession);
+    await expired.page.goto(`${baseUrl}/`);
+    await expired.page.getByTestId("error").first().waitFor();
+    await expired.page.getByTestId("signin-username").waitFor();
+    const expiredMessages = await expired.page.getByTestId("error").allInnerTexts();
+    await screenshot(expired.page, artifacts, "dashboard-5-expired-token", shots);
+    return { rejected, rejectedRows, invalid, expired: expiredMessages, problems, screenshots: shots };
+  } finally {
+    await browser.close();
+  }
+}
+
+run(async (args) => (args.scenario === "errors" ? errors(args) : live(args)));
