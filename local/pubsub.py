@@ -37,6 +37,15 @@ class SubscriberDropped(Exception):
 _END = object()
 
 
+class Published(dict[str, Any]):
+    """One publish's payload, shared by every subscriber it goes to (treat it as read-only).
+
+    `rendered` lets subscribers asking for the same fields shape and serialize it once.
+    """
+
+    rendered: dict[str, str]
+
+
 class Subscription:
     """One subscriber: iterate it (on the loop that subscribed) for payloads; `close()` ends it."""
 
@@ -83,18 +92,14 @@ class Subscription:
         self._pubsub._remove(self)
         self._end()
 
-    def _offer(self, payload: dict[str, Any]) -> bool:
-        """Hand a payload to the subscriber's loop (publisher thread, pubsub lock held); False drops it."""
+    def _reserve(self) -> bool:
+        """Count one more payload on its way to this subscriber (pubsub lock held); False drops it."""
         if self._pending >= self._max_pending:
             self.error = SubscriberDropped(
                 f"subscription {self.field} fell more than {self._max_pending} updates behind and was dropped;"
                 " subscribe again and re-query"
             )
             self._call_on_loop(self._end)
-            return False
-        try:
-            self._loop.call_soon_threadsafe(self._deliver, payload)
-        except RuntimeError:  # the loop is closed: nobody is listening any more
             return False
         self._pending += 1
         return True
@@ -165,10 +170,16 @@ class PubSub:
         return subscription
 
     def publish(self, mutation_field: str, payload: Mapping[str, Any], event_id: str | None = None) -> bool:
-        """Deliver a mutation's result to every matching subscriber; False when `event_id` was seen before."""
+        """Deliver a mutation's result to every matching subscriber; False when `event_id` was seen before.
+
+        Subscribers are handed the payload in one callback per event loop, not one per subscriber,
+        so a thousand subscribers cost the publishing thread one wake-up of their loop.
+        """
         fields = self.routes.get(mutation_field, [])
-        item = dict(payload)
+        item = Published(payload)
+        item.rendered = {}
         dropped: list[Subscription] = []
+        by_loop: dict[asyncio.AbstractEventLoop, list[Subscription]] = {}
         with self._lock:
             if event_id is not None:
                 if event_id in self._seen:
@@ -180,8 +191,17 @@ class PubSub:
             for field in fields:
                 for key in {(field, owner), (field, None)}:
                     for subscription in self._index.get(key, {}).values():
-                        if subscription.matches(item) and not subscription._offer(item):
+                        if not subscription.matches(item):
+                            continue
+                        if subscription._reserve():
+                            by_loop.setdefault(subscription._loop, []).append(subscription)
+                        else:
                             dropped.append(subscription)
+            for loop, subscriptions in by_loop.items():
+                try:
+                    loop.call_soon_threadsafe(_deliver_all, subscriptions, item)
+                except RuntimeError:  # the loop is closed: nobody there is listening any more
+                    dropped.extend(subscriptions)
             for subscription in dropped:
                 self._remove_locked(subscription)
         return True
@@ -204,6 +224,11 @@ class PubSub:
             bucket.pop(number, None)
             if not bucket:
                 del self._index[key]
+
+
+def _deliver_all(subscriptions: list[Subscription], item: Published) -> None:
+    for subscription in subscriptions:
+        subscription._deliver(item)
 
 
 def routes_from_schema(schema: strawberry.Schema | str | DocumentNode) -> dict[str, list[str]]:

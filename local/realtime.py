@@ -106,10 +106,26 @@ class PreparedSubscription:
     fragments: dict[str, FragmentDefinitionNode]
     variables: Any
     schema: GraphQLSchema
+    # Equal for operations that shape a payload the same way (same document, variables, name).
+    key: str = ""
 
     def result(self, payload: Mapping[str, Any] | None) -> dict[str, Any]:
         """The `data` of one delivery: the payload reduced to the selected fields (missing ones null)."""
         return {self.response_key: self._shape(payload, self.field_type, self.selection_set)}
+
+    def render(self, payload: Mapping[str, Any]) -> str:
+        """`result(payload)` as JSON text, computed once per payload for all subscribers asking alike.
+
+        A published payload (`local.pubsub.Published`) carries the texts already rendered for it;
+        subscribers with the same operation share one shaping and one serialization.
+        """
+        rendered: dict[str, str] | None = getattr(payload, "rendered", None)
+        if rendered is not None and self.key:
+            text = rendered.get(self.key)
+            if text is None:
+                text = rendered[self.key] = json.dumps(self.result(payload), separators=(",", ":"))
+            return text
+        return json.dumps(self.result(payload), separators=(",", ":"))
 
     def _shape(self, value: Any, type_: GraphQLOutputType, selection_set: SelectionSetNode | None) -> Any:
         if value is None:
@@ -256,6 +272,7 @@ def prepare_subscription(
         fragments=fragments,
         variables=coerced,
         schema=graphql_schema,
+        key=json.dumps([query, variables or {}, operation_name], sort_keys=True, default=str),
     )
 
 
@@ -415,8 +432,11 @@ class _Connection:
         raise NotImplementedError
 
     async def send(self, message: dict[str, Any]) -> None:
+        await self.send_text(json.dumps(message, separators=(",", ":")))
+
+    async def send_text(self, text: str) -> None:
         async with self._send_lock:
-            await self.websocket.send_text(json.dumps(message, separators=(",", ":")))
+            await self.websocket.send_text(text)
 
     async def close(self, code: int, reason: str = "") -> None:
         if self.websocket.application_state != WebSocketState.DISCONNECTED:
@@ -443,7 +463,7 @@ class _Connection:
     async def _forward(self, operation_id: str, prepared: PreparedSubscription, subscription: Subscription) -> None:
         try:
             async for payload in subscription:
-                await self.send_data(operation_id, prepared.result(payload))
+                await self.send_text(self.data_frame(operation_id, prepared.render(payload)))
         except SubscriberDropped as exc:
             self.operations.pop(operation_id, None)
             with contextlib.suppress(Exception):
@@ -466,7 +486,8 @@ class _Connection:
         for operation_id in list(self.operations):
             await self.end(operation_id)
 
-    async def send_data(self, operation_id: str, data: dict[str, Any]) -> None:
+    def data_frame(self, operation_id: str, data: str) -> str:
+        """The protocol's message carrying one result; `data` is its JSON text."""
         raise NotImplementedError
 
     async def send_error(self, operation_id: str, message: str, error_type: str) -> None:
@@ -571,8 +592,8 @@ class _AppSyncConnection(_Connection):
         self.begin(operation_id, prepared, subscription)
         await self.send({"type": "start_ack", "id": operation_id})
 
-    async def send_data(self, operation_id: str, data: dict[str, Any]) -> None:
-        await self.send({"type": "data", "id": operation_id, "payload": {"data": data}})
+    def data_frame(self, operation_id: str, data: str) -> str:
+        return f'{{"type":"data","id":{json.dumps(operation_id)},"payload":{{"data":{data}}}}}'
 
     async def send_error(self, operation_id: str, message: str, error_type: str) -> None:
         await self.send(
@@ -652,8 +673,8 @@ class _TransportWsConnection(_Connection):
         self.begin(operation_id, prepared, subscription)
         return True
 
-    async def send_data(self, operation_id: str, data: dict[str, Any]) -> None:
-        await self.send({"type": "next", "id": operation_id, "payload": {"data": data}})
+    def data_frame(self, operation_id: str, data: str) -> str:
+        return f'{{"type":"next","id":{json.dumps(operation_id)},"payload":{{"data":{data}}}}}'
 
     async def send_error(self, operation_id: str, message: str, error_type: str) -> None:
         error = {"message": message, "errorType": error_type, "extensions": {"errorType": error_type}}

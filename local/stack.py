@@ -38,7 +38,7 @@ from local.market import MarketSimulator
 from local.moto_dynamodb import fast_partition_queries, fast_read_responses, serialize_dynamodb_requests
 from local.pubsub import PubSub, routes_from_schema
 from local.realtime import lambda_authorizer, realtime_routes
-from local.streams import DeadLetterStore, StreamPoller, stream_arn
+from local.streams import DeadLetterStore, StreamPoller, stream_arn, wake_on_writes
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
 from store.repositories import connect
 from store.spec import create_table
@@ -205,7 +205,7 @@ class LocalStack:
         from resolvers import handler as resolver_lambda
         from resolvers import postback as postback_lambda
 
-        schema = build_schema()
+        schema = build_schema(caches=True)
         if SCHEMA_FILE.exists() and SCHEMA_FILE.read_text() != export_sdl():
             log.warning("schema/schema.graphql differs from the code; run `basketgraph schema export`")
         invoker = LambdaInvoker(resolver_lambda.handler, schema)
@@ -293,6 +293,9 @@ class LocalStack:
         )
         # Restored and seeded items are not news to subscribers; the engine learns them directly instead.
         self.poller.skip_to_end()
+        from resolvers.bootstrap import dynamodb as lambda_dynamodb
+
+        self._stop_waking = wake_on_writes(self.poller, [self.dynamodb, lambda_dynamodb()])
         for item in snapshot.items(self.dynamodb, self.config.table_name):
             live.pnl.feed({"eventName": "INSERT", "dynamodb": {"NewImage": item}})
         seeded = [instrument for instrument, _ in seed.instruments()]
@@ -329,9 +332,20 @@ class LocalStack:
         if self.config.simulate_market:
             self.market.start()
 
+    def _server_config(self) -> uvicorn.Config:
+        # No permessage-deflate: on loopback it only costs a compression per message per subscriber.
+        return uvicorn.Config(
+            self.app,
+            host=self.config.host,
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            ws_per_message_deflate=False,
+        )
+
     def serve_in_thread(self) -> str:
         """Serve the emulator from a background thread (tests); returns its base URL."""
-        config = uvicorn.Config(self.app, host=self.config.host, port=self.port, log_level="warning", lifespan="off")
+        config = self._server_config()
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, daemon=True)
         self._thread.start()
@@ -343,7 +357,7 @@ class LocalStack:
 
     def serve(self) -> None:
         """Serve in the foreground until Ctrl-C."""
-        config = uvicorn.Config(self.app, host=self.config.host, port=self.port, log_level="warning", lifespan="off")
+        config = self._server_config()
         self.server = uvicorn.Server(config)
         self._start_background()
         self._write_stack_file()
@@ -379,6 +393,8 @@ class LocalStack:
         for background in (getattr(self, "market", None), getattr(self, "poller", None)):
             if background is not None:
                 background.stop()
+        if getattr(self, "_stop_waking", None) is not None:
+            self._stop_waking()
         if self.server is not None:
             self.server.should_exit = True
         if self._thread is not None:

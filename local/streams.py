@@ -17,7 +17,7 @@ import os
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -282,6 +282,7 @@ class StreamPoller:
         self._iterators: dict[str, str] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wakeup = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- checkpoints ------------------------------------------------------------------------------
@@ -576,11 +577,21 @@ class StreamPoller:
                 log.exception("polling %s failed; retrying", self.stream_arn)
                 self._iterators.clear()
             if not settled:
-                self._stop.wait(self.poll_interval)
+                self._wakeup.wait(self.poll_interval)
+                self._wakeup.clear()
+
+    def wake(self) -> None:
+        """Poll now rather than after `poll_interval` (call after a write to the table; any thread).
+
+        AWS's event source mapping polls continuously; the local poller sleeps between empty polls
+        to spare the embedded DynamoDB, so the stack wakes it when it writes.
+        """
+        self._wakeup.set()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the thread after the invocation in flight; unsettled records are re-read on the next start."""
         self._stop.set()
+        self._wakeup.set()
         if self._thread is not None:
             self._thread.join(timeout=timeout)
             if self._thread.is_alive():
@@ -610,3 +621,34 @@ def _json_attribute(value: Any) -> Any:
         else:
             out[kind] = inner
     return out
+
+
+WRITE_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+
+
+def wake_on_writes(poller: StreamPoller, clients: Iterable[Any]) -> Callable[[], None]:
+    """Wake `poller` after every write any of the DynamoDB `clients` makes; returns the undo.
+
+    The write's stream record exists by the time the call returns, so the poller reads it at once
+    instead of after its idle wait.
+    """
+    hooks: list[tuple[Any, str, str]] = []
+    for client in clients:
+        for operation in WRITE_OPERATIONS:
+            event = f"after-call.dynamodb.{operation}"
+            unique_id = f"stream-wake-{id(poller)}-{operation}"
+            client.meta.events.register(event, _waker(poller), unique_id=unique_id)
+            hooks.append((client, event, unique_id))
+
+    def undo() -> None:
+        for client, event, unique_id in hooks:
+            client.meta.events.unregister(event, unique_id=unique_id)
+
+    return undo
+
+
+def _waker(poller: StreamPoller) -> Callable[..., None]:
+    def wake(**_: Any) -> None:
+        poller.wake()
+
+    return wake

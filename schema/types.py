@@ -193,7 +193,10 @@ class Fill:
     side: model.Side
     quantity: int
     price: str = strawberry.field(description=DECIMAL)
-    filled_at: AWSDateTime
+    filled_at: AWSDateTime = strawberry.field(description="When the exchange filled it (the broker's time)")
+    recorded_at: AWSDateTime | None = strawberry.field(
+        default=None, description="When basketgraph recorded the fill (UTC); null for fills older than the field"
+    )
 
 
 @strawberry.type(description="An order changed (onOrderUpdate)", directives=BOTH)

@@ -327,7 +327,8 @@ def order_of(item: Mapping[str, Any]) -> Order:
     )
 
 
-def fill_item(order: Order, fill: Fill) -> Item:
+def fill_item(order: Order, fill: Fill, *, recorded_at: datetime) -> Item:
+    """The fill's item; `recorded_at` is when we wrote it (the exchange's time is `filled_at`)."""
     return {
         **fill_key(order.basket_id, fill),
         **serialize(
@@ -343,6 +344,7 @@ def fill_item(order: Order, fill: Fill) -> Item:
                 "quantity": fill.quantity,
                 "price": fill.price,
                 "filledAt": timestamp(fill.filled_at),
+                "recordedAt": timestamp(recorded_at),
             }
         ),
     }

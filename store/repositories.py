@@ -481,7 +481,7 @@ def _fill_transaction(table_name: str, order: Order, fill: Fill, now: datetime) 
         {
             "Put": {
                 "TableName": table_name,
-                "Item": codec.fill_item(order, fill),
+                "Item": codec.fill_item(order, fill, recorded_at=now),
                 "ConditionExpression": "attribute_not_exists(PK)",
             }
         },

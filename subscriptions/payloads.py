@@ -59,6 +59,9 @@ def fill_event(record: dict[str, Any]) -> LiveEvent | None:
                 "quantity": fill.quantity,
                 "price": shapes.price(fill.price),
                 "filledAt": shapes.timestamp(fill.filled_at),
+                "recordedAt": shapes.timestamp(codec.parse_timestamp(plain["recordedAt"]))
+                if "recordedAt" in plain
+                else None,
             }
         },
     )

@@ -435,3 +435,36 @@ def test_lambda_authorizer_runs_the_resolver_lambdas_subscription_resolver() -> 
     assert own is None
     assert isinstance(foreign, Refusal)
     assert foreign.error_type == "Unauthorized"
+
+
+def test_subscribers_asking_alike_share_one_rendering_of_a_published_payload() -> None:
+    # Given three subscribers of one owner: two with the same operation, one selecting less
+    from local.pubsub import Published
+
+    same = "subscription($o: ID!) { onPnl(ownerId: $o) { eventId pnl positions { symbol pnl } } }"
+    first = prepare_subscription(SCHEMA, same, {"o": "u1"})
+    second = prepare_subscription(SCHEMA, same, {"o": "u1"})
+    brief = prepare_subscription(SCHEMA, 'subscription { onPnl(ownerId: "u1") { pnl } }')
+    payload = Published(
+        {
+            "eventId": "e1",
+            "ownerId": "u1",
+            "basketId": "b1",
+            "pnl": "12.50",
+            "positions": [{"symbol": "NIFTY", "quantity": 65, "pnl": "12.50"}],
+        }
+    )
+    payload.rendered = {}
+
+    # When each renders the published payload
+    texts = [first.render(payload), second.render(payload), brief.render(payload)]
+
+    # Then each gets exactly its own selection, and the alike pair shared one rendering
+    assert json.loads(texts[0]) == {
+        "onPnl": {"eventId": "e1", "pnl": "12.50", "positions": [{"symbol": "NIFTY", "pnl": "12.50"}]}
+    }
+    assert texts[1] is texts[0]
+    assert json.loads(texts[2]) == {"onPnl": {"pnl": "12.50"}}
+    assert len(payload.rendered) == 2
+    # A plain dict (no shared cache) renders the same result
+    assert first.render(dict(payload)) == texts[0]

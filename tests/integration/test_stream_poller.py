@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from local.streams import DeadLetterStore, StreamPoller, stream_arn
+from local.streams import DeadLetterStore, StreamPoller, stream_arn, wake_on_writes
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -342,6 +342,29 @@ def test_the_background_thread_delivers_new_records(
     put_items(dynamodb_client, table_name, keys(6, 7))
     assert poller.run_once() == 1
     assert handler.accepted == keys(0, 7)
+
+
+def test_a_write_wakes_an_idle_poller_at_once(
+    dynamodb_client: DynamoDBClient, table_name: str, streams_client: Any, arn: str, dead_letters: DeadLetterStore
+) -> None:
+    # Given a poller that sleeps a minute between empty polls, woken by writes of this client
+    handler = RecordingHandler()
+    poller = a_poller(streams_client, arn, handler, dead_letters, poll_interval=60)
+    poller.start()
+    undo = wake_on_writes(poller, [dynamodb_client])
+    try:
+        time.sleep(0.3)  # its first, empty poll is over: it is asleep
+        # When items are written
+        put_items(dynamodb_client, table_name, keys(0, 3))
+        deadline = time.monotonic() + 20
+        while len(handler.accepted) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        undo()
+        poller.stop()
+
+    # Then they are delivered long before the poller would have looked again
+    assert handler.accepted == keys(0, 3)
 
 
 def test_skip_to_end_passes_over_existing_records_without_invoking(
