@@ -1,0 +1,180 @@
+"""The Lambdas: resolver, stream, postback, scheduler and reconcile, one code asset (the bundle).
+
+Python 3.12 on arm64, Powertools settings in the environment, a log group each with the stage's
+retention, and a role each that holds only what that function does (granted by the other constructs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.nag import acknowledge
+from infra.tables import READ_ACTIONS, WRITE_ACTIONS, grant_table
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from aws_cdk import aws_dynamodb as dynamodb
+
+    from infra.secrets import SecretsConstruct
+    from infra.stages import Stage
+
+RESOLVER_HANDLER = "resolvers.handler.handler"
+STREAM_HANDLER = "subscriptions.handler.handler"
+POSTBACK_HANDLER = "resolvers.postback.handler"
+SCHEDULER_HANDLER = "resolvers.schedules.handler"
+RECONCILE_HANDLER = "resolvers.reconcile.handler"
+METRICS_NAMESPACE = "Basketgraph"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    handler: str
+    service: str
+    memory_mb: int
+    timeout: Duration
+    description: str
+
+
+SPECS = {
+    "resolver": FunctionSpec(
+        "resolver",
+        RESOLVER_HANDLER,
+        "basketgraph-resolvers",
+        1024,
+        Duration.seconds(29),
+        "AppSync resolvers (every Lambda-resolved field)",
+    ),
+    "stream": FunctionSpec(
+        "stream",
+        STREAM_HANDLER,
+        "basketgraph-streams",
+        512,
+        Duration.seconds(60),
+        "DynamoDB stream -> publish mutations (orders, fills, P&L)",
+    ),
+    "postback": FunctionSpec(
+        "postback", POSTBACK_HANDLER, "basketgraph-postbacks", 512, Duration.seconds(15), "Kite postbacks (checksum)"
+    ),
+    "scheduler": FunctionSpec(
+        "scheduler",
+        SCHEDULER_HANDLER,
+        "basketgraph-schedules",
+        1024,
+        Duration.minutes(5),
+        "Basket entry/exit times and the 15:15 IST MIS square-off",
+    ),
+    "reconcile": FunctionSpec(
+        "reconcile",
+        RECONCILE_HANDLER,
+        "basketgraph-reconcile",
+        1024,
+        Duration.minutes(3),
+        "Broker order books and trades vs ours; repairs missed postbacks",
+    ),
+}
+
+
+class FunctionsConstruct(Construct):
+    """Builds every function from `SPECS`; `functions[name]` and the attributes below are the results."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: Stage,
+        code_dir: Path,
+        table: dynamodb.TableV2,
+        secrets: SecretsConstruct,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        code = lambda_.Code.from_asset(str(code_dir))
+        common = {
+            "STAGE": stage.name,
+            "TABLE_NAME": table.table_name,
+            "SECRETS_PREFIX": secrets.prefix,
+            "SECRETS_KMS_KEY_ID": secrets.key.key_arn,
+            "BROKER": "kite",
+            "MARKET_HOURS": "nse",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_TRACE_DISABLED": "false" if stage.tracing else "true",
+        }
+        self.functions: dict[str, lambda_.Function] = {}
+        for key, spec in SPECS.items():
+            log_group = logs.LogGroup(
+                self,
+                f"{spec.name.title()}Logs",
+                log_group_name=f"/aws/lambda/{stage.prefix}-{spec.name}",
+                retention=stage.log_retention,
+                removal_policy=stage.removal_policy,
+            )
+            role = iam.Role(
+                self,
+                f"{spec.name.title()}Role",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=f"basketgraph {stage.name} {spec.name} Lambda",
+            )
+            # Instead of AWSLambdaBasicExecutionRole (any log group): only this function's own.
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+                )
+            )
+            self.functions[key] = lambda_.Function(
+                self,
+                spec.name.title(),
+                function_name=f"{stage.prefix}-{spec.name}",
+                description=spec.description,
+                runtime=lambda_.Runtime.PYTHON_3_12,
+                architecture=lambda_.Architecture.ARM_64,
+                handler=spec.handler,
+                code=code,
+                memory_size=spec.memory_mb,
+                timeout=spec.timeout,
+                role=role,
+                log_group=log_group,
+                tracing=lambda_.Tracing.ACTIVE if stage.tracing else lambda_.Tracing.DISABLED,
+                environment={**common, "POWERTOOLS_SERVICE_NAME": spec.service},
+            )
+            acknowledge(
+                self.functions[key],
+                "Pinned to Python 3.12: the bundle's wheels are built for it and CI tests on it.",
+                "AwsSolutions-L1",
+            )
+            if stage.tracing:
+                acknowledge(
+                    role,
+                    "X-Ray's PutTraceSegments/PutTelemetryRecords take no resource ARN (tracing is on in non-prod).",
+                    "AwsSolutions-IAM5[Resource::*]",
+                )
+        self.resolver = self.functions["resolver"]
+        self.stream = self.functions["stream"]
+        self.postback = self.functions["postback"]
+        self.scheduler = self.functions["scheduler"]
+        self.reconcile = self.functions["reconcile"]
+
+        for key in ("resolver", "postback", "scheduler", "reconcile"):
+            grant_table(table, self.functions[key], (*READ_ACTIONS, *WRITE_ACTIONS))
+        # The resolver stores access tokens after a broker login; the others only read them.
+        secrets.grant_users(self.resolver, write=True)
+        for key in ("postback", "scheduler", "reconcile"):
+            secrets.grant_users(self.functions[key])
+        for key in ("resolver", "postback", "scheduler", "reconcile"):
+            acknowledge(
+                self.functions[key].role,  # type: ignore[arg-type]
+                "Broker secrets are one SSM subtree per user (<prefix>/<sub>/...); the function acts for "
+                "whichever user calls, so it reads this stage's prefix and nothing outside it.",
+                f"AwsSolutions-IAM5[Resource::{secrets.nag_parameter_arn(secrets.prefix + '/*')}]",
+            )
+
+        self.postback_url = self.postback.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
