@@ -149,6 +149,8 @@ class LocalStack:
                 "KITE_API_KEY": PAPER_API_KEY,
                 "KITE_API_SECRET": self.api_secret,
                 "KITE_ROOT": self.exchange_url,
+                "USER_POOL_ID": self.users.pool_id,
+                "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": self.moto_url,
                 "MARKET_HOURS": self.config.market_hours,
             }
         )
@@ -247,6 +249,11 @@ class LocalStack:
         async def dead_letters(_: Request) -> JSONResponse:
             return JSONResponse(self.dead_letters.list())
 
+        async def reconcile(_: Request) -> JSONResponse:
+            import anyio
+
+            return JSONResponse(await anyio.to_thread.run_sync(self.reconcile))
+
         async def replay(_: Request) -> JSONResponse:
             import anyio
 
@@ -269,6 +276,7 @@ class LocalStack:
             Route("/local/prices", prices, methods=["POST"]),
             Route("/local/dead-letters", dead_letters, methods=["GET"]),
             Route("/local/dead-letters/replay", replay, methods=["POST"]),
+            Route("/local/reconcile", reconcile, methods=["POST"]),
             Route("/health", health),
         ]
         return Starlette(routes=routes)
@@ -324,6 +332,12 @@ class LocalStack:
                 self.live.pnl.publish_due(self.live.publisher, f"tick:{tick}")
             except Exception:  # logged; the basket publishes again on its next change
                 log.exception("P&L drain failed")
+
+    def reconcile(self) -> dict[str, Any]:
+        """Run the production reconciliation job now over every local user (`basketgraph reconcile`)."""
+        from resolvers import reconcile as reconcile_lambda
+
+        return reconcile_lambda.handler({}, cast("Any", LambdaContext("basketgraph-reconcile")))
 
     def _start_background(self) -> None:
         threading.Thread(target=self._drain_pnl, name="pnl-drain", daemon=True).start()
