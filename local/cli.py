@@ -122,6 +122,19 @@ def _dlq_replay(args: argparse.Namespace) -> int:
     return 0 if not result["stillFailing"] else 1
 
 
+def _reconcile(args: argparse.Namespace) -> int:
+    result = _stack_call(Path(args.state_dir), "/local/reconcile", "POST")
+    if not isinstance(result, dict):
+        raise SystemExit("unexpected answer from the stack")
+    print(
+        f"{result['owners']} user(s), {result['checked']} unfinished order(s) checked: {result['updated']} updated, "
+        f"{result['fills']} fill(s) applied, {result['adopted']} adopted by tag, {result['abandoned']} never placed"
+    )
+    for problem in result["problems"]:
+        print(f"    {problem}")
+    return 0 if not result["failed"] else 1
+
+
 def _schema_export(args: argparse.Namespace) -> int:
     from schema.export import SCHEMA_FILE, export_sdl, write_schema
 
@@ -171,6 +184,10 @@ def parser() -> argparse.ArgumentParser:
     )
     dlq.add_parser("list", help="list them").set_defaults(run=_dlq_list)
     dlq.add_parser("replay", help="hand them to the stream handler again").set_defaults(run=_dlq_replay)
+
+    commands.add_parser(
+        "reconcile", help="compare the broker's order book and trades with ours now, repairing missed postbacks"
+    ).set_defaults(run=_reconcile)
 
     schema = commands.add_parser("schema", help="the GraphQL schema").add_subparsers(dest="action", required=True)
     export = schema.add_parser("export", help="write schema/schema.graphql from the code")

@@ -18,11 +18,28 @@ from trading.errors import DomainError, Unauthorized
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from trading.model import OrderUpdate
+    from trading.services import Ports
+
 logger = Logger(service="basketgraph-postbacks")
 
 
 def _reply(status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+
+
+def confirmed(ports: Ports, broker: str, update: OrderUpdate) -> OrderUpdate:
+    """A terminal status is final, so it is taken from the broker's order history, not from the body.
+
+    Kite's checksum signs only order_id + order_timestamp: a replayed checksum on an edited body would
+    pass. Fills never come from the body (they are the broker's trades); this closes the status too.
+    """
+    if update.status is None or not update.status.is_terminal:
+        return update
+    order = ports.orders.find(broker, update.broker_order_id, update.tag)
+    if order is None or order.status.is_terminal:
+        return update  # not ours, or already final: applying it changes nothing
+    return ports.brokers.for_owner(order.owner).order_update(update.broker_order_id)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -35,8 +52,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.warning("postback refused", extra={"reason": exc.message})
         return _reply(401, {"error": exc.message})
     update = order_update_from_kite(payload)
+    broker = os.environ.get("BROKER", "kite")
     try:
-        order = services.on_broker_update(bootstrap(), os.environ.get("BROKER", "kite"), update)
+        ports = bootstrap()
+        order = services.on_broker_update(ports, broker, confirmed(ports, broker, update))
     except DomainError as exc:
         # The broker retries postbacks it did not get a 2xx for; a conflict is worth a retry.
         logger.warning("postback not applied", extra={"error_type": exc.error_type, "error": exc.message})

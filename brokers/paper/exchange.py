@@ -236,6 +236,7 @@ class PaperExchange:
         self.order_rate = order_rate
         self.reply_delay = 0.0  # seconds every order placement reply is held back after booking (tests)
         self.too_many_requests = 0  # order requests refused with HTTP 429 so far
+        self._held: list[dict[str, Any]] | None = None
         self._market_open = market_open
         self._monotonic = monotonic
         self._requests: dict[str, deque[float]] = defaultdict(deque)
@@ -317,6 +318,24 @@ class PaperExchange:
         """Invalidate every access token (as Kite does every morning)."""
         with self._lock:
             self._sessions.clear()
+
+    def hold_postbacks(self) -> None:
+        """Keep postbacks instead of sending them, as if the receiver were down (tests deliver them by hand)."""
+        with self._lock:
+            self._held = []
+
+    def resume_postbacks(self) -> list[dict[str, Any]]:
+        """Send postbacks again; returns the signed ones held meanwhile (they are not sent)."""
+        with self._lock:
+            held, self._held = self._held or [], None
+            return held
+
+    def expire_session(self, access_token: str) -> None:
+        """Let one access token reach its expiry now (the morning's expiry, for one account)."""
+        with self._lock:
+            session = self._sessions.get(access_token)
+            if session is not None:
+                session.expires_at = self._clock.now()
 
     def set_funds(self, user_id: str, funds: Decimal | None) -> None:
         """One account's margin (None: the exchange-wide `funds`)."""
@@ -809,7 +828,9 @@ class PaperExchange:
     def _announce(self, state: dict[str, Any], order: PaperOrder) -> None:
         """Tell the account about an order change: a signed postback and a ticker order update."""
         payload = plain_json(self._postback(order, state))
-        if self._postbacks is not None:
+        if self._held is not None:
+            self._held.append(payload)
+        elif self._postbacks is not None:
             self._postbacks.send(payload)
         self.ticker.publish_order(order.placed_by, payload)
 
