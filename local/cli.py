@@ -21,6 +21,7 @@ basketgraph local stack is up
 
   GraphQL   {url}/graphql      (POST, Authorization: <token>)
   GraphiQL  {url}/graphql      (open in a browser; the demo token is filled in)
+  Dashboard {url}/             (live P&L; sign in as demo)
   State     {state_dir}        (survives restarts; delete it to start afresh)
 
 Demo user token (Cognito id token, valid 1 hour; `basketgraph token` prints a fresh one):
