@@ -120,7 +120,10 @@ async def run(url: str, host: str, token: str, owner: str, gql: Any, basket_id: 
         sent[placed["placeOrder"]["id"]] = started
         await asyncio.sleep(0.3)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and any(len(inbox) < fills for inbox in inboxes):
+    # Fills of earlier orders (the basket's own legs) may still arrive: wait for these orders' fills.
+    while time.monotonic() < deadline and any(
+        sum(order_id in sent for _, order_id, _ in inbox) < fills for inbox in inboxes
+    ):
         await asyncio.sleep(0.1)
     ours = [entry for inbox in inboxes for entry in inbox if entry[1] in sent]
     end_to_end = [at - sent[order_id] for at, order_id, _ in ours]
