@@ -33,7 +33,7 @@ def resolve_from_payload(source: Any, python_name: str) -> Any:
 def build_schema(*, caches: bool = False) -> strawberry.Schema:
     """The API's schema. With `caches` it parses and validates each document once, as AppSync does
     (the local emulator executes the same few publish mutations thousands of times)."""
-    extensions: list[Any] = [ParserCache(maxsize=512), ValidationCache(maxsize=512)] if caches else []
+    extensions: list[Any] = [lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)] if caches else []
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

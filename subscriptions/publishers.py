@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from subscriptions.selection import publish_document
 
@@ -42,27 +44,40 @@ def _check(errors: list[dict[str, Any]] | None) -> None:
 
 
 class AppSyncPublisher:
-    """Sends publish mutations to AppSync, signed with the function's IAM role (SigV4)."""
+    """Sends publish mutations to AppSync over HTTPS, signed with the function's IAM role (SigV4).
 
-    def __init__(self, url: str, region: str, timeout: float = 10.0) -> None:
-        from gql import Client
+    gql's `AppSyncIAMAuthentication` signs the exact request body; `credentials` default to the
+    environment's (the Lambda role's).
+    """
+
+    def __init__(self, url: str, region: str, timeout: float = 10.0, *, credentials: Any = None) -> None:
+        import requests
         from gql.transport.appsync_auth import AppSyncIAMAuthentication
-        from gql.transport.requests import RequestsHTTPTransport
 
-        host = url.split("//", 1)[-1].split("/", 1)[0]
-        auth = AppSyncIAMAuthentication(host=host, region_name=region)
-        transport = RequestsHTTPTransport(url=url, auth=auth, timeout=timeout, retries=0)  # type: ignore[arg-type]
-        self._client = Client(transport=transport, fetch_schema_from_transport=False)
+        self.url = url
+        self._auth = AppSyncIAMAuthentication(host=urlsplit(url).netloc, region_name=region, credentials=credentials)
+        self._http = requests.Session()
+        self._timeout = timeout
 
     def publish(self, event: LiveEvent) -> None:
-        from gql import gql
-        from gql.transport.exceptions import TransportQueryError
+        import requests
 
         mutation, payload_type = MUTATIONS[event.kind]
+        body = json.dumps({"query": publish_document(mutation, payload_type), "variables": variables(event)})
+        headers = self._auth.get_headers(body)
         try:
-            self._client.execute(gql(publish_document(mutation, payload_type)), variable_values=variables(event))
-        except TransportQueryError as exc:
-            _check(exc.errors)
+            reply = self._http.post(self.url, data=body.encode(), headers=headers, timeout=self._timeout)
+        except requests.RequestException as exc:
+            raise PublishFailed(f"AppSync did not answer {mutation}: {exc}") from exc
+        try:
+            answer = reply.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise PublishFailed(f"AppSync answered {mutation} with HTTP {reply.status_code} and no GraphQL body")
+        _check(answer.get("errors"))
+        if reply.status_code != HTTPStatus.OK or answer.get("data") is None:
+            raise PublishFailed(f"AppSync answered {mutation} with HTTP {reply.status_code}: {answer}")
 
 
 class LocalPublisher:
