@@ -1,7 +1,8 @@
 """The CDK app: `npx cdk synth|deploy -c stage=dev|staging|prod` (dev by default), ap-south-1.
 
 Context: `stage`, `bundleDir` (the directory `python -m infra.bundle` wrote, default `build/bundle`),
-`kiteApiKey` (the Kite Connect app's public key, for the feed and the resolver; empty by default).
+`kiteApiKey` (the Kite Connect app's public key; empty by default), `feedInstruments` (what the market-data
+feed follows, e.g. `NSE:INFY,NFO:NIFTY26DEC26000CE`; without it the feed service is scaled to zero).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class BasketgraphStack(cdk.Stack):
         stage: Stage,
         bundle_dir: Path,
         kite_api_key: str = "",
+        feed_instruments: str = "",
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -74,7 +76,9 @@ class BasketgraphStack(cdk.Stack):
         self.functions = FunctionsConstruct(
             self, "Functions", stage=stage, code_dir=code_dir, table=table, secrets=self.secrets
         )
-        self.functions.resolver.add_environment("KITE_API_KEY", kite_api_key)
+        self.functions.grant_user_listing(self.auth.user_pool)
+        for function in self.functions.functions.values():
+            function.add_environment("KITE_API_KEY", kite_api_key)
         self.api = ApiConstruct(
             self, "Api", stage=stage, user_pool=self.auth.user_pool, resolver=self.functions.resolver, table=table
         )
@@ -97,6 +101,7 @@ class BasketgraphStack(cdk.Stack):
             table=table,
             secrets=self.secrets,
             kite_api_key=kite_api_key,
+            instruments=feed_instruments,
         )
         self.observability = ObservabilityConstruct(
             self,
@@ -129,6 +134,7 @@ def build(app: cdk.App, stage_name: str | None = None, bundle_dir: Path | None =
         stage=stage,
         bundle_dir=bundle,
         kite_api_key=app.node.try_get_context("kiteApiKey") or "",
+        feed_instruments=app.node.try_get_context("feedInstruments") or "",
         env=env,
         description=f"basketgraph {stage.name}: AppSync + Lambda + DynamoDB + Cognito, market feed, schedules",
         termination_protection=stage.retain_data,

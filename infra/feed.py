@@ -3,6 +3,7 @@
 Its image is built by `cdk deploy` from the bundle directory (`Dockerfile` + `lambda/`); synth only
 stages that directory, so synth needs no Docker. The task runs in public subnets with no NAT gateway
 (outbound only: Kite's WebSocket, SSM; DynamoDB through a gateway endpoint) and no inbound rule.
+It runs one task when `feedInstruments` names what to follow, and none otherwise.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class FeedConstruct(Construct):
         table: dynamodb.TableV2,
         secrets: SecretsConstruct,
         kite_api_key: str,
+        instruments: str = "",
     ) -> None:
         super().__init__(scope, construct_id)
         flow_logs = logs.LogGroup(self, "FlowLogs", retention=stage.log_retention, removal_policy=stage.removal_policy)
@@ -88,6 +90,7 @@ class FeedConstruct(Construct):
                 "TABLE_NAME": table.table_name,
                 "KITE_API_KEY": kite_api_key,
                 "FEED_SECRET_PATH": secrets.feed_token_path,
+                "FEED_INSTRUMENTS": instruments,
                 "POWERTOOLS_SERVICE_NAME": "basketgraph-feed",
             },
             readonly_root_filesystem=True,
@@ -102,7 +105,8 @@ class FeedConstruct(Construct):
             "Service",
             cluster=self.cluster,
             task_definition=self.task,
-            desired_count=1,
+            # Nothing to follow (or no token yet) means nothing to run: deploy with -c feedInstruments=...
+            desired_count=1 if instruments else 0,
             min_healthy_percent=0,
             max_healthy_percent=100,
             assign_public_ip=True,

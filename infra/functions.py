@@ -21,6 +21,7 @@ from infra.tables import READ_ACTIONS, WRITE_ACTIONS, grant_table
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from aws_cdk import aws_cognito as cognito
     from aws_cdk import aws_dynamodb as dynamodb
 
     from infra.secrets import SecretsConstruct
@@ -163,13 +164,15 @@ class FunctionsConstruct(Construct):
         self.scheduler = self.functions["scheduler"]
         self.reconcile = self.functions["reconcile"]
 
-        for key in ("resolver", "postback", "scheduler", "reconcile"):
+        # Every function changes trading state through the domain (the stream one exits baskets past
+        # their risk limits); none may Scan, create or delete tables.
+        for key in SPECS:
             grant_table(table, self.functions[key], (*READ_ACTIONS, *WRITE_ACTIONS))
         # The resolver stores access tokens after a broker login; the others only read them.
         secrets.grant_users(self.resolver, write=True)
-        for key in ("postback", "scheduler", "reconcile"):
+        for key in ("stream", "postback", "scheduler", "reconcile"):
             secrets.grant_users(self.functions[key])
-        for key in ("resolver", "postback", "scheduler", "reconcile"):
+        for key in SPECS:
             acknowledge(
                 self.functions[key].role,  # type: ignore[arg-type]
                 "Broker secrets are one SSM subtree per user (<prefix>/<sub>/...); the function acts for "
@@ -178,3 +181,10 @@ class FunctionsConstruct(Construct):
             )
 
         self.postback_url = self.postback.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+
+    def grant_user_listing(self, user_pool: cognito.IUserPool) -> None:
+        """Reconciliation walks every user of the pool (USER_POOL_ID, cognito-idp:ListUsers on it only)."""
+        self.reconcile.add_environment("USER_POOL_ID", user_pool.user_pool_id)
+        self.reconcile.add_to_role_policy(
+            iam.PolicyStatement(actions=["cognito-idp:ListUsers"], resources=[user_pool.user_pool_arn])
+        )

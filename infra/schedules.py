@@ -25,7 +25,7 @@ TIMEZONE = "Asia/Kolkata"
 SQUARE_OFF_CRON = "cron(15 15 ? * MON-FRI *)"
 RECONCILE_CRON = "cron(0/5 9-15 ? * MON-FRI *)"
 SQUARE_OFF_EVENT = {"action": "squareoff"}
-RECONCILE_EVENT = {"action": "reconcile"}
+RECONCILE_EVENT: dict[str, str] = {}  # every user of the pool
 
 
 class SchedulesConstruct(Construct):

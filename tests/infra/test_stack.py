@@ -287,14 +287,15 @@ def test_each_function_holds_only_its_own_table_actions(dev: Synthesized) -> Non
     }
     for prefix in ("Resolver", "Postback", "Scheduler", "Reconcile"):
         assert table_actions(prefix) == read_write
-    # The stream function reads the stream (granted by the mapping) and never the table.
-    assert table_actions("Stream") == {
+    # The stream function exits baskets past their limits, and reads the stream (granted by the mapping).
+    assert table_actions("Stream") == read_write | {
         "dynamodb:DescribeStream",
         "dynamodb:GetRecords",
         "dynamodb:GetShardIterator",
         "dynamodb:ListStreams",
     }
-    assert not [a for a in table_actions("Resolver") if "Scan" in a]
+    for prefix in ("Resolver", "Stream", "Postback", "Scheduler", "Reconcile"):
+        assert not [a for a in table_actions(prefix) if "Scan" in a or "Table" in a]
 
 
 def test_the_stream_function_may_call_only_the_publish_mutations(dev: Synthesized) -> None:
@@ -304,7 +305,8 @@ def test_the_stream_function_may_call_only_the_publish_mutations(dev: Synthesize
     for mutation in schema_fields().publish_mutations:
         assert f"/types/Mutation/fields/{mutation}" in resources
     assert resources.count("/types/") == len(schema_fields().publish_mutations)
-    assert not [s for s in _role_policy_statements(dev, "Stream") if str(s["Action"]).startswith(("ssm:", "kms:"))]
+    others = [s for s in _role_policy_statements(dev, "Stream") if "appsync:" in json.dumps(s["Action"])]
+    assert others == appsync
 
 
 def test_secrets_are_scoped_to_the_stage_path_and_the_key_only_through_ssm(stages: dict[str, Synthesized]) -> None:
@@ -378,16 +380,18 @@ def test_the_postback_handler_is_public_over_https(dev: Synthesized) -> None:
 
 def test_square_off_runs_at_1515_ist_on_weekdays_and_reconcile_in_market_hours(dev: Synthesized) -> None:
     schedules = {
-        json.loads(s["Properties"]["Target"]["Input"])["action"]: s["Properties"]
+        json.loads(s["Properties"]["Target"]["Input"]).get("action", "reconcile every user"): s["Properties"]
         for s in dev.resources("AWS::Scheduler::Schedule").values()
     }
-    assert set(schedules) == {"squareoff", "reconcile"}
+    assert set(schedules) == {"squareoff", "reconcile every user"}
     square_off = schedules["squareoff"]
     assert square_off["ScheduleExpression"] == SQUARE_OFF_CRON == "cron(15 15 ? * MON-FRI *)"
     assert square_off["ScheduleExpressionTimezone"] == TIMEZONE == "Asia/Kolkata"
     assert square_off["Target"]["Arn"]["Fn::GetAtt"][0].startswith("FunctionsScheduler")
-    assert schedules["reconcile"]["ScheduleExpression"] == RECONCILE_CRON
-    assert schedules["reconcile"]["Target"]["Arn"]["Fn::GetAtt"][0].startswith("FunctionsReconcile")
+    reconcile = schedules["reconcile every user"]
+    assert reconcile["ScheduleExpression"] == RECONCILE_CRON
+    assert reconcile["ScheduleExpressionTimezone"] == TIMEZONE
+    assert reconcile["Target"]["Arn"]["Fn::GetAtt"][0].startswith("FunctionsReconcile")
     (group,) = dev.resources("AWS::Scheduler::ScheduleGroup").values()
     assert all(s["GroupName"] == group["Properties"]["Name"] for s in schedules.values())
 
@@ -404,7 +408,22 @@ def test_feed_runs_the_kite_ticker_consumer_on_a_small_arm64_fargate_task(dev: S
     assert {"TABLE_NAME", "KITE_API_KEY", "FEED_SECRET_PATH"} <= set(env)
     assert env["FEED_SECRET_PATH"].startswith("/basketgraph/dev/")
     dev.template.resource_count_is("AWS::EC2::NatGateway", 0)
-    dev.template.has_resource_properties("AWS::ECS::Service", {"DesiredCount": 1, "LaunchType": "FARGATE"})
+    # Nothing to follow in this synth (no -c feedInstruments), so no task runs
+    assert env["FEED_INSTRUMENTS"] == ""
+    dev.template.has_resource_properties("AWS::ECS::Service", {"DesiredCount": 0, "LaunchType": "FARGATE"})
+
+
+def test_reconciliation_may_list_the_pools_users_and_nothing_else_in_cognito(dev: Synthesized) -> None:
+    cognito = [
+        (logical_id, s)
+        for logical_id, s in _statements(dev)
+        if any(a.startswith("cognito-idp:") for a in _as_list(s["Action"]))
+    ]
+    assert len(cognito) == 1
+    logical_id, statement = cognito[0]
+    assert logical_id.startswith("FunctionsReconcileRole")
+    assert statement["Action"] == "cognito-idp:ListUsers"
+    assert statement["Resource"]["Fn::GetAtt"][1] == "Arn"
 
 
 def test_alarms_cover_errors_throttles_dlq_iterator_age_and_appsync_5xx(dev: Synthesized) -> None:
@@ -440,3 +459,31 @@ def test_cognito_pool_signs_in_by_email_with_strong_passwords_and_optional_totp(
     dev.template.has_resource_properties("AWS::Cognito::UserPoolClient", {"GenerateSecret": False})
     groups = {g["Properties"]["GroupName"] for g in dev.resources("AWS::Cognito::UserPoolGroup").values()}
     assert groups == {"traders", "admins"}
+
+
+def test_the_feed_runs_one_task_when_told_what_to_follow(bundle_dir: Any) -> None:
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    from infra.feed import FeedConstruct
+    from infra.secrets import SecretsConstruct
+    from infra.tables import TablesConstruct
+
+    stack = cdk.Stack(cdk.App(), "FeedOnly", env=cdk.Environment(region="ap-south-1"))
+    stage = STAGES["dev"]
+    FeedConstruct(
+        stack,
+        "Feed",
+        stage=stage,
+        image_dir=bundle_dir,
+        table=TablesConstruct(stack, "Tables", stage=stage).table,
+        secrets=SecretsConstruct(stack, "Secrets", stage=stage),
+        kite_api_key="kite-app-key",
+        instruments="NSE:INFY,NFO:NIFTY26DEC26000CE",
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::ECS::Service", {"DesiredCount": 1})
+    (task,) = template.find_resources("AWS::ECS::TaskDefinition").values()
+    env = {e["Name"]: e["Value"] for e in task["Properties"]["ContainerDefinitions"][0]["Environment"]}
+    assert env["FEED_INSTRUMENTS"] == "NSE:INFY,NFO:NIFTY26DEC26000CE"
+    assert env["KITE_API_KEY"] == "kite-app-key"
