@@ -4,7 +4,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup web dev test lint bench schema clean
+.PHONY: setup web dev test lint bench schema bundle synth clean
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -39,6 +39,16 @@ bench: setup
 
 schema: setup
 	$(VENV)/bin/basketgraph schema export
+
+# The Lambda asset without Docker: our packages + arm64/Python 3.12 wheels pinned by infra/lambda.lock,
+# into build/bundle (also the feed image's build context). Prints the size.
+bundle: setup
+	$(PY) -m infra.bundle
+
+# Synthesize a stage offline with the pinned CLI: make synth STAGE=prod
+STAGE ?= dev
+synth: bundle
+	npx cdk synth -c stage=$(STAGE) --no-notices -q
 
 clean:
 	rm -rf $(VENV) node_modules .state cdk.out web/dist artifacts
