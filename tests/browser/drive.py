@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import subprocess
 import threading
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from decimal import Decimal
     from types import TracebackType
 
     from local.stack import LocalStack
@@ -63,34 +62,27 @@ def real_problems(output: dict[str, Any]) -> list[str]:
 
 
 class MovingMarket:
-    """While open, walks the given instruments' prices a few ticks every `interval` seconds through the stack
-    (exchange prices and marks, as the market simulator does); on close puts the opening prices back."""
+    """While open, the stack's own market simulator ticks every `interval` seconds (the session stack runs it
+    only when told): a random walk on each instrument's tick size, held instruments first, marks throttled as
+    the feed writes them. On close the opening prices are put back for the tests that follow."""
 
-    def __init__(self, stack: LocalStack, refs: list[InstrumentRef], interval: float = 0.25) -> None:
+    def __init__(self, stack: LocalStack, interval: float = 0.25) -> None:
         self.stack = stack
-        self.refs = refs
         self.interval = interval
-        self.random = random.Random(7)
         self.opening: dict[InstrumentRef, Decimal] = {}
+        self.ticks = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="moving-market", daemon=True)
 
     def __enter__(self) -> MovingMarket:
-        for ref in self.refs:
-            price = self.stack.exchange.last_price(ref)
-            assert price is not None
-            self.opening[ref] = price
+        self.opening = dict(self.stack.exchange.prices())
         self._thread.start()
         return self
 
     def _run(self) -> None:
-        tick = Decimal("0.05")
         while not self._stop.wait(self.interval):
-            moved = {}
-            for ref in self.refs:
-                current = self.stack.exchange.last_price(ref) or self.opening[ref]
-                moved[ref] = max(tick, current + tick * self.random.choice((-3, -2, -1, 1, 2, 3)))
-            self.stack.set_prices(moved)
+            self.stack.market.step()
+            self.ticks += 1
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tests.browser.drive import MovingMarket, needs_chromium, real_problems, run_scenario
-from tests.browser.test_graphiql_browser import CONDOR
 from tests.helpers import invoke, live_condor
 from tests.integration.test_local_auth import forge
 
@@ -21,7 +20,7 @@ def test_dashboard_executes_a_basket_and_its_pnl_chart_moves(stack: LocalStack) 
     demo = stack.add_user("demo")
     before = {b["id"] for b in invoke("Query", "baskets", {"limit": 100}, demo["sub"])["items"]}
 
-    with MovingMarket(stack, CONDOR):
+    with MovingMarket(stack):
         result = run_scenario("dashboard.mjs", {"baseUrl": stack.url, "scenario": "live"})
 
     assert result["signedInAs"].startswith("demo")

@@ -7,20 +7,17 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tests.browser.drive import MovingMarket, needs_chromium, real_problems, run_scenario
-from tests.helpers import CE_26000, CE_26500, PE_25500, PE_26000, invoke
-from trading.model import InstrumentRef
+from tests.helpers import invoke
 
 if TYPE_CHECKING:
     from local.stack import LocalStack
 
-CONDOR = [InstrumentRef("NFO", symbol) for symbol in (CE_26000, PE_26000, CE_26500, PE_25500)]
-
 
 @needs_chromium
 def test_graphiql_runs_the_examples_and_a_live_onpnl_ticks(stack: LocalStack) -> None:
-    # Given the stack with the demo user (whose token GraphiQL pre-fills) and a market that moves
+    # Given the stack with the demo user (whose token GraphiQL pre-fills) and the market simulator running
     demo = stack.add_user("demo")
-    with MovingMarket(stack, CONDOR):
+    with MovingMarket(stack):
         # When a browser opens GraphiQL and runs the saved examples, then the onPnl subscription
         result = run_scenario("graphiql.mjs", {"baseUrl": stack.url})
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tests.browser.drive import MovingMarket
-from tests.browser.test_graphiql_browser import CONDOR
 from tests.helpers import invoke
 
 if TYPE_CHECKING:
@@ -23,7 +22,7 @@ PNL_LINE = re.compile(r"^pnl (-?\d+\.\d\d) \(realised (-?\d+\.\d\d), unrealised 
 def test_python_example_queries_mutates_and_prints_live_pnl(stack: LocalStack) -> None:
     # Given the local stack with its demo user and a moving market
     demo = stack.add_user("demo")
-    with MovingMarket(stack, CONDOR):
+    with MovingMarket(stack):
         # When the example runs with its one command (pointed at this stack's port)
         result = subprocess.run(  # noqa: S603 -- our own example script
             [sys.executable, str(EXAMPLE), "--url", f"{stack.url}/graphql", "--events", "3", "--timeout", "20"],
