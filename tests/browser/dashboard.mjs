@@ -92,7 +92,7 @@ async function live({ baseUrl, artifacts }) {
   }
 }
 
-async function errors({ baseUrl, artifacts, basketId, expiredSession }) {
+async function errors({ baseUrl, artifacts, basketId, expiredSession, otherUser }) {
   const problems = [];
   const shots = [];
   const browser = await launch();
@@ -138,7 +138,28 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession }) {
     await expired.page.getByTestId("signin-username").waitFor();
     const expiredMessages = await expired.page.getByTestId("error").allInnerTexts();
     await screenshot(expired.page, artifacts, "dashboard-5-expired-token", shots);
-    return { rejected, rejectedRows, invalid, expired: expiredMessages, problems, screenshots: shots };
+
+    // Another user signs in: none of the demo user's baskets are theirs to see.
+    const other = await openPage(browser, problems);
+    await other.page.goto(`${baseUrl}/`);
+    await other.page.getByTestId("signin-username").fill(otherUser);
+    await other.page.getByTestId("signin-submit").click();
+    await other.page.getByTestId("basket-list").waitFor();
+    await other.page.getByTestId("connection").filter({ hasText: "connected" }).waitFor();
+    const otherBaskets = await other.page.getByTestId("basket-item").evaluateAll((items) => items.map((i) => i.dataset.basketId));
+    const otherSignedIn = await other.page.getByTestId("signed-in-as").innerText();
+    await screenshot(other.page, artifacts, "dashboard-6-other-user", shots);
+    return {
+      rejected,
+      rejectedRows,
+      invalid,
+      expired: expiredMessages,
+      otherBaskets,
+      otherSignedIn,
+      otherErrors: await other.page.getByTestId("error").allInnerTexts(),
+      problems,
+      screenshots: shots,
+    };
   } finally {
     await browser.close();
   }

@@ -46,7 +46,7 @@ def test_dashboard_executes_a_basket_and_its_pnl_chart_moves(stack: LocalStack) 
 
 
 @needs_chromium
-def test_dashboard_shows_a_rejected_order_an_invalid_one_and_an_expired_token(stack: LocalStack) -> None:
+def test_dashboard_shows_rejections_and_an_expired_token_and_keeps_users_apart(stack: LocalStack) -> None:
     # Given a LIVE basket of the demo user's and a demo token that has expired
     demo = stack.add_user("demo")
     basket = live_condor(demo["sub"])
@@ -56,7 +56,13 @@ def test_dashboard_shows_a_rejected_order_an_invalid_one_and_an_expired_token(st
 
     result = run_scenario(
         "dashboard.mjs",
-        {"baseUrl": stack.url, "scenario": "errors", "basketId": basket["id"], "expiredSession": session},
+        {
+            "baseUrl": stack.url,
+            "scenario": "errors",
+            "basketId": basket["id"],
+            "expiredSession": session,
+            "otherUser": "carol",
+        },
     )
 
     # a stop-loss BUY with its trigger above its limit: the paper exchange refuses it, as Kite does
@@ -81,4 +87,11 @@ def test_dashboard_shows_a_rejected_order_an_invalid_one_and_an_expired_token(st
         Decimal("100.00"),
         Decimal("120.00"),
     )
+    # another user signed in sees only their own baskets, and their live updates connect
+    carol = stack.add_user("carol")
+    assert result["otherSignedIn"].startswith("carol")
+    theirs = {b["id"] for b in invoke("Query", "baskets", {"limit": 100}, carol["sub"])["items"]}
+    assert set(result["otherBaskets"]) == theirs
+    assert basket["id"] not in result["otherBaskets"]
+    assert result["otherErrors"] == []
     assert [p for p in real_problems(result) if "401" not in p] == []
