@@ -84,8 +84,16 @@ def _prune(target: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def install_dependencies(target: Path, requirements: list[str]) -> None:
-    """pip-install `requirements` as Lambda-platform wheels into `target` (no sdists, no bytecode)."""
+def runtime_provided() -> list[str]:
+    """What the Lambda runtime brings (boto3 and its own dependencies), pinned to this environment's versions."""
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in ("boto3", "botocore", "s3transfer")]
+
+
+def install_dependencies(target: Path, requirements: list[str], *, for_lambda: bool = True) -> None:
+    """pip-install `requirements` as wheels into `target` (no sdists, no bytecode), for the Lambda
+    platform, or with `for_lambda=False` for this interpreter (to import the handlers here)."""
     command = [
         sys.executable,
         "-m",
@@ -95,7 +103,7 @@ def install_dependencies(target: Path, requirements: list[str]) -> None:
         "--disable-pip-version-check",
         "--no-compile",
         "--no-deps",
-        *PIP_PLATFORM,
+        *(PIP_PLATFORM if for_lambda else ("--only-binary=:all:",)),
         "--target",
         str(target),
         *requirements,
@@ -107,7 +115,7 @@ def size_of(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
-def build(out: Path = DEFAULT_OUT, *, dependencies: bool = True) -> Path:
+def build(out: Path = DEFAULT_OUT, *, dependencies: bool = True, for_lambda: bool = True) -> Path:
     """Write the bundle to `out` (replacing it) and return the Lambda code directory.
 
     Parameters
@@ -116,12 +124,16 @@ def build(out: Path = DEFAULT_OUT, *, dependencies: bool = True) -> Path:
         The bundle directory; `out/lambda` is the Lambda asset, `out/Dockerfile` the feed image.
     dependencies
         False copies only our packages (fast, offline; enough to synthesize, not to run).
+    for_lambda
+        False installs the same pins for this interpreter's platform, plus what the Lambda runtime
+        provides (boto3): a bundle the tests can import the handlers from.
     """
     code = out / LAMBDA_DIR
     shutil.rmtree(out, ignore_errors=True)
     code.mkdir(parents=True)
     if dependencies:
-        install_dependencies(code, locked_requirements())
+        extra = [] if for_lambda else runtime_provided()
+        install_dependencies(code, locked_requirements() + extra, for_lambda=for_lambda)
         _prune(code)
     _copy_packages(code)
     (out / "Dockerfile").write_text(DOCKERFILE.format(boto3=boto3_pin()))

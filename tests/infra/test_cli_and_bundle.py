@@ -119,3 +119,38 @@ def test_the_bundle_command_prints_its_size(tmp_path: Path) -> None:
     )
     assert "MB unzipped" in result.stdout
     assert str(tmp_path / "b" / "lambda") in result.stdout
+
+
+ENTRYPOINTS = {
+    "resolvers.handler": "handler",
+    "subscriptions.handler": "handler",
+    "resolvers.postback": "handler",
+    "resolvers.schedules": "handler",
+    "resolvers.reconcile": "handler",
+    "brokers.kite.feed": "main",
+}
+
+
+def test_every_entrypoint_imports_from_the_locked_dependencies_alone(tmp_path: Path) -> None:
+    # Given the same pins installed for this interpreter, plus boto3 (which the Lambda runtime provides)
+    code = bundle.build(tmp_path / "host", for_lambda=False)
+    present = {m: f for m, f in ENTRYPOINTS.items() if (code / (m.replace(".", "/") + ".py")).is_file()}
+    assert {"resolvers.handler", "subscriptions.handler", "resolvers.postback"} <= set(present)
+    # When each entrypoint is imported by a bare interpreter (no site-packages) from the bundle alone
+    script = "\n".join(
+        [
+            "import importlib, sys",
+            f"sys.path.insert(0, {str(code)!r})",
+            *(f"assert callable(importlib.import_module({m!r}).{f})" for m, f in present.items()),
+            "leaked = [n for n in sys.modules if n.split('.')[0] in ('moto', 'strawberry', 'aws_cdk', 'local')]",
+            "assert not leaked, leaked",
+            "print('imported')",
+        ]
+    )
+    env = {"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "ap-south-1", "APPSYNC_URL": "https://example.invalid"}
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, env=env, check=False
+    )
+    # Then nothing is missing from the lock, and nothing from the local stack is pulled in
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "imported" in result.stdout
