@@ -92,7 +92,7 @@ async function live({ baseUrl, artifacts }) {
   }
 }
 
-async function errors({ baseUrl, artifacts, basketId, expiredSession, otherUser }) {
+async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSession, otherUser }) {
   const problems = [];
   const shots = [];
   const browser = await launch();
@@ -139,6 +139,25 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession, otherUser 
     const expiredMessages = await expired.page.getByTestId("error").allInnerTexts();
     await screenshot(expired.page, artifacts, "dashboard-5-expired-token", shots);
 
+    // A session close to expiry is renewed before it lapses, and the dashboard keeps working with the new token.
+    const renewing = await openPage(browser, problems);
+    await renewing.context.addInitScript((session) => {
+      if (!window.sessionStorage.getItem("basketgraph:session")) {
+        window.sessionStorage.setItem("basketgraph:session", JSON.stringify(session));
+      }
+    }, expiringSession);
+    await renewing.page.goto(`${baseUrl}/`);
+    await renewing.page.getByTestId("basket-list").waitFor();
+    await renewing.page.waitForFunction(
+      (old) => JSON.parse(window.sessionStorage.getItem("basketgraph:session")).token !== old,
+      expiringSession.token,
+      { timeout: 20000 },
+    );
+    const renewed = await renewing.page.evaluate(() => JSON.parse(window.sessionStorage.getItem("basketgraph:session")));
+    await renewing.page.locator(`[data-basket-id="${basketId}"]`).click();
+    await renewing.page.getByTestId("basket-status").filter({ hasText: "LIVE" }).waitFor();
+    const renewedErrors = await renewing.page.getByTestId("error").allInnerTexts();
+
     // Another user signs in: none of the demo user's baskets are theirs to see.
     const other = await openPage(browser, problems);
     await other.page.goto(`${baseUrl}/`);
@@ -154,6 +173,8 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession, otherUser 
       rejectedRows,
       invalid,
       expired: expiredMessages,
+      renewed: { token: renewed.token, expiresAt: renewed.expiresAt },
+      renewedErrors,
       otherBaskets,
       otherSignedIn,
       otherErrors: await other.page.getByTestId("error").allInnerTexts(),

@@ -7,6 +7,8 @@ import time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import jwt
+
 from tests.browser.drive import MovingMarket, needs_chromium, real_problems, run_scenario
 from tests.helpers import invoke, live_condor
 from tests.integration.test_local_auth import forge
@@ -53,6 +55,9 @@ def test_dashboard_shows_rejections_and_an_expired_token_and_keeps_users_apart(s
     now = int(time.time())
     expired = forge(demo["token"], iat=now - 7200, auth_time=now - 7200, exp=now - 3600)
     session = {"token": expired, "sub": demo["sub"], "username": "demo", "expiresAt": (now - 3600) * 1000}
+    # and one that is still valid but expires in a little over two minutes
+    expiring = forge(demo["token"], exp=now + 125)
+    expiring_session = {"token": expiring, "sub": demo["sub"], "username": "demo", "expiresAt": (now + 125) * 1000}
 
     result = run_scenario(
         "dashboard.mjs",
@@ -61,6 +66,7 @@ def test_dashboard_shows_rejections_and_an_expired_token_and_keeps_users_apart(s
             "scenario": "errors",
             "basketId": basket["id"],
             "expiredSession": session,
+            "expiringSession": expiring_session,
             "otherUser": "carol",
         },
     )
@@ -87,6 +93,11 @@ def test_dashboard_shows_rejections_and_an_expired_token_and_keeps_users_apart(s
         Decimal("100.00"),
         Decimal("120.00"),
     )
+    # a session about to expire was renewed with a fresh token before it lapsed, and kept working
+    assert result["renewed"]["token"] != expiring
+    assert result["renewed"]["expiresAt"] > (now + 3000) * 1000
+    assert jwt.decode(result["renewed"]["token"], options={"verify_signature": False})["sub"] == demo["sub"]
+    assert result["renewedErrors"] == []
     # another user signed in sees only their own baskets, and their live updates connect
     carol = stack.add_user("carol")
     assert result["otherSignedIn"].startswith("carol")

@@ -10,6 +10,7 @@ import "./styles.css";
 
 const SESSION_KEY = "basketgraph:session";
 const MAX_POINTS = 600;
+const REFRESH_BEFORE_MS = 120000; // renew a session two minutes before its token expires
 const TERMINAL = new Set(["COMPLETE", "CANCELLED", "REJECTED"]);
 
 function loadSession() {
@@ -192,10 +193,13 @@ function PlaceOrder({ basket, onPlace, busy }) {
   );
 }
 
-function Dashboard({ config, session, onSignOut, onUnauthorized, alert }) {
+function Dashboard({ config, session, onUnauthorized, alert }) {
+  // The token changes when the session is renewed; requests and reconnects always use the latest.
+  const token = useRef(session.token);
+  token.current = session.token;
   const api = useMemo(
-    () => new GraphQLClient({ url: new URL(config.graphqlUrl, window.location.href).href, authorization: () => session.token }),
-    [config, session],
+    () => new GraphQLClient({ url: new URL(config.graphqlUrl, window.location.href).href, authorization: () => token.current }),
+    [config],
   );
   const [baskets, setBaskets] = useState([]);
   const [selectedId, setSelectedId] = useState(null);
@@ -267,7 +271,7 @@ function Dashboard({ config, session, onSignOut, onUnauthorized, alert }) {
     const endpoint = realtimeEndpoint(config.graphqlUrl, config.realtimeUrl, window.location.href);
     const client = new AppSyncRealtimeClient({
       ...endpoint,
-      authorization: () => session.token,
+      authorization: () => token.current,
       onStatus: (status, error) => {
         setConnection(status);
         if (status !== "error" || !error) return;
@@ -322,7 +326,7 @@ function Dashboard({ config, session, onSignOut, onUnauthorized, alert }) {
       stops.forEach((stop) => stop());
       client.close();
     };
-  }, [config, session]);
+  }, [config, session.sub]);
 
   async function create() {
     const chosen = TEMPLATES.find((t) => t.id === template);
@@ -515,6 +519,23 @@ function App() {
     [alert, signOut],
   );
 
+  // Renew the session shortly before its token expires (an already expired one is reported by the API).
+  useEffect(() => {
+    if (!session || !session.expiresAt || !auth) return undefined;
+    const left = session.expiresAt - Date.now();
+    if (left <= 0) return undefined;
+    const timer = setTimeout(async () => {
+      try {
+        const next = await auth.refresh(session);
+        saveSession(next);
+        setSession(next);
+      } catch (error) {
+        alert(error);
+      }
+    }, Math.max(0, left - REFRESH_BEFORE_MS));
+    return () => clearTimeout(timer);
+  }, [session, auth, alert]);
+
   async function signIn(credentials) {
     setBusy(true);
     try {
@@ -551,7 +572,7 @@ function App() {
       <Alerts alerts={alerts} dismiss={dismiss} />
       {config && !session && auth && <SignIn auth={auth} busy={busy} onSignIn={signIn} />}
       {config && session && (
-        <Dashboard key={session.token} config={config} session={session} onSignOut={signOut} onUnauthorized={onUnauthorized} alert={alert} />
+        <Dashboard key={session.sub} config={config} session={session} onUnauthorized={onUnauthorized} alert={alert} />
       )}
     </>
   );
