@@ -285,6 +285,21 @@ class TestRejections:
                 order_type="MARKET",
             )
 
+    def test_a_tag_longer_than_kites_20_characters_is_refused(self, market: Market) -> None:
+        # Our tag is our order id: 20 characters, exactly Kite's limit
+        assert len(a_request().tag) == 20
+        with pytest.raises(BrokerRejected, match="at most 20 characters"):
+            market.broker().place_order(a_request(tag="x" * 21))
+
+    def test_margins_show_what_working_orders_and_positions_hold(self, market: Market) -> None:
+        market.exchange.funds = Decimal(100000)
+        market.broker().place_order(a_request(OrderType.MARKET))  # holds 75 x 120 = 9,000
+        market.broker().place_order(a_request(OrderType.LIMIT, price="100.00"))  # blocks 7,500
+
+        equity = market.kite.margins()["equity"]
+
+        assert equity["net"] == 100000 - 9000 - 7500
+
     def test_above_the_freeze_quantity_is_refused(self, market: Market) -> None:
         with pytest.raises(BrokerRejected, match="exceeds the freeze quantity 600"):
             market.broker().place_order(a_request(instrument=BANKNIFTY, quantity=630))
