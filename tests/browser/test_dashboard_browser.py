@@ -4,6 +4,7 @@ positions and the P&L chart move over AppSync's real-time protocol, exit; errors
 from __future__ import annotations
 
 import time
+import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -106,3 +107,4 @@ def test_dashboard_shows_rejections_and_an_expired_token_and_keeps_users_apart(s
     assert basket["id"] not in result["otherBaskets"]
     assert result["otherErrors"] == []
     assert [p for p in real_problems(result) if "401" not in p] == []
+    invoke("Mutation", "exitBasket", {"basketId": basket["id"], "clientRequestId": str(uuid.uuid4())}, demo["sub"])

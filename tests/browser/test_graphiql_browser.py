@@ -3,6 +3,7 @@ onPnl subscription that ticks while prices move (issues 3 and 6)."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -46,3 +47,5 @@ def test_graphiql_runs_the_examples_and_a_live_onpnl_ticks(stack: LocalStack) ->
     assert result["tabsAfter"][-1] == "WatchOrders" and len(result["tabsAfter"]) == 7
     assert real_problems(result) == []
     assert len(result["screenshots"]) == 4
+    tidy = {"basketId": result["basketId"], "clientRequestId": str(uuid.uuid4())}
+    invoke("Mutation", "exitBasket", tidy, demo["sub"])
