@@ -140,3 +140,38 @@ def test_the_lambda_response_function_turns_error_payloads_into_typed_errors(js_
     assert request["operation"] == "Invoke"
     assert request["payload"]["arguments"] == {"id": "b1"}
     assert request["payload"]["identity"] == {"sub": "u1"}
+
+
+def _apply_put_item(client: Any, table: str, request: dict[str, Any]) -> str | None:
+    """Do what AppSync's DynamoDB data source does with a PutItem request; the error type it would report."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client.put_item(
+            TableName=table,
+            Item={**request["key"], **request["attributeValues"]},
+            ConditionExpression=request["condition"]["expression"],
+        )
+    except ClientError as exc:
+        return f"DynamoDB:{exc.response['Error']['Code']}"
+    return None
+
+
+def test_appsync_and_the_local_publish_resolver_share_one_delivery_record(
+    js_dir: Path, dynamodb_client: Any, table_name: str
+) -> None:
+    from store.repositories import DynamoDeliveries
+
+    deliveries = DynamoDeliveries(dynamodb_client, table_name)
+    # Given an event AppSync's pipeline recorded
+    request = run(js_dir, "deliver_once.js", "request", {"args": {"eventId": "fill#t1"}})["ok"]
+    assert _apply_put_item(dynamodb_client, table_name, request) is None
+    # Then the local stack's resolver sees it as delivered
+    assert deliveries.first("fill#t1") is False
+    # And an event the local resolver recorded is refused by AppSync's pipeline as AlreadyDelivered
+    assert deliveries.first("fill#t2") is True
+    again = run(js_dir, "deliver_once.js", "request", {"args": {"eventId": "fill#t2"}})["ok"]
+    error_type = _apply_put_item(dynamodb_client, table_name, again)
+    assert error_type == "DynamoDB:ConditionalCheckFailedException"
+    ctx = {"args": {"eventId": "fill#t2"}, "error": {"type": error_type, "message": "conditional check failed"}}
+    assert run(js_dir, "deliver_once.js", "response", ctx)["error"]["type"] == ALREADY_DELIVERED
