@@ -1,6 +1,6 @@
 """Fill-to-subscriber latency with 1, 100 and 1,000 AppSync-protocol subscribers, and the stack's memory.
 
-    python -m bench.live_latency [--subscribers 1 100 1000] [--fills 10]
+    python -m bench.live_latency [--subscribers 1 100 1000] [--fills 10] [--interval 1.0]
 
 The local stack runs as its own process (`basketgraph dev` on a free port, market simulator off);
 this process holds the subscribers: raw WebSockets speaking AppSync's real-time protocol, all
@@ -14,7 +14,10 @@ and each subscriber, two spans are printed:
 - placeOrder -> subscriber: from sending `placeOrder` to receiving the fill, an upper bound that
   adds the resolver, the exchange and its postbacks.
 
-Both clocks are this machine's wall clock. The stack and the subscribers share the machine's cores.
+Orders are sent `--interval` seconds apart (default 1 s: one user's steady trading, below what the
+single-process stack can absorb; the CPU the stack spends per order is printed, so the rate at
+which it saturates can be read off). Both clocks are this machine's wall clock. The stack and the
+subscribers share the machine's cores, so the load average is printed with the figures.
 """
 
 from __future__ import annotations
@@ -101,7 +104,24 @@ async def subscriber(url: str, host: str, token: str, owner: str, ready: asyncio
                 inbox.append((time.perf_counter(), fill["orderId"], time.time() - recorded))
 
 
-async def run(url: str, host: str, token: str, owner: str, gql: Any, basket_id: str, count: int, fills: int) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run(
+    url: str,
+    host: str,
+    token: str,
+    owner: str,
+    gql: Any,
+    basket_id: str,
+    count: int,
+    fills: int,
+    stack_pid: int,
+    interval: float,
+) -> None:
     inboxes: list[list[Any]] = [[] for _ in range(count)]
     readies = [asyncio.Event() for _ in range(count)]
     tasks = []
@@ -111,6 +131,7 @@ async def run(url: str, host: str, token: str, owner: str, gql: Any, basket_id: 
             await asyncio.sleep(0.05)
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=300)
     sent: dict[str, float] = {}
+    stack_cpu, own_cpu = cpu_seconds(stack_pid), time.process_time()
     for _ in range(fills):
         order = an_order_input(basket_id, orderType="MARKET", price=None)
         started = time.perf_counter()
@@ -118,13 +139,14 @@ async def run(url: str, host: str, token: str, owner: str, gql: Any, basket_id: 
             gql, "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }", {"i": order}
         )
         sent[placed["placeOrder"]["id"]] = started
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(interval)
     deadline = time.monotonic() + 60
     # Fills of earlier orders (the basket's own legs) may still arrive: wait for these orders' fills.
     while time.monotonic() < deadline and any(
         sum(order_id in sent for _, order_id, _ in inbox) < fills for inbox in inboxes
     ):
         await asyncio.sleep(0.1)
+    stack_cpu, own_cpu = cpu_seconds(stack_pid) - stack_cpu, time.process_time() - own_cpu
     ours = [entry for inbox in inboxes for entry in inbox if entry[1] in sent]
     end_to_end = [at - sent[order_id] for at, order_id, _ in ours]
     fill_to_subscriber = [since_recorded for _, _, since_recorded in ours]
@@ -137,6 +159,12 @@ async def run(url: str, host: str, token: str, owner: str, gql: Any, basket_id: 
         f"  {count:5d} subscribers: fill -> subscriber p50 {fp50:7.1f} ms  p99 {fp99:7.1f} ms"
         f"   placeOrder -> subscriber p50 {ep50:7.1f} ms  p99 {ep99:7.1f} ms"
         f"   delivered {len(ours)}/{count * fills}",
+        flush=True,
+    )
+    print(
+        f"  {'':5s}  CPU per order: stack {stack_cpu / fills * 1000:6.1f} ms,"
+        f" subscribers {own_cpu / fills * 1000:6.1f} ms;"
+        f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
         flush=True,
     )
 
@@ -153,6 +181,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subscribers", type=int, nargs="+", default=[1, 100, 1000])
     parser.add_argument("--fills", type=int, default=10)
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between orders")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as state:
         port = free_port()
@@ -195,12 +224,14 @@ def main() -> None:
                         basket_id,
                         count,
                         args.fills,
+                        stack.pid,
+                        args.interval,
                     )
                 )
             print(f"  local stack peak memory (VmHWM): {peak_rss_mib(stack.pid):.0f} MiB")
             print(
                 f"  reproduce: python -m bench.live_latency --subscribers {' '.join(map(str, args.subscribers))}"
-                f" --fills {args.fills}"
+                f" --fills {args.fills} --interval {args.interval}"
             )
         finally:
             os.kill(stack.pid, signal.SIGINT)

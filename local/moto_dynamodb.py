@@ -108,3 +108,86 @@ def fast_read_responses() -> None:
 
     fast._fast = True  # type: ignore[attr-defined]
     DynamoHandler.serialized = fast  # type: ignore[method-assign, assignment]
+
+
+class _TableCheckpoint:
+    """Stands in for moto's deep copy of a whole table at the start of a transaction."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+
+def fast_transactions() -> None:
+    """Let TransactWriteItems back up only the items it touches. Idempotent.
+
+    moto deep-copies every table a transaction names (all items and all stream records) so it can
+    roll back, which makes each fill cost more as the local table grows. Here the copy is replaced
+    by a copy of the transaction's own items and the stream's length; a cancelled transaction
+    restores exactly those. Safe because requests are serialized (`serialize_dynamodb_requests`).
+    """
+    import copy
+    import types
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    transact = DynamoDBBackend.transact_write_items
+    if getattr(transact, "_fast", False):
+        return
+    checkpointing = threading.local()
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        if isinstance(value, Table) and getattr(checkpointing, "active", False):
+            return _TableCheckpoint(value)
+        return copy.deepcopy(value, memo)
+
+    models.copy = types.SimpleNamespace(**{**vars(copy), "deepcopy": deepcopy})  # type: ignore[attr-defined, assignment]
+
+    def key_of(table: Any, attributes: Any) -> tuple[Any, Any] | None:
+        try:
+            hash_value = DynamoType(attributes[table.hash_key_attr])
+            range_value = DynamoType(attributes[table.range_key_attr]) if table.range_key_attr else None
+        except (KeyError, TypeError):
+            return None  # moto rejects the request before writing anything
+        return hash_value, range_value
+
+    @functools.wraps(transact)
+    def fast(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        backups: list[tuple[Any, Any, Any, Any]] = []  # (table, hash, range, copy of the item or None)
+        streams: dict[str, tuple[Any, int]] = {}
+        for entry in transact_items:
+            op = next(iter(entry.values()), None) if isinstance(entry, dict) else None
+            table = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+            if op is None or table is None:
+                continue
+            key = key_of(table, op.get("Key") or op.get("Item") or {})
+            if key is not None:
+                backups.append((table, *key, copy.deepcopy(table.get_item(*key))))
+            if table.stream_shard is not None and table.name not in streams:
+                streams[table.name] = (table, len(table.stream_shard.items))
+        checkpointing.active = True
+        try:
+            return transact(self, transact_items)
+        except BaseException:
+            for name, value in list(self.tables.items()):
+                if isinstance(value, _TableCheckpoint):
+                    self.tables[name] = value.table
+            for table, hash_value, range_value, item in reversed(backups):
+                if range_value is None:
+                    table.items.pop(hash_value, None)
+                    if item is not None:
+                        table.items[hash_value] = item
+                else:
+                    table.items[hash_value].pop(range_value, None)
+                    if item is not None:
+                        table.items[hash_value][range_value] = item
+            for table, length in streams.values():
+                del table.stream_shard.items[length:]
+            raise
+        finally:
+            checkpointing.active = False
+
+    fast._fast = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = fast  # type: ignore[method-assign]

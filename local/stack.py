@@ -35,7 +35,12 @@ from local.dashboard import dashboard_routes, local_config
 from local.emulator import GraphQLEndpoint, LambdaContext, LambdaInvoker
 from local.graphiql import graphiql_routes
 from local.market import MarketSimulator
-from local.moto_dynamodb import fast_partition_queries, fast_read_responses, serialize_dynamodb_requests
+from local.moto_dynamodb import (
+    fast_partition_queries,
+    fast_read_responses,
+    fast_transactions,
+    serialize_dynamodb_requests,
+)
 from local.pubsub import PubSub, routes_from_schema
 from local.realtime import lambda_authorizer, realtime_routes
 from local.streams import DeadLetterStore, StreamPoller, stream_arn, wake_on_writes
@@ -105,6 +110,7 @@ class LocalStack:
         serialize_dynamodb_requests()  # DynamoDB's per-item atomicity, which moto lacks under threads
         fast_partition_queries()
         fast_read_responses()
+        fast_transactions()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         host, port = self.moto.get_host_and_port()
