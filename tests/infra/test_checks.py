@@ -67,3 +67,10 @@ def test_an_acknowledgment_needs_a_reason() -> None:
     stack = cdk.Stack(cdk.App(), "Reasons")
     with pytest.raises(ValueError, match="reason"):
         acknowledge(stack, "  ", "AwsSolutions-L1")
+
+
+def test_no_stack_carries_an_error_annotation(stages: dict[str, Synthesized]) -> None:
+    from aws_cdk.assertions import Annotations, Match
+
+    for synth in stages.values():
+        assert Annotations.from_stack(synth.stack).find_error("*", Match.any_value()) == []
