@@ -191,3 +191,45 @@ def fast_transactions() -> None:
 
     fast._fast = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = fast  # type: ignore[method-assign]
+
+
+def fast_update_expressions() -> None:
+    """Parse each UpdateExpression text once, and copy its syntax tree cheaply. Idempotent.
+
+    moto parses an UpdateItem's expression twice per request and deep-copies the tree before
+    validating it; for the position update of a fill (a dozen `if_not_exists` clauses) that is tens
+    of milliseconds per request. The parsed tree is never changed (validation works on the copy),
+    so it is cached by text; the copy clones the nodes directly instead of through `copy.deepcopy`.
+    """
+    import copy
+
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    make = UpdateExpressionParser.make
+    if getattr(make, "_cached", False):
+        return
+
+    cached = functools.lru_cache(maxsize=512)(make)
+
+    def make_once(expression: str) -> Any:
+        return cached(expression)
+
+    make_once._cached = True  # type: ignore[attr-defined]
+    UpdateExpressionParser.make = staticmethod(make_once)
+
+    def clone(node: Any, parent: Any = None) -> Any:
+        twin = object.__new__(type(node))
+        twin.__dict__.update(node.__dict__)
+        twin.parent = parent
+        if node.children is not None:
+            twin.children = [clone(child, twin) if isinstance(child, Node) else child for child in node.children]
+        return twin
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        if type(value).__dict__.get("__deepcopy__") is None and isinstance(value, Node) and value.parent is None:
+            return clone(value)
+        return copy.deepcopy(value, memo)
+
+    validators.deepcopy = deepcopy  # type: ignore[attr-defined, assignment]

@@ -39,6 +39,7 @@ from local.moto_dynamodb import (
     fast_partition_queries,
     fast_read_responses,
     fast_transactions,
+    fast_update_expressions,
     serialize_dynamodb_requests,
 )
 from local.pubsub import PubSub, routes_from_schema
@@ -111,6 +112,7 @@ class LocalStack:
         fast_partition_queries()
         fast_read_responses()
         fast_transactions()
+        fast_update_expressions()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         host, port = self.moto.get_host_and_port()

@@ -1,4 +1,4 @@
-"""The local stack's faster moto transactions keep DynamoDB's all-or-nothing rule, stream included."""
+"""The local stack's faster moto (transactions, update expressions) keeps DynamoDB's semantics, stream included."""
 
 from __future__ import annotations
 
@@ -65,3 +65,33 @@ def test_a_cancelled_transaction_leaves_items_and_stream_as_they_were(
     assert [counter(dynamodb_client, table_name, pk) for pk in ("a", "b", "c")] == [2, 2, 7]
     records = stream_records(dynamodb_client, moto_endpoint, table_name)[records_before:]
     assert {r["dynamodb"]["Keys"]["PK"]["S"] for r in records} == {"a", "b", "c"}
+
+
+def test_a_cached_update_expression_is_applied_afresh_each_time(
+    dynamodb_client: DynamoDBClient, table_name: str
+) -> None:
+    # Given the parse cache and the fast tree copy in place
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    expression = "SET #k = if_not_exists(#k, :k), seen = :at ADD n :one"
+    assert UpdateExpressionParser.make(expression) is UpdateExpressionParser.make(expression)
+
+    # When the same expression updates two items, one of them twice, with different values
+    def update(pk: str, k: str, at: str) -> None:
+        dynamodb_client.update_item(
+            TableName=table_name,
+            Key=key(pk),
+            UpdateExpression=expression,
+            ExpressionAttributeNames={"#k": "kind"},
+            ExpressionAttributeValues={":k": {"S": k}, ":at": {"S": at}, ":one": {"N": "1"}},
+        )
+
+    update("x", "first", "t1")
+    update("x", "second", "t2")
+    update("y", "other", "t3")
+
+    # Then each application used its own values and the item's own state
+    x = dynamodb_client.get_item(TableName=table_name, Key=key("x"))["Item"]
+    y = dynamodb_client.get_item(TableName=table_name, Key=key("y"))["Item"]
+    assert (x["kind"]["S"], x["seen"]["S"], x["n"]["N"]) == ("first", "t2", "2")
+    assert (y["kind"]["S"], y["seen"]["S"], y["n"]["N"]) == ("other", "t3", "1")
