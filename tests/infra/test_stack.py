@@ -17,7 +17,7 @@ from infra.streams import MAX_RETRIES
 from schema.aws import AwsSubscribe
 from schema.export import build_schema
 from schema.operations import Subscription
-from store.spec import INDEXES, TTL_ATTRIBUTE
+from store.spec import INDEXES, TTL_ATTRIBUTE, table_definition
 
 if TYPE_CHECKING:
     from tests.infra.conftest import Synthesized
@@ -221,6 +221,19 @@ def test_table_follows_the_store_spec(stages: dict[str, Synthesized], stage: str
     assert all(i["Projection"] == {"ProjectionType": "ALL"} for i in table["Properties"]["GlobalSecondaryIndexes"])
     attributes = {a["AttributeName"]: a["AttributeType"] for a in table["Properties"]["AttributeDefinitions"]}
     assert attributes == {name: "S" for name in ("PK", "SK", *(k for keys in INDEXES.values() for k in keys))}
+    # The very definition the local stack creates its table from
+    local = table_definition("local")
+    assert table["Properties"]["KeySchema"] == local["KeySchema"]
+    assert sorted(table["Properties"]["AttributeDefinitions"], key=str) == sorted(
+        local["AttributeDefinitions"], key=str
+    )
+    deployed = {
+        i["IndexName"]: (i["KeySchema"], i["Projection"]) for i in table["Properties"]["GlobalSecondaryIndexes"]
+    }
+    assert deployed == {i["IndexName"]: (i["KeySchema"], i["Projection"]) for i in local["GlobalSecondaryIndexes"]}
+    assert (
+        table["Properties"]["StreamSpecification"]["StreamViewType"] == local["StreamSpecification"]["StreamViewType"]
+    )
 
 
 def test_prod_retains_its_data_and_dev_can_be_destroyed(stages: dict[str, Synthesized]) -> None:
