@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if __package__ in (None, ""):  # `python infra/app.py`: make the repository importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if __package__ in (None, ""):  # `python infra/app.py`: import from the repository, not from infra/
+    # (infra/secrets.py would otherwise shadow the standard library's `secrets`)
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks

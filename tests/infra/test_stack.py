@@ -368,7 +368,7 @@ def test_functions_are_python_312_on_arm64_with_powertools_settings(dev: Synthes
     assert "APPSYNC_URL" in stream["Properties"]["Environment"]["Variables"]
 
 
-def test_all_functions_share_one_code_asset_from_the_bundle(dev: Synthesized, bundle_dir: Any) -> None:
+def test_all_functions_share_one_code_asset_from_the_bundle(dev: Synthesized) -> None:
     keys = {json.dumps(f["Properties"]["Code"]) for f in dev.resources("AWS::Lambda::Function").values()}
     assert len(keys) == 1
     assets = json.loads((dev.template_file.parent / f"{dev.stack.stack_name}.assets.json").read_text())
