@@ -10,6 +10,16 @@ from aws_cdk.assertions import Match
 
 from infra import functions as fn
 from infra.api import RESPONSE_JS
+from infra.app import (
+    ALARM_TOPIC_OUTPUT,
+    GRAPHQL_URL_OUTPUT,
+    POSTBACK_URL_OUTPUT,
+    SECRETS_PREFIX_OUTPUT,
+    STREAM_DLQ_OUTPUT,
+    TABLE_NAME_OUTPUT,
+    USER_POOL_CLIENT_ID_OUTPUT,
+    USER_POOL_ID_OUTPUT,
+)
 from infra.schedules import RECONCILE_CRON, SQUARE_OFF_CRON, TIMEZONE
 from infra.schema_fields import schema_fields
 from infra.stages import STAGES
@@ -388,7 +398,24 @@ def test_the_postback_handler_is_public_over_https(dev: Synthesized) -> None:
             "TargetFunctionArn": {"Fn::GetAtt": [Match.string_like_regexp("FunctionsPostback"), "Arn"]},
         },
     )
-    assert "PostbackUrl" in dev.raw["Outputs"]
+    assert POSTBACK_URL_OUTPUT in dev.raw["Outputs"]
+
+
+def test_the_outputs_the_readme_uses_are_there(stages: dict[str, Synthesized]) -> None:
+    for synth in stages.values():
+        assert set(synth.raw["Outputs"]) >= {
+            GRAPHQL_URL_OUTPUT,
+            USER_POOL_ID_OUTPUT,
+            USER_POOL_CLIENT_ID_OUTPUT,
+            POSTBACK_URL_OUTPUT,
+            TABLE_NAME_OUTPUT,
+            ALARM_TOPIC_OUTPUT,
+            STREAM_DLQ_OUTPUT,
+            SECRETS_PREFIX_OUTPUT,
+        }
+        url = synth.raw["Outputs"][GRAPHQL_URL_OUTPUT]["Value"]["Fn::GetAtt"]
+        assert synth.raw["Resources"][url[0]]["Type"] == "AWS::AppSync::GraphQLApi"
+        assert url[1] == "GraphQLUrl"
 
 
 def test_square_off_runs_at_1515_ist_on_weekdays_and_reconcile_in_market_hours(dev: Synthesized) -> None:
