@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.dynamodb.responses import DynamoHandler
@@ -80,7 +81,7 @@ def fast_partition_queries() -> None:
 
 
 # Reads whose results are plain DynamoDB JSON already; moto's generic serializer walks the service
-# model for every attribute, which dominates the local stack's read latency.
+# model for every attribute, which dominates the local stack's read latency (stream GetRecords too).
 _PLAIN_READS = frozenset({"Query", "GetItem", "BatchGetItem", "Scan"})
 
 
@@ -108,6 +109,30 @@ def fast_read_responses() -> None:
 
     fast._fast = True  # type: ignore[attr-defined]
     DynamoHandler.serialized = fast  # type: ignore[method-assign, assignment]
+
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    streams_serialized = DynamoDBStreamsHandler.serialized
+
+    def epoch(value: Any) -> float:
+        """Timestamps as AWS's JSON protocol sends them (stream records' ApproximateCreationDateTime)."""
+        if isinstance(value, datetime):
+            return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    @functools.wraps(streams_serialized)
+    def fast_records(self: Any, action_result: Any) -> Any:
+        result = getattr(action_result, "result", None)
+        if isinstance(result, dict) and self._get_action() == "GetRecords":
+            try:
+                body = json.dumps(result, default=epoch)
+            except TypeError:
+                return streams_serialized(self, action_result)
+            headers = {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}
+            return 200, headers, body
+        return streams_serialized(self, action_result)
+
+    DynamoDBStreamsHandler.serialized = fast_records  # type: ignore[method-assign]
 
 
 class _TableCheckpoint:

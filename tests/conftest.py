@@ -9,7 +9,12 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from local.moto_dynamodb import fast_transactions, fast_update_expressions, serialize_dynamodb_requests
+from local.moto_dynamodb import (
+    fast_read_responses,
+    fast_transactions,
+    fast_update_expressions,
+    serialize_dynamodb_requests,
+)
 from store import connect, create_table
 from tests.requests_counter import RequestCounter
 
@@ -37,6 +42,7 @@ def moto_endpoint() -> Iterator[str]:
         serialize_dynamodb_requests()
         fast_transactions()  # the store's cancelled-transaction tests also check its rollback
         fast_update_expressions()
+        fast_read_responses()  # the stream poller's tests read GetRecords through it
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()
