@@ -34,6 +34,8 @@ JS_RUNTIME = {"name": "APPSYNC_JS", "runtimeVersion": "1.0.0"}
 
 
 class ApiConstruct(Construct):
+    """The GraphQL API, its Lambda resolvers, the publish pipeline, and its own log group and roles."""
+
     def __init__(
         self,
         scope: Construct,

@@ -32,6 +32,8 @@ FEED_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", 
 
 
 class FeedConstruct(Construct):
+    """VPC (public subnets, DynamoDB gateway endpoint, rejected-traffic flow logs), cluster, task, service."""
+
     def __init__(
         self,
         scope: Construct,

@@ -24,6 +24,8 @@ ITERATOR_AGE_LIMIT_MS = 60_000
 
 
 class ObservabilityConstruct(Construct):
+    """One alarm per signal, all to the `topic`; the dashboard shows the same metrics."""
+
     def __init__(
         self,
         scope: Construct,

@@ -29,6 +29,8 @@ RECONCILE_EVENT: dict[str, str] = {}  # every user of the pool
 
 
 class SchedulesConstruct(Construct):
+    """The schedule group and invoke role; `manager` (the resolver) may manage schedules in the group."""
+
     def __init__(
         self,
         scope: Construct,
