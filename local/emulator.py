@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 ResolveInfo = Any  # graphql-core's GraphQLResolveInfo (generic from 3.3 on)
 
 Handler = Callable[[dict[str, Any], Any], Any]
+MAX_CACHED_SELECTIONS = 4096
 
 
 class ResolverError(Exception):
@@ -125,6 +126,7 @@ class LambdaInvoker:
         # current event in class state), so concurrent requests queue here as they would for
         # an instance; AppSync would fan them out to more instances.
         self._instance = threading.Lock()
+        self._selections: dict[int, tuple[Any, dict[str, Any]]] = {}  # id(field node) -> (node, selection)
 
     def invoke(self, event: dict[str, Any]) -> Any:
         """One invocation of the Lambda with a ready-made event (queued behind any running one)."""
@@ -144,12 +146,28 @@ class LambdaInvoker:
                 "fieldName": info.field_name,
                 "parentTypeName": info.parent_type.name,
                 "variables": plain(dict(info.variable_values), self.schema),
-                "selectionSetList": selection_set_list(info),
-                "selectionSetGraphQL": print_ast(info.field_nodes[0].selection_set)
-                if info.field_nodes[0].selection_set
-                else "",
+                **self._selection(info),
             },
             "stash": {},
+        }
+
+    def _selection(self, info: ResolveInfo) -> dict[str, Any]:
+        """`selectionSetList` and `selectionSetGraphQL`, worked out once per parsed field.
+
+        The emulator's parse cache hands back the same document for the same query text, so the
+        publish mutations (which select every field) are printed once, not per event.
+        """
+        node = info.field_nodes[0]
+        cached = self._selections.get(id(node))
+        if cached is None or cached[0] is not node:
+            if len(self._selections) >= MAX_CACHED_SELECTIONS:
+                self._selections.clear()
+            printed = print_ast(node.selection_set) if node.selection_set else ""
+            cached = (node, {"selectionSetList": selection_set_list(info), "selectionSetGraphQL": printed})
+            self._selections[id(node)] = cached
+        return {
+            "selectionSetList": list(cached[1]["selectionSetList"]),
+            "selectionSetGraphQL": cached[1]["selectionSetGraphQL"],
         }
 
     def __call__(self, info: strawberry.Info, identity: dict[str, Any], headers: dict[str, str]) -> Any:
