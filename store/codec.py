@@ -374,8 +374,15 @@ def position_attributes(order: Order) -> dict[str, Any]:
             "tradingsymbol": order.instrument.tradingsymbol,
             "product": order.product.value,
             "multiplier": order.multiplier,
+            "GSI4PK": instrument_positions_partition(order.instrument),
+            "GSI4SK": f"{order.basket_id}#{position_key(order.position_key)['SK']['S']}",
         }
     )
+
+
+def instrument_positions_partition(ref: InstrumentRef) -> str:
+    """ByInstrument (GSI4) partition holding every position of the instrument."""
+    return f"POSITIONS#{ref.exchange}:{ref.tradingsymbol}"
 
 
 def position_of(item: Mapping[str, Any], seen_trades: Iterable[TradeId] = ()) -> Position:

@@ -21,7 +21,15 @@ from store.errors import (
     translated,
 )
 from store.pages import INVALID_TOKEN, decode_token, encode_token
-from store.spec import BY_BROKER_ORDER, BY_ORDER_ID, BY_OWNER, INDEXES, PRIMARY_KEY, table_name_from_env
+from store.spec import (
+    BY_BROKER_ORDER,
+    BY_INSTRUMENT,
+    BY_ORDER_ID,
+    BY_OWNER,
+    INDEXES,
+    PRIMARY_KEY,
+    table_name_from_env,
+)
 from trading.errors import Conflict, NotFound, RateLimited, ValidationError
 from trading.instruments import EXCHANGES
 from trading.model import PositionDelta
@@ -129,6 +137,25 @@ class _Table:
             "ExpressionAttributeValues": {":pk": codec.typed(partition)},
             "ConsistentRead": consistent,
         }
+        while True:
+            with translated():
+                response = self.client.query(**request)
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def query_index_all(self, index: str, partition: str) -> list[Item]:
+        """Every item under `partition` of an index, one Query per 1 MB page."""
+        pk, _ = INDEXES[index]
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": pk},
+            "ExpressionAttributeValues": {":pk": codec.typed(partition)},
+        }
+        items: list[Item] = []
         while True:
             with translated():
                 response = self.client.query(**request)
@@ -312,6 +339,11 @@ class DynamoOrders:
         if item is None or not _owned_by(item, owner):
             raise NotFound(f"order {order_id} not found")
         return codec.order_of(item)
+
+    def positions_of_instrument(self, ref: InstrumentRef) -> list[Position]:
+        """Every user's positions in `ref` (ByInstrument; eventually consistent, like any GSI read)."""
+        items = self._table.query_index_all(BY_INSTRUMENT, codec.instrument_positions_partition(ref))
+        return [codec.position_of(item) for item in items]
 
     def find(self, broker: str, broker_order_id: BrokerOrderId, tag: str | None) -> Order | None:
         """The order a broker report is about: by its tag (our order id), else by broker order id."""

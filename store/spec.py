@@ -18,12 +18,15 @@ TTL_ATTRIBUTE = "expiresAt"
 BY_OWNER = "ByOwner"
 BY_ORDER_ID = "ByOrderId"
 BY_BROKER_ORDER = "ByBrokerOrder"
+BY_INSTRUMENT = "ByInstrument"
 
 # index name -> (partition key attribute, sort key attribute); every key attribute is a string.
 INDEXES: dict[str, tuple[str, str]] = {
     BY_OWNER: ("GSI1PK", "GSI1SK"),
     BY_ORDER_ID: ("GSI2PK", "GSI2SK"),
     BY_BROKER_ORDER: ("GSI3PK", "GSI3SK"),
+    # every position of an instrument: a cold P&L engine loads them on the instrument's first mark
+    BY_INSTRUMENT: ("GSI4PK", "GSI4SK"),
 }
 PRIMARY_KEY = ("PK", "SK")
 

@@ -13,6 +13,9 @@ from trading.pnl import PnlEngine
 from trading.ports import LiveEvent, SystemClock
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from trading.model import InstrumentRef, Position
     from trading.pnl import BasketPnlSnapshot
     from trading.ports import Clock, Publisher
 
@@ -20,9 +23,19 @@ if TYPE_CHECKING:
 class PnlFeed:
     """Keeps the engine in step with the table's stream and publishes coalesced basket P&L."""
 
-    def __init__(self, engine: PnlEngine, clock: Clock, wait_for_stragglers: bool = True) -> None:
+    def __init__(
+        self,
+        engine: PnlEngine,
+        clock: Clock,
+        wait_for_stragglers: bool = True,
+        positions_of: Callable[[InstrumentRef], list[Position]] | None = None,
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        # A cold engine (a new Lambda instance) knows no positions: on an instrument's first mark it
+        # loads the instrument's positions (ByInstrument) so that mark moves their baskets' P&L.
+        self.positions_of = positions_of
+        self._loaded: set[InstrumentRef] = set()
         # A Lambda has no timer: it waits out the coalescing interval so the last change is published.
         # A long-lived process (the local stack) drains on a timer instead and never blocks the stream.
         self.wait_for_stragglers = wait_for_stragglers
@@ -30,7 +43,9 @@ class PnlFeed:
 
     @classmethod
     def from_env(cls) -> PnlFeed:
-        return cls(PnlEngine(), SystemClock())
+        from store import connect
+
+        return cls(PnlEngine(), SystemClock(), positions_of=connect().orders.positions_of_instrument)
 
     def feed(self, record: dict[str, Any]) -> None:
         """Apply one stream record: a position's new counters, or a new mark."""
@@ -48,7 +63,18 @@ class PnlFeed:
                 self.engine.upsert(codec.position_of(new), self.clock.now())
         elif kind == "Mark" and new:
             ref, price = codec.mark_of(new)
+            self._load(ref)
             self.engine.mark(ref, price, codec.parse_timestamp(codec.deserialize(new)["at"]))
+
+    def _load(self, ref: InstrumentRef) -> None:
+        """Learn the instrument's positions once per engine; images from the stream are newer, so kept."""
+        if self.positions_of is None or ref in self._loaded:
+            return
+        positions = self.positions_of(ref)  # raises: the record is retried, nothing half-learnt
+        for position in positions:
+            if not self.engine.holds(position.key):
+                self.engine.upsert(position)
+        self._loaded.add(ref)
 
     def publish_due(self, publisher: Publisher, batch: str) -> int:
         """Publish every basket whose P&L changed, waiting out the coalescing interval for the last ones.

@@ -175,6 +175,11 @@ class PnlEngine:
         basket.held[key] = held
         self._touch(basket, at)
 
+    def holds(self, key: PositionKey) -> bool:
+        """Whether the engine has an image of this position (from the stream or a load)."""
+        basket = self._baskets.get(key.basket_id)
+        return basket is not None and key in basket.held
+
     def remove(self, key: PositionKey, at: datetime | None = None) -> bool:
         """Stop holding a position; its basket's next snapshot leaves it out.
 

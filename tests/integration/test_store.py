@@ -56,7 +56,12 @@ def test_the_table_spec_creates_an_idempotent_streamed_table(dynamodb_client: Dy
     table = dynamodb_client.describe_table(TableName=name)["Table"]
     assert table["TableStatus"] == "ACTIVE"
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
-    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"ByOwner", "ByOrderId", "ByBrokerOrder"}
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {
+        "ByOwner",
+        "ByOrderId",
+        "ByBrokerOrder",
+        "ByInstrument",
+    }
     ttl = dynamodb_client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
     assert ttl["AttributeName"] == "expiresAt"
     assert table_definition(name)["BillingMode"] == "PAY_PER_REQUEST"
