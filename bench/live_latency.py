@@ -204,16 +204,18 @@ def main() -> None:
                 return dict(body["data"])
 
             owner = gql("{ me { id } }", {})["me"]["id"]
-            basket_id = gql(
-                "mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }", {"i": condor_input()}
-            )["createBasket"]["id"]
-            gql(
-                "mutation($b: ID!, $r: String!) { executeBasket(basketId: $b, clientRequestId: $r) { basket { id } } }",
-                {"b": basket_id, "r": str(uuid.uuid4())},
-            )
-            time.sleep(2)
             print("placeOrder (MARKET) -> onFill at each AppSync-protocol subscriber, local stack on loopback")
             for count in args.subscribers:
+                # A live basket per run, so every run trades in a basket of the same (realistic) size
+                basket_id = gql(
+                    "mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }", {"i": condor_input()}
+                )["createBasket"]["id"]
+                gql(
+                    "mutation($b: ID!, $r: String!) { executeBasket(basketId: $b, clientRequestId: $r)"
+                    " { basket { id } } }",
+                    {"b": basket_id, "r": str(uuid.uuid4())},
+                )
+                time.sleep(2)
                 asyncio.run(
                     run(
                         f"ws://127.0.0.1:{port}/graphql",
