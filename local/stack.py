@@ -25,7 +25,6 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from brokers.kite.accounts import SsmSecretStore, connect_paper_account
 from brokers.paper.exchange import PaperExchange
 from brokers.paper.server import PaperExchangeServer
 from local import seed, snapshot
@@ -194,13 +193,11 @@ class LocalStack:
     def add_user(self, username: str) -> dict[str, str]:
         """Create (or find) a local user, connect their paper broker account, and issue a token."""
         user = self.users.ensure_user(username)
-        connect_paper_account(
-            secrets=SsmSecretStore(self.ssm),
-            owner=OwnerId(user.sub),
-            root=self.exchange_url,
-            api_key=PAPER_API_KEY,
-            api_secret=self.api_secret,
-        )
+        from resolvers.bootstrap import accounts
+        from trading.accounts import BrokerName, complete_broker_login
+
+        # the same login a user makes with completeBrokerLogin(PAPER, "paper-<me.id>")
+        complete_broker_login(accounts(), OwnerId(user.sub), BrokerName.PAPER, f"paper-{user.sub}")
         tokens = self.users.token(username)
         return {"username": username, "sub": user.sub, "token": tokens.id_token}
 

@@ -15,6 +15,7 @@ from trading.risk import MarketCalendar
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from trading.accounts import AccountPorts
     from trading.services import Ports
 
 
@@ -55,6 +56,26 @@ def bootstrap() -> Ports:
 
 
 @cache
+def accounts() -> AccountPorts:
+    """Broker accounts over the same brokers as `bootstrap()`.
+
+    SECRETS_PREFIX, SECRETS_KMS_KEY_ID (the secret store); the brokers offered: see brokers/deployment.py.
+    """
+    from brokers.deployment import account_ports
+    from brokers.kite.accounts import SsmSecretStore
+    from brokers.registry import AccountBrokers
+    from store.accounts import DynamoBrokerAccounts
+    from trading.ports import SystemClock
+
+    brokers = _bootstrap().brokers
+    if not isinstance(brokers, AccountBrokers):
+        raise TypeError("accounts() needs the deployment's AccountBrokers")
+    table = os.environ.get("TABLE_NAME", "Trading")
+    secrets = SsmSecretStore(_session().client("ssm"))
+    return account_ports(DynamoBrokerAccounts(dynamodb(), table), secrets, brokers, SystemClock())
+
+
+@cache
 def _bootstrap() -> Ports:
     """Build every adapter once per process from the environment.
 
@@ -62,18 +83,17 @@ def _bootstrap() -> Ports:
     endpoints follow boto3's own AWS_ENDPOINT_URL_<SERVICE> variables, so the local stack
     needs no other code path.
     """
-    from brokers.kite.accounts import KiteBrokers, SsmSecretStore
+    from brokers.deployment import account_brokers
+    from brokers.kite.accounts import SsmSecretStore
     from store.repositories import connect
+    from trading.accounts import BrokerName, mark_disconnected
     from trading.ports import SystemClock
     from trading.services import Ports
 
     store = connect(os.environ.get("TABLE_NAME", "Trading"), dynamodb())
-    brokers = KiteBrokers(
-        api_key=os.environ.get("KITE_API_KEY", ""),
-        root=os.environ.get("KITE_ROOT", "https://api.kite.trade"),
-        name=os.environ.get("BROKER", "kite"),
-        secrets=SsmSecretStore(_session().client("ssm")),
-    )
+    brokers = account_brokers(SsmSecretStore(_session().client("ssm")), store.instruments, SystemClock())
+    # a broker refusing a session marks the account DISCONNECTED (see brokers/registry.py)
+    brokers.on_refused(lambda owner, broker, why: mark_disconnected(accounts(), owner, BrokerName.of(broker), why))
     return Ports(
         baskets=store.baskets,
         orders=store.orders,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
 
-from resolvers import baskets, errors, live, orders, portfolio
+from resolvers import accounts, baskets, errors, live, orders, portfolio
 from trading.errors import DomainError
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ app = AppSyncResolver()
 app.include_router(baskets.router)
 app.include_router(orders.router)
 app.include_router(portfolio.router)
+app.include_router(accounts.router)
 app.include_router(live.router)
 
 

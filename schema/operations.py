@@ -12,6 +12,7 @@ from typing import Any
 
 import strawberry
 
+from schema.accounts import BrokerAccount, BrokerLogin
 from schema.aws import AWSJSON, AwsCognitoUserPools, AwsIam, AwsSubscribe
 from schema.types import (
     AddLegInput,
@@ -34,6 +35,7 @@ from schema.types import (
     UpdateStrategyInput,
     User,
 )
+from trading.accounts import BrokerName
 from trading.model import OrderStatus
 
 
@@ -76,6 +78,10 @@ class Query:
 
     @strawberry.field(description="Basket P&L at the latest marks, in total and per position")
     def pnl(self, info: strawberry.Info, basket_id: strawberry.ID) -> BasketPnl:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The caller's broker accounts: status, user id at the broker, token expiry")
+    def broker_accounts(self, info: strawberry.Info) -> list[BrokerAccount]:
         return _lambda(info)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Instruments whose trading symbol starts with `search`")
@@ -152,6 +158,36 @@ class Mutation:
 
     @strawberry.mutation(description="Cancel every working order of a basket; returns the cancelled orders")
     def cancel_all_orders(self, info: strawberry.Info, basket_id: strawberry.ID) -> list[Order]:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(
+        description="Start connecting a broker account: returns the broker's login URL. Pass your own broker "
+        "app's apiKey and apiSecret (the secret is kept in the secret store), or neither to use this deployment's."
+    )
+    def connect_broker(
+        self,
+        info: strawberry.Info,
+        broker: BrokerName,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+    ) -> BrokerLogin:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(
+        description="Finish the login: the token the broker's login redirected back with (Kite: request_token; "
+        "Angel One: auth_token; PAPER: paper-<your me.id>). Exchanged for a session kept in the secret store."
+    )
+    def complete_broker_login(
+        self,
+        info: strawberry.Info,
+        broker: BrokerName,
+        request_token: str,
+        broker_user_id: str | None = None,
+    ) -> BrokerAccount:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(description="Forget the session and your app secret; the account stays, DISCONNECTED")
+    def disconnect_broker(self, info: strawberry.Info, broker: BrokerName) -> BrokerAccount:
         return _lambda(info)  # type: ignore[no-any-return]
 
     @strawberry.mutation(

@@ -1,17 +1,31 @@
-"""Per-user Kite sessions: access tokens in a secret store, one `KiteBroker` per owner and process."""
+"""Per-user Kite sessions: the Kite login flow, access tokens in a secret store, one `KiteBroker` per owner.
+
+Secrets are SSM SecureStrings under `{SECRETS_PREFIX}/{sub}/{broker}/...` (default prefix
+`/basketgraph/local/brokers`; on AWS `/basketgraph/<stage>/brokers`), encrypted with the KMS key
+`SECRETS_KMS_KEY_ID` when one is set.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kiteconnect import KiteConnect
 
 from brokers.kite.broker import DEFAULT_TIMEOUT, KITE_ROOT, KiteBroker, kite_errors_mapped
-from trading.errors import BrokerNotConnected
+from trading.accounts import Session, kite_token_expiry, secret_name
+from trading.errors import BrokerNotConnected, BrokerRejected, ValidationError
+from trading.ids import OwnerId
+from trading.ports import SystemClock
 
 if TYPE_CHECKING:
-    from trading.ids import OwnerId
+    from trading.accounts import AppCredentials
+    from trading.ports import Clock
+
+DEFAULT_SECRETS_PREFIX = "/basketgraph/local/brokers"
+KITE_LOGIN_ROOT = "https://kite.zerodha.com"
 
 
 class SecretStore(Protocol):
@@ -20,27 +34,91 @@ class SecretStore(Protocol):
 
 
 def access_token_name(owner: str, broker: str) -> str:
-    """Where a user's access token for a broker is kept."""
-    return f"/basketgraph/{owner}/{broker}/access_token"
+    """Where a user's access token for a broker is kept, relative to the secrets prefix."""
+    return secret_name(OwnerId(owner), broker, "access_token")
 
 
 class SsmSecretStore:
-    """Secrets as SSM Parameter Store SecureStrings (the local stack points the client at its own SSM)."""
+    """Secrets as SSM Parameter Store SecureStrings (the local stack points the client at its own SSM).
 
-    def __init__(self, ssm_client: Any, prefix: str = "") -> None:
+    Parameters
+    ----------
+    prefix
+        Prepended to every name; env `SECRETS_PREFIX`, else `/basketgraph/local/brokers`.
+    kms_key_id
+        The KMS key SecureStrings are encrypted with; env `SECRETS_KMS_KEY_ID`, else the account's SSM key.
+    """
+
+    def __init__(self, ssm_client: Any, prefix: str | None = None, kms_key_id: str | None = None) -> None:
         self._ssm = ssm_client
-        self._prefix = prefix.rstrip("/")
+        chosen = os.environ.get("SECRETS_PREFIX", DEFAULT_SECRETS_PREFIX) if prefix is None else prefix
+        self._prefix = chosen.rstrip("/")
+        self._kms_key_id = kms_key_id or os.environ.get("SECRETS_KMS_KEY_ID") or None
+
+    def name(self, name: str) -> str:
+        """The full parameter name of `name`."""
+        return self._prefix + name
 
     def get(self, name: str) -> str | None:
         try:
-            reply = self._ssm.get_parameter(Name=self._prefix + name, WithDecryption=True)
+            reply = self._ssm.get_parameter(Name=self.name(name), WithDecryption=True)
         except self._ssm.exceptions.ParameterNotFound:
             return None
         value: str = reply["Parameter"]["Value"]
         return value
 
     def put(self, name: str, value: str) -> None:
-        self._ssm.put_parameter(Name=self._prefix + name, Value=value, Type="SecureString", Overwrite=True)
+        extra = {"KeyId": self._kms_key_id} if self._kms_key_id else {}
+        self._ssm.put_parameter(Name=self.name(name), Value=value, Type="SecureString", Overwrite=True, **extra)
+
+    def delete(self, name: str) -> None:
+        with contextlib.suppress(self._ssm.exceptions.ParameterNotFound):
+            self._ssm.delete_parameter(Name=self.name(name))
+
+
+class KiteLogin:
+    """Kite Connect's login flow: the login URL, then `/session/token` for the `request_token` it redirects with.
+
+    With `paper=True` it is the paper exchange's: the login URL is the exchange's own, and a paper
+    account is the user's own (its request token is `paper-{sub}`), so nobody opens another's.
+    """
+
+    def __init__(
+        self,
+        root: str | None = None,
+        *,
+        login_root: str = KITE_LOGIN_ROOT,
+        paper: bool = False,
+        clock: Clock | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.root = root or KITE_ROOT
+        self.login_root = (self.root if paper else login_root).rstrip("/")
+        self.paper = paper
+        self.name = "paper" if paper else "kite"
+        self._clock = clock or SystemClock()
+        self._timeout = timeout
+
+    def login_url(self, api_key: str) -> str:
+        return f"{self.login_root}/connect/login?v=3&api_key={api_key}"
+
+    def open_session(self, owner: OwnerId, request_token: str, app: AppCredentials, user_id: str | None) -> Session:
+        """Exchange the request token; raises BrokerRejected for a refused one, ValidationError without a secret."""
+        if self.paper and request_token != f"paper-{owner}":
+            raise ValidationError("a paper login's requestToken is paper-<your me.id>; another user's is refused")
+        if not app.api_secret:
+            raise ValidationError(f"no API secret for {self.name} app {app.api_key}; pass apiKey and apiSecret")
+        kite = KiteConnect(app.api_key, root=self.root, timeout=self._timeout)
+        try:
+            with kite_errors_mapped(self.name):
+                session = kite.generate_session(request_token, api_secret=app.api_secret)
+        except BrokerNotConnected as exc:
+            raise BrokerRejected(f"{self.name} refused the request token; open the login URL again") from exc
+        return Session(
+            user_id=str(session["user_id"]),
+            access_token=str(session["access_token"]),
+            expires_at=kite_token_expiry(self._clock.now()),
+        )
 
 
 class KiteBrokers:

@@ -246,6 +246,8 @@ class AngelVenue(Venue):
         if route == "cancelOrder":
             self.state = "cancelled"
             return 200, self.recording["cancelOrder"]
+        if route == "getRMS":
+            return 200, self.recording["rmsLimit"]
         return 404, {"status": False, "message": "not recorded", "errorcode": "", "data": None}
 
     def fill(self, broker_order_id: str) -> list[tuple[int, Decimal]]:

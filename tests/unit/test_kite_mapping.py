@@ -353,7 +353,7 @@ class TestAccounts:
 
     def test_the_broker_is_built_from_the_stored_token_once_per_owner(self) -> None:
         secrets = MemorySecrets()
-        secrets.put("/basketgraph/alice/kite/access_token", "tok")
+        secrets.put(access_token_name("alice", "kite"), "tok")
         brokers = KiteBrokers(api_key="k", secrets=secrets, root="http://127.0.0.1:9")
 
         first, second = brokers.for_owner(OwnerId("alice")), brokers.for_owner(OwnerId("alice"))
@@ -375,6 +375,7 @@ class TestAccounts:
             store.put(name, "tok1")
             store.put(name, "tok2")
 
-            parameter = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+            parameter = ssm.get_parameter(Name=store.name(name), WithDecryption=True)["Parameter"]
+            assert parameter["Name"] == "/basketgraph/local/brokers/alice/paper/access_token"
             assert (parameter["Type"], parameter["Value"]) == ("SecureString", "tok2")
             assert store.get(name) == "tok2"
