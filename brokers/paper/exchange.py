@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
 from brokers.paper.book import (
@@ -984,6 +984,15 @@ def _build_app(exchange: PaperExchange) -> Starlette:
     async def get_prices(request: Request) -> Response:
         return _ok({str(ref): str(price) for ref, price in exchange.prices().items()})
 
+    async def login(request: Request) -> Response:
+        # Kite's login page: the paper exchange has no passwords, so it says which request token it honours.
+        if request.query_params.get("api_key") != exchange.api_key:
+            raise _input_error("Invalid `api_key`.")
+        return PlainTextResponse(
+            "Paper exchange login. Your request token is paper-<your user id>; with basketgraph, "
+            'call completeBrokerLogin(broker: PAPER, requestToken: "paper-<your me.id>").\n'
+        )
+
     async def exchange_error(request: Request, exc: Exception) -> Response:
         error = cast("PaperExchangeError", exc)
         return _error(error.status_code, error.error_type, error.message)
@@ -998,6 +1007,7 @@ def _build_app(exchange: PaperExchange) -> Starlette:
         return _error(500, "GeneralException", "The paper exchange failed; see its log.")
 
     routes = [
+        Route("/connect/login", login, methods=["GET"]),
         Route("/session/token", session_token, methods=["POST"]),
         Route("/session/token", delete_session, methods=["DELETE"]),
         Route("/orders", orders, methods=["GET"]),

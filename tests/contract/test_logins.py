@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import requests
 
 from brokers.kite.accounts import KiteLogin
 from brokers.smartapi.accounts import AngelLogin
@@ -59,6 +60,10 @@ def test_kite_refuses_a_wrong_secret_or_token_as_a_rejection(paper_root: str) ->
 def test_a_paper_login_opens_only_the_callers_own_account(paper_root: str) -> None:
     login = KiteLogin(paper_root, paper=True)
     assert login.login_url("desk-app") == f"{paper_root}/connect/login?v=3&api_key=desk-app"
+    page = requests.get(login.login_url("desk-app"), timeout=5)
+    assert page.status_code == 200
+    assert 'requestToken: "paper-<your me.id>"' in page.text
+    assert requests.get(login.login_url("another-app"), timeout=5).status_code == 400
     app = AppCredentials("desk-app", "desk-secret")
     assert login.open_session(OWNER, f"paper-{OWNER}", app, None).user_id == OWNER
     with pytest.raises(ValidationError, match="another user's is refused"):
