@@ -182,6 +182,8 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     """An error as AppSync prints it: message, errorType, path, locations, data, errorInfo."""
     original = error.original_error
     error_type = original.error_type if isinstance(original, ResolverError) else None
+    if isinstance(original, GraphQLError):  # a variable's value the schema refuses: the client's mistake
+        original = None
     if original is not None and not isinstance(original, ResolverError):
         log.exception("resolver failed", exc_info=original)
         error_type, message = "InternalError", "something went wrong in the emulator; see its log"

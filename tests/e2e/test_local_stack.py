@@ -118,6 +118,31 @@ def test_errors_come_back_typed_as_appsync_prints_them(stack: LocalStack, alice:
 
 
 @pytest.mark.parametrize(
+    ("query", "variables", "message"),
+    [
+        (
+            "mutation($b: BrokerName!) { disconnectBroker(broker: $b) { broker } }",
+            {"b": "NOT_A_BROKER"},
+            "Value 'NOT_A_BROKER' does not exist in 'BrokerName' enum",
+        ),
+        (
+            "query($n: Int) { baskets(limit: $n) { items { id } } }",
+            {"n": "ten"},
+            "Int cannot represent non-integer value: 'ten'",
+        ),
+    ],
+)
+def test_a_variable_the_schema_refuses_is_a_validation_error(
+    stack: LocalStack, alice: dict[str, str], query: str, variables: dict[str, Any], message: str
+) -> None:
+    body = gql(stack, alice["token"], query, variables)
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["errorType"] == "ValidationError"
+    assert message in error["message"]
+
+
+@pytest.mark.parametrize(
     ("header", "message"),
     [
         (None, "missing"),
