@@ -43,6 +43,7 @@ from local.moto_dynamodb import (
 )
 from local.pubsub import PubSub, routes_from_schema
 from local.realtime import lambda_authorizer, realtime_routes
+from local.scheduler import LocalScheduler
 from local.streams import DeadLetterStore, StreamPoller, stream_arn, wake_on_writes
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
 from store.repositories import connect
@@ -50,6 +51,7 @@ from store.spec import create_table
 from subscriptions import handler as stream_lambda
 from subscriptions.pnl import PnlFeed
 from subscriptions.publishers import LocalPublisher
+from subscriptions.risk import RiskWatch
 from trading.ids import OwnerId
 from trading.model import InstrumentRef
 from trading.pnl import PnlEngine
@@ -63,6 +65,7 @@ log = logging.getLogger("basketgraph.local")
 
 REGION = "ap-south-1"
 PAPER_API_KEY = "paper"
+SCHEDULE_GROUP = "basketgraph-local"
 DEMO_USER = "demo"
 SNAPSHOT_EVERY_SECONDS = 5.0
 
@@ -159,8 +162,13 @@ class LocalStack:
                 "USER_POOL_ID": self.users.pool_id,
                 "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": self.moto_url,
                 "MARKET_HOURS": self.config.market_hours,
+                "AWS_ENDPOINT_URL_SCHEDULER": self.moto_url,
+                "SCHEDULE_GROUP": SCHEDULE_GROUP,
+                "SCHEDULER_ROLE_ARN": f"arn:aws:iam::000000000000:role/{SCHEDULE_GROUP}-scheduler",
+                "SCHEDULE_TARGET_ARN": f"arn:aws:lambda:{REGION}:000000000000:function:basketgraph-schedules",
             }
         )
+        self._scheduler()
         self.add_user(DEMO_USER)
         self.app = self._app()
         self._live_updates()
@@ -286,12 +294,29 @@ class LocalStack:
         ]
         return Starlette(routes=routes)
 
+    def _scheduler(self) -> None:
+        """EventBridge Scheduler in moto, fired by a local runner through the production scheduler Lambda."""
+        from resolvers import schedules as schedules_lambda
+        from resolvers.bootstrap import market_calendar_from_env
+
+        self.scheduler = LocalScheduler(
+            boto3.client("scheduler", endpoint_url=self.moto_url, region_name=REGION),
+            SCHEDULE_GROUP,
+            schedules_lambda.handler,
+            SystemClock(),
+            market_calendar_from_env(),
+        )
+        self.scheduler.ensure_group()
+
     def _live_updates(self) -> None:
         """The stream poller calling the production stream handler, publishing through the emulator."""
+        from resolvers.bootstrap import bootstrap as trading_ports
+
         self.pnl = PnlEngine()
         live = stream_lambda.Live(
             publisher=LocalPublisher(self.endpoint.execute_as_iam),
             pnl=PnlFeed(self.pnl, SystemClock(), wait_for_stragglers=False),
+            risk=RiskWatch(trading_ports),
         )
         self.live = live
         self.stream_handler = stream_lambda.make_handler(lambda: live)
@@ -348,6 +373,7 @@ class LocalStack:
         threading.Thread(target=self._drain_pnl, name="pnl-drain", daemon=True).start()
         self._start_snapshots()
         self.poller.start()
+        self.scheduler.start()
         if self.config.simulate_market:
             self.market.start()
 
@@ -409,7 +435,11 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stop.set()
-        for background in (getattr(self, "market", None), getattr(self, "poller", None)):
+        for background in (
+            getattr(self, "market", None),
+            getattr(self, "poller", None),
+            getattr(self, "scheduler", None),
+        ):
             if background is not None:
                 background.stop()
         if getattr(self, "_stop_waking", None) is not None:

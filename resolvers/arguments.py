@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from trading.errors import ValidationError
-from trading.model import OrderType, Product, RiskLimits, Schedule, Side
+from trading.model import OrderType, PartialFailurePolicy, Product, RiskLimits, Schedule, Side
 from trading.services import LegInput
 
 E = TypeVar("E", bound=enum.Enum)
@@ -82,6 +82,10 @@ def risk_limits(raw: dict[str, Any] | None) -> RiskLimits | None:
         max_loss=decimal_or_none(raw.get("maxLoss"), "risk.maxLoss"),
         target=decimal_or_none(raw.get("target"), "risk.target"),
     )
+
+
+def partial_failure_policy(value: Any) -> PartialFailurePolicy | None:
+    return None if value is None else member(PartialFailurePolicy, value, "onPartialFailure")
 
 
 def schedule(raw: dict[str, Any] | None) -> Schedule | None:

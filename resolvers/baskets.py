@@ -12,7 +12,7 @@ from resolvers.bootstrap import bootstrap
 from resolvers.identity import caller
 from trading import services
 from trading.ids import BasketId, LegId, StrategyId
-from trading.model import Basket, BasketStatus, RiskLimits, Schedule
+from trading.model import Basket, BasketStatus, PartialFailurePolicy, RiskLimits, Schedule
 
 router = Router()
 
@@ -46,6 +46,7 @@ def create_basket(input: dict[str, Any]) -> dict[str, Any]:
         strategies,
         args.risk_limits(input.get("risk")) or RiskLimits(),
         args.schedule(input.get("schedule")) or Schedule(),
+        args.partial_failure_policy(input.get("onPartialFailure")) or PartialFailurePolicy.EXIT_FILLED,
     )
     return shapes.basket(created)
 
@@ -61,6 +62,7 @@ def update_basket(input: dict[str, Any]) -> dict[str, Any]:
         name=None if name is None else args.text(name, "basket name"),
         risk=args.risk_limits(input.get("risk")),
         schedule=args.schedule(input.get("schedule")),
+        on_partial_failure=args.partial_failure_policy(input.get("onPartialFailure")),
     )
     return _with_details(updated)
 

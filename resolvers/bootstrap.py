@@ -79,13 +79,15 @@ def accounts() -> AccountPorts:
 def _bootstrap() -> Ports:
     """Build every adapter once per process from the environment.
 
-    TABLE_NAME, BROKER (kite|paper), KITE_API_KEY, KITE_ROOT, MARKET_HOURS (nse|always), MARKET_HOLIDAYS;
+    TABLE_NAME, BROKER (kite|paper), KITE_API_KEY, KITE_ROOT, MARKET_HOURS (nse|always), MARKET_HOLIDAYS,
+    SCHEDULE_GROUP, SCHEDULER_ROLE_ARN, SCHEDULE_TARGET_ARN (basket schedules; none without a group);
     endpoints follow boto3's own AWS_ENDPOINT_URL_<SERVICE> variables, so the local stack
     needs no other code path.
     """
     from brokers.deployment import account_brokers
     from brokers.kite.accounts import SsmSecretStore
     from store.repositories import connect
+    from store.schedules import EventBridgeScheduler
     from trading.accounts import BrokerName, mark_disconnected
     from trading.ports import SystemClock
     from trading.services import Ports
@@ -104,4 +106,5 @@ def _bootstrap() -> Ports:
         clock=SystemClock(),
         deliveries=store.deliveries,
         calendar=market_calendar_from_env(),
+        scheduler=EventBridgeScheduler.from_env(_session().client("scheduler")),
     )

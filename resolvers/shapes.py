@@ -71,6 +71,7 @@ def basket(b: Basket, orders: list[Order] | None = None, positions: list[Positio
             "entryAt": b.schedule.entry_at.strftime("%H:%M") if b.schedule.entry_at else None,
             "exitAt": b.schedule.exit_at.strftime("%H:%M") if b.schedule.exit_at else None,
         },
+        "onPartialFailure": b.on_partial_failure.value,
         "orders": [order(o) for o in orders or []],
         "positions": [position(p) for p in positions or []],
         "createdAt": timestamp(b.created_at),

@@ -14,6 +14,12 @@ strawberry.enum(model.Variety, description="REGULAR during market hours, AMO out
 strawberry.enum(model.Validity, description="DAY or IOC")
 strawberry.enum(model.BasketStatus, description="DRAFT → EXECUTING → LIVE → EXITING → CLOSED, or FAILED")
 strawberry.enum(
+    model.PartialFailurePolicy,
+    description="When some legs of an execution are refused: EXIT_FILLED (default) stops placing, squares off "
+    "what filled and marks the basket FAILED with the reason; KEEP_FILLED places every leg and keeps what "
+    "filled in a LIVE basket (its limits and schedule still apply; statusMessage lists the refused legs)",
+)
+strawberry.enum(
     model.OrderStatus,
     description="PENDING → OPEN | TRIGGER_PENDING → COMPLETE | CANCELLED | REJECTED; never moves backwards",
 )
@@ -51,13 +57,24 @@ class Strategy:
     legs: list[Leg]
 
 
-@strawberry.type
+LIMITS = (
+    "A LIVE basket whose P&L falls to -maxLoss or rises to target is exited once, automatically, "
+    "and its statusMessage says which limit was reached"
+)
+SCHEDULE = (
+    "Entry and exit times of day, IST, as HH:MM inside the session of every exchange the basket trades "
+    "(NSE/NFO 09:15-15:30). Each fires at its next occurrence on a trading day (exit: the first after the "
+    "entry): the entry executes a DRAFT basket, the exit exits a LIVE one; otherwise it does nothing"
+)
+
+
+@strawberry.type(description=LIMITS)
 class RiskLimits:
-    max_loss: str | None = strawberry.field(description=RUPEES)
-    target: str | None = strawberry.field(description=RUPEES)
+    max_loss: str | None = strawberry.field(description=RUPEES + "; a positive amount")
+    target: str | None = strawberry.field(description=RUPEES + "; a positive amount")
 
 
-@strawberry.type(description="Entry and exit times of day, IST, as HH:MM")
+@strawberry.type(description=SCHEDULE)
 class Schedule:
     entry_at: str | None
     exit_at: str | None
@@ -122,6 +139,7 @@ class Basket:
     strategies: list[Strategy]
     risk: RiskLimits
     schedule: Schedule
+    on_partial_failure: model.PartialFailurePolicy
     orders: list[Order]
     positions: list[Position]
     created_at: AWSDateTime
@@ -245,13 +263,13 @@ class StrategyInput:
     legs: list[LegInput] = strawberry.field(default_factory=list)
 
 
-@strawberry.input
+@strawberry.input(description=LIMITS)
 class RiskLimitsInput:
-    max_loss: str | None = strawberry.field(default=None, description=RUPEES)
-    target: str | None = strawberry.field(default=None, description=RUPEES)
+    max_loss: str | None = strawberry.field(default=None, description='Rupees, positive, at most paise, e.g. "5000.00"')
+    target: str | None = strawberry.field(default=None, description='Rupees, positive, at most paise, e.g. "2500.50"')
 
 
-@strawberry.input
+@strawberry.input(description=SCHEDULE + ". Setting it replaces the previous one; nulls clear it")
 class ScheduleInput:
     entry_at: str | None = strawberry.field(default=None, description="HH:MM, IST")
     exit_at: str | None = strawberry.field(default=None, description="HH:MM, IST")
@@ -263,6 +281,9 @@ class CreateBasketInput:
     strategies: list[StrategyInput] = strawberry.field(default_factory=list)
     risk: RiskLimitsInput | None = None
     schedule: ScheduleInput | None = None
+    on_partial_failure: model.PartialFailurePolicy | None = strawberry.field(
+        default=None, description="EXIT_FILLED by default"
+    )
 
 
 @strawberry.input
@@ -272,6 +293,7 @@ class UpdateBasketInput:
     name: str | None = None
     risk: RiskLimitsInput | None = None
     schedule: ScheduleInput | None = None
+    on_partial_failure: model.PartialFailurePolicy | None = strawberry.field(default=None, description="DRAFT only")
 
 
 @strawberry.input

@@ -28,6 +28,7 @@ from trading.model import (
     Order,
     OrderStatus,
     OrderType,
+    PartialFailurePolicy,
     Position,
     PositionKey,
     Product,
@@ -38,6 +39,7 @@ from trading.model import (
     Validity,
     Variety,
 )
+from trading.risk import IST
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -182,6 +184,7 @@ def basket_item(basket: Basket) -> Item:
                 "entryAt": _clock(basket.schedule.entry_at),
                 "exitAt": _clock(basket.schedule.exit_at),
             },
+            "onPartialFailure": basket.on_partial_failure.value,
             "version": basket.version,
             "createdAt": created,
             "updatedAt": timestamp(basket.updated_at),
@@ -226,6 +229,7 @@ def basket_of(item: Mapping[str, Any]) -> Basket:
         strategies=[_strategy_of(s) for s in v.get("strategies", [])],
         risk=RiskLimits(max_loss=_decimal(risk.get("maxLoss")), target=_decimal(risk.get("target"))),
         schedule=Schedule(entry_at=_parse_clock(schedule.get("entryAt")), exit_at=_parse_clock(schedule.get("exitAt"))),
+        on_partial_failure=PartialFailurePolicy(v.get("onPartialFailure", PartialFailurePolicy.EXIT_FILLED.value)),
         version=int(v["version"]),
     )
 
@@ -383,6 +387,19 @@ def position_attributes(order: Order) -> dict[str, Any]:
 def instrument_positions_partition(ref: InstrumentRef) -> str:
     """ByInstrument (GSI4) partition holding every position of the instrument."""
     return f"POSITIONS#{ref.exchange}:{ref.tradingsymbol}"
+
+
+def intraday_partition(day: date) -> str:
+    """ByOwner (GSI1) partition of the MIS positions first filled on `day` (IST): the 15:15 square-off reads it."""
+    return f"INTRADAY#{day.isoformat()}"
+
+
+def intraday_keys(order: Order, first_filled_at: datetime) -> dict[str, str]:
+    """The sparse GSI1 keys of an MIS position (set at its first fill); none for other products."""
+    if order.product is not Product.MIS:
+        return {}
+    day = first_filled_at.astimezone(IST).date()
+    return {"GSI1PK": intraday_partition(day), "GSI1SK": f"{order.owner}#{position_key(order.position_key)['SK']['S']}"}
 
 
 def position_of(item: Mapping[str, Any], seen_trades: Iterable[TradeId] = ()) -> Position:

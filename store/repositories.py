@@ -37,6 +37,7 @@ from trading.ports import BasketView, Page, SystemClock
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from datetime import date
     from decimal import Decimal
 
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -427,6 +428,25 @@ class DynamoOrders:
                 ExpressionAttributeValues={f":{a}": codec.typed(v) for a, v in attributes.items()},
             )
 
+    def intraday_positions(self, day: date) -> list[Position]:
+        """Every user's MIS positions first filled on `day` (IST), one Query of ByOwner per 1 MB page."""
+        pk, _ = INDEXES[BY_OWNER]
+        request: dict[str, Any] = {
+            "TableName": self._table.name,
+            "IndexName": BY_OWNER,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": pk},
+            "ExpressionAttributeValues": {":pk": codec.typed(codec.intraday_partition(day))},
+        }
+        positions: list[Position] = []
+        while True:
+            with translated():
+                response = self._table.client.query(**request)
+            positions.extend(codec.position_of(i) for i in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return positions
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def list(
         self,
         owner: OwnerId,
@@ -497,7 +517,7 @@ class DynamoOrders:
 def _fill_transaction(table_name: str, order: Order, fill: Fill, now: datetime) -> list[Any]:
     """The three actions of `DynamoOrders.apply_fill`: put the fill, count it on its order and position."""
     delta = PositionDelta.of(fill, order.multiplier)
-    descriptive = codec.position_attributes(order)
+    descriptive = {**codec.position_attributes(order), **codec.intraday_keys(order, fill.filled_at)}
     position_names = {f"#{a}": a for a in descriptive}
     position_values = {f":{a}": codec.typed(v) for a, v in descriptive.items()}
     position_values.update(

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 
 from subscriptions.payloads import fill_event, order_event
 from subscriptions.pnl import PnlFeed
+from subscriptions.risk import RiskWatch
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -31,19 +32,27 @@ logger = Logger(service="basketgraph-streams")
 
 @dataclass
 class Live:
-    """What the stream handler composes: where events go, and the P&L engine fed by the stream."""
+    """What the stream handler composes: where events go, the P&L engine fed by the stream, and the
+    risk watch that exits baskets past their limits (it sees every P&L snapshot published)."""
 
     publisher: Publisher
     pnl: PnlFeed
+    risk: RiskWatch | None = None
+
+    def __post_init__(self) -> None:
+        if self.risk is not None:
+            self.pnl.watchers.append(self.risk.check)
 
 
 @cache
 def bootstrap() -> Live:
-    """The production composition: AppSync over IAM, and an engine warmed by the stream itself."""
+    """The production composition: AppSync over IAM, an engine warmed by the stream itself, and automatic
+    exits through the resolver's ports (the same env: TABLE_NAME, the broker settings)."""
+    from resolvers.bootstrap import bootstrap as trading_ports
     from subscriptions.publishers import AppSyncPublisher
 
     publisher = AppSyncPublisher(os.environ["APPSYNC_URL"], os.environ.get("AWS_REGION", "ap-south-1"))
-    return Live(publisher=publisher, pnl=PnlFeed.from_env())
+    return Live(publisher=publisher, pnl=PnlFeed.from_env(), risk=RiskWatch(trading_ports))
 
 
 Handler = Callable[[dict[str, Any], "LambdaContext"], "PartialItemFailureResponse"]
@@ -60,6 +69,8 @@ def make_handler(live: Callable[[], Live]) -> Handler:
             if event is not None:
                 composed.publisher.publish(event)
         composed.pnl.feed(raw)
+        if composed.risk is not None:
+            composed.risk.feed(raw)
 
     @logger.inject_lambda_context(clear_state=True)
     def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,8 @@ from store import codec
 from subscriptions.payloads import item_type
 from trading.pnl import PnlEngine
 from trading.ports import LiveEvent, SystemClock
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,6 +43,8 @@ class PnlFeed:
         # A long-lived process (the local stack) drains on a timer instead and never blocks the stream.
         self.wait_for_stragglers = wait_for_stragglers
         self._lock = threading.Lock()  # the engine is not thread-safe; the stream and a timer share it
+        # Called with every snapshot published (the risk watch); a failing one does not stop publishing.
+        self.watchers: list[Callable[[BasketPnlSnapshot], Any]] = []
 
     @classmethod
     def from_env(cls) -> PnlFeed:
@@ -90,10 +95,18 @@ class PnlFeed:
             for snapshot in due:
                 publisher.publish(pnl_event(snapshot, f"{batch}:{drain}", self.clock))
                 published += 1
+                self._watch(snapshot)
             if not pending or not self.wait_for_stragglers:
                 break
             time.sleep(self.engine.min_interval.total_seconds())
         return published
+
+    def _watch(self, snapshot: BasketPnlSnapshot) -> None:
+        for watcher in self.watchers:
+            try:
+                watcher(snapshot)
+            except Exception:  # a watcher's bug must not hold back anyone's P&L
+                log.exception("P&L watcher failed on basket %s", snapshot.basket_id)
 
 
 def pnl_event(snapshot: BasketPnlSnapshot, batch: str, clock: Clock) -> LiveEvent:

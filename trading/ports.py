@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -70,6 +71,10 @@ class Orders(Protocol):
     def find(self, broker: str, broker_order_id: BrokerOrderId, tag: str | None) -> Order | None: ...
     def save(self, order: Order, expected_version: int) -> None: ...
     def record_placement(self, order: Order) -> None: ...
+    def intraday_positions(self, day: date) -> list[Position]:
+        """Every user's MIS positions whose first fill was on `day` (IST), open or not."""
+        ...
+
     def list(
         self,
         owner: OwnerId,
@@ -171,3 +176,40 @@ class Broker(Protocol):
 
 class Brokers(Protocol):
     def for_owner(self, owner: OwnerId) -> Broker: ...
+
+
+class ScheduledAction(enum.StrEnum):
+    ENTRY = "entry"
+    EXIT = "exit"
+    SQUARE_OFF = "squareoff"
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """One future call of the scheduler entrypoint: `action` on a basket at `at` (aware)."""
+
+    action: ScheduledAction
+    owner: OwnerId
+    basket_id: BasketId
+    at: datetime
+
+    @property
+    def name(self) -> str:
+        """Unique per basket and action, so setting a schedule again replaces it."""
+        return job_name(self.action, self.basket_id)
+
+
+def job_name(action: ScheduledAction, basket_id: BasketId) -> str:
+    return f"{action.value}-{basket_id}"
+
+
+class Scheduler(Protocol):
+    """Timers that call the scheduler entrypoint (EventBridge Scheduler on AWS)."""
+
+    def put(self, job: ScheduledJob) -> None:
+        """Create or replace the job named `job.name`."""
+        ...
+
+    def cancel(self, action: ScheduledAction, basket_id: BasketId) -> None:
+        """Drop the basket's job for `action`, if any."""
+        ...

@@ -1,9 +1,11 @@
-"""Pre-trade checks as pure functions: lot and tick multiples, freeze slicing, market hours."""
+"""Pre-trade checks as pure functions: lot and tick multiples, freeze slicing, market hours; basket limits
+and schedule times."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -11,11 +13,13 @@ from trading.errors import ValidationError
 from trading.model import OrderType, Variety
 
 if TYPE_CHECKING:
-    from decimal import Decimal
-
     from trading.instruments import Instrument
+    from trading.model import RiskLimits, Schedule
 
 IST = ZoneInfo("Asia/Kolkata")
+MIS_SQUARE_OFF = time(15, 15)  # IST; brokers square intraday positions off from about 15:20
+PAISA = Decimal("0.01")
+MAX_SCHEDULE_LOOKAHEAD_DAYS = 15
 
 _SESSIONS: dict[str, tuple[time, time]] = {
     "NSE": (time(9, 15), time(15, 30)),
@@ -47,6 +51,28 @@ class MarketCalendar:
             return False
         opens, closes = self.session(exchange)
         return opens <= local.time() < closes
+
+    def is_trading_day(self, day: date) -> bool:
+        """A weekday that is not a holiday (every day, for a market that never closes)."""
+        return self.always_open or (day.weekday() < 5 and day not in self.holidays)
+
+    def next_at(self, at: time, after: datetime) -> datetime:
+        """The first moment strictly after `after` that is `at` (IST) on a trading day, in UTC.
+
+        Raises
+        ------
+        ValidationError
+            No trading day in the next few weeks (a holiday list that closes the market).
+        """
+        if after.tzinfo is None:
+            raise ValueError("schedules need a timezone-aware time")
+        local = after.astimezone(IST)
+        for offset in range(MAX_SCHEDULE_LOOKAHEAD_DAYS):
+            day = local.date() + timedelta(days=offset)
+            moment = datetime.combine(day, at, IST)
+            if moment > local and self.is_trading_day(day):
+                return moment.astimezone(after.tzinfo)
+        raise ValidationError(f"no trading day in the next {MAX_SCHEDULE_LOOKAHEAD_DAYS} days to schedule {at:%H:%M}")
 
 
 def check_quantity(quantity: int, instrument: Instrument) -> None:
@@ -106,3 +132,45 @@ def slice_quantity(quantity: int, instrument: Instrument) -> list[int]:
         raise ValidationError(f"freeze quantity of {instrument.ref} is below one lot")
     full, rest = divmod(quantity, largest)
     return [largest] * full + ([rest] if rest else [])
+
+
+def check_risk_limits(limits: RiskLimits) -> RiskLimits:
+    """Max loss and target are positive rupee amounts with at most paise."""
+    for what, value in (("max loss", limits.max_loss), ("target", limits.target)):
+        if value is None:
+            continue
+        if not value.is_finite() or value <= 0:
+            raise ValidationError(f"{what} must be a positive amount in rupees, got {value}")
+        if value != value.quantize(PAISA):
+            raise ValidationError(f"{what} {value} has more than two decimals; give rupees and paise")
+    return limits
+
+
+def limit_breach(limits: RiskLimits, pnl: Decimal) -> str | None:
+    """Why a basket at `pnl` must be exited (its max loss or target was reached), else None."""
+    if limits.max_loss is not None and pnl <= -limits.max_loss:
+        return f"max loss {limits.max_loss:.2f} reached (P&L {pnl:.2f}); exited automatically"
+    if limits.target is not None and pnl >= limits.target:
+        return f"target {limits.target:.2f} reached (P&L {pnl:.2f}); exited automatically"
+    return None
+
+
+def check_schedule(schedule: Schedule, exchanges: set[str], calendar: MarketCalendar) -> Schedule:
+    """Entry and exit times must fall inside the session of every exchange the basket trades, exit after entry.
+
+    A time of day always has a next occurrence on a trading day, so it is always in the future.
+    """
+    for what, at in (("entryAt", schedule.entry_at), ("exitAt", schedule.exit_at)):
+        if at is None:
+            continue
+        for exchange in sorted(exchanges or {"NSE"}):
+            opens, closes = calendar.session(exchange)
+            if not opens <= at < closes:
+                raise ValidationError(
+                    f"schedule.{what} {at:%H:%M} is outside {exchange} hours ({opens:%H:%M}-{closes:%H:%M} IST)"
+                )
+    if schedule.entry_at and schedule.exit_at and schedule.exit_at <= schedule.entry_at:
+        raise ValidationError(
+            f"schedule.exitAt {schedule.exit_at:%H:%M} must be after entryAt {schedule.entry_at:%H:%M} (same day, IST)"
+        )
+    return schedule

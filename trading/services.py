@@ -12,6 +12,8 @@ from trading.errors import (
     BrokerRejected,
     BrokerUnavailable,
     Conflict,
+    DomainError,
+    NotFound,
     RateLimited,
     ValidationError,
 )
@@ -27,6 +29,7 @@ from trading.model import (
     OrderStatus,
     OrderType,
     OrderUpdate,
+    PartialFailurePolicy,
     Position,
     Product,
     RiskLimits,
@@ -49,17 +52,25 @@ from trading.ports import (
     Orders,
     Page,
     Requests,
+    ScheduledAction,
+    ScheduledJob,
+    Scheduler,
 )
 from trading.risk import (
+    IST,
     MarketCalendar,
     check_market_hours,
     check_order_prices,
     check_quantity,
+    check_risk_limits,
+    check_schedule,
+    limit_breach,
     slice_quantity,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+    from datetime import date, datetime
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +91,7 @@ class Ports:
     clock: Clock
     deliveries: Deliveries
     calendar: MarketCalendar = field(default_factory=MarketCalendar)
+    scheduler: Scheduler | None = None  # None: this deployment takes no basket schedules
 
 
 @dataclass(frozen=True)
@@ -185,11 +197,31 @@ def _build_strategy(ports: Ports, name: str, legs: Iterable[LegInput]) -> Strate
     )
 
 
-def _check_risk(risk: RiskLimits) -> RiskLimits:
-    for what, value in (("max loss", risk.max_loss), ("target", risk.target)):
-        if value is not None and (not value.is_finite() or value <= 0):
-            raise ValidationError(f"{what} must be a positive amount, got {value}")
-    return risk
+def _check_schedule(ports: Ports, basket: Basket, schedule: Schedule) -> Schedule:
+    """A schedule the basket can take; it needs a scheduler, and an entry time only means something in DRAFT."""
+    if schedule.entry_at is None and schedule.exit_at is None:
+        return schedule
+    if ports.scheduler is None:
+        raise ValidationError("this deployment takes no schedules (no scheduler is configured); leave schedule out")
+    if schedule.entry_at is not None and basket.status is not BasketStatus.DRAFT:
+        raise ValidationError(f"basket is {basket.status}; schedule.entryAt can be set only on a DRAFT basket")
+    return check_schedule(schedule, {leg.instrument.exchange for _, leg in basket.legs}, ports.calendar)
+
+
+def _reschedule(ports: Ports, basket: Basket) -> None:
+    """Put (or drop) the basket's entry and exit jobs: each at the next occurrence of its IST time on a trading day."""
+    scheduler = ports.scheduler
+    if scheduler is None:
+        return
+    now = ports.clock.now()
+    entry_at, exit_at = basket.schedule.entry_at, basket.schedule.exit_at
+    entry = ports.calendar.next_at(entry_at, now) if entry_at and basket.status is BasketStatus.DRAFT else None
+    leave = ports.calendar.next_at(exit_at, entry or now) if exit_at else None
+    for action, at in ((ScheduledAction.ENTRY, entry), (ScheduledAction.EXIT, leave)):
+        if at is None:
+            scheduler.cancel(action, basket.id)
+        else:
+            scheduler.put(ScheduledJob(action, basket.owner, basket.id, at))
 
 
 def create_basket(
@@ -199,6 +231,7 @@ def create_basket(
     strategies: Iterable[tuple[str, list[LegInput]]] = (),
     risk: RiskLimits = RiskLimits(),
     schedule: Schedule = Schedule(),
+    on_partial_failure: PartialFailurePolicy = PartialFailurePolicy.EXIT_FILLED,
 ) -> Basket:
     now = ports.clock.now()
     basket = Basket(
@@ -207,12 +240,15 @@ def create_basket(
         name=check_name(name, "basket name"),
         created_at=now,
         updated_at=now,
-        risk=_check_risk(risk),
-        schedule=schedule,
+        risk=check_risk_limits(risk),
+        on_partial_failure=on_partial_failure,
     )
     for strategy_name, legs in strategies:
         basket.put_strategy(_build_strategy(ports, strategy_name, legs))
+    basket.schedule = _check_schedule(ports, basket, schedule)
     ports.baskets.add(basket)
+    if basket.schedule != Schedule():
+        _reschedule(ports, basket)
     return basket
 
 
@@ -235,6 +271,7 @@ def update_basket(
     name: str | None = None,
     risk: RiskLimits | None = None,
     schedule: Schedule | None = None,
+    on_partial_failure: PartialFailurePolicy | None = None,
 ) -> Basket:
     def change(basket: Basket) -> None:
         if basket.status in (BasketStatus.CLOSED, BasketStatus.FAILED):
@@ -242,11 +279,18 @@ def update_basket(
         if name is not None:
             basket.name = check_name(name, "basket name")
         if risk is not None:
-            basket.risk = _check_risk(risk)
+            basket.risk = check_risk_limits(risk)
         if schedule is not None:
-            basket.schedule = schedule
+            basket.schedule = _check_schedule(ports, basket, schedule)
+        if on_partial_failure is not None:
+            if basket.status is not BasketStatus.DRAFT:
+                raise ValidationError(f"basket is {basket.status}; onPartialFailure can be set only on a DRAFT basket")
+            basket.on_partial_failure = on_partial_failure
 
-    return _edit(ports, owner, basket_id, expected_version, change)
+    updated = _edit(ports, owner, basket_id, expected_version, change)
+    if schedule is not None:
+        _reschedule(ports, updated)
+    return updated
 
 
 def delete_basket(ports: Ports, owner: OwnerId, basket_id: BasketId, expected_version: int) -> Basket:
@@ -255,6 +299,9 @@ def delete_basket(ports: Ports, owner: OwnerId, basket_id: BasketId, expected_ve
     if basket.status is not BasketStatus.DRAFT:
         raise Conflict(f"basket is {basket.status}; only a DRAFT basket can be deleted (executed ones are history)")
     ports.baskets.delete(basket, expected_version)
+    if ports.scheduler is not None and basket.schedule != Schedule():
+        for action in (ScheduledAction.ENTRY, ScheduledAction.EXIT):
+            ports.scheduler.cancel(action, basket.id)
     return basket
 
 
@@ -355,15 +402,20 @@ def _check_order(ports: Ports, order: Order, instrument: Instrument) -> None:
     check_market_hours(order.variety, instrument, ports.clock.now(), ports.calendar)
 
 
-def _place_all(ports: Ports, owner: OwnerId, orders: list[Order]) -> list[str]:
+def _place_all(ports: Ports, owner: OwnerId, orders: list[Order], stop_on_refusal: bool = False) -> list[str]:
     """Place orders in the given sequence; returns the reasons of those the broker refused.
 
     Orders are already stored as PENDING, so a placement whose outcome is unknown is kept
-    and reconciled by its tag (our order id) rather than placed again.
+    and reconciled by its tag (our order id) rather than placed again. With `stop_on_refusal`,
+    the orders after the first refusal are not sent; they are stored as CANCELLED with the reason.
     """
     broker = ports.brokers.for_owner(owner)
     rejected: list[str] = []
     for order in orders:
+        if rejected and stop_on_refusal:
+            skipped = OrderUpdate(BrokerOrderId(""), OrderStatus.CANCELLED, message="not placed: an earlier leg failed")
+            apply_order_update_to(ports, order, skipped)
+            continue
         request = OrderRequest(
             instrument=order.instrument,
             side=order.side,
@@ -434,8 +486,7 @@ def execute_basket(ports: Ports, owner: OwnerId, basket_id: BasketId, client_req
         broker = ports.brokers.for_owner(owner).name
         now = ports.clock.now()
         orders: list[Order] = []
-        ordered = sorted(basket.legs, key=lambda sl: sl[1].side is not Side.BUY)
-        for strategy, leg in ordered:
+        for strategy, leg in basket.placement_order():
             instrument = _instrument(ports, leg.instrument.exchange, leg.instrument.tradingsymbol)
             template = {
                 "strategy_id": strategy.id,
@@ -458,64 +509,257 @@ def execute_basket(ports: Ports, owner: OwnerId, basket_id: BasketId, client_req
         basket.updated_at = ports.clock.now()
         ports.baskets.save(basket, _bump(basket))
         ports.orders.add_all(orders)
-        rejected = _place_all(ports, owner, orders)
-        basket.finish_execution(rejected)
+        exit_filled = basket.on_partial_failure is PartialFailurePolicy.EXIT_FILLED
+        rejected = _place_all(ports, owner, orders, stop_on_refusal=exit_filled)
+        accepted = [o for o in orders if o.broker_order_id]
+        basket.finish_execution(rejected, len(accepted))
         basket.updated_at = ports.clock.now()
         ports.baskets.save(basket, _bump(basket))
-        return {"basketId": basket.id, "orderIds": [o.id for o in orders]}
+        exits = _unwind(ports, basket, accepted, orders[0].client_request_id) if rejected and exit_filled else []
+        return {"basketId": basket.id, "orderIds": [o.id for o in orders + exits]}
 
     result = _idempotent(ports, owner, client_request_id, "executeBasket", f"executeBasket:{basket_id}", prepare, run)
     return _execution(ports, owner, result)
 
 
-def exit_basket(ports: Ports, owner: OwnerId, basket_id: BasketId, client_request_id: str) -> Execution:
-    """Cancel the basket's working orders and square off every open position at market."""
+def _exit_orders(
+    ports: Ports, basket: Basket, positions: list[Position], crid: ClientRequestId, products: frozenset[Product] | None
+) -> list[Order]:
+    """MARKET orders that flatten the open positions (of `products`, when given): shorts bought back first."""
+    broker = ports.brokers.for_owner(basket.owner).name
+    now = ports.clock.now()
+    exits: list[Order] = []
+    for position in positions:
+        if position.net_quantity == 0 or (products is not None and position.key.product not in products):
+            continue
+        instrument = _instrument(ports, position.key.instrument.exchange, position.key.instrument.tradingsymbol)
+        template = {
+            "strategy_id": position.key.strategy_id,
+            "side": Side.SELL if position.net_quantity > 0 else Side.BUY,
+            "order_type": OrderType.MARKET,
+            "product": position.key.product,
+        }
+        for order in _new_orders(
+            basket.owner, basket.id, crid, broker, instrument, abs(position.net_quantity), now, template
+        ):
+            _check_order(ports, order, instrument)
+            exits.append(order)
+    exits.sort(key=lambda o: o.side is not Side.BUY)  # buy back shorts before selling longs
+    return exits
+
+
+def _cancel_quietly(ports: Ports, order: Order) -> None:
+    """Cancel a working order during an exit; one that finished meanwhile is only brought up to date."""
+    try:
+        _cancel(ports, order)
+    except DomainError as exc:
+        log.warning("could not cancel order %s while exiting: %s", order.id, exc.message)
+        try:
+            sync_order(ports, order)
+        except DomainError:
+            log.warning("order %s is left for reconciliation", order.id)
+
+
+def _note(ports: Ports, owner: OwnerId, basket_id: BasketId, message: str, attempts: int = 5) -> None:
+    """Append to the basket's status message, re-reading it while postbacks move it on."""
+    for _ in range(attempts):
+        basket = ports.baskets.get(owner, basket_id)
+        basket.status_message = f"{basket.status_message}; {message}" if basket.status_message else message
+        basket.updated_at = ports.clock.now()
+        try:
+            ports.baskets.save(basket, _bump(basket))
+            return
+        except Conflict:
+            continue
+    log.warning("basket %s kept changing; not noted: %s", basket_id, message)
+
+
+def _unwind(ports: Ports, basket: Basket, accepted: list[Order], crid: ClientRequestId) -> list[Order]:
+    """After a partly failed execution: stop what still works, square off what filled; returns the exit orders."""
+    for order in accepted:
+        try:
+            current = sync_order(ports, order)  # the fills may not have been posted back yet
+        except DomainError as exc:
+            log.warning("could not sync order %s while unwinding: %s", order.id, exc.message)
+            continue
+        if not current.status.is_terminal:
+            _cancel_quietly(ports, current)
+    positions = ports.baskets.view(basket.owner, basket.id).positions
+    exits = _exit_orders(ports, basket, positions, crid, None)
+    if not exits:
+        _note(ports, basket.owner, basket.id, "nothing had filled")
+        return []
+    ports.orders.add_all(exits)
+    rejected = _place_all(ports, basket.owner, exits)
+    note = f"filled legs exited ({len(exits)} order{'s' if len(exits) > 1 else ''})"
+    _note(ports, basket.owner, basket.id, note + ("; exit rejected: " + "; ".join(rejected) if rejected else ""))
+    return exits
+
+
+def exit_basket(
+    ports: Ports,
+    owner: OwnerId,
+    basket_id: BasketId,
+    client_request_id: str,
+    *,
+    reason: str | None = None,
+    products: frozenset[Product] | None = None,
+    only_live: bool = False,
+) -> Execution:
+    """Cancel the basket's working orders and square off its open positions at market.
+
+    Parameters
+    ----------
+    reason
+        Why (an automatic exit); kept as the basket's status message.
+    products
+        Only positions and working orders of these products (the MIS square-off); the basket
+        stays LIVE while other positions remain open.
+    only_live
+        Refuse (Conflict) unless the basket is LIVE: automatic exits never repeat a running exit.
+
+    Raises
+    ------
+    Conflict
+        The basket is not in a state to exit, or another exit changed it first.
+    """
 
     def prepare() -> tuple[Basket, list[Order], list[Order]]:
         view = ports.baskets.view(owner, basket_id)
         basket, orders, positions = view.basket, view.orders, view.positions
-        basket.start_exit()
+        if only_live and basket.status is not BasketStatus.LIVE:
+            raise Conflict(f"basket is {basket.status}; only a LIVE basket is exited automatically")
         crid = check_client_request_id(client_request_id)
-        broker = ports.brokers.for_owner(owner).name
-        now = ports.clock.now()
-        exits: list[Order] = []
-        for position in positions:
-            if position.net_quantity == 0:
-                continue
-            instrument = _instrument(ports, position.key.instrument.exchange, position.key.instrument.tradingsymbol)
-            side = Side.SELL if position.net_quantity > 0 else Side.BUY
-            template = {
-                "strategy_id": position.key.strategy_id,
-                "side": side,
-                "order_type": OrderType.MARKET,
-                "product": position.key.product,
-            }
-            for order in _new_orders(
-                owner, basket.id, crid, broker, instrument, abs(position.net_quantity), now, template
-            ):
-                _check_order(ports, order, instrument)
-                exits.append(order)
-        working = [o for o in orders if not o.status.is_terminal and o.broker_order_id]
-        exits.sort(key=lambda o: o.side is not Side.BUY)  # buy back shorts before selling longs
+        open_positions = [p for p in positions if p.net_quantity]
+        partial = products is not None and any(p.key.product not in products for p in open_positions)
+        if partial:
+            if basket.status is not BasketStatus.LIVE:
+                raise Conflict(f"basket is {basket.status}; only a LIVE basket is squared off in part")
+            basket.status_message = reason
+        elif only_live:
+            basket.start_limit_exit(reason or "exited automatically")
+        else:
+            basket.start_exit()
+            basket.status_message = reason or basket.status_message
+        exits = _exit_orders(ports, basket, positions, crid, products)
+        working = [
+            o
+            for o in orders
+            if not o.status.is_terminal and o.broker_order_id and (products is None or o.product in products)
+        ]
         return basket, working, exits
 
     def run(plan: tuple[Basket, list[Order], list[Order]]) -> dict[str, Any]:
         basket, working, exits = plan
-        for order in working:
-            _cancel(ports, order)
-        if not exits:
-            basket.close()
         basket.updated_at = ports.clock.now()
-        ports.baskets.save(basket, _bump(basket))
+        ports.baskets.save(basket, _bump(basket))  # the gate: of two racing exits, one writes and the other fails
+        for order in working:
+            _cancel_quietly(ports, order)
+        if not exits and basket.status is BasketStatus.EXITING:
+            settle_basket(ports, owner, basket.id)
         ports.orders.add_all(exits)
         rejected = _place_all(ports, owner, exits)
         if rejected:
-            basket.status_message = "exit rejected: " + "; ".join(rejected)
-            ports.baskets.save(basket, _bump(basket))
+            _note(ports, owner, basket.id, "exit rejected: " + "; ".join(rejected))
         return {"basketId": basket.id, "orderIds": [o.id for o in exits]}
 
-    result = _idempotent(ports, owner, client_request_id, "exitBasket", f"exitBasket:{basket_id}", prepare, run)
+    scope = "" if products is None else ":" + ",".join(sorted(products))
+    fingerprint = f"exitBasket:{basket_id}{scope}"
+    result = _idempotent(ports, owner, client_request_id, "exitBasket", fingerprint, prepare, run)
     return _execution(ports, owner, result)
+
+
+AUTOMATIC_LATENESS_LIMIT_SECONDS = 300  # a timer delivered later than this is stale; acting on it would surprise
+
+
+def exit_on_limit(ports: Ports, owner: OwnerId, basket_id: BasketId) -> Execution | None:
+    """Exit a LIVE basket whose P&L (from the store, at the latest marks) reached its max loss or target.
+
+    Exactly once however often it is called, concurrently or not: the exit's clientRequestId is the
+    basket's own and the basket's versioned save admits one exit. Returns None when nothing was done.
+    """
+    view = ports.baskets.view(owner, basket_id)
+    basket = view.basket
+    if basket.status is not BasketStatus.LIVE or (basket.risk.max_loss is None and basket.risk.target is None):
+        return None
+    reason = limit_breach(basket.risk, pnl_of(ports.marks, basket_id, view.positions).pnl)
+    if reason is None:
+        return None
+    try:
+        return exit_basket(ports, owner, basket_id, f"limit-exit-{basket_id}", reason=reason, only_live=True)
+    except Conflict as exc:
+        log.info("limit exit of basket %s not needed: %s", basket_id, exc.message)
+        return None
+
+
+def run_scheduled(
+    ports: Ports, action: ScheduledAction, owner: OwnerId, basket_id: BasketId, scheduled_at: datetime | None = None
+) -> Execution | None:
+    """Carry out a basket's scheduled entry, exit or MIS square-off; None when it no longer applies.
+
+    A repeat (timers deliver at least once) finds the first run's result by its clientRequestId.
+
+    Raises
+    ------
+    NotFound
+        The basket is not the owner's.
+    """
+    now = ports.clock.now()
+    when = scheduled_at or now
+    if (now - when).total_seconds() > AUTOMATIC_LATENESS_LIMIT_SECONDS:
+        log.warning("scheduled %s of basket %s is stale (due %s); skipped", action, basket_id, when.isoformat())
+        return None
+    basket = ports.baskets.get(owner, basket_id)
+    local = when.astimezone(IST)
+    try:
+        if action is ScheduledAction.ENTRY:
+            if basket.status is not BasketStatus.DRAFT:
+                return None
+            return execute_basket(ports, owner, basket_id, f"scheduled-entry-{basket_id}")
+        if action is ScheduledAction.EXIT:
+            reason = f"scheduled exit at {local:%H:%M} IST"
+            return exit_basket(ports, owner, basket_id, f"scheduled-exit-{basket_id}", reason=reason, only_live=True)
+        return square_off(ports, owner, basket_id, local.date())
+    except Conflict as exc:
+        log.info("scheduled %s of basket %s not needed: %s", action, basket_id, exc.message)
+        return None
+
+
+def square_off(ports: Ports, owner: OwnerId, basket_id: BasketId, day: date) -> Execution | None:
+    """Square off the basket's open MIS (intraday) positions; others stay open. None when it has none."""
+    view = ports.baskets.view(owner, basket_id)
+    if view.basket.status not in (BasketStatus.LIVE, BasketStatus.FAILED):
+        return None  # an EXITING basket's exit orders are already on their way
+    if not any(p.net_quantity and p.key.product is Product.MIS for p in view.positions):
+        return None
+    return exit_basket(
+        ports,
+        owner,
+        basket_id,
+        f"squareoff-{basket_id}-{day:%Y%m%d}",
+        reason="MIS positions squared off at 15:15 IST",
+        products=frozenset({Product.MIS}),
+    )
+
+
+def square_off_all(ports: Ports, day: date) -> list[BasketId]:
+    """The 15:15 IST square-off: every basket of every user with an MIS position opened on `day` (IST).
+
+    Returns the baskets it squared off; one failing basket does not stop the others.
+    """
+    if not ports.calendar.is_trading_day(day):
+        return []
+    baskets = {(p.owner, p.key.basket_id) for p in ports.orders.intraday_positions(day) if p.net_quantity}
+    done: list[BasketId] = []
+    for owner, basket_id in sorted(baskets):
+        try:
+            if square_off(ports, owner, basket_id, day) is not None:
+                done.append(basket_id)
+        except (Conflict, NotFound) as exc:
+            log.info("square-off of basket %s skipped: %s", basket_id, exc.message)
+        except DomainError as exc:
+            log.error("square-off of basket %s failed: %s", basket_id, exc.message)
+    return done
 
 
 def place_order(ports: Ports, owner: OwnerId, spec: OrderInput, client_request_id: str) -> Order:
