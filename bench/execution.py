@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ def twenty_legs(legs: int) -> dict[str, Any]:
     return {"name": f"{legs} legs", "strategies": strategies}
 
 
-def execute_baskets(stack: LocalStack, rate: int, baskets: int, legs: int) -> dict[str, float]:
+def execute_baskets(stack: LocalStack, rate: int, baskets: int, legs: int) -> dict[str, Any]:
     """Execute `baskets` baskets of `legs` legs for a fresh user with the limiter at `rate` (0: off)."""
     os.environ["KITE_ORDER_RATE"] = str(rate)  # read when the user's broker session is first built
     user = stack.add_user(f"bench_rate_{rate}_{uuid.uuid4().hex[:6]}")
@@ -70,6 +71,7 @@ def execute_baskets(stack: LocalStack, rate: int, baskets: int, legs: int) -> di
     ]
     refused_before = stack.exchange.too_many_requests
     placed = rejected = 0
+    statuses: Counter[str] = Counter()
     start = time.perf_counter()
     for basket_id in ids:
         result = gql(
@@ -79,6 +81,7 @@ def execute_baskets(stack: LocalStack, rate: int, baskets: int, legs: int) -> di
         )["executeBasket"]
         placed += sum(1 for o in result["orders"] if o["brokerOrderId"])
         rejected += sum(1 for o in result["orders"] if o["status"] == "REJECTED")
+        statuses.update(o["status"] for o in result["orders"])
     elapsed = time.perf_counter() - start
     return {
         "orders": baskets * legs,
@@ -87,6 +90,7 @@ def execute_baskets(stack: LocalStack, rate: int, baskets: int, legs: int) -> di
         "too_many_requests": stack.exchange.too_many_requests - refused_before,
         "seconds": elapsed,
         "placed_per_second": placed / elapsed,
+        "statuses": dict(sorted(statuses.items())),
     }
 
 
@@ -146,6 +150,7 @@ def run(stack: LocalStack, baskets: int, legs: int, orders: int) -> None:
             f"{int(result['placed']):3d}/{int(result['orders'])} placed   {int(result['rejected']):3d} rejected   "
             f"{int(result['too_many_requests']):3d} HTTP 429   {result['seconds']:6.2f} s"
         )
+        print(f"  {'':<20} order statuses as executeBasket returned them: {result['statuses']}")
     ratio = off["placed_per_second"] / on["placed_per_second"] if on["placed_per_second"] else float("nan")
     print(f"  off/on placed-orders-per-second ratio: {ratio:.2f}")
 
