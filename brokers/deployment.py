@@ -1,7 +1,8 @@
 """The brokers a deployment offers, composed from the environment (used by the entrypoints' bootstrap).
 
 BROKER (kite|paper) names the default broker: `kite` on AWS, `paper` in the local stack.
-KITE_API_KEY, KITE_API_SECRET (optional), KITE_ROOT: the deployment's Kite app (locally: the paper exchange).
+KITE_API_KEY, KITE_ROOT: the deployment's Kite app (locally: the paper exchange); its API secret is
+KITE_API_SECRET, or on AWS the SSM SecureString named by KITE_API_SECRET_PARAMETER (never in the template).
 PAPER_ROOT: a paper exchange besides Kite (optional). ANGEL_API_KEY, ANGEL_ROOT; SHOONYA_ROOT,
 SHOONYA_WEBSOCKET: Angel One and Shoonya endpoints (available on AWS, or wherever their root is set).
 """
@@ -9,6 +10,8 @@ SHOONYA_WEBSOCKET: Angel One and Shoonya endpoints (available on AWS, or whereve
 from __future__ import annotations
 
 import os
+import threading
+import time
 from typing import TYPE_CHECKING
 
 from brokers.kite.accounts import KiteLogin
@@ -28,6 +31,45 @@ if TYPE_CHECKING:
 
 def _env(name: str) -> str | None:
     return os.environ.get(name) or None
+
+
+# A rotated secret is picked up within this many seconds by every warm Lambda instance.
+SECRET_TTL_SECONDS = 300.0
+_secrets_read: dict[str, tuple[float, str | None]] = {}
+_secrets_lock = threading.Lock()
+
+
+def kite_api_secret() -> str | None:
+    """The deployment's Kite app secret: `KITE_API_SECRET`, else the SSM SecureString that
+    `KITE_API_SECRET_PARAMETER` names (read with decryption, kept for `SECRET_TTL_SECONDS`); None if neither.
+
+    Raises
+    ------
+    botocore.exceptions.ClientError
+        SSM refused the read (no such parameter, no permission): the caller fails rather than guess.
+    """
+    direct = _env("KITE_API_SECRET")
+    if direct:
+        return direct
+    name = _env("KITE_API_SECRET_PARAMETER")
+    if not name:
+        return None
+    with _secrets_lock:
+        cached = _secrets_read.get(name)
+        if cached is not None and time.monotonic() - cached[0] < SECRET_TTL_SECONDS:
+            return cached[1]
+    import boto3
+
+    value = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] or None
+    with _secrets_lock:
+        _secrets_read[name] = (time.monotonic(), value)
+    return value
+
+
+def forget_secrets() -> None:
+    """Read the secrets afresh on next use (tests; a rotation that cannot wait)."""
+    with _secrets_lock:
+        _secrets_read.clear()
 
 
 def default_broker() -> str:
@@ -108,7 +150,7 @@ def apps() -> dict[BrokerName, AppCredentials]:
     found: dict[BrokerName, AppCredentials] = {}
     kite_key = _env("KITE_API_KEY")
     if kite_key:
-        app = AppCredentials(kite_key, _env("KITE_API_SECRET"))
+        app = AppCredentials(kite_key, kite_api_secret())
         roots = _roots()
         for name, broker in (("kite", BrokerName.KITE), ("paper", BrokerName.PAPER)):
             if name in roots:

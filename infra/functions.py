@@ -104,6 +104,7 @@ class FunctionsConstruct(Construct):
             "TABLE_NAME": table.table_name,
             "SECRETS_PREFIX": secrets.prefix,
             "SECRETS_KMS_KEY_ID": secrets.key.key_arn,
+            "KITE_API_SECRET_PARAMETER": secrets.kite_app_secret_path,
             "BROKER": "kite",
             "MARKET_HOURS": "nse",
             "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -172,6 +173,9 @@ class FunctionsConstruct(Construct):
         secrets.grant_users(self.resolver, write=True)
         for key in ("stream", "postback", "scheduler", "reconcile"):
             secrets.grant_users(self.functions[key])
+        # Each reads the deployment's Kite app secret (one parameter, read-only).
+        for key in SPECS:
+            secrets.grant(self.functions[key], secrets.kite_app_secret_path)
         for key in SPECS:
             acknowledge(
                 self.functions[key].role,  # type: ignore[arg-type]

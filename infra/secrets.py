@@ -27,6 +27,9 @@ class SecretsConstruct(Construct):
         self.stage = stage
         self.prefix = stage.secrets_prefix
         self.feed_token_path = f"/basketgraph/{stage.name}/feed/kite/access_token"
+        # The deployment's own Kite app secret (postback checksums, logins without a user's own app);
+        # the operator puts it there, the template never holds it.
+        self.kite_app_secret_path = f"/basketgraph/{stage.name}/app/kite/api_secret"
         self.key = kms.Key(
             self,
             "BrokerSecretsKey",

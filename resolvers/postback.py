@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from brokers.deployment import kite_api_secret
 from brokers.kite.mapping import order_update_from_kite
 from brokers.kite.postback import verify_postback
 from resolvers.bootstrap import bootstrap
@@ -47,7 +48,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     body = event.get("body") or ""
     raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
     try:
-        payload = verify_postback(raw, os.environ.get("KITE_API_SECRET", ""))
+        payload = verify_postback(raw, kite_api_secret() or "")
     except Unauthorized as exc:
         logger.warning("postback refused", extra={"reason": exc.message})
         return _reply(401, {"error": exc.message})

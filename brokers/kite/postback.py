@@ -23,8 +23,11 @@ def verify_postback(body: bytes, api_secret: str) -> dict[str, Any]:
     Raises
     ------
     Unauthorized
-        The body is not a JSON object with order_id, order_timestamp and a matching checksum.
+        The body is not a JSON object with order_id, order_timestamp and a matching checksum, or no
+        secret is configured (an empty secret would make the checksum anyone's to compute).
     """
+    if not api_secret:
+        raise Unauthorized("no Kite API secret is configured, so no postback can be verified")
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -81,6 +81,25 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def test_every_function_reads_the_deployments_kite_secret_from_ssm_and_the_template_holds_none(
+    dev: Synthesized,
+) -> None:
+    path = "/basketgraph/dev/app/kite/api_secret"
+    functions = dev.resources("AWS::Lambda::Function")
+    for function in functions.values():
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["KITE_API_SECRET_PARAMETER"] == path
+        assert "KITE_API_SECRET" not in env
+    readers = [
+        s
+        for _, s in _statements(dev)
+        if "ssm:GetParameter" in _as_list(s["Action"])
+        and any(json.dumps(r).endswith(f':parameter{path}"]]}}') for r in _as_list(s["Resource"]))
+    ]
+    assert readers and all("ssm:PutParameter" not in _as_list(s["Action"]) for s in readers)
+    assert "api_secret" not in json.dumps(dev.raw).replace(path, "")
+
+
 def _role_policy_statements(synth: Synthesized, function_logical_prefix: str) -> list[dict[str, Any]]:
     return [
         statement
