@@ -630,6 +630,13 @@ def exit_basket(
         if only_live and basket.status is not BasketStatus.LIVE:
             raise Conflict(f"basket is {basket.status}; only a LIVE basket is exited automatically")
         crid = check_client_request_id(client_request_id)
+        working_now = [o for o in orders if not o.status.is_terminal]
+        if basket.status is BasketStatus.EXITING and working_now:
+            # its exit orders are still on their way: squaring off again would overshoot the positions
+            raise Conflict(
+                f"basket is already exiting and {len(working_now)} of its orders are still working; "
+                "exit again once they have finished (or cancel them)"
+            )
         open_positions = [p for p in positions if p.net_quantity]
         partial = products is not None and any(p.key.product not in products for p in open_positions)
         if partial:

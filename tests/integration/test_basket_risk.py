@@ -280,6 +280,37 @@ def test_concurrent_limit_exits_place_one_exit(stack: LocalStack) -> None:
     assert final["statusMessage"].startswith("max loss 150.00 reached")
 
 
+def test_a_second_exit_is_refused_while_the_first_exit_orders_are_working(stack: LocalStack) -> None:
+    # Given a LIVE basket whose exit is under way: the exchange is slow to confirm the exit order
+    sub = user(stack)
+    draft = create(sub, [leg("SBIN", "SELL", 6)])
+    execute(sub, draft["id"])
+    settled(sub, draft["id"], "LIVE")
+    stack.exchange.reply_delay = 2.0
+    first: list[Any] = []
+    exiting = threading.Thread(
+        target=lambda: first.append(
+            invoke("Mutation", "exitBasket", {"basketId": draft["id"], "clientRequestId": str(uuid.uuid4())}, sub)
+        )
+    )
+    try:
+        exiting.start()
+        wait_until(lambda: len(basket(sub, draft["id"])["orders"]) == 2, timeout=SETTLE_SECONDS)
+        # When the user exits again meanwhile (another clientRequestId)
+        again = invoke("Mutation", "exitBasket", {"basketId": draft["id"], "clientRequestId": str(uuid.uuid4())}, sub)
+    finally:
+        exiting.join()
+        stack.exchange.reply_delay = 0.0
+    # Then the second is refused, and the basket closes on the first exit's one order
+    kind, message = refused(again)
+    assert kind == "Conflict"
+    assert message.startswith("basket is already exiting and 1 of its orders are still working")
+    assert first[0]["basket"]["status"] in ("EXITING", "CLOSED")
+    final = settled(sub, draft["id"], "CLOSED")
+    assert [(o["side"], o["quantity"]) for o in final["orders"]] == [("SELL", 6), ("BUY", 6)]
+    assert len(exchange_orders(stack, sub)) == 2
+
+
 def scheduler_client(stack: LocalStack) -> Any:
     return boto3.client("scheduler", endpoint_url=stack.moto_url, region_name="ap-south-1")
 
@@ -321,12 +352,19 @@ def test_scheduled_entry_and_exit_fire_through_the_scheduler_lambda(stack: Local
     assert len(exchange_orders(stack, sub)) == 2
 
 
-def test_clearing_a_schedule_deletes_its_timers(stack: LocalStack) -> None:
+def test_changing_a_schedule_moves_its_timer_and_clearing_it_deletes_it(stack: LocalStack) -> None:
+    from local.scheduler import due_time
+
     sub = user(stack)
     draft = create(sub, [leg("SBIN", "BUY", 1)], schedule={"entryAt": "10:00"})
     client = scheduler_client(stack)
-    assert client.get_schedule(GroupName=SCHEDULE_GROUP, Name=f"entry-{draft['id']}")
-    update = {"id": draft["id"], "expectedVersion": draft["version"], "schedule": {"entryAt": None}}
+    entry = due_time(client.get_schedule(GroupName=SCHEDULE_GROUP, Name=f"entry-{draft['id']}"))
+    assert entry is not None and f"{entry:%H:%M}" == "10:00"
+    update = {"id": draft["id"], "expectedVersion": draft["version"], "schedule": {"entryAt": "11:30"}}
+    moved = invoke("Mutation", "updateBasket", {"input": update}, sub)
+    entry = due_time(client.get_schedule(GroupName=SCHEDULE_GROUP, Name=f"entry-{draft['id']}"))
+    assert entry is not None and f"{entry:%H:%M}" == "11:30"
+    update = {"id": draft["id"], "expectedVersion": moved["version"], "schedule": {"entryAt": None}}
     invoke("Mutation", "updateBasket", {"input": update}, sub)
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.get_schedule(GroupName=SCHEDULE_GROUP, Name=f"entry-{draft['id']}")
