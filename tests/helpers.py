@@ -46,8 +46,8 @@ def an_order_input(basket_id: str, **overrides: Any) -> dict[str, Any]:
     }
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 15.0, interval: float = 0.05) -> None:
-    """Poll until `predicate` holds; fail the test after `timeout` seconds."""
+def wait_until(predicate: Callable[[], bool], timeout: float = 60.0, interval: float = 0.05) -> None:
+    """Poll until `predicate` holds; fail the test after `timeout` seconds (generous: shared, loaded machines)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
