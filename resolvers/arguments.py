@@ -7,6 +7,7 @@ from datetime import time
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from trading.accounts import BrokerName
 from trading.errors import ValidationError
 from trading.model import OrderType, PartialFailurePolicy, Product, RiskLimits, Schedule, Side
 from trading.services import LegInput
@@ -82,6 +83,11 @@ def risk_limits(raw: dict[str, Any] | None) -> RiskLimits | None:
         max_loss=decimal_or_none(raw.get("maxLoss"), "risk.maxLoss"),
         target=decimal_or_none(raw.get("target"), "risk.target"),
     )
+
+
+def broker_name(value: Any) -> str | None:
+    """A `BrokerName` as the adapter name orders carry ("kite", "paper", ...); None when not given."""
+    return None if value is None else member(BrokerName, value, "broker").key
 
 
 def partial_failure_policy(value: Any) -> PartialFailurePolicy | None:

@@ -47,6 +47,7 @@ def create_basket(input: dict[str, Any]) -> dict[str, Any]:
         args.risk_limits(input.get("risk")) or RiskLimits(),
         args.schedule(input.get("schedule")) or Schedule(),
         args.partial_failure_policy(input.get("onPartialFailure")) or PartialFailurePolicy.EXIT_FILLED,
+        broker=args.broker_name(input.get("broker")),
     )
     return shapes.basket(created)
 
@@ -63,6 +64,7 @@ def update_basket(input: dict[str, Any]) -> dict[str, Any]:
         risk=args.risk_limits(input.get("risk")),
         schedule=args.schedule(input.get("schedule")),
         on_partial_failure=args.partial_failure_policy(input.get("onPartialFailure")),
+        broker=args.broker_name(input.get("broker")),
     )
     return _with_details(updated)
 

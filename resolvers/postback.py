@@ -40,7 +40,7 @@ def confirmed(ports: Ports, broker: str, update: OrderUpdate) -> OrderUpdate:
     order = ports.orders.find(broker, update.broker_order_id, update.tag)
     if order is None or order.status.is_terminal:
         return update  # not ours, or already final: applying it changes nothing
-    return ports.brokers.for_owner(order.owner).order_update(update.broker_order_id)
+    return ports.brokers.for_owner(order.owner, order.broker).order_update(update.broker_order_id)
 
 
 @logger.inject_lambda_context(clear_state=True)

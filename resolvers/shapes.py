@@ -72,6 +72,7 @@ def basket(b: Basket, orders: list[Order] | None = None, positions: list[Positio
             "exitAt": b.schedule.exit_at.strftime("%H:%M") if b.schedule.exit_at else None,
         },
         "onPartialFailure": b.on_partial_failure.value,
+        "broker": b.broker.upper() if b.broker else None,
         "orders": [order(o) for o in orders or []],
         "positions": [position(p) for p in positions or []],
         "createdAt": timestamp(b.created_at),

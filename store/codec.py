@@ -185,6 +185,7 @@ def basket_item(basket: Basket) -> Item:
                 "exitAt": _clock(basket.schedule.exit_at),
             },
             "onPartialFailure": basket.on_partial_failure.value,
+            "broker": basket.broker,
             "version": basket.version,
             "createdAt": created,
             "updatedAt": timestamp(basket.updated_at),
@@ -230,6 +231,7 @@ def basket_of(item: Mapping[str, Any]) -> Basket:
         risk=RiskLimits(max_loss=_decimal(risk.get("maxLoss")), target=_decimal(risk.get("target"))),
         schedule=Schedule(entry_at=_parse_clock(schedule.get("entryAt")), exit_at=_parse_clock(schedule.get("exitAt"))),
         on_partial_failure=PartialFailurePolicy(v.get("onPartialFailure", PartialFailurePolicy.EXIT_FILLED.value)),
+        broker=v.get("broker"),
         version=int(v["version"]),
     )
 

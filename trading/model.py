@@ -171,6 +171,8 @@ class Basket:
     risk: RiskLimits = RiskLimits()
     schedule: Schedule = Schedule()
     on_partial_failure: PartialFailurePolicy = PartialFailurePolicy.EXIT_FILLED
+    # The broker its orders go to ("kite", "paper", "angel", "shoonya"); None: the deployment's default.
+    broker: str | None = None
     version: int = 1
 
     @property

@@ -175,7 +175,9 @@ class Broker(Protocol):
 
 
 class Brokers(Protocol):
-    def for_owner(self, owner: OwnerId) -> Broker: ...
+    def for_owner(self, owner: OwnerId, broker: str | None = None) -> Broker:
+        """The owner's session at `broker` (an adapter name; None: the deployment's default broker)."""
+        ...
 
 
 class ScheduledAction(enum.StrEnum):

@@ -43,6 +43,7 @@ from trading.model import (
 from trading.ports import (
     Baskets,
     BasketView,
+    Broker,
     Brokers,
     Clock,
     Deliveries,
@@ -232,6 +233,7 @@ def create_basket(
     risk: RiskLimits = RiskLimits(),
     schedule: Schedule = Schedule(),
     on_partial_failure: PartialFailurePolicy = PartialFailurePolicy.EXIT_FILLED,
+    broker: str | None = None,
 ) -> Basket:
     now = ports.clock.now()
     basket = Basket(
@@ -242,6 +244,7 @@ def create_basket(
         updated_at=now,
         risk=check_risk_limits(risk),
         on_partial_failure=on_partial_failure,
+        broker=broker,
     )
     for strategy_name, legs in strategies:
         basket.put_strategy(_build_strategy(ports, strategy_name, legs))
@@ -272,6 +275,7 @@ def update_basket(
     risk: RiskLimits | None = None,
     schedule: Schedule | None = None,
     on_partial_failure: PartialFailurePolicy | None = None,
+    broker: str | None = None,
 ) -> Basket:
     def change(basket: Basket) -> None:
         if basket.status in (BasketStatus.CLOSED, BasketStatus.FAILED):
@@ -286,6 +290,10 @@ def update_basket(
             if basket.status is not BasketStatus.DRAFT:
                 raise ValidationError(f"basket is {basket.status}; onPartialFailure can be set only on a DRAFT basket")
             basket.on_partial_failure = on_partial_failure
+        if broker is not None:
+            if basket.status is not BasketStatus.DRAFT:
+                raise ValidationError(f"basket is {basket.status}; its broker can be chosen only while it is a DRAFT")
+            basket.broker = broker
 
     updated = _edit(ports, owner, basket_id, expected_version, change)
     if schedule is not None:
@@ -409,7 +417,7 @@ def _place_all(ports: Ports, owner: OwnerId, orders: list[Order], stop_on_refusa
     and reconciled by its tag (our order id) rather than placed again. With `stop_on_refusal`,
     the orders after the first refusal are not sent; they are stored as CANCELLED with the reason.
     """
-    broker = ports.brokers.for_owner(owner)
+    sessions: dict[str, Broker] = {}
     rejected: list[str] = []
     for order in orders:
         if rejected and stop_on_refusal:
@@ -429,7 +437,10 @@ def _place_all(ports: Ports, owner: OwnerId, orders: list[Order], stop_on_refusa
             tag=order.id,
         )
         try:
-            order.broker_order_id = broker.place_order(request)
+            session = sessions.get(order.broker)
+            if session is None:
+                session = sessions[order.broker] = ports.brokers.for_owner(owner, order.broker)
+            order.broker_order_id = session.place_order(request)
         except (BrokerRejected, BrokerNotConnected, RateLimited) as exc:
             rejected.append(f"{order.side} {order.quantity} {order.instrument}: {exc.message}")
             rejection = OrderUpdate(BrokerOrderId(""), OrderStatus.REJECTED, message=exc.message)
@@ -483,7 +494,7 @@ def execute_basket(ports: Ports, owner: OwnerId, basket_id: BasketId, client_req
         basket = ports.baskets.get(owner, basket_id)
         basket.start_execution()  # state checks only; saved in run()
         crid = check_client_request_id(client_request_id)
-        broker = ports.brokers.for_owner(owner).name
+        broker = ports.brokers.for_owner(owner, basket.broker).name
         now = ports.clock.now()
         orders: list[Order] = []
         for strategy, leg in basket.placement_order():
@@ -526,7 +537,7 @@ def _exit_orders(
     ports: Ports, basket: Basket, positions: list[Position], crid: ClientRequestId, products: frozenset[Product] | None
 ) -> list[Order]:
     """MARKET orders that flatten the open positions (of `products`, when given): shorts bought back first."""
-    broker = ports.brokers.for_owner(basket.owner).name
+    broker = ports.brokers.for_owner(basket.owner, basket.broker).name
     now = ports.clock.now()
     exits: list[Order] = []
     for position in positions:
@@ -796,7 +807,7 @@ def place_order(ports: Ports, owner: OwnerId, spec: OrderInput, client_request_i
             owner,
             basket.id,
             check_client_request_id(client_request_id),
-            ports.brokers.for_owner(owner).name,
+            ports.brokers.for_owner(owner, basket.broker).name,
             instrument,
             spec.quantity,
             ports.clock.now(),
@@ -824,7 +835,7 @@ def _cancel(ports: Ports, order: Order) -> Order:
         raise Conflict(f"order {order.id} is {order.status}; it can no longer be cancelled")
     if order.broker_order_id is None:
         raise Conflict(f"order {order.id} has not reached the broker yet; retry in a moment")
-    broker = ports.brokers.for_owner(order.owner)
+    broker = ports.brokers.for_owner(order.owner, order.broker)
     broker.cancel_order(order.broker_order_id, order.variety)
     return sync_order(ports, order)
 
@@ -868,14 +879,14 @@ def sync_order(ports: Ports, order: Order) -> Order:
     """Bring an order up to date from its broker: status first, then its exact fills."""
     if order.broker_order_id is None:
         return order
-    broker = ports.brokers.for_owner(order.owner)
+    broker = ports.brokers.for_owner(order.owner, order.broker)
     order = apply_order_update_to(ports, order, broker.order_update(order.broker_order_id))
     _apply_fills(ports, order)
     return order
 
 
 def _apply_fills(ports: Ports, order: Order) -> None:
-    fills = ports.brokers.for_owner(order.owner).order_fills(order)
+    fills = ports.brokers.for_owner(order.owner, order.broker).order_fills(order)
     for fill in sorted(fills, key=lambda f: (f.filled_at, f.trade_id)):
         apply_fill(ports, order, fill)
 

@@ -141,14 +141,16 @@ class KiteBrokers:
         self._brokers: dict[str, KiteBroker] = {}
         self._lock = threading.Lock()
 
-    def for_owner(self, owner: OwnerId) -> KiteBroker:
-        """The owner's broker session.
+    def for_owner(self, owner: OwnerId, broker: str | None = None) -> KiteBroker:
+        """The owner's broker session (`broker`, if given, must be this one's name).
 
         Raises
         ------
         BrokerNotConnected
-            The owner has never connected this broker account.
+            The owner has never connected this broker account, or asked for another broker.
         """
+        if broker is not None and broker.lower() != self.name:
+            raise BrokerNotConnected(f"{broker.upper()} is not available here; only {self.name.upper()}")
         with self._lock:
             cached = self._brokers.get(owner)
         if cached is not None:
@@ -156,9 +158,9 @@ class KiteBrokers:
         token = self._secrets.get(access_token_name(owner, self.name))
         if not token:
             raise BrokerNotConnected(f"no {self.name} session for this user; connect the broker account")
-        broker = KiteBroker(self.api_key, token, root=self.root, timeout=self.timeout, name=self.name)
+        session = KiteBroker(self.api_key, token, root=self.root, timeout=self.timeout, name=self.name)
         with self._lock:
-            return self._brokers.setdefault(owner, broker)
+            return self._brokers.setdefault(owner, session)
 
     def forget(self, owner: OwnerId) -> None:
         """Drop the cached session (after the owner reconnects, or when the token expired)."""

@@ -54,7 +54,7 @@ class FakeBroker:
 class FakeBrokers:
     broker: FakeBroker
 
-    def for_owner(self, owner: OwnerId) -> FakeBroker:
+    def for_owner(self, owner: OwnerId, broker: str | None = None) -> FakeBroker:
         return self.broker
 
 
