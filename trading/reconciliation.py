@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from trading import services
-from trading.errors import Conflict
+from trading.errors import BrokerNotConnected, BrokerUnavailable, Conflict
 from trading.ids import BrokerOrderId
 from trading.model import OrderStatus, OrderUpdate
 
@@ -67,7 +67,7 @@ def _unsettled(order: Order) -> bool:
 def reconcile_owner(
     ports: Ports, owner: OwnerId, *, grace: timedelta = DEFAULT_GRACE, recent: int = RECENT_ORDERS
 ) -> Reconciliation:
-    """Reconcile the owner's `recent` newest orders with their broker.
+    """Reconcile the owner's `recent` newest orders, each with its own broker.
 
     Parameters
     ----------
@@ -78,20 +78,44 @@ def reconcile_owner(
     Raises
     ------
     BrokerNotConnected, BrokerUnavailable
-        The owner's broker session is missing or the broker cannot be reached.
+        No broker of the owner's unsettled orders could be reached (when only some could not, the
+        others are reconciled and the failures are listed in the report's `problems`).
     """
     report = Reconciliation()
-    broker = ports.brokers.for_owner(owner)
-    orders = [o for o in ports.orders.list(owner, recent, None).items if o.broker == broker.name and _unsettled(o)]
-    if not orders:
-        return report
+    by_broker: dict[str, list[Order]] = {}
+    for order in ports.orders.list(owner, recent, None).items:
+        if _unsettled(order):
+            by_broker.setdefault(order.broker, []).append(order)
+    baskets: set[tuple[OwnerId, BasketId]] = set()
+    failures: list[BrokerNotConnected | BrokerUnavailable] = []
+    for name, orders in by_broker.items():
+        try:
+            _reconcile_with(ports, ports.brokers.for_owner(owner, name), orders, grace, report, baskets)
+        except (BrokerNotConnected, BrokerUnavailable) as exc:
+            failures.append(exc)
+            report.problems.append(f"{name}: {exc.message}")
+    for basket_owner, basket_id in baskets:
+        services.settle_basket(ports, basket_owner, basket_id)
+    if failures and len(failures) == len(by_broker):
+        raise failures[0]
+    return report
+
+
+def _reconcile_with(
+    ports: Ports,
+    broker: Broker,
+    orders: list[Order],
+    grace: timedelta,
+    report: Reconciliation,
+    baskets: set[tuple[OwnerId, BasketId]],
+) -> None:
+    """Reconcile `orders` (all at `broker`), noting the baskets whose orders settled."""
     # A wrapper that adds behaviour around an adapter (`inner`) may not forward the order book.
     source = broker if isinstance(broker, OrderBook) else getattr(broker, "inner", None)
     book = source.order_book() if isinstance(source, OrderBook) else None
     by_tag = {u.tag: u for u in book or [] if u.tag}
     by_id = {u.broker_order_id: u for u in book or []}
     now = ports.clock.now()
-    baskets: set[tuple[OwnerId, BasketId]] = set()
     for order in orders:
         report.checked += 1
         if book is None:
@@ -111,9 +135,6 @@ def reconcile_owner(
             continue
         if order.status.is_terminal:
             baskets.add((order.owner, order.basket_id))
-    for basket_owner, basket_id in baskets:
-        services.settle_basket(ports, basket_owner, basket_id)
-    return report
 
 
 def _repair(ports: Ports, broker: Broker, order: Order, update: OrderUpdate, report: Reconciliation) -> Order:

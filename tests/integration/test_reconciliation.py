@@ -8,7 +8,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tests.builders import NOW, a_basket, a_fill, an_order, placed
+from trading.errors import BrokerNotConnected
 from trading.ids import BrokerOrderId
 from trading.model import BasketStatus, Fill, Order, OrderStatus, OrderUpdate
 from trading.reconciliation import reconcile_owner
@@ -55,6 +58,8 @@ class FakeBrokers:
     broker: FakeBroker
 
     def for_owner(self, owner: OwnerId, broker: str | None = None) -> FakeBroker:
+        if broker is not None and broker != self.broker.name:
+            raise BrokerNotConnected(f"{broker.upper()} is not available on this deployment")
         return self.broker
 
 
@@ -138,16 +143,30 @@ def test_a_missed_partial_fill_is_applied_without_moving_the_status_backwards(st
     assert (ours.status, ours.filled_quantity) == (OrderStatus.OPEN, 65)
 
 
-def test_finished_orders_and_other_brokers_are_left_alone(store: DynamoStore) -> None:
+def test_finished_orders_are_left_alone_and_an_unreachable_broker_only_holds_back_its_own(store: DynamoStore) -> None:
     basket = a_basket(status=BasketStatus.LIVE)
     store.baskets.add(basket)
     done = placed(an_order(basket, status=OrderStatus.CANCELLED))
     elsewhere = an_order(basket, broker="kite")
-    store.orders.add_all([done, elsewhere])
+    lost = an_order(basket)  # at the paper broker, which never saw it
+    store.orders.add_all([done, elsewhere, lost])
     broker = FakeBroker(book=[])
 
     report = reconcile_owner(ports_of(store, broker, NOW + timedelta(hours=1)), done.owner)
 
-    assert (report.checked, report.abandoned) == (0, 0)
-    assert broker.calls == []
+    # The paper order is settled; the kite one waits for a kite session, and the report says why
+    assert (report.checked, report.abandoned) == (1, 1)
+    assert store.orders.get(lost.owner, lost.id).status is OrderStatus.REJECTED
+    assert store.orders.get(elsewhere.owner, elsewhere.id).status is OrderStatus.PENDING
+    assert any("KITE is not available" in problem for problem in report.problems)
+
+
+def test_when_no_broker_of_the_unsettled_orders_can_be_reached_reconciliation_says_so(store: DynamoStore) -> None:
+    basket = a_basket(status=BasketStatus.LIVE)
+    store.baskets.add(basket)
+    elsewhere = an_order(basket, broker="kite")
+    store.orders.add_all([elsewhere])
+
+    with pytest.raises(BrokerNotConnected, match="KITE"):
+        reconcile_owner(ports_of(store, FakeBroker(book=[]), NOW + timedelta(hours=1)), elsewhere.owner)
     assert store.orders.get(elsewhere.owner, elsewhere.id).status is OrderStatus.PENDING
