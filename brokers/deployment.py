@@ -101,7 +101,8 @@ def account_brokers(secrets: Secrets, instruments: Instruments, clock: Clock) ->
             if not token:
                 return None
             api_key = read("api_key") or _env("KITE_API_KEY") or ""
-            return KiteBroker(api_key, token, root=roots[name] or None, name=name)
+            # one order limiter per user account, kept across reconnects (a new token is the same account)
+            return KiteBroker(api_key, token, root=roots[name] or None, name=name, account=f"{name}:{owner}")
 
         return build
 
