@@ -36,6 +36,7 @@ bench: setup
 	$(PY) -m bench.latency
 	$(PY) -m bench.pnl_engine
 	$(PY) -m bench.live_latency
+	$(PY) -m bench.execution
 
 schema: setup
 	$(VENV)/bin/basketgraph schema export
