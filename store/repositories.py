@@ -131,31 +131,29 @@ class _Table:
 
     def query_all(self, partition: str, consistent: bool = True) -> list[Item]:
         """Every item of one partition of the table, one Query per 1 MB page."""
-        items: list[Item] = []
-        request: dict[str, Any] = {
-            "TableName": self.name,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": codec.typed(partition)},
-            "ConsistentRead": consistent,
-        }
-        while True:
-            with translated():
-                response = self.client.query(**request)
-            items.extend(response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return self._pages(
+            {
+                "TableName": self.name,
+                "KeyConditionExpression": "PK = :pk",
+                "ExpressionAttributeValues": {":pk": codec.typed(partition)},
+                "ConsistentRead": consistent,
+            }
+        )
 
     def query_index_all(self, index: str, partition: str) -> list[Item]:
         """Every item under `partition` of an index, one Query per 1 MB page."""
         pk, _ = INDEXES[index]
-        request: dict[str, Any] = {
-            "TableName": self.name,
-            "IndexName": index,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": pk},
-            "ExpressionAttributeValues": {":pk": codec.typed(partition)},
-        }
+        return self._pages(
+            {
+                "TableName": self.name,
+                "IndexName": index,
+                "KeyConditionExpression": "#pk = :pk",
+                "ExpressionAttributeNames": {"#pk": pk},
+                "ExpressionAttributeValues": {":pk": codec.typed(partition)},
+            }
+        )
+
+    def _pages(self, request: dict[str, Any]) -> list[Item]:
         items: list[Item] = []
         while True:
             with translated():
@@ -430,22 +428,8 @@ class DynamoOrders:
 
     def intraday_positions(self, day: date) -> list[Position]:
         """Every user's MIS positions first filled on `day` (IST), one Query of ByOwner per 1 MB page."""
-        pk, _ = INDEXES[BY_OWNER]
-        request: dict[str, Any] = {
-            "TableName": self._table.name,
-            "IndexName": BY_OWNER,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": pk},
-            "ExpressionAttributeValues": {":pk": codec.typed(codec.intraday_partition(day))},
-        }
-        positions: list[Position] = []
-        while True:
-            with translated():
-                response = self._table.client.query(**request)
-            positions.extend(codec.position_of(i) for i in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return positions
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        items = self._table.query_index_all(BY_OWNER, codec.intraday_partition(day))
+        return [codec.position_of(item) for item in items]
 
     def list(
         self,
