@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from brokers.symbols import DERIVATIVE_EXCHANGES, strike_text
 from trading.errors import ValidationError
 from trading.ids import BrokerOrderId, TradeId
 from trading.model import Fill, OrderStatus, OrderType, OrderUpdate, Product, Side, Validity, Variety
@@ -44,7 +45,6 @@ PRICE_TYPES = {OrderType.MARKET: "MKT", OrderType.LIMIT: "LMT", OrderType.SL: "S
 RETENTIONS = {Validity.DAY: "DAY", Validity.IOC: "IOC"}
 SIDES = {Side.BUY: "B", Side.SELL: "S"}
 _SIDES_FROM_NOREN = {v: k for k, v in SIDES.items()}
-_DERIVATIVE_EXCHANGES = ("NFO", "BFO", "MCX", "CDS")
 _OPTION_TYPES = {"CE": "C", "PE": "P"}
 
 
@@ -57,11 +57,6 @@ def status_from_noren(status: str | None) -> OrderStatus:
     return mapped
 
 
-def _strike(value: Decimal) -> str:
-    whole = value.to_integral_value()
-    return str(whole) if value == whole else format(value.normalize(), "f")
-
-
 def shoonya_symbol(instrument: Instrument) -> str:
     """Noren's trading symbol: `SBIN-EQ`, `NIFTY29DEC26C26000`, `NIFTY29DEC26F`.
 
@@ -70,7 +65,7 @@ def shoonya_symbol(instrument: Instrument) -> str:
     ValidationError
         The instrument lacks the master fields the symbol is built from.
     """
-    if instrument.exchange not in _DERIVATIVE_EXCHANGES:
+    if instrument.exchange not in DERIVATIVE_EXCHANGES:
         if instrument.exchange == "NSE" and instrument.instrument_type == "EQ":
             return f"{instrument.tradingsymbol}-EQ"
         return instrument.tradingsymbol
@@ -82,7 +77,7 @@ def shoonya_symbol(instrument: Instrument) -> str:
         return f"{instrument.name}{month}F"
     if instrument.strike is None:
         raise ValidationError(f"{instrument.ref} has no strike in the instrument master")
-    return f"{instrument.name}{month}{option}{_strike(instrument.strike)}"
+    return f"{instrument.name}{month}{option}{strike_text(instrument.strike)}"
 
 
 def order_arguments(request: OrderRequest, instrument: Instrument) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from brokers.symbols import DERIVATIVE_EXCHANGES, strike_text
 from trading.errors import ValidationError
 from trading.ids import BrokerOrderId, TradeId
 from trading.model import Fill, OrderStatus, OrderType, OrderUpdate, Product, Side, Validity, Variety
@@ -55,7 +56,6 @@ ORDER_TYPES = {
     OrderType.SL_M: "STOPLOSS_MARKET",
 }
 DURATIONS = {Validity.DAY: "DAY", Validity.IOC: "IOC"}
-_DERIVATIVE_EXCHANGES = ("NFO", "BFO", "MCX", "CDS")
 _OPTION_TYPES = ("CE", "PE")
 
 
@@ -66,11 +66,6 @@ def status_from_angel(status: str | None) -> OrderStatus:
         log.warning("unknown Angel order status %r; treating it as PENDING", status)
         return OrderStatus.PENDING
     return mapped
-
-
-def _strike(value: Decimal) -> str:
-    whole = value.to_integral_value()
-    return str(whole) if value == whole else format(value.normalize(), "f")
 
 
 def _expiry(instrument: Instrument) -> date:
@@ -87,7 +82,7 @@ def angel_symbol(instrument: Instrument) -> str:
     ValidationError
         The instrument lacks the master fields the symbol is built from.
     """
-    if instrument.exchange not in _DERIVATIVE_EXCHANGES:
+    if instrument.exchange not in DERIVATIVE_EXCHANGES:
         if instrument.exchange == "NSE" and instrument.instrument_type == "EQ":
             return f"{instrument.tradingsymbol}-EQ"
         return instrument.tradingsymbol
@@ -95,7 +90,7 @@ def angel_symbol(instrument: Instrument) -> str:
     if instrument.instrument_type in _OPTION_TYPES:
         if instrument.strike is None:
             raise ValidationError(f"{instrument.ref} has no strike in the instrument master")
-        return f"{instrument.name}{month}{_strike(instrument.strike)}{instrument.instrument_type}"
+        return f"{instrument.name}{month}{strike_text(instrument.strike)}{instrument.instrument_type}"
     return f"{instrument.name}{month}FUT"
 
 
