@@ -13,6 +13,22 @@ async function setEditor(page, selector, value) {
 const RESPONSE = ".graphiql-response";
 const VARIABLES = '.graphiql-editor-tool .graphiql-editor:not(.hidden)';
 
+// GraphiQL parses the query editor 100 ms after its text changes (a tab switch included), and only then
+// does the execute button become a menu (several operations) or a plain button (one). A click before
+// that lands on the previous tab's button: a menu nobody picks from, so nothing runs. So wait until
+// the editor's parsed operations are the ones its text names and the button has been drawn for them.
+async function settled(page) {
+  await page.waitForFunction(() => {
+    const cm = document.querySelector(".graphiql-query-editor .CodeMirror")?.CodeMirror;
+    const button = document.querySelector(".graphiql-execute-button");
+    if (!cm || !button || !cm.operations) return false;
+    const named = [...cm.getValue().matchAll(/\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/g)].map((m) => m[1]);
+    const parsed = cm.operations.map((op) => op.name && op.name.value);
+    const menu = button.getAttribute("aria-haspopup") === "menu";
+    return named.join() === parsed.join() && menu === parsed.length > 1;
+  });
+}
+
 async function openTab(page, title) {
   await page.locator(".graphiql-tab-button", { hasText: new RegExp(`^${title}$`) }).click();
   await page.waitForFunction(
@@ -22,11 +38,17 @@ async function openTab(page, title) {
     },
     title,
   );
+  await settled(page);
 }
 
+/** Run the active tab's operation (`operation` names it when the tab holds several) and wait for `until`. */
 async function execute(page, until, operation) {
-  await page.locator(".graphiql-execute-button").click();
-  if (operation) await page.getByRole("menuitem", { name: operation, exact: true }).click(); // several in the tab
+  await settled(page);
+  const button = page.locator(".graphiql-execute-button");
+  const menu = (await button.getAttribute("aria-haspopup")) === "menu";
+  if (menu && !operation) throw new Error("the tab holds several operations: name the one to run");
+  await button.click();
+  if (menu) await page.getByRole("menuitem", { name: operation, exact: true }).click();
   const deadline = Date.now() + 20000;
   for (;;) {
     const text = await editorValue(page, RESPONSE);
@@ -67,6 +89,7 @@ async function scenario({ baseUrl, artifacts }) {
     await openTab(page, "WatchPnl");
     const ownerId = JSON.parse(await editorValue(page, VARIABLES)).ownerId;
     await setEditor(page, VARIABLES, JSON.stringify({ ownerId, basketId }, null, 2)); // just this basket
+    await settled(page);
     await page.locator(".graphiql-execute-button").click();
     const events = [];
     const deadline = Date.now() + 25000;
