@@ -53,10 +53,10 @@ from subscriptions import handler as stream_lambda
 from subscriptions.pnl import PnlFeed
 from subscriptions.publishers import LocalPublisher
 from subscriptions.risk import RiskWatch
+from trading.clock import SystemClock
 from trading.ids import OwnerId
 from trading.model import InstrumentRef
 from trading.pnl import PnlEngine
-from trading.ports import SystemClock
 from trading.risk import MarketCalendar
 
 if TYPE_CHECKING:

@@ -65,7 +65,7 @@ def accounts() -> AccountPorts:
     from brokers.kite.accounts import SsmSecretStore
     from brokers.registry import AccountBrokers
     from store.accounts import DynamoBrokerAccounts
-    from trading.ports import SystemClock
+    from trading.clock import SystemClock
 
     brokers = _bootstrap().brokers
     if not isinstance(brokers, AccountBrokers):
@@ -89,7 +89,7 @@ def _bootstrap() -> Ports:
     from store.repositories import connect
     from store.schedules import EventBridgeScheduler
     from trading.accounts import BrokerName, mark_disconnected
-    from trading.ports import SystemClock
+    from trading.clock import SystemClock
     from trading.services import Ports
 
     store = connect(os.environ.get("TABLE_NAME", "Trading"), dynamodb())

@@ -14,10 +14,10 @@ from aws_lambda_powertools import Logger
 
 from resolvers.bootstrap import bootstrap
 from trading import services
+from trading.clock import IST
 from trading.errors import BrokerUnavailable, DomainError, RateLimited, ValidationError
 from trading.ids import BasketId, OwnerId
 from trading.ports import ScheduledAction
-from trading.risk import IST
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

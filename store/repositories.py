@@ -30,10 +30,11 @@ from store.spec import (
     PRIMARY_KEY,
     table_name_from_env,
 )
+from trading.clock import SystemClock
 from trading.errors import Conflict, NotFound, RateLimited, ValidationError
 from trading.instruments import EXCHANGES
 from trading.model import PositionDelta
-from trading.ports import BasketView, Page, SystemClock
+from trading.ports import BasketView, Page
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

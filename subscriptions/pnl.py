@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from resolvers import shapes
 from store import codec
 from subscriptions.payloads import item_type
+from trading.clock import SystemClock
 from trading.pnl import PnlEngine
-from trading.ports import LiveEvent, SystemClock
+from trading.ports import LiveEvent
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from trading.clock import IST
 from trading.errors import BrokerNotConnected, ValidationError
 
 if TYPE_CHECKING:
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from trading.ids import OwnerId
     from trading.ports import Clock
 
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
 KITE_TOKEN_EXPIRY = time(6, 0)  # Kite access tokens die at 06:00 IST the next morning
 MAX_TOKEN_LENGTH = 2048
 MAX_CREDENTIAL_LENGTH = 256

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from datetime import date, datetime
     from decimal import Decimal
 
     from trading.ids import BasketId, BrokerOrderId, ClientRequestId, OrderId, OwnerId
@@ -32,13 +32,6 @@ T = TypeVar("T")
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
-
-
-class SystemClock:
-    """The wall clock, in UTC."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
+from trading.clock import IST
 from trading.errors import ValidationError
 from trading.model import OrderType, Variety
 
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from trading.instruments import Instrument
     from trading.model import RiskLimits, Schedule
 
-IST = ZoneInfo("Asia/Kolkata")
 MIS_SQUARE_OFF = time(15, 15)  # IST; brokers square intraday positions off from about 15:20
 PAISA = Decimal("0.01")
 MAX_SCHEDULE_LOOKAHEAD_DAYS = 15

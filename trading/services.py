@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from trading.clock import IST
 from trading.errors import (
     BrokerNotConnected,
     BrokerRejected,
@@ -58,7 +59,6 @@ from trading.ports import (
     Scheduler,
 )
 from trading.risk import (
-    IST,
     MarketCalendar,
     check_market_hours,
     check_order_prices,

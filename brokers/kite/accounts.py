@@ -16,9 +16,9 @@ from kiteconnect import KiteConnect
 
 from brokers.kite.broker import DEFAULT_TIMEOUT, KITE_ROOT, KiteBroker, kite_errors_mapped
 from trading.accounts import Session, kite_token_expiry, secret_name
+from trading.clock import SystemClock
 from trading.errors import BrokerNotConnected, BrokerRejected, ValidationError
 from trading.ids import OwnerId
-from trading.ports import SystemClock
 
 if TYPE_CHECKING:
     from trading.accounts import AppCredentials

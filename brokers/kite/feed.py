@@ -20,8 +20,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
+from trading.clock import SystemClock
 from trading.marks import MarkThrottle
-from trading.ports import SystemClock
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

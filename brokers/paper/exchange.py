@@ -51,8 +51,8 @@ from brokers.paper.book import (
 )
 from brokers.paper.postbacks import PostbackSender
 from brokers.paper.ticker import DepthLevel, Tick, TickerHub
+from trading.clock import SystemClock
 from trading.model import InstrumentRef
-from trading.ports import SystemClock
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping

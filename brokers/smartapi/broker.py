@@ -23,9 +23,9 @@ import logzero
 import requests
 
 from brokers.smartapi.mapping import IST, fill_from_angel, order_params, order_update_from_angel
+from trading.clock import SystemClock
 from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, RateLimited, ValidationError
 from trading.ids import BrokerOrderId
-from trading.ports import SystemClock
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -20,11 +20,11 @@ from subscriptions.pnl import PnlFeed
 from subscriptions.risk import RiskWatch
 from tests.helpers import invoke, wait_until
 from trading import services
+from trading.clock import SystemClock
 from trading.ids import BasketId, OwnerId
 from trading.instruments import Instrument
 from trading.model import InstrumentRef
 from trading.pnl import PnlEngine
-from trading.ports import SystemClock
 
 if TYPE_CHECKING:
     from local.stack import LocalStack
@@ -476,7 +476,8 @@ def test_the_local_scheduler_squares_off_at_1515_ist_once_on_trading_days_only(s
     from datetime import UTC, date, datetime, time
 
     from local.scheduler import LocalScheduler
-    from trading.risk import IST, MarketCalendar
+    from trading.clock import IST
+from trading.risk import MarketCalendar
 
     # Given the runner over an empty group, with NSE's calendar (Monday 5 Jan 2026 a holiday) and a recording handler
     events: list[dict[str, Any]] = []

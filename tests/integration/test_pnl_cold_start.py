@@ -21,16 +21,17 @@ from store.spec import create_table
 from subscriptions.handler import Live, make_handler
 from subscriptions.pnl import PnlFeed
 from tests.builders import NIFTY_CALL, NIFTY_LOT, NOW, a_basket, a_fill, an_order, placed
+from trading.clock import SystemClock
 from trading.ids import OwnerId
 from trading.model import Side
 from trading.pnl import PnlEngine
-from trading.ports import LiveEvent, SystemClock
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from local.stack import LocalStack
     from store.repositories import DynamoStore
+    from trading.ports import LiveEvent
 
 
 class Recording:

@@ -26,8 +26,9 @@ from tests.helpers import (
     wait_until,
 )
 from trading import services
+from trading.clock import IST
 from trading.ids import BasketId, OwnerId
-from trading.risk import IST, MarketCalendar
+from trading.risk import MarketCalendar
 
 if TYPE_CHECKING:
     from tests.stack_fixtures import WriteLog

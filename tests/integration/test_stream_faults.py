@@ -17,9 +17,9 @@ from subscriptions.handler import Live, make_handler
 from subscriptions.pnl import PnlFeed
 from subscriptions.publishers import LocalPublisher, PublishFailed
 from tests.builders import a_basket, an_order
+from trading.clock import SystemClock
 from trading.ids import OwnerId
 from trading.pnl import PnlEngine
-from trading.ports import SystemClock
 
 if TYPE_CHECKING:
     from pathlib import Path
