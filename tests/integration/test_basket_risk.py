@@ -477,7 +477,7 @@ def test_the_local_scheduler_squares_off_at_1515_ist_once_on_trading_days_only(s
 
     from local.scheduler import LocalScheduler
     from trading.clock import IST
-from trading.risk import MarketCalendar
+    from trading.risk import MarketCalendar
 
     # Given the runner over an empty group, with NSE's calendar (Monday 5 Jan 2026 a holiday) and a recording handler
     events: list[dict[str, Any]] = []
