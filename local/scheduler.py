@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 from local.emulator import LambdaContext
 from store.schedules import SCHEDULED_TIME
-from trading.risk import IST, MIS_SQUARE_OFF
+from trading.clock import IST
+from trading.risk import MIS_SQUARE_OFF
 
 if TYPE_CHECKING:
     from trading.ports import Clock

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from trading.clock import IST
 from trading.ids import (
     BasketId,
     BrokerOrderId,
@@ -39,7 +40,6 @@ from trading.model import (
     Validity,
     Variety,
 )
-from trading.risk import IST
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from store.errors import error_code
+from trading.clock import IST
 from trading.ports import job_name
-from trading.risk import IST
 
 if TYPE_CHECKING:
     from trading.ids import BasketId
