@@ -47,7 +47,7 @@ from local.realtime import lambda_authorizer, realtime_routes
 from local.scheduler import LocalScheduler
 from local.streams import DeadLetterStore, StreamPoller, stream_arn, wake_on_writes
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
-from store.repositories import connect
+from store import connect
 from store.spec import create_table
 from subscriptions import handler as stream_lambda
 from subscriptions.pnl import PnlFeed

@@ -86,7 +86,7 @@ def _bootstrap() -> Ports:
     """
     from brokers.deployment import account_brokers
     from brokers.kite.accounts import SsmSecretStore
-    from store.repositories import connect
+    from store import connect
     from store.schedules import EventBridgeScheduler
     from trading.accounts import BrokerName, mark_disconnected
     from trading.clock import SystemClock

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from store import codec
 from store.errors import translated
+from store.items.attributes import deserialize, parse_timestamp, serialize, timestamp, typed
 from trading.accounts import AccountStatus, BrokerAccount, BrokerName
 from trading.ids import OwnerId
 
@@ -24,11 +24,11 @@ def account_partition(owner: str) -> str:
 
 
 def account_key(owner: str, broker: BrokerName) -> dict[str, Any]:
-    return codec.serialize({"PK": account_partition(owner), "SK": f"{SK_PREFIX}{broker.value}"})
+    return serialize({"PK": account_partition(owner), "SK": f"{SK_PREFIX}{broker.value}"})
 
 
 def _time(value: Any) -> Any:
-    return None if value is None else codec.timestamp(value)
+    return None if value is None else timestamp(value)
 
 
 def account_item(account: BrokerAccount) -> dict[str, Any]:
@@ -43,23 +43,23 @@ def account_item(account: BrokerAccount) -> dict[str, Any]:
         "apiKey": account.api_key,
         "tokenExpiresAt": _time(account.token_expires_at),
         "connectedAt": _time(account.connected_at),
-        "updatedAt": codec.timestamp(account.updated_at),
+        "updatedAt": timestamp(account.updated_at),
         "reason": account.reason,
     }
-    return codec.serialize(values)
+    return serialize(values)
 
 
 def account_of(item: dict[str, Any]) -> BrokerAccount:
-    values = codec.deserialize(item)
+    values = deserialize(item)
 
     def when(name: str) -> Any:
-        return None if values.get(name) is None else codec.parse_timestamp(values[name])
+        return None if values.get(name) is None else parse_timestamp(values[name])
 
     return BrokerAccount(
         owner=OwnerId(values["owner"]),
         broker=BrokerName(values["broker"]),
         status=AccountStatus(values["status"]),
-        updated_at=codec.parse_timestamp(values["updatedAt"]),
+        updated_at=parse_timestamp(values["updatedAt"]),
         broker_user_id=values.get("brokerUserId"),
         api_key=values.get("apiKey"),
         token_expires_at=when("tokenExpiresAt"),
@@ -91,8 +91,8 @@ class DynamoBrokerAccounts:
                 TableName=self._table,
                 KeyConditionExpression="PK = :pk AND begins_with(SK, :broker)",
                 ExpressionAttributeValues={
-                    ":pk": codec.typed(account_partition(owner)),
-                    ":broker": codec.typed(SK_PREFIX),
+                    ":pk": typed(account_partition(owner)),
+                    ":broker": typed(SK_PREFIX),
                 },
                 ConsistentRead=True,
             )

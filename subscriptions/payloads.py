@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from resolvers import shapes
-from store import codec
+from store.items.attributes import deserialize, parse_timestamp
+from store.items.fill import fill_of
+from store.items.order import order_of
 from trading.ids import BasketId, OwnerId
 from trading.ports import LiveEvent
 
@@ -26,7 +28,7 @@ def order_event(record: dict[str, Any]) -> LiveEvent | None:
         return None
     if old and all(new.get(f) == old.get(f) for f in ORDER_FIELDS):
         return None
-    order = codec.order_of(new)
+    order = order_of(new)
     return LiveEvent(
         kind="order",
         event_id=f"order:{record['eventID']}",
@@ -41,8 +43,8 @@ def fill_event(record: dict[str, Any]) -> LiveEvent | None:
     new = record.get("dynamodb", {}).get("NewImage")
     if record.get("eventName") != "INSERT" or item_type(new) != "Fill":
         return None
-    fill = codec.fill_of(new)
-    plain = codec.deserialize(new)
+    fill = fill_of(new)
+    plain = deserialize(new)
     return LiveEvent(
         kind="fill",
         event_id=f"fill:{record['eventID']}",
@@ -59,9 +61,7 @@ def fill_event(record: dict[str, Any]) -> LiveEvent | None:
                 "quantity": fill.quantity,
                 "price": shapes.price(fill.price),
                 "filledAt": shapes.timestamp(fill.filled_at),
-                "recordedAt": shapes.timestamp(codec.parse_timestamp(plain["recordedAt"]))
-                if "recordedAt" in plain
-                else None,
+                "recordedAt": shapes.timestamp(parse_timestamp(plain["recordedAt"])) if "recordedAt" in plain else None,
             }
         },
     )

@@ -8,7 +8,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from resolvers import shapes
-from store import codec
+from store.items.attributes import deserialize, parse_timestamp
+from store.items.mark import mark_of
+from store.items.position import position_of
 from subscriptions.payloads import item_type
 from trading.clock import SystemClock
 from trading.pnl import PnlEngine
@@ -64,13 +66,13 @@ class PnlFeed:
         kind = item_type(new) or item_type(old)
         if kind == "Position":
             if record.get("eventName") == "REMOVE":
-                self.engine.remove(codec.position_of(old).key, self.clock.now())
+                self.engine.remove(position_of(old).key, self.clock.now())
             else:
-                self.engine.upsert(codec.position_of(new), self.clock.now())
+                self.engine.upsert(position_of(new), self.clock.now())
         elif kind == "Mark" and new:
-            ref, price = codec.mark_of(new)
+            ref, price = mark_of(new)
             self._load(ref)
-            self.engine.mark(ref, price, codec.parse_timestamp(codec.deserialize(new)["at"]))
+            self.engine.mark(ref, price, parse_timestamp(deserialize(new)["at"]))
 
     def _load(self, ref: InstrumentRef) -> None:
         """Learn the instrument's positions once per engine; images from the stream are newer, so kept."""

@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from store import codec
+from store.items.basket import basket_of
 from subscriptions.payloads import item_type
 from trading import services
 from trading.errors import DomainError, NotFound
@@ -46,9 +46,9 @@ class RiskWatch:
             return
         with self._lock:
             if record.get("eventName") == "REMOVE" or not new:
-                self._limits.pop(codec.basket_of(old).id, None)
+                self._limits.pop(basket_of(old).id, None)
                 return
-            basket = codec.basket_of(new)
+            basket = basket_of(new)
             self._limits[basket.id] = (basket.status, basket.risk)
 
     def check(self, snapshot: BasketPnlSnapshot) -> bool:

@@ -133,7 +133,7 @@ def main() -> int:
     """Run until SIGTERM/SIGINT: connect, follow FEED_INSTRUMENTS, write throttled marks."""
     import boto3
 
-    from store.repositories import connect
+    from store import connect
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     store = connect(os.environ.get("TABLE_NAME"))

@@ -1,5 +1,5 @@
 // Publish pipeline, step 1 (DynamoDB data source): record the event id once, as the local stack's
-// publish resolver does (store.repositories.DynamoDeliveries): a retried stream batch that publishes
+// publish resolver does (store.deliveries.DynamoDeliveries): a retried stream batch that publishes
 // the same event again gets AlreadyDelivered, which the stream handler treats as done.
 import { util } from '@aws-appsync/utils';
 

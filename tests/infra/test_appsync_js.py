@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from infra.api import APPSYNC_JS, RESPONSE_JS
-from store.repositories import DELIVERY_TTL_SECONDS
+from store.deliveries import DELIVERY_TTL_SECONDS
 from subscriptions.publishers import ALREADY_DELIVERED
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ def _apply_put_item(client: Any, table: str, request: dict[str, Any]) -> str | N
 def test_appsync_and_the_local_publish_resolver_share_one_delivery_record(
     js_dir: Path, dynamodb_client: Any, table_name: str
 ) -> None:
-    from store.repositories import DynamoDeliveries
+    from store.deliveries import DynamoDeliveries
 
     deliveries = DynamoDeliveries(dynamodb_client, table_name)
     # Given an event AppSync's pipeline recorded

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from local.stack import LocalStack
-    from store.repositories import DynamoStore
+    from store import DynamoStore
     from trading.ports import LiveEvent
 
 

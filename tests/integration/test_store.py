@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from store import create_table, table_definition
-from store.repositories import DynamoRequests
+from store.requests import DynamoRequests
 from tests.builders import (
     NIFTY_CALL,
     NIFTY_LOT,

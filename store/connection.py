@@ -1,0 +1,61 @@
+"""`DynamoStore` (every repository over one table) and `connect`, which builds it once per composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import boto3
+
+from store.baskets import DynamoBaskets
+from store.deliveries import DynamoDeliveries
+from store.instruments import DynamoInstruments
+from store.marks import DynamoMarks
+from store.orders import DynamoOrders
+from store.requests import DynamoRequests
+from store.spec import table_name_from_env
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from trading.ports import Clock
+
+
+@dataclass(frozen=True)
+class DynamoStore:
+    """Every repository over one table; build it once per composition root with `connect`."""
+
+    baskets: DynamoBaskets
+    orders: DynamoOrders
+    instruments: DynamoInstruments
+    marks: DynamoMarks
+    requests: DynamoRequests
+    deliveries: DynamoDeliveries
+    table_name: str
+
+
+def connect(
+    table_name: str | None = None, client: DynamoDBClient | None = None, clock: Clock | None = None
+) -> DynamoStore:
+    """The repositories over `table_name` (default: env `TABLE_NAME`, else "Trading").
+
+    Parameters
+    ----------
+    table_name
+        The table; see `store.spec.table_name_from_env`.
+    client
+        A DynamoDB client; by default one from the environment's region and endpoint.
+    clock
+        What stamps `updatedAt` on fills; the system clock by default.
+    """
+    name = table_name or table_name_from_env()
+    client = client or boto3.client("dynamodb")
+    return DynamoStore(
+        baskets=DynamoBaskets(client, name),
+        orders=DynamoOrders(client, name, clock),
+        instruments=DynamoInstruments(client, name),
+        marks=DynamoMarks(client, name),
+        requests=DynamoRequests(client, name),
+        deliveries=DynamoDeliveries(client, name),
+        table_name=name,
+    )

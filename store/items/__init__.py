@@ -1,0 +1,1 @@
+"""Items <-> domain objects: the table's keys, attribute typing, and one codec module per entity."""

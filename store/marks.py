@@ -1,0 +1,54 @@
+"""`trading.ports.MarkSource` over the table: the last traded price per instrument, newest wins."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from store.errors import translated
+from store.items.attributes import timestamp, typed
+from store.items.keys import mark_key
+from store.items.mark import mark_item, mark_of
+from store.table import Table
+from trading.errors import Conflict
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from decimal import Decimal
+
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from trading.model import InstrumentRef
+
+
+class DynamoMarks:
+    """`trading.ports.MarkSource`: the last traded price per instrument."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._table = Table(client, table_name)
+
+    def put_mark(self, ref: InstrumentRef, price: Decimal, at: datetime) -> bool:
+        """Store a mark unless a newer one is stored; returns False for a stale mark."""
+        try:
+            with translated(f"a newer mark of {ref} is stored"):
+                self._table.client.put_item(
+                    TableName=self._table.name,
+                    Item=mark_item(ref, price, at),
+                    ConditionExpression="attribute_not_exists(PK) OR #at <= :at",
+                    ExpressionAttributeNames={"#at": "at"},
+                    ExpressionAttributeValues={":at": typed(timestamp(at))},
+                )
+        except Conflict:
+            return False
+        return True
+
+    def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
+        """The last price of each instrument that has a mark, 100 per BatchGetItem.
+
+        Raises
+        ------
+        RateLimited
+            DynamoDB kept leaving keys unprocessed.
+        """
+        keys = [mark_key(ref) for ref in dict.fromkeys(refs)]
+        items = self._table.batch_get(keys, "the database is busy reading marks; retry in a moment")
+        return dict(mark_of(item) for item in items)
