@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 from local.emulator import LambdaContext
 from store.schedules import SCHEDULED_TIME
 from trading.clock import IST
-from trading.risk import MIS_SQUARE_OFF
+from trading.rules.calendar import MIS_SQUARE_OFF
 
 if TYPE_CHECKING:
     from trading.ports import Clock
-    from trading.risk import MarketCalendar
+    from trading.rules.calendar import MarketCalendar
 
 log = logging.getLogger("basketgraph.local.scheduler")
 

@@ -19,7 +19,6 @@ from trading.ids import (
     StrategyId,
     TradeId,
 )
-from trading.instruments import Instrument
 from trading.model import (
     Basket,
     BasketStatus,
@@ -40,6 +39,7 @@ from trading.model import (
     Validity,
     Variety,
 )
+from trading.model.instrument import Instrument
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

@@ -32,8 +32,8 @@ from store.spec import (
 )
 from trading.clock import SystemClock
 from trading.errors import Conflict, NotFound, RateLimited, ValidationError
-from trading.instruments import EXCHANGES
 from trading.model import PositionDelta
+from trading.model.instrument import EXCHANGES
 from trading.ports import BasketView, Page
 
 if TYPE_CHECKING:
@@ -45,8 +45,8 @@ if TYPE_CHECKING:
 
     from store.codec import Item
     from trading.ids import BasketId, BrokerOrderId, ClientRequestId, OrderId, OwnerId, TradeId
-    from trading.instruments import Instrument
     from trading.model import Basket, Fill, InstrumentRef, Order, OrderStatus, Position, PositionKey
+    from trading.model.instrument import Instrument
     from trading.ports import Clock
 
 TRANSACT_LIMIT = 100

@@ -11,7 +11,7 @@ from resolvers import shapes
 from store import codec
 from subscriptions.payloads import item_type
 from trading.clock import SystemClock
-from trading.pnl import PnlEngine
+from trading.pnl_engine import PnlEngine
 from trading.ports import LiveEvent
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from trading.model import InstrumentRef, Position
-    from trading.pnl import BasketPnlSnapshot
+    from trading.pnl_engine import BasketPnlSnapshot
     from trading.ports import Clock, Publisher
 
 

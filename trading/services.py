@@ -19,7 +19,6 @@ from trading.errors import (
     ValidationError,
 )
 from trading.ids import BasketId, BrokerOrderId, ClientRequestId, LegId, OrderId, OwnerId, StrategyId, new_id
-from trading.instruments import EXCHANGES, Instrument
 from trading.model import (
     Basket,
     BasketStatus,
@@ -41,6 +40,7 @@ from trading.model import (
     Variety,
     check_name,
 )
+from trading.model.instrument import EXCHANGES, Instrument
 from trading.ports import (
     Baskets,
     BasketView,
@@ -58,16 +58,9 @@ from trading.ports import (
     ScheduledJob,
     Scheduler,
 )
-from trading.risk import (
-    MarketCalendar,
-    check_market_hours,
-    check_order_prices,
-    check_quantity,
-    check_risk_limits,
-    check_schedule,
-    limit_breach,
-    slice_quantity,
-)
+from trading.rules.calendar import MarketCalendar
+from trading.rules.limits import check_risk_limits, check_schedule, limit_breach
+from trading.rules.pre_trade import check_market_hours, check_order_prices, check_quantity, slice_quantity
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable

@@ -8,9 +8,11 @@ from decimal import Decimal
 import pytest
 
 from tests.builders import NIFTY_PUT, a_basket, a_leg, a_strategy
+from trading.clock import IST
 from trading.errors import Conflict, ValidationError
 from trading.model import BasketStatus, InstrumentRef, PartialFailurePolicy, RiskLimits, Schedule, Side
-from trading.risk import IST, MarketCalendar, check_risk_limits, check_schedule, limit_breach
+from trading.rules.calendar import MarketCalendar
+from trading.rules.limits import check_risk_limits, check_schedule, limit_breach
 
 WING = InstrumentRef("NFO", "NIFTY26JAN24500CE")
 
