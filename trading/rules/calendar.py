@@ -1,4 +1,4 @@
-"""The market calendar: exchange sessions in IST and trading days less holidays."""
+"""The market calendar: exchange sessions in IST, trading days less holidays, and when a scheduled event is due."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from trading.errors import ValidationError
 
 MIS_SQUARE_OFF = time(15, 15)  # IST; brokers square intraday positions off from about 15:20
 MAX_SCHEDULE_LOOKAHEAD_DAYS = 15
+# A timer delivered later than this after its time is stale; acting on it would surprise.
+SCHEDULED_EVENT_LATENESS_LIMIT = timedelta(minutes=5)
 
 _SESSIONS: dict[str, tuple[time, time]] = {
     "NSE": (time(9, 15), time(15, 30)),
@@ -63,3 +65,8 @@ class MarketCalendar:
             if moment > local and self.is_trading_day(day):
                 return moment.astimezone(after.tzinfo)
         raise ValidationError(f"no trading day in the next {MAX_SCHEDULE_LOOKAHEAD_DAYS} days to schedule {at:%H:%M}")
+
+
+def is_stale(scheduled_at: datetime, now: datetime) -> bool:
+    """Whether a scheduled event due at `scheduled_at` is too late at `now` to act on."""
+    return now - scheduled_at > SCHEDULED_EVENT_LATENESS_LIMIT
