@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from trading.ids import BasketId, OrderId, OwnerId, StrategyId, TradeId
 from trading.model import Fill, InstrumentRef, Position, PositionKey, Product, Side
-from trading.pnl import PnlEngine
+from trading.pnl_engine import PnlEngine
 
 POSITIONS = 10_000
 INSTRUMENTS = 500

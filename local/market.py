@@ -14,10 +14,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from decimal import Decimal
 
-    from trading.instruments import Instrument
     from trading.model import InstrumentRef
+    from trading.model.instrument import Instrument
     from trading.ports import Clock
-    from trading.risk import MarketCalendar
+    from trading.rules.calendar import MarketCalendar
 
 log = logging.getLogger(__name__)
 

@@ -15,24 +15,23 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from local.emulator import LambdaContext
 from store.schedules import SCHEDULED_TIME
 from trading.clock import IST
-from trading.risk import MIS_SQUARE_OFF
+from trading.rules.calendar import MIS_SQUARE_OFF, is_stale
 
 if TYPE_CHECKING:
     from trading.ports import Clock
-    from trading.risk import MarketCalendar
+    from trading.rules.calendar import MarketCalendar
 
 log = logging.getLogger("basketgraph.local.scheduler")
 
 _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
 DEFAULT_INTERVAL_SECONDS = 1.0
-SQUARE_OFF_WINDOW = timedelta(minutes=5)  # a square-off found later than this is skipped, as a late timer is
 
 SchedulesHandler = Callable[[dict[str, Any], Any], Any]
 
@@ -114,7 +113,8 @@ class LocalScheduler:
         """The day's 15:15 IST square-off, once, on a trading day, if it is due and not long overdue."""
         today = now.astimezone(IST).date()
         due = datetime.combine(today, MIS_SQUARE_OFF, IST)
-        if not due <= now < due + SQUARE_OFF_WINDOW or not self._calendar.is_trading_day(today):
+        # one staleness rule with the scheduler Lambda: a square-off found too late is skipped, as a late timer is
+        if not due <= now or is_stale(due, now) or not self._calendar.is_trading_day(today):
             return None
         if today.isoformat() in self._squared_off:
             return None

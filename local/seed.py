@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from trading.instruments import Instrument
+from trading.model.instrument import Instrument
 
 MONTHLY_EXPIRY = date(2026, 12, 29)
 

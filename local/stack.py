@@ -56,8 +56,8 @@ from subscriptions.risk import RiskWatch
 from trading.clock import SystemClock
 from trading.ids import OwnerId
 from trading.model import InstrumentRef
-from trading.pnl import PnlEngine
-from trading.risk import MarketCalendar
+from trading.pnl_engine import PnlEngine
+from trading.rules.calendar import MarketCalendar
 
 if TYPE_CHECKING:
     from starlette.requests import Request

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from trading.risk import MarketCalendar
+from trading.rules.calendar import MarketCalendar
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

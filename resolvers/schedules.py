@@ -18,6 +18,7 @@ from trading.clock import IST
 from trading.errors import BrokerUnavailable, DomainError, RateLimited, ValidationError
 from trading.ids import BasketId, OwnerId
 from trading.ports import ScheduledAction
+from trading.rules.calendar import is_stale
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -56,7 +57,7 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
     if action is ScheduledAction.SQUARE_OFF and basket_id is None:
         now = ports.clock.now()
         when = scheduled_at or now
-        if (now - when).total_seconds() > services.AUTOMATIC_LATENESS_LIMIT_SECONDS:
+        if is_stale(when, now):
             logger.warning("stale square-off skipped", extra={"scheduledAt": when.isoformat()})
             return {"action": action.value, "baskets": []}
         done = services.square_off_all(ports, when.astimezone(IST).date())

@@ -6,8 +6,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from trading.instruments import Instrument
     from trading.model import Basket, Order, Position
+    from trading.model.instrument import Instrument
     from trading.services import PnlReport
 
 PAISA = Decimal("0.01")

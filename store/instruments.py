@@ -9,13 +9,13 @@ from store.items.attributes import typed
 from store.items.instrument import instrument_item, instrument_of
 from store.items.keys import instrument_key, instrument_partition
 from store.table import Table
-from trading.instruments import EXCHANGES
+from trading.model.instrument import EXCHANGES
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-    from trading.instruments import Instrument
     from trading.model import InstrumentRef
+    from trading.model.instrument import Instrument
 
 
 class DynamoInstruments:

@@ -13,7 +13,7 @@ from store.items.mark import mark_of
 from store.items.position import position_of
 from subscriptions.payloads import item_type
 from trading.clock import SystemClock
-from trading.pnl import PnlEngine
+from trading.pnl_engine import PnlEngine
 from trading.ports import LiveEvent
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from trading.model import InstrumentRef, Position
-    from trading.pnl import BasketPnlSnapshot
+    from trading.pnl_engine import BasketPnlSnapshot
     from trading.ports import Clock, Publisher
 
 

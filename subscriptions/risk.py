@@ -18,13 +18,13 @@ from subscriptions.payloads import item_type
 from trading import services
 from trading.errors import DomainError, NotFound
 from trading.model import BasketStatus, RiskLimits
-from trading.risk import limit_breach
+from trading.rules.limits import limit_breach
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from trading.ids import BasketId
-    from trading.pnl import BasketPnlSnapshot
+    from trading.pnl_engine import BasketPnlSnapshot
     from trading.services import Ports
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from trading.ids import BasketId, BrokerOrderId, ClientRequestId, LegId, OrderId, OwnerId, StrategyId, TradeId, new_id
-from trading.instruments import Instrument
 from trading.model import (
     Basket,
     Fill,
@@ -22,6 +21,7 @@ from trading.model import (
     Side,
     Strategy,
 )
+from trading.model.instrument import Instrument
 
 OWNER = OwnerId("user-a")
 OTHER_OWNER = OwnerId("user-b")

@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
     from trading.ids import BasketId, BrokerOrderId, ClientRequestId, OrderId, OwnerId
-    from trading.instruments import Instrument
     from trading.model import (
         Basket,
         Fill,
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
         Validity,
         Variety,
     )
+    from trading.model.instrument import Instrument
 
 T = TypeVar("T")
 

@@ -19,7 +19,6 @@ from trading.errors import (
     ValidationError,
 )
 from trading.ids import BasketId, BrokerOrderId, ClientRequestId, LegId, OrderId, OwnerId, StrategyId, new_id
-from trading.instruments import EXCHANGES, Instrument
 from trading.model import (
     Basket,
     BasketStatus,
@@ -41,6 +40,7 @@ from trading.model import (
     Variety,
     check_name,
 )
+from trading.model.instrument import EXCHANGES, Instrument
 from trading.ports import (
     Baskets,
     BasketView,
@@ -58,16 +58,9 @@ from trading.ports import (
     ScheduledJob,
     Scheduler,
 )
-from trading.risk import (
-    MarketCalendar,
-    check_market_hours,
-    check_order_prices,
-    check_quantity,
-    check_risk_limits,
-    check_schedule,
-    limit_breach,
-    slice_quantity,
-)
+from trading.rules.calendar import MarketCalendar, is_stale
+from trading.rules.limits import check_risk_limits, check_schedule, limit_breach
+from trading.rules.pre_trade import check_market_hours, check_order_prices, check_quantity, slice_quantity
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -687,9 +680,6 @@ def exit_basket(
     return _execution(ports, owner, result)
 
 
-AUTOMATIC_LATENESS_LIMIT_SECONDS = 300  # a timer delivered later than this is stale; acting on it would surprise
-
-
 def exit_on_limit(ports: Ports, owner: OwnerId, basket_id: BasketId) -> Execution | None:
     """Exit a LIVE basket whose P&L (from the store, at the latest marks) reached its max loss or target.
 
@@ -724,7 +714,7 @@ def run_scheduled(
     """
     now = ports.clock.now()
     when = scheduled_at or now
-    if (now - when).total_seconds() > AUTOMATIC_LATENESS_LIMIT_SECONDS:
+    if is_stale(when, now):
         log.warning("scheduled %s of basket %s is stale (due %s); skipped", action, basket_id, when.isoformat())
         return None
     basket = ports.baskets.get(owner, basket_id)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from trading.errors import ValidationError
 from trading.ids import BasketId, BrokerOrderId, OwnerId, TradeId
-from trading.instruments import Instrument
 from trading.model import (
     Fill,
     InstrumentRef,
@@ -29,6 +28,7 @@ from trading.model import (
     Validity,
     Variety,
 )
+from trading.model.instrument import Instrument
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

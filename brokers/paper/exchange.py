@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.websockets import WebSocket
 
-    from trading.instruments import Instrument
+    from trading.model.instrument import Instrument
     from trading.ports import Clock
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from trading.model import Fill, OrderStatus, OrderType, OrderUpdate, Product, Si
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from trading.instruments import Instrument
     from trading.model import Order
+    from trading.model.instrument import Instrument
     from trading.ports import OrderRequest
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from store.items.attributes import decimal_or_none, deserialize, serialize
 from store.items.keys import instrument_partition
-from trading.instruments import Instrument
+from trading.model.instrument import Instrument
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

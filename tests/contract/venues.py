@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from trading.instruments import Instrument
 from trading.model import InstrumentRef
+from trading.model.instrument import Instrument
 
 if TYPE_CHECKING:
     from collections.abc import Callable

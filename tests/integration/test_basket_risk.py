@@ -22,9 +22,9 @@ from tests.helpers import invoke, wait_until
 from trading import services
 from trading.clock import SystemClock
 from trading.ids import BasketId, OwnerId
-from trading.instruments import Instrument
 from trading.model import InstrumentRef
-from trading.pnl import PnlEngine
+from trading.model.instrument import Instrument
+from trading.pnl_engine import PnlEngine
 
 if TYPE_CHECKING:
     from local.stack import LocalStack
@@ -477,7 +477,7 @@ def test_the_local_scheduler_squares_off_at_1515_ist_once_on_trading_days_only(s
 
     from local.scheduler import LocalScheduler
     from trading.clock import IST
-    from trading.risk import MarketCalendar
+    from trading.rules.calendar import MarketCalendar
 
     # Given the runner over an empty group, with NSE's calendar (Monday 5 Jan 2026 a holiday) and a recording handler
     events: list[dict[str, Any]] = []

@@ -23,8 +23,8 @@ from brokers.paper.exchange import PaperExchange
 from brokers.paper.server import PaperExchangeServer
 from trading.errors import BrokerNotConnected, BrokerRejected, Unauthorized
 from trading.ids import BasketId, BrokerOrderId, ClientRequestId, OrderId, OwnerId
-from trading.instruments import Instrument
 from trading.model import InstrumentRef, Order, OrderStatus, OrderType, Product, Side, Validity, Variety
+from trading.model.instrument import Instrument
 from trading.ports import OrderRequest
 
 if TYPE_CHECKING:

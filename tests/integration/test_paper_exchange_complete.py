@@ -32,8 +32,8 @@ from tests.integration.test_paper_exchange import (
     our_order,
 )
 from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, RateLimited
-from trading.instruments import Instrument
 from trading.model import InstrumentRef, OrderStatus, OrderType, Side, Validity, Variety
+from trading.model.instrument import Instrument
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

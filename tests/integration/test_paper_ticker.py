@@ -20,9 +20,9 @@ from brokers.paper.server import PaperExchangeServer
 from brokers.paper.ticker import MODE_FULL, MODE_QUOTE, DepthLevel, Tick, encode_frame, encode_packet
 from tests.helpers import wait_until
 from tests.integration.test_paper_exchange import API_KEY, API_SECRET, CE, INSTRUMENTS, MOCKS, a_request
-from trading.instruments import Instrument
 from trading.marks import MarkThrottle
 from trading.model import OrderStatus
+from trading.model.instrument import Instrument
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -24,7 +24,7 @@ from tests.builders import NIFTY_CALL, NIFTY_LOT, NOW, a_basket, a_fill, an_orde
 from trading.clock import SystemClock
 from trading.ids import OwnerId
 from trading.model import Side
-from trading.pnl import PnlEngine
+from trading.pnl_engine import PnlEngine
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -28,7 +28,7 @@ from tests.helpers import (
 from trading import services
 from trading.clock import IST
 from trading.ids import BasketId, OwnerId
-from trading.risk import MarketCalendar
+from trading.rules.calendar import MarketCalendar
 
 if TYPE_CHECKING:
     from tests.stack_fixtures import WriteLog

@@ -19,7 +19,7 @@ from subscriptions.publishers import LocalPublisher, PublishFailed
 from tests.builders import a_basket, an_order
 from trading.clock import SystemClock
 from trading.ids import OwnerId
-from trading.pnl import PnlEngine
+from trading.pnl_engine import PnlEngine
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -12,8 +12,8 @@ from brokers.shoonya import mapping as noren
 from brokers.smartapi import mapping as angel
 from tests.contract.venues import CE, recorded
 from trading.errors import ValidationError
-from trading.instruments import Instrument
 from trading.model import InstrumentRef, OrderStatus, OrderType, Product, Side, Validity, Variety
+from trading.model.instrument import Instrument
 from trading.ports import OrderRequest
 
 SBIN = Instrument(779521, "NSE", "SBIN", "STATE BANK OF INDIA", "EQ", "NSE", 1, Decimal("0.05"))

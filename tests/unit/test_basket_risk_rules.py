@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 
 from tests.builders import NIFTY_PUT, a_basket, a_leg, a_strategy
+from trading.clock import IST
 from trading.errors import Conflict, ValidationError
 from trading.model import BasketStatus, InstrumentRef, PartialFailurePolicy, RiskLimits, Schedule, Side
-from trading.risk import IST, MarketCalendar, check_risk_limits, check_schedule, limit_breach
+from trading.rules.calendar import MarketCalendar, is_stale
+from trading.rules.limits import check_risk_limits, check_schedule, limit_breach
 
 WING = InstrumentRef("NFO", "NIFTY26JAN24500CE")
 
@@ -129,6 +131,16 @@ def test_a_time_of_day_falls_due_at_its_next_occurrence_in_ist_on_a_trading_day(
 
 def test_a_practice_market_trades_every_day() -> None:
     assert MarketCalendar(always_open=True).next_at(time(9, 20), ist(FRIDAY, time(10))) == ist(SATURDAY, time(9, 20))
+
+
+@pytest.mark.parametrize(
+    ("late", "stale"),
+    [(timedelta(0), False), (timedelta(minutes=5), False), (timedelta(minutes=5, seconds=1), True)],
+)
+def test_a_scheduled_event_delivered_over_five_minutes_late_is_stale(late: timedelta, stale: bool) -> None:
+    # Given an event due at 15:15 IST / When it is delivered `late` / Then it is stale only past five minutes
+    due = ist(FRIDAY, time(15, 15))
+    assert is_stale(due, due + late) is stale
 
 
 def test_an_automatic_exit_is_taken_by_a_live_basket_only() -> None:

@@ -10,7 +10,7 @@ from local.seed import instruments
 from trading.clock import IST
 from trading.marks import MarkThrottle
 from trading.model import InstrumentRef
-from trading.risk import MarketCalendar
+from trading.rules.calendar import MarketCalendar
 
 REF = InstrumentRef("NFO", "NIFTY26DEC26000CE")
 T0 = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)

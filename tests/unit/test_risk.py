@@ -7,17 +7,12 @@ from decimal import Decimal
 
 import pytest
 
+from trading.clock import IST
 from trading.errors import ValidationError
-from trading.instruments import Instrument
 from trading.model import OrderType, Variety
-from trading.risk import (
-    IST,
-    MarketCalendar,
-    check_market_hours,
-    check_order_prices,
-    check_quantity,
-    slice_quantity,
-)
+from trading.model.instrument import Instrument
+from trading.rules.calendar import MarketCalendar
+from trading.rules.pre_trade import check_market_hours, check_order_prices, check_quantity, slice_quantity
 
 NIFTY_CE = Instrument(
     token=1,

@@ -1,4 +1,4 @@
-"""The instrument master as the risk checks need it."""
+"""Instruments: how traders name one, and the instrument master's record of it as the risk checks need it."""
 
 from __future__ import annotations
 
@@ -6,12 +6,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from trading.model import InstrumentRef
-
 if TYPE_CHECKING:
     from datetime import date
 
 EXCHANGES = ("NSE", "BSE", "NFO", "BFO", "MCX", "CDS")
+
+
+@dataclass(frozen=True)
+class InstrumentRef:
+    """An instrument as traders name it: exchange and trading symbol."""
+
+    exchange: str
+    tradingsymbol: str
+
+    def __str__(self) -> str:
+        return f"{self.exchange}:{self.tradingsymbol}"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,75 @@
+"""Pre-trade checks as pure functions: lot and tick multiples, prices per order type, market hours, freeze
+slicing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from trading.errors import ValidationError
+from trading.model import OrderType, Variety
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from decimal import Decimal
+
+    from trading.model.instrument import Instrument
+    from trading.rules.calendar import MarketCalendar
+
+
+def check_quantity(quantity: int, instrument: Instrument) -> None:
+    """Quantity must be positive and a whole number of lots."""
+    if quantity <= 0:
+        raise ValidationError(f"quantity must be positive, got {quantity}")
+    if quantity % instrument.lot_size:
+        raise ValidationError(
+            f"quantity {quantity} of {instrument.ref} is not a multiple of its lot size {instrument.lot_size}"
+        )
+
+
+def check_price(price: Decimal, instrument: Instrument, what: str = "price") -> None:
+    """Price must be positive and a multiple of the instrument's tick size."""
+    if not price.is_finite() or price <= 0:
+        raise ValidationError(f"{what} must be a positive number, got {price}")
+    if price % instrument.tick_size:
+        raise ValidationError(
+            f"{what} {price} of {instrument.ref} is not a multiple of its tick size {instrument.tick_size}"
+        )
+
+
+def check_order_prices(
+    order_type: OrderType, price: Decimal | None, trigger_price: Decimal | None, instrument: Instrument
+) -> None:
+    """Each order type needs (and only then checks) its price and trigger price."""
+    if order_type in (OrderType.LIMIT, OrderType.SL):
+        if price is None:
+            raise ValidationError(f"a {order_type} order needs a price")
+        check_price(price, instrument)
+    if order_type in (OrderType.SL, OrderType.SL_M):
+        if trigger_price is None:
+            raise ValidationError(f"a {order_type} order needs a trigger price")
+        check_price(trigger_price, instrument, "trigger price")
+    if order_type in (OrderType.MARKET, OrderType.SL_M) and price is not None:
+        raise ValidationError(f"a {order_type} order takes no price")
+
+
+def check_market_hours(variety: Variety, instrument: Instrument, now: datetime, calendar: MarketCalendar) -> None:
+    """Regular orders only while the exchange is open; AMO orders only while it is closed."""
+    is_open = calendar.is_open(instrument.exchange, now)
+    opens, closes = calendar.session(instrument.exchange)
+    hours = f"{opens:%H:%M}-{closes:%H:%M} IST on trading days"
+    if variety is Variety.REGULAR and not is_open:
+        raise ValidationError(f"{instrument.exchange} is closed (open {hours}); use variety AMO to queue the order")
+    if variety is Variety.AMO and is_open:
+        raise ValidationError(f"{instrument.exchange} is open ({hours}); AMO orders are taken only outside it")
+
+
+def slice_quantity(quantity: int, instrument: Instrument) -> list[int]:
+    """Split a quantity above the freeze limit into lot-multiple slices no larger than it."""
+    freeze = instrument.freeze_quantity
+    if not freeze or quantity <= freeze:
+        return [quantity]
+    largest = (freeze // instrument.lot_size) * instrument.lot_size
+    if largest <= 0:
+        raise ValidationError(f"freeze quantity of {instrument.ref} is below one lot")
+    full, rest = divmod(quantity, largest)
+    return [largest] * full + ([rest] if rest else [])
