@@ -28,24 +28,31 @@ from starlette.routing import Route
 
 from brokers.paper.exchange import PaperExchange
 from brokers.paper.server import PaperExchangeServer
-from local import seed, snapshot
+from local import seed
 from local.auth import JwtVerifier
 from local.cognito import LocalUserPool
 from local.dashboard import dashboard_routes, local_config
-from local.emulator import GraphQLEndpoint, LambdaContext, LambdaInvoker
-from local.graphiql import graphiql_routes
-from local.market import MarketSimulator
-from local.moto_dynamodb import (
+from local.dynamodb import snapshot
+from local.dynamodb.atomicity import serialize_dynamodb_requests
+from local.dynamodb.speedups import (
     fast_partition_queries,
     fast_read_responses,
     fast_transactions,
     fast_update_expressions,
-    serialize_dynamodb_requests,
 )
-from local.pubsub import PubSub, routes_from_schema
-from local.realtime import lambda_authorizer, realtime_routes
+from local.emulator.context import LambdaContext
+from local.emulator.endpoint import GraphQLEndpoint
+from local.emulator.invoker import LambdaInvoker
+from local.graphiql import graphiql_routes
+from local.market import MarketSimulator
+from local.realtime.authorizer import lambda_authorizer
+from local.realtime.endpoint import realtime_routes
+from local.realtime.pubsub import PubSub, routes_from_schema
 from local.scheduler import LocalScheduler
-from local.streams import DeadLetterStore, StreamPoller, stream_arn, wake_on_writes
+from local.streams.dead_letters import DeadLetterStore
+from local.streams.poller import StreamPoller
+from local.streams.records import stream_arn
+from local.streams.wakeups import wake_on_writes
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
 from store import connect
 from store.spec import create_table

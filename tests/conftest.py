@@ -7,14 +7,8 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from local.moto_dynamodb import (
-    fast_read_responses,
-    fast_transactions,
-    fast_update_expressions,
-    serialize_dynamodb_requests,
-)
+from local.dynamodb.server import start_moto
 from store import connect, create_table
 from tests.requests_counter import RequestCounter
 
@@ -39,14 +33,8 @@ def moto_endpoint() -> Iterator[str]:
     with pytest.MonkeyPatch.context() as env:
         for name, value in AWS_ENV.items():
             env.setenv(name, value)
-        serialize_dynamodb_requests()
-        fast_transactions()  # the store's cancelled-transaction tests also check its rollback
-        fast_update_expressions()
-        fast_read_responses()  # the stream poller's tests read GetRecords through it
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
+        server, url = start_moto(partition_queries=False)
+        yield url
         server.stop()
 
 

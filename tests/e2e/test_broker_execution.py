@@ -16,7 +16,7 @@ import requests
 from brokers.kite.accounts import SsmSecretStore, access_token_name
 from brokers.kite.broker import KiteBroker
 from brokers.kite.postback import postback_checksum
-from local.emulator import LambdaContext
+from local.emulator.context import LambdaContext
 from resolvers import postback as postback_lambda
 from resolvers import reconcile as reconcile_lambda
 from resolvers.bootstrap import bootstrap

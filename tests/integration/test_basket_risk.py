@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from local.stack import SCHEDULE_GROUP
-from local.streams import StreamContext
+from local.streams.invocation import StreamContext
 from resolvers import schedules
 from resolvers.bootstrap import bootstrap
 from subscriptions.handler import Live, make_handler

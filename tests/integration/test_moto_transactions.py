@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
-from local.streams import stream_arn
+from local.streams.records import stream_arn
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -11,7 +11,7 @@ import pytest
 
 from brokers import deployment
 from brokers.kite.postback import postback_checksum
-from local.emulator import LambdaContext
+from local.emulator.context import LambdaContext
 from resolvers import postback as postback_lambda
 
 if TYPE_CHECKING:

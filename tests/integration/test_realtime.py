@@ -27,8 +27,10 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from local.auth import JwtVerifier
-from local.pubsub import PubSub, routes_from_schema
-from local.realtime import OperationError, Refusal, prepare_subscription, publish_mutation_result, realtime_routes
+from local.realtime.authorizer import Refusal
+from local.realtime.endpoint import realtime_routes
+from local.realtime.pubsub import PubSub, publish_mutation_result, routes_from_schema
+from local.realtime.shaping import OperationError, prepare_subscription
 from schema.aws import AwsSubscribe
 
 ISSUER = "https://cognito-idp.ap-south-1.amazonaws.com/ap-south-1_realtime"
@@ -414,8 +416,8 @@ def test_invalid_subscriptions_are_validation_errors(query: str, message: str) -
 
 def test_lambda_authorizer_runs_the_resolver_lambdas_subscription_resolver() -> None:
     # Given the production resolver Lambda, invoked in-process as the local stack does
-    from local.emulator import LambdaContext
-    from local.realtime import lambda_authorizer
+    from local.emulator.context import LambdaContext
+    from local.realtime.authorizer import lambda_authorizer
     from resolvers.handler import handler
 
     authorize = lambda_authorizer(lambda event: handler(event, cast("Any", LambdaContext())))
@@ -439,7 +441,7 @@ def test_lambda_authorizer_runs_the_resolver_lambdas_subscription_resolver() -> 
 
 def test_subscribers_asking_alike_share_one_rendering_of_a_published_payload() -> None:
     # Given three subscribers of one owner: two with the same operation, one selecting less
-    from local.pubsub import Published
+    from local.realtime.pubsub import Published
 
     same = "subscription($o: ID!) { onPnl(ownerId: $o) { eventId pnl positions { symbol pnl } } }"
     first = prepare_subscription(SCHEMA, same, {"o": "u1"})

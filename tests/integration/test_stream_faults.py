@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from local.streams import DeadLetterStore, StreamPoller, stream_arn
+from local.streams.dead_letters import DeadLetterStore
+from local.streams.poller import StreamPoller
+from local.streams.records import stream_arn
 from store import connect
 from store.spec import create_table
 from subscriptions.handler import Live, make_handler

@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from local.streams import DeadLetterStore, StreamPoller, stream_arn, wake_on_writes
+from local.streams.dead_letters import DeadLetterStore
+from local.streams.poller import StreamPoller
+from local.streams.records import stream_arn
+from local.streams.wakeups import wake_on_writes
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import strawberry
 
-from local.pubsub import PubSub, SubscriberDropped, Subscription, routes_from_schema
+from local.realtime.pubsub import PubSub, SubscriberDropped, Subscription, routes_from_schema
 from schema.aws import AwsSubscribe
 
 ROUTES = {"publishPnl": ["onPnl"], "publishFill": ["onFill"]}

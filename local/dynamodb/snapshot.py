@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from typing import TYPE_CHECKING, Any
+
+from local.atomic_file import write_atomically
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,11 +28,8 @@ def items(client: Any, table: str) -> list[dict[str, Any]]:
 def dump(client: Any, table: str, path: Path) -> int:
     """Write every item (DynamoDB JSON) to `path` atomically; returns the item count."""
     everything = items(client, table)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as out:
-        json.dump(everything, out)
-    os.replace(tmp, path)
+    # not fsynced: the stack dumps every few seconds, and a power loss may cost the last dump
+    write_atomically(path, json.dumps(everything), durable=False)
     return len(everything)
 
 

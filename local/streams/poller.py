@@ -9,222 +9,37 @@ Checkpoints are persisted, so a restarted stack resumes after the last settled r
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import json
 import logging
-import os
-import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from local.streams.checkpoints import CheckpointFile
+from local.streams.invocation import DEFAULT_FUNCTION_NAME, StreamContext, error_text, failed_ids
+from local.streams.records import lambda_record
+from local.streams.shards import describe_shards
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from local.streams.dead_letters import DeadLetterStore
+    from local.streams.invocation import StreamHandler
+    from local.streams.shards import Shard
+
 log = logging.getLogger("basketgraph.local.streams")
 
-StreamHandler = Callable[[dict[str, Any], Any], Any]
 # Shards change only when the stream rotates them; re-listing them for every poll costs a request.
 SHARD_REFRESH_SECONDS = 1.0
 
-DEFAULT_FUNCTION_NAME = "basketgraph-streams"
 MAX_GET_RECORDS = 1000  # DynamoDB Streams' GetRecords limit
 MAX_RETRY_DELAY = 5.0
 
 
-@dataclass
-class StreamContext:
-    """The Lambda context attributes a stream handler (and powertools' Logger) reads."""
-
-    function_name: str = DEFAULT_FUNCTION_NAME
-    memory_limit_in_mb: int = 512
-    function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:ap-south-1:000000000000:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
-
-
-def stream_arn(dynamodb_client: Any, table_name: str) -> str:
-    """The table's latest stream ARN (DescribeTable → LatestStreamArn).
-
-    Raises
-    ------
-    LookupError
-        The table has no stream enabled.
-    """
-    table = dynamodb_client.describe_table(TableName=table_name)["Table"]
-    arn = table.get("LatestStreamArn")
-    if not arn or not table.get("StreamSpecification", {}).get("StreamEnabled", True):
-        raise LookupError(f"table {table_name} has no stream enabled")
-    return str(arn)
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):  # some filesystems refuse to open directories
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _write_atomically(path: Path, text: str, *, durable: bool = True) -> None:
-    """Replace `path` with `text` so a crash leaves either the old or the new file, never half of one.
-
-    `durable=False` skips the fsyncs: after a power loss the file may be the previous version (fine
-    for checkpoints: records after an older checkpoint are delivered again, and publishing is
-    idempotent), at a fraction of the cost per batch.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            if durable:
-                out.flush()
-                os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    if durable:
-        _fsync_dir(path.parent)
-
-
-def _failed_ids(reply: Any) -> list[str] | None:
-    """The `itemIdentifier`s of a ReportBatchItemFailures reply; [] for success, None if the reply is malformed."""
-    if reply is None or not isinstance(reply, Mapping):
-        return []
-    failures = reply.get("batchItemFailures")
-    if failures is None:
-        return []
-    if not isinstance(failures, list):
-        return None
-    ids = []
-    for failure in failures:
-        identifier = failure.get("itemIdentifier") if isinstance(failure, Mapping) else None
-        if not isinstance(identifier, str) or not identifier:
-            return None
-        ids.append(identifier)
-    return ids
-
-
-DeadLetters = list[dict[str, Any]]
-
-
-def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
-class DeadLetterStore:
-    """Records a stream handler gave up on, as JSON lines of `{record, error, failedAt, attempts}`."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-
-    def add(self, record: Mapping[str, Any], error: str, attempts: int) -> None:
-        """Append one dead record (one line, flushed and fsynced before returning)."""
-        line = json.dumps({"record": record, "error": error, "failedAt": _now_iso(), "attempts": attempts})
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a+b") as out:
-                if out.seek(0, os.SEEK_END) > 0:
-                    out.seek(-1, os.SEEK_END)
-                    if out.read(1) != b"\n":
-                        line = "\n" + line  # a crash tore the last line; keep this one whole
-                out.write((line + "\n").encode())
-                out.flush()
-                os.fsync(out.fileno())
-
-    def list(self) -> DeadLetters:
-        """Every dead record, oldest first."""
-        with self._lock:
-            return self._read()
-
-    def __len__(self) -> int:
-        return len(self.list())
-
-    def _read(self) -> DeadLetters:
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return []
-        entries = []
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                entries.append(json.loads(line))
-            except json.JSONDecodeError:
-                # only a crash mid-append leaves a torn line, and it can only be the last one
-                log.warning("skipping unreadable dead-letter line %d of %s", number, self.path)
-        return entries
-
-    def replay(self, handler: StreamHandler, *, function_name: str = DEFAULT_FUNCTION_NAME) -> tuple[int, int]:
-        """Re-invoke `handler` with each dead record (one per batch); drop the ones that now succeed.
-
-        A record still failing stays, with its error, time and attempt count updated. Records dead-lettered
-        while the replay runs are kept.
-
-        Returns
-        -------
-        (replayed, still_failing)
-        """
-        with self._lock:
-            entries = self._read()
-        outcomes: list[dict[str, Any] | None] = []
-        for entry in entries:
-            record = entry["record"]
-            event = {"Records": [record]}
-            error: str | None = None
-            try:
-                ids = _failed_ids(handler(event, StreamContext(function_name)))
-                if ids is None:
-                    error = "malformed batchItemFailures reply"
-                elif ids:
-                    error = "reported in batchItemFailures"
-            except Exception as exc:  # the handler's failure is the outcome being recorded
-                error = _error_text(exc)
-            if error is None:
-                outcomes.append(None)
-                log.info("replayed dead record %s", record.get("dynamodb", {}).get("SequenceNumber"))
-            else:
-                outcomes.append(
-                    {**entry, "error": error, "failedAt": _now_iso(), "attempts": int(entry.get("attempts", 0)) + 1}
-                )
-        with self._lock:
-            appended = self._read()[len(entries) :]
-            kept = [outcome for outcome in outcomes if outcome is not None] + appended
-            _write_atomically(self.path, "".join(json.dumps(entry) + "\n" for entry in kept))
-        still_failing = sum(1 for outcome in outcomes if outcome is not None)
-        return len(entries) - still_failing, still_failing
-
-
 class _Stopped(Exception):
     """The poller was asked to stop while waiting to retry."""
-
-
-@dataclass
-class _Shard:
-    shard_id: str
-    parent_id: str | None
-    closed: bool
 
 
 class StreamPoller:
@@ -288,9 +103,10 @@ class StreamPoller:
         self.retry_delay = retry_delay
         self.checkpoint_path = checkpoint_path or dead_letters.path.parent / f"{function_name}.checkpoints.json"
         self.region = stream_arn.split(":")[3] if stream_arn.count(":") >= 5 else "ap-south-1"
-        self._checkpoints, self._finished = self._load_checkpoints()
+        self._checkpoint_file = CheckpointFile(self.checkpoint_path, stream_arn)
+        self._checkpoints, self._finished = self._checkpoint_file.load()
         self._iterators: dict[str, str] = {}
-        self._shard_list: tuple[float, list[_Shard]] | None = None
+        self._shard_list: tuple[float, list[Shard]] | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._wakeup = threading.Event()
@@ -298,20 +114,8 @@ class StreamPoller:
 
     # -- checkpoints ------------------------------------------------------------------------------
 
-    def _load_checkpoints(self) -> tuple[dict[str, str], set[str]]:
-        try:
-            state = json.loads(self.checkpoint_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}, set()
-        if state.get("streamArn") != self.stream_arn:
-            # a recreated table has a new stream; the old positions mean nothing there
-            log.info("checkpoints in %s are for another stream; starting at TRIM_HORIZON", self.checkpoint_path)
-            return {}, set()
-        return dict(state.get("shards", {})), set(state.get("finishedShards", []))
-
     def _save_checkpoints(self) -> None:
-        state = {"streamArn": self.stream_arn, "shards": self._checkpoints, "finishedShards": sorted(self._finished)}
-        _write_atomically(self.checkpoint_path, json.dumps(state, indent=1), durable=False)
+        self._checkpoint_file.save(self._checkpoints, self._finished)
 
     def _checkpoint(self, shard_id: str, sequence_number: str) -> None:
         self._checkpoints[shard_id] = sequence_number
@@ -324,47 +128,12 @@ class StreamPoller:
 
     # -- reading ----------------------------------------------------------------------------------
 
-    def _shards(self) -> list[_Shard]:
+    def _shards(self) -> list[Shard]:
         """The stream's shards, each parent before its children (described at most once a second)."""
         now = time.monotonic()
         if self._shard_list is None or now - self._shard_list[0] >= SHARD_REFRESH_SECONDS:
-            self._shard_list = (now, self._describe_shards())
+            self._shard_list = (now, describe_shards(self.streams, self.stream_arn))
         return self._shard_list[1]
-
-    def _describe_shards(self) -> list[_Shard]:
-        shards: list[_Shard] = []
-        start: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"StreamArn": self.stream_arn}
-            if start:
-                kwargs["ExclusiveStartShardId"] = start
-            description = self.streams.describe_stream(**kwargs)["StreamDescription"]
-            for shard in description.get("Shards", []):
-                shards.append(
-                    _Shard(
-                        shard_id=shard["ShardId"],
-                        parent_id=shard.get("ParentShardId"),
-                        closed="EndingSequenceNumber" in shard.get("SequenceNumberRange", {}),
-                    )
-                )
-            start = description.get("LastEvaluatedShardId")
-            if not start:
-                break
-        known = {shard.shard_id: shard for shard in shards}
-        ordered: list[_Shard] = []
-        placed: set[str] = set()
-
-        def place(shard: _Shard) -> None:
-            if shard.shard_id in placed:
-                return
-            placed.add(shard.shard_id)
-            if shard.parent_id in known:
-                place(known[shard.parent_id])
-            ordered.append(shard)
-
-        for shard in shards:
-            place(shard)
-        return ordered
 
     def _iterator(self, shard_id: str) -> str | None:
         if shard_id in self._iterators:
@@ -412,32 +181,13 @@ class StreamPoller:
                 self._iterators[shard_id] = next_iterator
             else:
                 self._iterators.pop(shard_id, None)
-            fresh = [self._lambda_record(record) for record in reply.get("Records", [])]
+            fresh = [lambda_record(record, self.stream_arn, self.region) for record in reply.get("Records", [])]
             records.extend(fresh)
             if next_iterator is None:
                 return records, True
             if not fresh:
                 break
         return records, False
-
-    def _lambda_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """A GetRecords record as Lambda hands it over: epoch-second timestamps, base64 binaries, the ARN."""
-        change = dict(record["dynamodb"])
-        created = change.get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):
-            change["ApproximateCreationDateTime"] = int(created.timestamp())
-        for image in ("Keys", "NewImage", "OldImage"):
-            if image in change:
-                change[image] = {name: _json_attribute(value) for name, value in change[image].items()}
-        return {
-            "eventID": record["eventID"],
-            "eventName": record["eventName"],
-            "eventVersion": record.get("eventVersion", "1.1"),
-            "eventSource": "aws:dynamodb",
-            "awsRegion": self.region,  # moto reports us-east-1 whatever the region
-            "dynamodb": change,
-            "eventSourceARN": self.stream_arn,
-        }
 
     # -- delivering -------------------------------------------------------------------------------
 
@@ -459,7 +209,7 @@ class StreamPoller:
         log.info("skipped %d existing records of %s", skipped, self.stream_arn)
         return skipped
 
-    def _readable_shards(self) -> Iterator[_Shard]:
+    def _readable_shards(self) -> Iterator[Shard]:
         """Unfinished shards in lineage order, each yielded once its parent is drained."""
         shards = self._shards()
         listed = {shard.shard_id for shard in shards}
@@ -472,7 +222,7 @@ class StreamPoller:
                 continue
             yield shard
 
-    def _drain(self, shard: _Shard, *, deliver: bool) -> int:
+    def _drain(self, shard: Shard, *, deliver: bool) -> int:
         settled = 0
         while not self._stop.is_set():
             records, exhausted = self._read_batch(shard.shard_id)
@@ -519,10 +269,10 @@ class StreamPoller:
         """Invoke once: None if every record was accepted, the index of the first reported failure,
         or the function error's text (a raise, or a reply Lambda would reject)."""
         try:
-            ids = _failed_ids(self._invoke(pending))
+            ids = failed_ids(self._invoke(pending))
         except Exception as exc:  # any handler failure is a function error, as Lambda sees it
             log.warning("%s raised on %d records of shard %s: %s", self.function_name, len(pending), shard_id, exc)
-            return _error_text(exc)
+            return error_text(exc)
         if ids is None:
             return "malformed batchItemFailures reply"
         if not ids:
@@ -618,56 +368,3 @@ class StreamPoller:
                 return
             self._thread = None
         self._stop.clear()  # run_once() works again after a stop
-
-
-def _json_attribute(value: Any) -> Any:
-    """An AttributeValue as JSON carries it (botocore decodes B and BS to bytes; Lambda sends base64)."""
-    if not isinstance(value, Mapping):
-        return value
-    out: dict[str, Any] = {}
-    for kind, inner in value.items():
-        if kind == "B" and isinstance(inner, bytes | bytearray):
-            out[kind] = base64.b64encode(inner).decode("ascii")
-        elif kind == "BS":
-            out[kind] = [
-                base64.b64encode(item).decode("ascii") if isinstance(item, bytes | bytearray) else item
-                for item in inner
-            ]
-        elif kind == "M":
-            out[kind] = {name: _json_attribute(item) for name, item in inner.items()}
-        elif kind == "L":
-            out[kind] = [_json_attribute(item) for item in inner]
-        else:
-            out[kind] = inner
-    return out
-
-
-WRITE_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
-
-
-def wake_on_writes(poller: StreamPoller, clients: Iterable[Any]) -> Callable[[], None]:
-    """Wake `poller` after every write any of the DynamoDB `clients` makes; returns the undo.
-
-    The write's stream record exists by the time the call returns, so the poller reads it at once
-    instead of after its idle wait.
-    """
-    hooks: list[tuple[Any, str, str]] = []
-    for client in clients:
-        for operation in WRITE_OPERATIONS:
-            event = f"after-call.dynamodb.{operation}"
-            unique_id = f"stream-wake-{id(poller)}-{operation}"
-            client.meta.events.register(event, _waker(poller), unique_id=unique_id)
-            hooks.append((client, event, unique_id))
-
-    def undo() -> None:
-        for client, event, unique_id in hooks:
-            client.meta.events.unregister(event, unique_id=unique_id)
-
-    return undo
-
-
-def _waker(poller: StreamPoller) -> Callable[..., None]:
-    def wake(**_: Any) -> None:
-        poller.wake()
-
-    return wake

@@ -8,20 +8,23 @@ import contextlib
 import itertools
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
     DocumentNode,
+    FieldNode,
     ListValueNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
     SchemaDefinitionNode,
     StringValueNode,
+    get_operation_ast,
     parse,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncIterator
 
     import strawberry
 
@@ -268,3 +271,28 @@ def routes_from_schema(schema: strawberry.Schema | str | DocumentNode) -> dict[s
                             if field.name.value not in targets:
                                 targets.append(field.name.value)
     return routes
+
+
+def publish_mutation_result(pubsub: PubSub, data: Mapping[str, Any] | None, query: str | None = None) -> int:
+    """Fan a mutation's result out to subscribers, as AppSync does after a successful mutation.
+
+    `data` is the response's `data`; every non-null root field routed by `@aws_subscribe` is published,
+    deduplicated by its `eventId` when it has one. Give `query` when the mutation used aliases.
+    Returns how many root fields were delivered.
+    """
+    names: dict[str, str] = {}
+    if query is not None:
+        operation = get_operation_ast(parse(query))
+        if operation is not None:
+            for node in operation.selection_set.selections:
+                if isinstance(node, FieldNode):
+                    names[node.alias.value if node.alias else node.name.value] = node.name.value
+    delivered = 0
+    for key, value in (data or {}).items():
+        field = names.get(key, key)
+        if not isinstance(value, Mapping) or field not in pubsub.routes:
+            continue
+        event_id = value.get("eventId")
+        if pubsub.publish(field, value, str(event_id) if event_id is not None else None):
+            delivered += 1
+    return delivered

@@ -1,42 +1,57 @@
-"""Give moto's DynamoDB the per-item atomicity real DynamoDB has.
+"""Speed-ups of moto's DynamoDB for the local stack, applied only to the moto version they were written for.
 
-moto's threaded server runs requests concurrently without a lock, so two conditional writes
-(or transactions) can both pass their condition and a cancelled transaction can roll back a
-neighbour's write. DynamoDB never does either, so requests are serialized here.
+Each one replaces a moto internal (a method, a module's `copy`) with a cheaper equivalent; on another
+moto version those internals may differ, so each is skipped there with a warning and moto runs as it
+ships. Every speed-up relies on `atomicity.serialize_dynamodb_requests` (requests one at a time).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.metadata
+import logging
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.dynamodb.responses import DynamoHandler
 
-_lock = threading.RLock()
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+# The moto these speed-ups were written and tested against; pinned exactly in pyproject's `local` extra.
+WRITTEN_FOR_MOTO = "5.2.5"
 
 
-def serialize_dynamodb_requests() -> None:
-    """Run this process's moto DynamoDB requests one at a time (idempotent)."""
-    call_action = DynamoHandler.call_action
-    if getattr(call_action, "_serialized", False):
-        return
-
-    @functools.wraps(call_action)
-    def serialized(self: DynamoHandler, *args: Any, **kwargs: Any) -> Any:
-        with _lock:
-            return call_action(self, *args, **kwargs)
-
-    serialized._serialized = True  # type: ignore[attr-defined]
-    DynamoHandler.call_action = serialized  # type: ignore[method-assign]
+def installed_moto_version() -> str:
+    return importlib.metadata.version("moto")
 
 
+def _for_written_moto(speedup: Callable[[], None]) -> Callable[[], bool]:
+    """Run `speedup` only on `WRITTEN_FOR_MOTO`; returns whether it was applied."""
+
+    @functools.wraps(speedup)
+    def guarded() -> bool:
+        installed = installed_moto_version()
+        if installed != WRITTEN_FOR_MOTO:
+            log.warning(
+                "moto %s is installed, not %s: skipping the %s speed-up", installed, WRITTEN_FOR_MOTO, speedup.__name__
+            )
+            return False
+        speedup()
+        return True
+
+    return guarded
+
+
+@_for_written_moto
 def fast_partition_queries() -> None:
     """Let a Query read only the items of its partition (moto sorts every item of the table for each
     Query, which makes the local stack slow down as its table grows). Idempotent.
 
-    Safe because requests are serialized (`serialize_dynamodb_requests`): the narrowed `all_items`
+    Safe because requests are serialized (`atomicity.serialize_dynamodb_requests`): the narrowed `all_items`
     is visible to this one request only.
     """
     from moto.dynamodb.models.table import Table
@@ -85,6 +100,7 @@ def fast_partition_queries() -> None:
 _PLAIN_READS = frozenset({"Query", "GetItem", "BatchGetItem", "Scan"})
 
 
+@_for_written_moto
 def fast_read_responses() -> None:
     """Serialize read results with `json.dumps` instead of moto's model-driven serializer. Idempotent."""
     import json
@@ -142,13 +158,14 @@ class _TableCheckpoint:
         self.table = table
 
 
+@_for_written_moto
 def fast_transactions() -> None:
     """Let TransactWriteItems back up only the items it touches. Idempotent.
 
     moto deep-copies every table a transaction names (all items and all stream records) so it can
     roll back, which makes each fill cost more as the local table grows. Here the copy is replaced
     by a copy of the transaction's own items and the stream's length; a cancelled transaction
-    restores exactly those. Safe because requests are serialized (`serialize_dynamodb_requests`).
+    restores exactly those. Safe because requests are serialized (`atomicity.serialize_dynamodb_requests`).
     """
     import copy
     import types
@@ -218,6 +235,7 @@ def fast_transactions() -> None:
     DynamoDBBackend.transact_write_items = fast  # type: ignore[method-assign]
 
 
+@_for_written_moto
 def fast_update_expressions() -> None:
     """Parse each UpdateExpression text once, and copy its syntax tree cheaply. Idempotent.
 

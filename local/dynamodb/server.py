@@ -1,0 +1,31 @@
+"""Start the embedded DynamoDB: moto's threaded server on a free loopback port, atomic, with its speed-ups."""
+
+from __future__ import annotations
+
+from moto.server import ThreadedMotoServer
+
+from local.dynamodb.atomicity import serialize_dynamodb_requests
+from local.dynamodb.speedups import (
+    fast_partition_queries,
+    fast_read_responses,
+    fast_transactions,
+    fast_update_expressions,
+)
+
+
+def start_moto(*, partition_queries: bool = True) -> tuple[ThreadedMotoServer, str]:
+    """A started moto server (DynamoDB, its streams, Cognito, SSM) and its URL; `stop()` it when done.
+
+    The atomicity patch is always applied; the speed-ups only on the moto they were written for.
+    `partition_queries=False` leaves Query as moto ships it (the store's tests run that way).
+    """
+    serialize_dynamodb_requests()
+    if partition_queries:
+        fast_partition_queries()
+    fast_read_responses()  # the stream poller's tests read GetRecords through it
+    fast_transactions()  # the store's cancelled-transaction tests also check its rollback
+    fast_update_expressions()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return server, f"http://{host}:{port}"

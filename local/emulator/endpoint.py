@@ -1,0 +1,122 @@
+"""The local AppSync's HTTP GraphQL endpoint: the exported schema executed by strawberry, each root
+field resolved by the resolver Lambda, errors printed as AppSync prints them."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from graphql import GraphQLError
+from starlette.responses import JSONResponse
+
+from local.emulator.context import LOCAL_IAM_IDENTITY
+from local.emulator.invoker import ResolverError
+from trading.errors import Unauthorized
+
+if TYPE_CHECKING:
+    import strawberry
+    from starlette.requests import Request
+
+    from local.auth import JwtVerifier
+    from local.emulator.invoker import LambdaInvoker
+
+log = logging.getLogger(__name__)
+
+
+def format_error(error: GraphQLError) -> dict[str, Any]:
+    """An error as AppSync prints it: message, errorType, path, locations, data, errorInfo."""
+    original = error.original_error
+    error_type = original.error_type if isinstance(original, ResolverError) else None
+    if isinstance(original, GraphQLError):  # a variable's value the schema refuses: the client's mistake
+        original = None
+    if original is not None and not isinstance(original, ResolverError):
+        log.exception("resolver failed", exc_info=original)
+        error_type, message = "InternalError", "something went wrong in the emulator; see its log"
+    else:
+        message = error.message
+    formatted: dict[str, Any] = {
+        "path": error.path,
+        "data": None,
+        "errorType": error_type or ("ValidationError" if error.path is None else "InternalError"),
+        "errorInfo": None,
+        "locations": [{"line": loc.line, "column": loc.column, "sourceName": None} for loc in error.locations or []],
+        "message": message,
+    }
+    return formatted
+
+
+def unauthorized(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"errorType": "UnauthorizedException", "message": message}]},
+        status_code=401,
+    )
+
+
+Publish = Callable[[str, dict[str, Any], "str | None"], bool]
+
+
+class GraphQLEndpoint:
+    """POST /graphql: verify the JWT as AppSync does, then execute with the Lambda invoker.
+
+    A successful mutation that subscriptions listen to (`@aws_subscribe`) is handed to `publish`,
+    which fans it out to subscribers, as AppSync does.
+    """
+
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        invoker: LambdaInvoker,
+        verifier: JwtVerifier,
+        publish: Publish | None = None,
+    ) -> None:
+        self.schema = schema
+        self.invoker = invoker
+        self.verifier = verifier
+        self.publish = publish
+
+    def execute(self, body: dict[str, Any], identity: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        """Run one GraphQL request for `identity`; returns the response body AppSync would send."""
+        context = {"invoke": lambda info: self.invoker(info, identity, headers)}
+        result = self.schema.execute_sync(
+            body["query"],
+            variable_values=body.get("variables") or None,
+            context_value=context,
+            operation_name=body.get("operationName"),
+        )
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [format_error(e) for e in result.errors]
+        if self.publish is not None and result.data:
+            for field_name, value in result.data.items():
+                if isinstance(value, dict):
+                    self.publish(field_name, value, value.get("eventId"))
+        return payload
+
+    def execute_as_iam(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """An IAM-signed request from inside the stack (the local stream handler's publisher)."""
+        return self.execute({"query": query, "variables": variables}, LOCAL_IAM_IDENTITY, {})
+
+    async def handle(self, request: Request) -> JSONResponse:
+        try:
+            identity = self.verifier.verify(request.headers.get("authorization", "")).to_event()
+        except Unauthorized as exc:
+            return unauthorized(exc.message)
+        try:
+            body = json.loads(await request.body())
+            if not isinstance(body.get("query"), str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return JSONResponse(
+                {
+                    "errors": [
+                        {"errorType": "MalformedHttpRequestException", "message": "body must be JSON with a query"}
+                    ]
+                },
+                status_code=400,
+            )
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        payload = await anyio.to_thread.run_sync(lambda: self.execute(body, identity, headers))
+        return JSONResponse(payload)

@@ -1,0 +1,149 @@
+"""AppSync's real-time protocol (`graphql-ws`, what gql's `AppSyncWebsocketsTransport` and Amplify speak):
+auth in the `header` query parameter and on every `start`."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import json
+import logging
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from local.realtime.connection import MAX_SUBSCRIPTIONS_PER_CONNECTION, Connection
+from local.realtime.shaping import OperationError
+
+log = logging.getLogger(__name__)
+
+APPSYNC_PROTOCOL = "graphql-ws"
+CONNECTION_TIMEOUT_MS = 300_000
+
+
+class AppSyncConnection(Connection):
+    """AppSync's real-time protocol: auth in the `header` query parameter and on every `start`."""
+
+    async def run(self) -> None:
+        await self.websocket.accept(subprotocol=APPSYNC_PROTOCOL)
+        keepalive: asyncio.Task[None] | None = None
+        try:
+            try:
+                identity = await self.endpoint.identity(header_authorization(self.websocket))
+            except OperationError as exc:
+                await self._refuse(exc)
+                return
+            while True:
+                message = await self.receive()
+                kind = message.get("type") if message else None
+                if kind == "connection_init":
+                    await self.send(
+                        {"type": "connection_ack", "payload": {"connectionTimeoutMs": CONNECTION_TIMEOUT_MS}}
+                    )
+                    if keepalive is None:
+                        keepalive = asyncio.create_task(self._keepalive())
+                elif kind == "start" and message is not None:
+                    await self._start(message, identity)
+                elif kind == "stop" and message is not None:
+                    operation_id = str(message.get("id"))
+                    await self.end(operation_id)
+                    await self.send({"type": "complete", "id": operation_id})
+                elif kind == "connection_terminate":
+                    return
+                else:
+                    await self.send(
+                        {
+                            "type": "error",
+                            "payload": {
+                                "errors": [
+                                    {"errorType": "UnsupportedOperation", "message": f"unknown message {kind!r}"}
+                                ]
+                            },
+                        }
+                    )
+        except WebSocketDisconnect:
+            pass
+        except Exception:
+            log.exception("AppSync real-time connection failed")
+        finally:
+            if keepalive is not None:
+                keepalive.cancel()
+            await self.end_all()
+            await self.close(1000)
+
+    async def _refuse(self, error: OperationError) -> None:
+        """AppSync answers a connection with bad credentials with `connection_error`, then closes it."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.receive(), self.endpoint.init_timeout_seconds)
+        await self.send(
+            {
+                "type": "connection_error",
+                "payload": {"errors": [{"errorType": error.error_type, "message": error.message, "errorCode": 401}]},
+            }
+        )
+
+    async def _keepalive(self) -> None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            while True:
+                await self.send({"type": "ka"})
+                await asyncio.sleep(self.endpoint.keepalive_seconds)
+
+    async def _start(self, message: dict[str, Any], identity: dict[str, Any]) -> None:
+        operation_id = str(message.get("id") or "")
+        payload = message.get("payload")
+        try:
+            if not operation_id:
+                raise OperationError("a start message needs an id")
+            if operation_id in self.operations:
+                raise OperationError(f"subscription {operation_id} is already started")
+            if len(self.operations) >= MAX_SUBSCRIPTIONS_PER_CONNECTION:
+                raise OperationError(
+                    f"at most {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection",
+                    "MaxSubscriptionsReachedError",
+                )
+            if not isinstance(payload, dict) or not isinstance(payload.get("data"), str):
+                raise OperationError("a start payload carries `data`: the request as a JSON string")
+            try:
+                request = json.loads(payload["data"])
+            except ValueError:
+                raise OperationError("start payload `data` is not JSON") from None
+            if not isinstance(request, dict):
+                raise OperationError("start payload `data` must be a JSON object")
+            authorization = (payload.get("extensions") or {}).get("authorization")
+            if isinstance(authorization, dict) and "Authorization" in authorization:
+                identity = await self.endpoint.identity(authorization["Authorization"])
+            prepared, subscription = await self.endpoint.start(request, identity)
+        except OperationError as exc:
+            await self.send_error(operation_id, exc.message, exc.error_type)
+            return
+        self.begin(operation_id, prepared, subscription)
+        await self.send({"type": "start_ack", "id": operation_id})
+
+    def data_frame(self, operation_id: str, data: str) -> str:
+        return f'{{"type":"data","id":{json.dumps(operation_id)},"payload":{{"data":{data}}}}}'
+
+    async def send_error(self, operation_id: str, message: str, error_type: str) -> None:
+        await self.send(
+            {
+                "type": "error",
+                "id": operation_id,
+                "payload": {"errors": [{"errorType": error_type, "message": message}]},
+            }
+        )
+
+
+def header_authorization(websocket: WebSocket) -> str | None:
+    """`Authorization` from AppSync's `header` query parameter: base64 (or base64url) JSON."""
+    encoded = websocket.query_params.get("header")
+    if not encoded:
+        return None
+    try:
+        padded = encoded + "=" * (-len(encoded) % 4)
+        header = json.loads(base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True))
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(header, dict):
+        return None
+    value = header.get("Authorization") or header.get("authorization")
+    return value if isinstance(value, str) else None

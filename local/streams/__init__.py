@@ -1,0 +1,1 @@
+"""A DynamoDB stream delivered to a Lambda handler the way an event-source mapping does."""
