@@ -35,7 +35,7 @@ from schema.types import (
     UpdateStrategyInput,
     User,
 )
-from trading.accounts import BrokerName
+from trading.account import BrokerName
 from trading.model import OrderStatus
 
 

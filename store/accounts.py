@@ -1,4 +1,4 @@
-"""`trading.accounts.BrokerAccounts` over the single table: one metadata item per (owner, broker), no secrets.
+"""`trading.ports.BrokerAccounts` over the single table: one metadata item per (owner, broker), no secrets.
 
 Key: PK `ACCOUNT#{owner}`, SK `BROKER#{broker}`, so a user's accounts are one Query of one partition.
 """
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from store import codec
 from store.errors import translated
-from trading.accounts import AccountStatus, BrokerAccount, BrokerName
+from trading.account import AccountStatus, BrokerAccount, BrokerName
 from trading.ids import OwnerId
 
 if TYPE_CHECKING:

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from brokers.smartapi.broker import ANGEL_ROOT, DEFAULT_TIMEOUT, _Session, angel_errors_mapped, checked
-from trading.accounts import Session
+from trading.account import Session
 from trading.errors import BrokerNotConnected, BrokerRejected, ValidationError
 
 if TYPE_CHECKING:
-    from trading.accounts import AppCredentials
+    from trading.account import AppCredentials
     from trading.ids import OwnerId
 
 ANGEL_LOGIN_URL = "https://smartapi.angelone.in/publisher-login"

@@ -14,7 +14,7 @@ import requests
 from brokers.kite.accounts import KiteLogin
 from brokers.smartapi.accounts import AngelLogin
 from tests.contract.venues import CE, TODAY, AngelVenue, FixedClock
-from trading.accounts import AppCredentials
+from trading.account import AppCredentials
 from trading.errors import BrokerRejected, ValidationError
 from trading.ids import OwnerId
 
