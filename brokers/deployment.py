@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING
 from brokers.kite.accounts import KiteLogin
 from brokers.kite.broker import KITE_ROOT, KiteBroker
 from brokers.registry import AccountBrokers
-from trading.accounts import AccountPorts, AppCredentials, BrokerName
+from trading.model.account import AppCredentials, BrokerName
+from trading.ports import AccountPorts
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from trading.accounts import BrokerAccounts, BrokerLogin, Secrets
     from trading.ids import OwnerId
-    from trading.ports import Broker, Clock, Instruments
+    from trading.ports import Broker, BrokerAccounts, BrokerLogin, Clock, Instruments, Secrets
 
     SecretReader = Callable[[str], str | None]
 

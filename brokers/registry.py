@@ -12,16 +12,15 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from trading.accounts import BrokerName, secret_name
 from trading.errors import BrokerNotConnected
+from trading.model.account import secret_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from trading.accounts import Secrets
     from trading.ids import BrokerOrderId, OwnerId
     from trading.model import Fill, Order, OrderUpdate, Variety
-    from trading.ports import Broker, OrderRequest
+    from trading.ports import Broker, OrderRequest, Secrets
 
     SecretReader = Callable[[str], str | None]
     BrokerFactory = Callable[[OwnerId, SecretReader], Broker | None]
@@ -70,6 +69,10 @@ class WatchedBroker:
         fills: list[Fill] = self._call(self.inner.order_fills, order)
         return fills
 
+    def order_book(self) -> list[OrderUpdate] | None:
+        # Unwatched: a refused read of the book during reconciliation is one of its reported problems.
+        return self.inner.order_book()
+
 
 class AccountBrokers:
     """Each owner's session at each broker.
@@ -80,7 +83,7 @@ class AccountBrokers:
         Per broker name ("kite", "paper", "angel", "shoonya"): builds the adapter from the owner's
         secrets, or returns None when no session is stored.
     secrets
-        The secret store (names from `trading.accounts.secret_name`).
+        The secret store (names from `trading.account.secret_name`).
     default
         The broker an order goes to when the caller names none: PAPER locally, KITE on AWS.
     """
@@ -132,8 +135,3 @@ class AccountBrokers:
         log.info("%s refused a session; marking the account disconnected", broker)
         if self._on_refused is not None:
             self._on_refused(owner, broker, reason)
-
-
-def known_broker(name: str) -> BrokerName:
-    """The API's name for an adapter name ("paper" -> PAPER)."""
-    return BrokerName.of(name)

@@ -215,7 +215,8 @@ class LocalStack:
         """Create (or find) a local user, connect their paper broker account, and issue a token."""
         user = self.users.ensure_user(username)
         from resolvers.bootstrap import accounts
-        from trading.accounts import BrokerName, complete_broker_login
+        from trading.model.account import BrokerName
+        from trading.usecases.accounts import complete_broker_login
 
         # the same login a user makes with completeBrokerLogin(PAPER, "paper-<me.id>")
         complete_broker_login(accounts(), OwnerId(user.sub), BrokerName.PAPER, f"paper-{user.sub}")

@@ -9,13 +9,13 @@ from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 from resolvers import arguments as args
 from resolvers.bootstrap import accounts
 from resolvers.identity import caller
-from trading import accounts as use_cases
-from trading.accounts import BrokerName
+from trading.model.account import BrokerName
+from trading.usecases import accounts as use_cases
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from trading.accounts import BrokerAccount
+    from trading.model.account import BrokerAccount
 
 router = Router()
 
@@ -37,7 +37,7 @@ def account_shape(account: BrokerAccount) -> dict[str, Any]:
 
 
 def _broker(value: Any) -> BrokerName:
-    return args.member(BrokerName, value, "broker")
+    return BrokerName.of(value)
 
 
 @router.resolver(type_name="Query", field_name="brokerAccounts")

@@ -7,10 +7,10 @@ from datetime import time
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from trading.accounts import BrokerName
 from trading.errors import ValidationError
 from trading.model import OrderType, PartialFailurePolicy, Product, RiskLimits, Schedule, Side
-from trading.services import LegInput
+from trading.model.account import BrokerName
+from trading.usecases.baskets import LegInput
 
 E = TypeVar("E", bound=enum.Enum)
 MAX_DECIMAL_CHARS = 32
@@ -87,7 +87,7 @@ def risk_limits(raw: dict[str, Any] | None) -> RiskLimits | None:
 
 def broker_name(value: Any) -> str | None:
     """A `BrokerName` as the adapter name orders carry ("kite", "paper", ...); None when not given."""
-    return None if value is None else member(BrokerName, value, "broker").key
+    return None if value is None else BrokerName.of(value).key
 
 
 def partial_failure_policy(value: Any) -> PartialFailurePolicy | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 
@@ -10,9 +10,15 @@ from resolvers import arguments as args
 from resolvers import shapes
 from resolvers.bootstrap import bootstrap
 from resolvers.identity import caller
-from trading import services
 from trading.ids import BasketId, LegId, StrategyId
 from trading.model import Basket, BasketStatus, PartialFailurePolicy, RiskLimits, Schedule
+from trading.usecases import baskets as editing
+from trading.usecases import execution as executing
+from trading.usecases import exits as exiting
+from trading.usecases import queries
+
+if TYPE_CHECKING:
+    from trading.usecases.idempotency import Execution
 
 router = Router()
 
@@ -23,7 +29,7 @@ def _basket_id(value: Any) -> BasketId:
 
 @router.resolver(type_name="Query", field_name="baskets")
 def baskets(limit: int = 20, nextToken: str | None = None) -> dict[str, Any]:
-    page = services.list_baskets(bootstrap(), caller(router), args.integer(limit, "limit"), nextToken)
+    page = queries.list_baskets(bootstrap(), caller(router), args.integer(limit, "limit"), nextToken)
     return {"items": [shapes.basket(b) for b in page.items], "nextToken": page.next_token}
 
 
@@ -39,7 +45,7 @@ def create_basket(input: dict[str, Any]) -> dict[str, Any]:
         (args.text(s.get("name"), "strategy name"), [args.leg_input(leg) for leg in s.get("legs") or []])
         for s in input.get("strategies") or []
     ]
-    created = services.create_basket(
+    created = editing.create_basket(
         bootstrap(),
         caller(router),
         args.text(input.get("name"), "basket name"),
@@ -55,7 +61,7 @@ def create_basket(input: dict[str, Any]) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="updateBasket")
 def update_basket(input: dict[str, Any]) -> dict[str, Any]:
     name = input.get("name")
-    updated = services.update_basket(
+    updated = editing.update_basket(
         bootstrap(),
         caller(router),
         _basket_id(input.get("id")),
@@ -71,7 +77,7 @@ def update_basket(input: dict[str, Any]) -> dict[str, Any]:
 
 @router.resolver(type_name="Mutation", field_name="deleteBasket")
 def delete_basket(id: str, expectedVersion: int) -> dict[str, Any]:
-    deleted = services.delete_basket(
+    deleted = editing.delete_basket(
         bootstrap(), caller(router), _basket_id(id), args.integer(expectedVersion, "expectedVersion")
     )
     return shapes.basket(deleted)
@@ -79,7 +85,7 @@ def delete_basket(id: str, expectedVersion: int) -> dict[str, Any]:
 
 @router.resolver(type_name="Mutation", field_name="addStrategy")
 def add_strategy(input: dict[str, Any]) -> dict[str, Any]:
-    changed = services.add_strategy(
+    changed = editing.add_strategy(
         bootstrap(),
         caller(router),
         _basket_id(input.get("basketId")),
@@ -92,7 +98,7 @@ def add_strategy(input: dict[str, Any]) -> dict[str, Any]:
 
 @router.resolver(type_name="Mutation", field_name="updateStrategy")
 def update_strategy(input: dict[str, Any]) -> dict[str, Any]:
-    changed = services.rename_strategy(
+    changed = editing.rename_strategy(
         bootstrap(),
         caller(router),
         _basket_id(input.get("basketId")),
@@ -105,7 +111,7 @@ def update_strategy(input: dict[str, Any]) -> dict[str, Any]:
 
 @router.resolver(type_name="Mutation", field_name="removeStrategy")
 def remove_strategy(basketId: str, expectedVersion: int, strategyId: str) -> dict[str, Any]:
-    changed = services.remove_strategy(
+    changed = editing.remove_strategy(
         bootstrap(),
         caller(router),
         _basket_id(basketId),
@@ -126,7 +132,7 @@ def update_leg(input: dict[str, Any]) -> dict[str, Any]:
 
 
 def _put_leg(input: dict[str, Any], leg_id: LegId | None) -> dict[str, Any]:
-    changed = services.put_leg(
+    changed = editing.put_leg(
         bootstrap(),
         caller(router),
         _basket_id(input.get("basketId")),
@@ -140,7 +146,7 @@ def _put_leg(input: dict[str, Any], leg_id: LegId | None) -> dict[str, Any]:
 
 @router.resolver(type_name="Mutation", field_name="removeLeg")
 def remove_leg(basketId: str, expectedVersion: int, legId: str) -> dict[str, Any]:
-    changed = services.remove_leg(
+    changed = editing.remove_leg(
         bootstrap(),
         caller(router),
         _basket_id(basketId),
@@ -152,7 +158,7 @@ def remove_leg(basketId: str, expectedVersion: int, legId: str) -> dict[str, Any
 
 @router.resolver(type_name="Mutation", field_name="executeBasket")
 def execute_basket(basketId: str, clientRequestId: str) -> dict[str, Any]:
-    execution = services.execute_basket(
+    execution = executing.execute_basket(
         bootstrap(), caller(router), _basket_id(basketId), args.text(clientRequestId, "clientRequestId")
     )
     return _execution(execution)
@@ -160,13 +166,13 @@ def execute_basket(basketId: str, clientRequestId: str) -> dict[str, Any]:
 
 @router.resolver(type_name="Mutation", field_name="exitBasket")
 def exit_basket(basketId: str, clientRequestId: str) -> dict[str, Any]:
-    execution = services.exit_basket(
+    execution = exiting.exit_basket(
         bootstrap(), caller(router), _basket_id(basketId), args.text(clientRequestId, "clientRequestId")
     )
     return _execution(execution)
 
 
-def _execution(execution: services.Execution) -> dict[str, Any]:
+def _execution(execution: Execution) -> dict[str, Any]:
     view = execution.view
     return {
         "basket": shapes.basket(view.basket, view.orders, view.positions),

@@ -15,8 +15,7 @@ from trading.rules.calendar import MarketCalendar
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from trading.accounts import AccountPorts
-    from trading.services import Ports
+    from trading.ports import AccountPorts, Ports
 
 
 def market_calendar_from_env() -> MarketCalendar:
@@ -88,9 +87,10 @@ def _bootstrap() -> Ports:
     from brokers.kite.accounts import SsmSecretStore
     from store import connect
     from store.schedules import EventBridgeScheduler
-    from trading.accounts import BrokerName, mark_disconnected
     from trading.clock import SystemClock
-    from trading.services import Ports
+    from trading.model.account import BrokerName
+    from trading.ports import Ports
+    from trading.usecases.accounts import mark_disconnected
 
     store = connect(os.environ.get("TABLE_NAME", "Trading"), dynamodb())
     brokers = account_brokers(SsmSecretStore(_session().client("ssm")), store.instruments, SystemClock())

@@ -10,9 +10,10 @@ from resolvers import arguments as args
 from resolvers import shapes
 from resolvers.bootstrap import bootstrap
 from resolvers.identity import caller
-from trading import services
 from trading.ids import BasketId, OrderId, StrategyId
 from trading.model import OrderStatus, OrderType, Product, Side, Validity, Variety
+from trading.usecases import orders as order_use_cases
+from trading.usecases import queries
 
 router = Router()
 
@@ -24,7 +25,7 @@ def orders(
     limit: int = 50,
     nextToken: str | None = None,
 ) -> dict[str, Any]:
-    page = services.list_orders(
+    page = queries.list_orders(
         bootstrap(),
         caller(router),
         args.integer(limit, "limit"),
@@ -43,7 +44,7 @@ def order(id: str) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="placeOrder")
 def place_order(input: dict[str, Any]) -> dict[str, Any]:
     strategy_id = input.get("strategyId")
-    spec = services.OrderInput(
+    spec = order_use_cases.OrderInput(
         basket_id=BasketId(args.text(input.get("basketId"), "basketId", 40)),
         exchange=args.text(input.get("exchange"), "exchange", 10),
         tradingsymbol=args.text(input.get("tradingsymbol"), "tradingsymbol", 50),
@@ -57,7 +58,7 @@ def place_order(input: dict[str, Any]) -> dict[str, Any]:
         trigger_price=args.decimal_or_none(input.get("triggerPrice"), "triggerPrice"),
         strategy_id=None if strategy_id is None else StrategyId(args.text(strategy_id, "strategyId", 40)),
     )
-    placed = services.place_order(
+    placed = order_use_cases.place_order(
         bootstrap(), caller(router), spec, args.text(input.get("clientRequestId"), "clientRequestId")
     )
     return shapes.order(placed)
@@ -65,10 +66,14 @@ def place_order(input: dict[str, Any]) -> dict[str, Any]:
 
 @router.resolver(type_name="Mutation", field_name="cancelOrder")
 def cancel_order(id: str) -> dict[str, Any]:
-    return shapes.order(services.cancel_order(bootstrap(), caller(router), OrderId(args.text(id, "order id", 40))))
+    return shapes.order(
+        order_use_cases.cancel_order(bootstrap(), caller(router), OrderId(args.text(id, "order id", 40)))
+    )
 
 
 @router.resolver(type_name="Mutation", field_name="cancelAllOrders")
 def cancel_all_orders(basketId: str) -> list[dict[str, Any]]:
-    cancelled = services.cancel_all_orders(bootstrap(), caller(router), BasketId(args.text(basketId, "basketId", 40)))
+    cancelled = order_use_cases.cancel_all_orders(
+        bootstrap(), caller(router), BasketId(args.text(basketId, "basketId", 40))
+    )
     return [shapes.order(o) for o in cancelled]

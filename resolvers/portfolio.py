@@ -10,8 +10,8 @@ from resolvers import arguments as args
 from resolvers import shapes
 from resolvers.bootstrap import bootstrap
 from resolvers.identity import caller, identity
-from trading import services
 from trading.ids import BasketId
+from trading.usecases import queries
 
 router = Router()
 
@@ -30,14 +30,14 @@ def positions(basketId: str) -> list[dict[str, Any]]:
 
 @router.resolver(type_name="Query", field_name="pnl")
 def pnl(basketId: str) -> dict[str, Any]:
-    report = services.basket_pnl(bootstrap(), caller(router), BasketId(args.text(basketId, "basketId", 40)))
+    report = queries.basket_pnl(bootstrap(), caller(router), BasketId(args.text(basketId, "basketId", 40)))
     return shapes.pnl(report)
 
 
 @router.resolver(type_name="Query", field_name="instruments")
 def instruments(search: str, exchange: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     caller(router)
-    found = services.search_instruments(
+    found = queries.search_instruments(
         bootstrap(),
         args.text(search, "search", 50),
         None if exchange is None else args.text(exchange, "exchange", 10),

@@ -13,34 +13,18 @@ from brokers.deployment import kite_api_secret
 from brokers.kite.mapping import order_update_from_kite
 from brokers.kite.postback import verify_postback
 from resolvers.bootstrap import bootstrap
-from trading import services
 from trading.errors import DomainError, Unauthorized
+from trading.usecases import orders as order_use_cases
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from trading.model import OrderUpdate
-    from trading.services import Ports
 
 logger = Logger(service="basketgraph-postbacks")
 
 
 def _reply(status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
-
-
-def confirmed(ports: Ports, broker: str, update: OrderUpdate) -> OrderUpdate:
-    """A terminal status is final, so it is taken from the broker's order history, not from the body.
-
-    Kite's checksum signs only order_id + order_timestamp: a replayed checksum on an edited body would
-    pass. Fills never come from the body (they are the broker's trades); this closes the status too.
-    """
-    if update.status is None or not update.status.is_terminal:
-        return update
-    order = ports.orders.find(broker, update.broker_order_id, update.tag)
-    if order is None or order.status.is_terminal:
-        return update  # not ours, or already final: applying it changes nothing
-    return ports.brokers.for_owner(order.owner, order.broker).order_update(update.broker_order_id)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -56,7 +40,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     broker = os.environ.get("BROKER", "kite")
     try:
         ports = bootstrap()
-        order = services.on_broker_update(ports, broker, confirmed(ports, broker, update))
+        order = order_use_cases.on_broker_update(ports, broker, update)
     except DomainError as exc:
         # The broker retries postbacks it did not get a 2xx for; a conflict is worth a retry.
         logger.warning("postback not applied", extra={"error_type": exc.error_type, "error": exc.message})

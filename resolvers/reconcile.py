@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger
 from resolvers.bootstrap import bootstrap
 from trading.errors import BrokerNotConnected, DomainError
 from trading.ids import OwnerId
-from trading.reconciliation import Reconciliation, reconcile_owner
+from trading.usecases.reconciliation import Reconciliation, reconcile_owner
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

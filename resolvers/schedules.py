@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from resolvers.bootstrap import bootstrap
-from trading import services
 from trading.clock import IST
 from trading.errors import BrokerUnavailable, DomainError, RateLimited, ValidationError
 from trading.ids import BasketId, OwnerId
 from trading.ports import ScheduledAction
 from trading.rules.calendar import is_stale
+from trading.usecases import automation
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -60,11 +60,11 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
         if is_stale(when, now):
             logger.warning("stale square-off skipped", extra={"scheduledAt": when.isoformat()})
             return {"action": action.value, "baskets": []}
-        done = services.square_off_all(ports, when.astimezone(IST).date())
+        done = automation.square_off_all(ports, when.astimezone(IST).date())
         return {"action": action.value, "baskets": list(done)}
     if owner is None or basket_id is None:
         raise ValidationError(f"a {action.value} needs ownerId and basketId")
-    execution = services.run_scheduled(ports, action, OwnerId(owner), BasketId(basket_id), scheduled_at)
+    execution = automation.run_scheduled(ports, action, OwnerId(owner), BasketId(basket_id), scheduled_at)
     if execution is None:
         return {"action": action.value, "basketId": basket_id, "orderIds": []}
     return {

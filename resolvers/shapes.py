@@ -5,10 +5,12 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any
 
+from trading.model.account import BrokerName
+
 if TYPE_CHECKING:
     from trading.model import Basket, Order, Position
     from trading.model.instrument import Instrument
-    from trading.services import PnlReport
+    from trading.valuation import PnlReport
 
 PAISA = Decimal("0.01")
 
@@ -72,7 +74,7 @@ def basket(b: Basket, orders: list[Order] | None = None, positions: list[Positio
             "exitAt": b.schedule.exit_at.strftime("%H:%M") if b.schedule.exit_at else None,
         },
         "onPartialFailure": b.on_partial_failure.value,
-        "broker": b.broker.upper() if b.broker else None,
+        "broker": BrokerName.of(b.broker).value if b.broker else None,
         "orders": [order(o) for o in orders or []],
         "positions": [position(p) for p in positions or []],
         "createdAt": timestamp(b.created_at),

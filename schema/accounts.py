@@ -5,15 +5,15 @@ from __future__ import annotations
 import strawberry
 
 from schema.aws import AWSDateTime
-from trading import accounts
+from trading import account
 
 strawberry.enum(
-    accounts.BrokerName,
+    account.BrokerName,
     description="KITE (Zerodha Kite Connect), ANGEL (Angel One SmartAPI), SHOONYA (Finvasia), "
     "PAPER (the paper exchange)",
 )
 strawberry.enum(
-    accounts.AccountStatus,
+    account.AccountStatus,
     description="CONNECTED; EXPIRED once the token passed its expiry (Kite: 06:00 IST next day); "
     "DISCONNECTED after disconnectBroker or when the broker refused the session (see statusReason)",
 )
@@ -21,8 +21,8 @@ strawberry.enum(
 
 @strawberry.type(description="A broker account of the caller; its secrets stay in the secret store")
 class BrokerAccount:
-    broker: accounts.BrokerName
-    status: accounts.AccountStatus
+    broker: account.BrokerName
+    status: account.AccountStatus
     status_reason: str | None = strawberry.field(description="Why it is not CONNECTED, when it is not")
     broker_user_id: str | None = strawberry.field(description="Your user id at the broker")
     token_expires_at: AWSDateTime | None = strawberry.field(description="When the session token stops working")

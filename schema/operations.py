@@ -35,8 +35,8 @@ from schema.types import (
     UpdateStrategyInput,
     User,
 )
-from trading.accounts import BrokerName
 from trading.model import OrderStatus
+from trading.model.account import BrokerName
 
 
 def _lambda(info: strawberry.Info) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.aws import AwsCognitoUserPools, AWSDate, AWSDateTime, AwsIam
-from trading import accounts, model
+from trading import account, model
 
 strawberry.enum(model.Side, description="BUY or SELL")
 strawberry.enum(model.OrderType, description="MARKET, LIMIT, SL (stop-loss limit) or SL_M (stop market)")
@@ -140,7 +140,7 @@ class Basket:
     risk: RiskLimits
     schedule: Schedule
     on_partial_failure: model.PartialFailurePolicy
-    broker: accounts.BrokerName | None = strawberry.field(
+    broker: account.BrokerName | None = strawberry.field(
         description="The broker its orders go to; null: the deployment's default (PAPER locally, KITE on AWS)"
     )
     orders: list[Order]
@@ -287,7 +287,7 @@ class CreateBasketInput:
     on_partial_failure: model.PartialFailurePolicy | None = strawberry.field(
         default=None, description="EXIT_FILLED by default"
     )
-    broker: accounts.BrokerName | None = strawberry.field(
+    broker: account.BrokerName | None = strawberry.field(
         default=None, description="Where its orders go (connect it first); the deployment's default if null"
     )
 
@@ -300,7 +300,7 @@ class UpdateBasketInput:
     risk: RiskLimitsInput | None = None
     schedule: ScheduleInput | None = None
     on_partial_failure: model.PartialFailurePolicy | None = strawberry.field(default=None, description="DRAFT only")
-    broker: accounts.BrokerName | None = strawberry.field(default=None, description="DRAFT only")
+    broker: account.BrokerName | None = strawberry.field(default=None, description="DRAFT only")
 
 
 @strawberry.input

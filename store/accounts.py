@@ -1,4 +1,4 @@
-"""`trading.accounts.BrokerAccounts` over the single table: one metadata item per (owner, broker), no secrets.
+"""`trading.ports.BrokerAccounts` over the single table: one metadata item per (owner, broker), no secrets.
 
 Key: PK `ACCOUNT#{owner}`, SK `BROKER#{broker}`, so a user's accounts are one Query of one partition.
 """
@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from store.errors import translated
 from store.items.attributes import deserialize, parse_timestamp, serialize, timestamp, typed
-from trading.accounts import AccountStatus, BrokerAccount, BrokerName
 from trading.ids import OwnerId
+from trading.model.account import AccountStatus, BrokerAccount, BrokerName
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

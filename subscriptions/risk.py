@@ -2,7 +2,7 @@
 
 The P&L engine's coalesced snapshots say when a basket's P&L moved; basket items on the same stream
 keep each basket's status and limits current here. A breach seen here is only a hint: the exit itself
-(`trading.services.exit_on_limit`) re-reads the basket and its P&L from the store, and its versioned
+(`trading.automation.exit_on_limit`) re-reads the basket and its P&L from the store, and its versioned
 save and clientRequestId make it happen once however many stream batches (retried, replayed, or on
 other shards and Lambda instances) report the breach.
 """
@@ -15,17 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from store.items.basket import basket_of
 from subscriptions.payloads import item_type
-from trading import services
 from trading.errors import DomainError, NotFound
 from trading.model import BasketStatus, RiskLimits
 from trading.rules.limits import limit_breach
+from trading.usecases import automation
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from trading.ids import BasketId
     from trading.pnl_engine import BasketPnlSnapshot
-    from trading.services import Ports
+    from trading.ports import Ports
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class RiskWatch:
         with self._lock:  # ask once per process; the store decides across processes
             self._limits[snapshot.basket_id] = (BasketStatus.EXITING, limits)
         try:
-            exited = services.exit_on_limit(self._ports(), snapshot.owner, snapshot.basket_id) is not None
+            exited = automation.exit_on_limit(self._ports(), snapshot.owner, snapshot.basket_id) is not None
         except DomainError as exc:
             log.warning("automatic exit of basket %s failed: %s", snapshot.basket_id, exc.message)
             exited = False

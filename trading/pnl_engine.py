@@ -2,7 +2,7 @@
 
 A mark moves only the baskets holding that instrument, by `net_quantity * (new - old) * multiplier`
 per position; nothing rescans all positions. Totals are summed in an exact decimal context, so they
-equal a from-scratch sum of `trading.services.pnl_of` rows however long the stream runs.
+equal a from-scratch sum of `trading.valuation.pnl_of` rows however long the stream runs.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, Inv
 from typing import TYPE_CHECKING
 
 from trading.errors import ValidationError
-from trading.services import PositionPnl, pnl_of
+from trading.valuation import PositionPnl, pnl_of
 
 if TYPE_CHECKING:
     from datetime import datetime

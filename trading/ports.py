@@ -1,12 +1,15 @@
-"""What the services need from the outside world. Adapters satisfy these without inheriting."""
+"""What the use cases need from the outside world, and the bundles of it. Adapters satisfy these without inheriting."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
+from trading.rules.calendar import MarketCalendar
+
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import date, datetime
     from decimal import Decimal
 
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
         Validity,
         Variety,
     )
+    from trading.model.account import AppCredentials, BrokerAccount, BrokerName, Session
     from trading.model.instrument import Instrument
 
 T = TypeVar("T")
@@ -166,6 +170,13 @@ class Broker(Protocol):
         """The order's exact trades at the broker, as fills of our order."""
         ...
 
+    def order_book(self) -> list[OrderUpdate] | None:
+        """Every order of the day, latest state each (Kite's `GET /orders`); None: this broker lists none.
+
+        Reconciliation reads the book once per pass when there is one, else syncs order by order.
+        """
+        ...
+
 
 class Brokers(Protocol):
     def for_owner(self, owner: OwnerId, broker: str | None = None) -> Broker:
@@ -208,3 +219,68 @@ class Scheduler(Protocol):
     def cancel(self, action: ScheduledAction, basket_id: BasketId) -> None:
         """Drop the basket's job for `action`, if any."""
         ...
+
+
+class BrokerAccounts(Protocol):
+    def get(self, owner: OwnerId, broker: BrokerName) -> BrokerAccount | None: ...
+    def put(self, account: BrokerAccount) -> None: ...
+    def list(self, owner: OwnerId) -> list[BrokerAccount]: ...
+
+
+class Secrets(Protocol):
+    """Named secrets (SSM SecureStrings on AWS); names are relative to the deployment's prefix."""
+
+    def get(self, name: str) -> str | None: ...
+    def put(self, name: str, value: str) -> None: ...
+    def delete(self, name: str) -> None: ...
+
+
+class BrokerLogin(Protocol):
+    """A broker's login flow: a URL the user opens, then an exchange of what it hands back for a session."""
+
+    def login_url(self, api_key: str) -> str: ...
+
+    def open_session(self, owner: OwnerId, request_token: str, app: AppCredentials, user_id: str | None) -> Session:
+        """Raises BrokerRejected (a bad or used token), BrokerUnavailable or ValidationError.
+
+        The session carries its expiry as the broker's rule sets it (the adapter knows the rule).
+        """
+        ...
+
+
+class Sessions(Protocol):
+    """The process's cached broker sessions, dropped when an account changes."""
+
+    def forget(self, owner: OwnerId, broker: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Everything the trading use cases reach outside the domain; one instance per composition root.
+
+    Each use case types its `ports` with a narrower Protocol naming only what it uses; this bundle
+    satisfies every one of them.
+    """
+
+    baskets: Baskets
+    orders: Orders
+    instruments: Instruments
+    marks: MarkSource
+    requests: Requests
+    brokers: Brokers
+    clock: Clock
+    deliveries: Deliveries
+    calendar: MarketCalendar = field(default_factory=MarketCalendar)
+    scheduler: Scheduler | None = None  # None: this deployment takes no basket schedules
+
+
+@dataclass(frozen=True)
+class AccountPorts:
+    """What the broker-account use cases reach outside the domain."""
+
+    accounts: BrokerAccounts
+    secrets: Secrets
+    logins: Mapping[BrokerName, BrokerLogin]
+    apps: Mapping[BrokerName, AppCredentials]
+    sessions: Sessions
+    clock: Clock

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from kiteconnect import KiteConnect
 
 from brokers.kite.broker import DEFAULT_TIMEOUT, KITE_ROOT, KiteBroker, kite_errors_mapped
-from trading.accounts import Session, kite_token_expiry, secret_name
+from brokers.kite.login import kite_token_expiry
 from trading.clock import SystemClock
 from trading.errors import BrokerNotConnected, BrokerRejected, ValidationError
 from trading.ids import OwnerId
+from trading.model.account import Session, secret_name
 
 if TYPE_CHECKING:
-    from trading.accounts import AppCredentials
+    from trading.model.account import AppCredentials
     from trading.ports import Clock
 
 DEFAULT_SECRETS_PREFIX = "/basketgraph/local/brokers"

@@ -161,6 +161,10 @@ class ShoonyaBroker:
             raise self._refusal("refused the trade book")
         return [fill_from_noren(t, order) for t in trades if str(t.get("norenordno")) == order.broker_order_id]
 
+    def order_book(self) -> None:
+        """None: reconciliation asks for each order's history on its own (see `order_update`)."""
+        return None
+
     def _refusal(self, what: str) -> BrokerNotConnected | BrokerRejected | BrokerUnavailable | RateLimited:
         refusal = transport.last_refusal()
         if refusal is None:

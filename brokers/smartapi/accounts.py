@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from brokers.smartapi.broker import ANGEL_ROOT, DEFAULT_TIMEOUT, _Session, angel_errors_mapped, checked
-from trading.accounts import Session
 from trading.errors import BrokerNotConnected, BrokerRejected, ValidationError
+from trading.model.account import Session
 
 if TYPE_CHECKING:
-    from trading.accounts import AppCredentials
     from trading.ids import OwnerId
+    from trading.model.account import AppCredentials
 
 ANGEL_LOGIN_URL = "https://smartapi.angelone.in/publisher-login"
 

@@ -183,6 +183,10 @@ class SmartApiBroker:
         today = self._clock.now().astimezone(IST).date()
         return [fill_from_angel(t, order, today) for t in trades if str(t.get("orderid")) == order.broker_order_id]
 
+    def order_book(self) -> None:
+        """None: reconciliation asks for each order's row on its own (see `order_update`)."""
+        return None
+
     def _order_row(self, broker_order_id: BrokerOrderId) -> dict[str, Any]:
         with angel_errors_mapped(self.name):
             rows = checked(self.name, self.client.orderBook()).get("data") or []

@@ -14,9 +14,9 @@ import requests
 from brokers.kite.accounts import KiteLogin
 from brokers.smartapi.accounts import AngelLogin
 from tests.contract.venues import CE, TODAY, AngelVenue, FixedClock
-from trading.accounts import AppCredentials
 from trading.errors import BrokerRejected, ValidationError
 from trading.ids import OwnerId
+from trading.model.account import AppCredentials
 
 OWNER = OwnerId("3f0c9a1e-owner")
 

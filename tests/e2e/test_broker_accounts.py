@@ -14,7 +14,7 @@ from brokers.kite.accounts import SsmSecretStore, access_token_name
 from store.accounts import account_key
 from tests.e2e.test_local_stack import data, gql
 from tests.helpers import CE_26500, wait_until
-from trading.accounts import BrokerName
+from trading.model.account import BrokerName
 
 if TYPE_CHECKING:
     from local.stack import LocalStack

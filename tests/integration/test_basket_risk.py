@@ -19,12 +19,12 @@ from subscriptions.handler import Live, make_handler
 from subscriptions.pnl import PnlFeed
 from subscriptions.risk import RiskWatch
 from tests.helpers import invoke, wait_until
-from trading import services
 from trading.clock import SystemClock
 from trading.ids import BasketId, OwnerId
 from trading.model import InstrumentRef
 from trading.model.instrument import Instrument
 from trading.pnl_engine import PnlEngine
+from trading.usecases import automation
 
 if TYPE_CHECKING:
     from local.stack import LocalStack
@@ -266,7 +266,7 @@ def test_concurrent_limit_exits_place_one_exit(stack: LocalStack) -> None:
 
     def race() -> None:
         start.wait()
-        results.append(services.exit_on_limit(bootstrap(), OwnerId(sub), BasketId(draft["id"])))
+        results.append(automation.exit_on_limit(bootstrap(), OwnerId(sub), BasketId(draft["id"])))
 
     threads = [threading.Thread(target=race) for _ in range(6)]
     for thread in threads:

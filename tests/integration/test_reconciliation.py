@@ -14,8 +14,8 @@ from tests.builders import NOW, a_basket, a_fill, an_order, placed
 from trading.errors import BrokerNotConnected
 from trading.ids import BrokerOrderId
 from trading.model import BasketStatus, Fill, Order, OrderStatus, OrderUpdate
-from trading.reconciliation import reconcile_owner
-from trading.services import Ports
+from trading.ports import Ports
+from trading.usecases.reconciliation import reconcile_owner
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -25,10 +25,10 @@ from tests.helpers import (
     live_condor,
     wait_until,
 )
-from trading import services
 from trading.clock import IST
 from trading.ids import BasketId, OwnerId
 from trading.rules.calendar import MarketCalendar
+from trading.usecases import execution as executing
 
 if TYPE_CHECKING:
     from tests.stack_fixtures import WriteLog
@@ -243,7 +243,7 @@ def test_the_same_client_request_id_places_once_even_concurrently(alice: dict[st
     # When four callers execute it at once (the use case itself: a Lambda instance takes one event
     # at a time, so concurrency lives between instances), then once more through the handler
     def execute() -> None:
-        execution = services.execute_basket(composition.bootstrap(), OwnerId(sub), BasketId(draft["id"]), request_id)
+        execution = executing.execute_basket(composition.bootstrap(), OwnerId(sub), BasketId(draft["id"]), request_id)
         results.append(sorted(o.id for o in execution.orders))
 
     threads = [threading.Thread(target=execute) for _ in range(4)]

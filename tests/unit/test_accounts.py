@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 
+from brokers.kite.login import kite_token_expiry
 from brokers.registry import AccountBrokers
-from trading import accounts
-from trading.accounts import AccountPorts, AccountStatus, AppCredentials, BrokerAccount, BrokerName, Session
 from trading.errors import BrokerNotConnected, ValidationError
 from trading.ids import BrokerOrderId, OwnerId
+from trading.model.account import AccountStatus, AppCredentials, BrokerAccount, BrokerName, Session
+from trading.ports import AccountPorts
+from trading.usecases import accounts
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # 09:30 IST
 ALICE, BOB = OwnerId("alice"), OwnerId("bob")
@@ -64,7 +66,7 @@ class FakeLogin:
 
     def open_session(self, owner: OwnerId, request_token: str, app: AppCredentials, user_id: str | None) -> Session:
         self.opened.append((owner, request_token, app))
-        return Session(f"AB{owner}", f"access-{request_token}", accounts.kite_token_expiry(NOW))
+        return Session(f"AB{owner}", f"access-{request_token}", kite_token_expiry(NOW))
 
 
 class Forgetful:
@@ -87,9 +89,9 @@ def ports(apps: dict[BrokerName, AppCredentials] | None = None, clock: Clock | N
 
 
 def test_kite_tokens_expire_at_the_next_six_in_the_morning_ist() -> None:
-    assert accounts.kite_token_expiry(NOW) == datetime(2026, 11, 24, 0, 30, tzinfo=UTC)
+    assert kite_token_expiry(NOW) == datetime(2026, 11, 24, 0, 30, tzinfo=UTC)
     early = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # 05:30 IST: today's 06:00 is still ahead
-    assert accounts.kite_token_expiry(early) == datetime(2026, 11, 23, 0, 30, tzinfo=UTC)
+    assert kite_token_expiry(early) == datetime(2026, 11, 23, 0, 30, tzinfo=UTC)
 
 
 def test_a_users_own_app_secret_goes_to_the_secret_store_and_never_into_the_account() -> None:

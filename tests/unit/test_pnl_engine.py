@@ -13,7 +13,7 @@ from trading.errors import ValidationError
 from trading.ids import BasketId, OrderId, OwnerId, StrategyId, TradeId
 from trading.model import Fill, InstrumentRef, Position, PositionKey, Product, Side
 from trading.pnl_engine import PnlEngine
-from trading.services import pnl_of
+from trading.valuation import pnl_of
 
 T0 = datetime(2026, 1, 5, 4, 0, tzinfo=UTC)
 OWNER = OwnerId("alice")

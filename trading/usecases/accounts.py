@@ -1,4 +1,4 @@
-"""Broker accounts: which brokers a user has connected, and the use cases that connect and drop them.
+"""Broker accounts: the use cases that connect a user's broker account, complete its login, and drop it.
 
 An account's metadata (status, the user id at the broker, token expiry) is plain data; its secrets
 (access token, API secret) live only behind the `Secrets` port, never in an account.
@@ -6,138 +6,49 @@ An account's metadata (status, the user id at the broker, token expiry) is plain
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
-from trading.clock import IST
 from trading.errors import BrokerNotConnected, ValidationError
+from trading.model.account import AccountStatus, AppCredentials, BrokerAccount, secret_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from trading.ids import OwnerId
-    from trading.ports import Clock
+    from trading.model.account import BrokerName
+    from trading.ports import BrokerAccounts, BrokerLogin, Clock, Secrets, Sessions
 
-KITE_TOKEN_EXPIRY = time(6, 0)  # Kite access tokens die at 06:00 IST the next morning
 MAX_TOKEN_LENGTH = 2048
 MAX_CREDENTIAL_LENGTH = 256
 
 
-class BrokerName(enum.StrEnum):
-    KITE = "KITE"
-    ANGEL = "ANGEL"
-    SHOONYA = "SHOONYA"
-    PAPER = "PAPER"
-
+class AccountBookPorts(Protocol):
     @property
-    def key(self) -> str:
-        """The adapter's name, as orders and secrets carry it ("kite", "paper", ...)."""
-        return self.value.lower()
-
-    @classmethod
-    def of(cls, key: str) -> BrokerName:
-        return cls(key.upper())
+    def accounts(self) -> BrokerAccounts: ...
+    @property
+    def clock(self) -> Clock: ...
 
 
-class AccountStatus(enum.StrEnum):
-    CONNECTED = "CONNECTED"
-    DISCONNECTED = "DISCONNECTED"
-    EXPIRED = "EXPIRED"
+class ConnectPorts(AccountBookPorts, Protocol):
+    @property
+    def secrets(self) -> Secrets: ...
+    @property
+    def logins(self) -> Mapping[BrokerName, BrokerLogin]: ...
+    @property
+    def apps(self) -> Mapping[BrokerName, AppCredentials]: ...
 
 
-@dataclass(frozen=True)
-class BrokerAccount:
-    """A user's account at one broker. `status` is as stored; `status_at` adds token expiry."""
-
-    owner: OwnerId
-    broker: BrokerName
-    status: AccountStatus
-    updated_at: datetime
-    broker_user_id: str | None = None
-    api_key: str | None = None
-    token_expires_at: datetime | None = None
-    connected_at: datetime | None = None
-    reason: str | None = None
-
-    def status_at(self, now: datetime) -> AccountStatus:
-        expired = self.token_expires_at is not None and self.token_expires_at <= now
-        if self.status is AccountStatus.CONNECTED and expired:
-            return AccountStatus.EXPIRED
-        return self.status
+class LoginPorts(ConnectPorts, Protocol):
+    @property
+    def sessions(self) -> Sessions: ...
 
 
-@dataclass(frozen=True)
-class Session:
-    """What a broker's session API returns: the user at the broker, a token, and when it dies."""
-
-    user_id: str
-    access_token: str
-    expires_at: datetime | None
-
-
-@dataclass(frozen=True)
-class AppCredentials:
-    """The broker app a login goes through: its key (public, in login URLs) and its secret."""
-
-    api_key: str
-    api_secret: str | None
-
-
-class BrokerAccounts(Protocol):
-    def get(self, owner: OwnerId, broker: BrokerName) -> BrokerAccount | None: ...
-    def put(self, account: BrokerAccount) -> None: ...
-    def list(self, owner: OwnerId) -> list[BrokerAccount]: ...
-
-
-class Secrets(Protocol):
-    """Named secrets (SSM SecureStrings on AWS); names are relative to the deployment's prefix."""
-
-    def get(self, name: str) -> str | None: ...
-    def put(self, name: str, value: str) -> None: ...
-    def delete(self, name: str) -> None: ...
-
-
-class BrokerLogin(Protocol):
-    """A broker's login flow: a URL the user opens, then an exchange of what it hands back for a session."""
-
-    def login_url(self, api_key: str) -> str: ...
-
-    def open_session(self, owner: OwnerId, request_token: str, app: AppCredentials, user_id: str | None) -> Session:
-        """Raises BrokerRejected (a bad or used token), BrokerUnavailable or ValidationError."""
-        ...
-
-
-class Sessions(Protocol):
-    """The process's cached broker sessions, dropped when an account changes."""
-
-    def forget(self, owner: OwnerId, broker: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class AccountPorts:
-    accounts: BrokerAccounts
-    secrets: Secrets
-    logins: Mapping[BrokerName, BrokerLogin]
-    apps: Mapping[BrokerName, AppCredentials]
-    sessions: Sessions
-    clock: Clock
-
-
-def secret_name(owner: OwnerId, broker: BrokerName | str, what: str) -> str:
-    """Where one of a user's broker secrets is kept, under the deployment's prefix: `/{sub}/{broker}/{what}`."""
-    key = broker.key if isinstance(broker, BrokerName) else broker
-    return f"/{owner}/{key}/{what}"
-
-
-def kite_token_expiry(issued_at: datetime) -> datetime:
-    """The next 06:00 IST after `issued_at`: when Kite invalidates every access token."""
-    local = issued_at.astimezone(IST)
-    expiry = datetime.combine(local.date(), KITE_TOKEN_EXPIRY, IST)
-    if expiry <= local:
-        expiry += timedelta(days=1)
-    return expiry
+class DisconnectPorts(AccountBookPorts, Protocol):
+    @property
+    def secrets(self) -> Secrets: ...
+    @property
+    def sessions(self) -> Sessions: ...
 
 
 def _text(value: str | None, what: str, limit: int) -> str | None:
@@ -149,7 +60,7 @@ def _text(value: str | None, what: str, limit: int) -> str | None:
     return value
 
 
-def _login(ports: AccountPorts, broker: BrokerName) -> BrokerLogin:
+def _login(ports: ConnectPorts, broker: BrokerName) -> BrokerLogin:
     login = ports.logins.get(broker)
     if login is None:
         supported = ", ".join(sorted(b.value for b in ports.logins))
@@ -157,7 +68,7 @@ def _login(ports: AccountPorts, broker: BrokerName) -> BrokerLogin:
     return login
 
 
-def _app(ports: AccountPorts, owner: OwnerId, broker: BrokerName, account: BrokerAccount | None) -> AppCredentials:
+def _app(ports: ConnectPorts, owner: OwnerId, broker: BrokerName, account: BrokerAccount | None) -> AppCredentials:
     """The user's own app when they gave one at connectBroker, else the deployment's."""
     default = ports.apps.get(broker)
     if account is not None and account.api_key and (default is None or account.api_key != default.api_key):
@@ -168,7 +79,7 @@ def _app(ports: AccountPorts, owner: OwnerId, broker: BrokerName, account: Broke
 
 
 def connect_broker(
-    ports: AccountPorts,
+    ports: ConnectPorts,
     owner: OwnerId,
     broker: BrokerName,
     api_key: str | None = None,
@@ -204,7 +115,7 @@ def connect_broker(
 
 
 def complete_broker_login(
-    ports: AccountPorts, owner: OwnerId, broker: BrokerName, request_token: str, broker_user_id: str | None = None
+    ports: LoginPorts, owner: OwnerId, broker: BrokerName, request_token: str, broker_user_id: str | None = None
 ) -> BrokerAccount:
     """Exchange the token the broker's login handed back for a session; store it and mark the account CONNECTED.
 
@@ -242,7 +153,7 @@ def complete_broker_login(
     return account
 
 
-def disconnect_broker(ports: AccountPorts, owner: OwnerId, broker: BrokerName) -> BrokerAccount:
+def disconnect_broker(ports: DisconnectPorts, owner: OwnerId, broker: BrokerName) -> BrokerAccount:
     """Drop the session (and the user's app secret); the account stays, DISCONNECTED, for its history.
 
     Raises
@@ -267,7 +178,7 @@ def disconnect_broker(ports: AccountPorts, owner: OwnerId, broker: BrokerName) -
     return account
 
 
-def mark_disconnected(ports: AccountPorts, owner: OwnerId, broker: BrokerName, reason: str) -> None:
+def mark_disconnected(ports: AccountBookPorts, owner: OwnerId, broker: BrokerName, reason: str) -> None:
     """The broker refused the session: record it, with why, so the user sees the account needs reconnecting.
 
     The dead token is left where it is: every process holding it hears the same refusal from the
@@ -282,7 +193,7 @@ def mark_disconnected(ports: AccountPorts, owner: OwnerId, broker: BrokerName, r
     ports.accounts.put(replace(existing, status=AccountStatus.DISCONNECTED, updated_at=now, reason=reason))
 
 
-def broker_accounts(ports: AccountPorts, owner: OwnerId) -> list[BrokerAccount]:
+def broker_accounts(ports: AccountBookPorts, owner: OwnerId) -> list[BrokerAccount]:
     """The user's accounts, with EXPIRED for a connected one whose token has passed its expiry."""
     now = ports.clock.now()
     return [replace(a, status=a.status_at(now)) for a in ports.accounts.list(owner)]

@@ -11,18 +11,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
-from trading import services
 from trading.errors import BrokerNotConnected, BrokerUnavailable, Conflict
 from trading.ids import BrokerOrderId
 from trading.model import OrderStatus, OrderUpdate
+from trading.usecases.orders import BrokerUpdatePorts, apply_fill, apply_order_update_to, settle_basket
 
 if TYPE_CHECKING:
     from trading.ids import BasketId, OwnerId
     from trading.model import Order
     from trading.ports import Broker
-    from trading.services import Ports
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +29,8 @@ DEFAULT_GRACE = timedelta(minutes=2)
 RECENT_ORDERS = 100
 
 
-@runtime_checkable
-class OrderBook(Protocol):
-    """A broker that can list the day's orders (Kite's `GET /orders`); others are synced order by order."""
-
-    def order_book(self) -> list[OrderUpdate]: ...
+# Reconciliation reads orders and brokers and settles baskets: what a broker's update needs.
+ReconcilePorts = BrokerUpdatePorts
 
 
 @dataclass
@@ -65,7 +61,7 @@ def _unsettled(order: Order) -> bool:
 
 
 def reconcile_owner(
-    ports: Ports, owner: OwnerId, *, grace: timedelta = DEFAULT_GRACE, recent: int = RECENT_ORDERS
+    ports: ReconcilePorts, owner: OwnerId, *, grace: timedelta = DEFAULT_GRACE, recent: int = RECENT_ORDERS
 ) -> Reconciliation:
     """Reconcile the owner's `recent` newest orders, each with its own broker.
 
@@ -95,14 +91,14 @@ def reconcile_owner(
             failures.append(exc)
             report.problems.append(f"{name}: {exc.message}")
     for basket_owner, basket_id in baskets:
-        services.settle_basket(ports, basket_owner, basket_id)
+        settle_basket(ports, basket_owner, basket_id)
     if failures and len(failures) == len(by_broker):
         raise failures[0]
     return report
 
 
 def _reconcile_with(
-    ports: Ports,
+    ports: ReconcilePorts,
     broker: Broker,
     orders: list[Order],
     grace: timedelta,
@@ -110,9 +106,7 @@ def _reconcile_with(
     baskets: set[tuple[OwnerId, BasketId]],
 ) -> None:
     """Reconcile `orders` (all at `broker`), noting the baskets whose orders settled."""
-    # A wrapper that adds behaviour around an adapter (`inner`) may not forward the order book.
-    source = broker if isinstance(broker, OrderBook) else getattr(broker, "inner", None)
-    book = source.order_book() if isinstance(source, OrderBook) else None
+    book = broker.order_book()  # None: this broker lists no orders, so each is asked for on its own
     by_tag = {u.tag: u for u in book or [] if u.tag}
     by_id = {u.broker_order_id: u for u in book or []}
     now = ports.clock.now()
@@ -137,24 +131,24 @@ def _reconcile_with(
             baskets.add((order.owner, order.basket_id))
 
 
-def _repair(ports: Ports, broker: Broker, order: Order, update: OrderUpdate, report: Reconciliation) -> Order:
+def _repair(ports: ReconcilePorts, broker: Broker, order: Order, update: OrderUpdate, report: Reconciliation) -> Order:
     if order.broker_order_id is None:
         order.broker_order_id = update.broker_order_id
         ports.orders.record_placement(order)
         report.adopted += 1
         log.info("order %s adopted from the %s order book as %s", order.id, broker.name, update.broker_order_id)
     before = (order.status, order.status_message)
-    order = services.apply_order_update_to(ports, order, update)
+    order = apply_order_update_to(ports, order, update)
     if (order.status, order.status_message) != before:
         report.updated += 1
     if update.filled_quantity > order.filled_quantity:
         for fill in sorted(broker.order_fills(order), key=lambda f: (f.filled_at, f.trade_id)):
-            if services.apply_fill(ports, order, fill):
+            if apply_fill(ports, order, fill):
                 report.fills += 1
     return order
 
 
-def _abandon(ports: Ports, order: Order, broker: str) -> None:
+def _abandon(ports: ReconcilePorts, order: Order, broker: str) -> None:
     message = f"{broker} has no order tagged {order.id}: the placement never reached it; place it again if needed"
     log.warning("order %s abandoned: %s", order.id, message)
-    services.apply_order_update_to(ports, order, OrderUpdate(BrokerOrderId(""), OrderStatus.REJECTED, message=message))
+    apply_order_update_to(ports, order, OrderUpdate(BrokerOrderId(""), OrderStatus.REJECTED, message=message))

@@ -1,0 +1,58 @@
+"""Execution: the placement saga of a DRAFT basket, hedges first, with its partial-failure policy."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from trading.model import PartialFailurePolicy
+from trading.usecases.exits import ExitPorts, unwind
+from trading.usecases.idempotency import Placed, check_client_request_id, fingerprint_of, read_back, run_once
+from trading.usecases.orders import place_all
+from trading.usecases.tickets import OrderTicket, checked_orders, instrument_of
+from trading.usecases.versions import bump
+
+if TYPE_CHECKING:
+    from trading.ids import BasketId, OwnerId
+    from trading.model import Basket, Order
+    from trading.usecases.idempotency import Execution
+
+# Execution reaches what an exit does (a partly failed one is unwound), and nothing more.
+ExecutionPorts = ExitPorts
+
+
+def execute_basket(ports: ExecutionPorts, owner: OwnerId, basket_id: BasketId, client_request_id: str) -> Execution:
+    """Place every leg of a DRAFT basket, BUY legs before SELL legs (hedges first, less margin).
+
+    Under EXIT_FILLED, the legs after a refused one are not sent, and what filled is squared off.
+    """
+
+    def prepare() -> tuple[Basket, list[Order]]:
+        basket = ports.baskets.get(owner, basket_id)
+        basket.start_execution()  # state checks only; saved in run()
+        crid = check_client_request_id(client_request_id)
+        broker = ports.brokers.for_owner(owner, basket.broker).name
+        now = ports.clock.now()
+        orders: list[Order] = []
+        for strategy, leg in basket.placement_order():
+            instrument = instrument_of(ports.instruments, leg.instrument.exchange, leg.instrument.tradingsymbol)
+            ticket = OrderTicket.for_leg(strategy.id, leg, instrument)
+            orders.extend(checked_orders(ports, ticket, owner, basket.id, crid, broker, now))
+        return basket, orders
+
+    def run(plan: tuple[Basket, list[Order]]) -> Placed:
+        basket, orders = plan
+        basket.updated_at = ports.clock.now()
+        ports.baskets.save(basket, bump(basket))
+        ports.orders.add_all(orders)
+        exit_filled = basket.on_partial_failure is PartialFailurePolicy.EXIT_FILLED
+        rejected = place_all(ports, owner, orders, stop_on_refusal=exit_filled)
+        accepted = [o for o in orders if o.broker_order_id]
+        basket.finish_execution(rejected, len(accepted))
+        basket.updated_at = ports.clock.now()
+        ports.baskets.save(basket, bump(basket))
+        exits = unwind(ports, basket, accepted, orders[0].client_request_id) if rejected and exit_filled else []
+        return Placed(basket.id, tuple(o.id for o in orders + exits))
+
+    fingerprint = fingerprint_of("executeBasket", basket_id)
+    placed = run_once(ports, owner, client_request_id, "executeBasket", fingerprint, prepare, run)
+    return read_back(ports, owner, placed)

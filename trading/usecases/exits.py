@@ -1,0 +1,180 @@
+"""Exits: squaring a basket off (wholly or by product), and unwinding a partly failed execution."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Protocol
+
+from trading.errors import Conflict, DomainError
+from trading.model import BasketStatus, Side
+from trading.usecases.idempotency import (
+    Placed,
+    ReadBackPorts,
+    RequestPorts,
+    check_client_request_id,
+    fingerprint_of,
+    read_back,
+    run_once,
+)
+from trading.usecases.orders import SettlePorts, SyncPorts, cancel_working, place_all, settle_basket, sync_order
+from trading.usecases.tickets import OrderTicket, TicketPorts, checked_orders, instrument_of
+from trading.usecases.versions import bump
+
+if TYPE_CHECKING:
+    from trading.ids import BasketId, ClientRequestId, OwnerId
+    from trading.model import Basket, Order, Position, Product
+    from trading.usecases.idempotency import Execution
+
+log = logging.getLogger(__name__)
+
+
+class ExitPorts(SyncPorts, SettlePorts, TicketPorts, RequestPorts, ReadBackPorts, Protocol): ...
+
+
+def exit_orders(
+    ports: ExitPorts,
+    basket: Basket,
+    positions: list[Position],
+    crid: ClientRequestId,
+    products: frozenset[Product] | None,
+) -> list[Order]:
+    """MARKET orders that flatten the open positions (of `products`, when given): shorts bought back first."""
+    broker = ports.brokers.for_owner(basket.owner, basket.broker).name
+    now = ports.clock.now()
+    exits: list[Order] = []
+    for position in positions:
+        if position.net_quantity == 0 or (products is not None and position.key.product not in products):
+            continue
+        ref = position.key.instrument
+        ticket = OrderTicket.to_flatten(position, instrument_of(ports.instruments, ref.exchange, ref.tradingsymbol))
+        exits.extend(checked_orders(ports, ticket, basket.owner, basket.id, crid, broker, now))
+    exits.sort(key=lambda o: o.side is not Side.BUY)  # buy back shorts before selling longs
+    return exits
+
+
+def cancel_quietly(ports: SyncPorts, order: Order) -> None:
+    """Cancel a working order during an exit; one that finished meanwhile is only brought up to date."""
+    try:
+        cancel_working(ports, order)
+    except DomainError as exc:
+        log.warning("could not cancel order %s while exiting: %s", order.id, exc.message)
+        try:
+            sync_order(ports, order)
+        except DomainError:
+            log.warning("order %s is left for reconciliation", order.id)
+
+
+def note(ports: SettlePorts, owner: OwnerId, basket_id: BasketId, message: str, attempts: int = 5) -> None:
+    """Append to the basket's status message, re-reading it while postbacks move it on."""
+    for _ in range(attempts):
+        basket = ports.baskets.get(owner, basket_id)
+        basket.status_message = f"{basket.status_message}; {message}" if basket.status_message else message
+        basket.updated_at = ports.clock.now()
+        try:
+            ports.baskets.save(basket, bump(basket))
+            return
+        except Conflict:
+            continue
+    log.warning("basket %s kept changing; not noted: %s", basket_id, message)
+
+
+def unwind(ports: ExitPorts, basket: Basket, accepted: list[Order], crid: ClientRequestId) -> list[Order]:
+    """After a partly failed execution: stop what still works, square off what filled; returns the exit orders."""
+    for order in accepted:
+        try:
+            current = sync_order(ports, order)  # the fills may not have been posted back yet
+        except DomainError as exc:
+            log.warning("could not sync order %s while unwinding: %s", order.id, exc.message)
+            continue
+        if not current.status.is_terminal:
+            cancel_quietly(ports, current)
+    positions = ports.baskets.view(basket.owner, basket.id).positions
+    exits = exit_orders(ports, basket, positions, crid, None)
+    if not exits:
+        note(ports, basket.owner, basket.id, "nothing had filled")
+        return []
+    ports.orders.add_all(exits)
+    rejected = place_all(ports, basket.owner, exits)
+    done = f"filled legs exited ({len(exits)} order{'s' if len(exits) > 1 else ''})"
+    note(ports, basket.owner, basket.id, done + ("; exit rejected: " + "; ".join(rejected) if rejected else ""))
+    return exits
+
+
+def exit_basket(
+    ports: ExitPorts,
+    owner: OwnerId,
+    basket_id: BasketId,
+    client_request_id: str,
+    *,
+    reason: str | None = None,
+    products: frozenset[Product] | None = None,
+    only_live: bool = False,
+) -> Execution:
+    """Cancel the basket's working orders and square off its open positions at market.
+
+    Parameters
+    ----------
+    reason
+        Why (an automatic exit); kept as the basket's status message.
+    products
+        Only positions and working orders of these products (the MIS square-off); the basket
+        stays LIVE while other positions remain open.
+    only_live
+        Refuse (Conflict) unless the basket is LIVE: automatic exits never repeat a running exit.
+
+    Raises
+    ------
+    Conflict
+        The basket is not in a state to exit, or another exit changed it first.
+    """
+
+    def prepare() -> tuple[Basket, list[Order], list[Order]]:
+        view = ports.baskets.view(owner, basket_id)
+        basket, orders, positions = view.basket, view.orders, view.positions
+        if only_live and basket.status is not BasketStatus.LIVE:
+            raise Conflict(f"basket is {basket.status}; only a LIVE basket is exited automatically")
+        crid = check_client_request_id(client_request_id)
+        working_now = [o for o in orders if not o.status.is_terminal]
+        if basket.status is BasketStatus.EXITING and working_now:
+            # its exit orders are still on their way: squaring off again would overshoot the positions
+            raise Conflict(
+                f"basket is already exiting and {len(working_now)} of its orders are still working; "
+                "exit again once they have finished (or cancel them)"
+            )
+        open_positions = [p for p in positions if p.net_quantity]
+        partial = products is not None and any(p.key.product not in products for p in open_positions)
+        if partial:
+            if basket.status is not BasketStatus.LIVE:
+                raise Conflict(f"basket is {basket.status}; only a LIVE basket is squared off in part")
+            basket.status_message = reason
+        elif only_live:
+            basket.start_limit_exit(reason or "exited automatically")
+        else:
+            basket.start_exit()
+            basket.status_message = reason or basket.status_message
+        exits = exit_orders(ports, basket, positions, crid, products)
+        working = [
+            o
+            for o in orders
+            if not o.status.is_terminal and o.broker_order_id and (products is None or o.product in products)
+        ]
+        return basket, working, exits
+
+    def run(plan: tuple[Basket, list[Order], list[Order]]) -> Placed:
+        basket, working, exits = plan
+        basket.updated_at = ports.clock.now()
+        ports.baskets.save(basket, bump(basket))  # the gate: of two racing exits, one writes and the other fails
+        for order in working:
+            cancel_quietly(ports, order)
+        if not exits and basket.status is BasketStatus.EXITING:
+            settle_basket(ports, owner, basket.id)
+        ports.orders.add_all(exits)
+        rejected = place_all(ports, owner, exits)
+        if rejected:
+            note(ports, owner, basket.id, "exit rejected: " + "; ".join(rejected))
+        return Placed(basket.id, tuple(o.id for o in exits))
+
+    scope = "" if products is None else ":" + ",".join(sorted(products))
+    fingerprint = fingerprint_of("exitBasket", f"{basket_id}{scope}")
+    placed = run_once(ports, owner, client_request_id, "exitBasket", fingerprint, prepare, run)
+    return read_back(ports, owner, placed)

@@ -1,0 +1,265 @@
+"""Orders: placing and cancelling them, and applying what the broker reports (updates, fills) until a basket settles."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, Conflict, RateLimited, ValidationError
+from trading.ids import BasketId, BrokerOrderId, StrategyId
+from trading.model import BasketStatus, OrderStatus, OrderType, OrderUpdate, Product, Side, Validity, Variety
+from trading.ports import OrderRequest
+from trading.rules.pre_trade import check_quantity
+from trading.usecases.idempotency import (
+    Placed,
+    ReadBackPorts,
+    RequestPorts,
+    check_client_request_id,
+    fingerprint_of,
+    read_back,
+    run_once,
+)
+from trading.usecases.tickets import OrderTicket, TicketPorts, checked_orders, instrument_of
+from trading.usecases.versions import bump
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from trading.ids import OrderId, OwnerId
+    from trading.model import Basket, Fill, Order
+    from trading.ports import Baskets, Broker, Brokers, Clock, Orders
+
+log = logging.getLogger(__name__)
+
+
+class OrderPorts(Protocol):
+    @property
+    def orders(self) -> Orders: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+class SyncPorts(OrderPorts, Protocol):
+    @property
+    def brokers(self) -> Brokers: ...
+
+
+class SettlePorts(Protocol):
+    @property
+    def baskets(self) -> Baskets: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+class BrokerUpdatePorts(SyncPorts, SettlePorts, Protocol): ...
+
+
+class PlaceOrderPorts(SyncPorts, SettlePorts, TicketPorts, RequestPorts, ReadBackPorts, Protocol): ...
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    basket_id: BasketId
+    exchange: str
+    tradingsymbol: str
+    side: Side
+    quantity: int
+    order_type: OrderType = OrderType.MARKET
+    product: Product = Product.NRML
+    variety: Variety = Variety.REGULAR
+    validity: Validity = Validity.DAY
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    strategy_id: StrategyId | None = None
+
+
+def place_all(ports: SyncPorts, owner: OwnerId, orders: list[Order], stop_on_refusal: bool = False) -> list[str]:
+    """Place orders in the given sequence; returns the reasons of those the broker refused.
+
+    Orders are already stored as PENDING, so a placement whose outcome is unknown is kept
+    and reconciled by its tag (our order id) rather than placed again. With `stop_on_refusal`,
+    the orders after the first refusal are not sent; they are stored as CANCELLED with the reason.
+    """
+    sessions: dict[str, Broker] = {}
+    rejected: list[str] = []
+    for order in orders:
+        if rejected and stop_on_refusal:
+            skipped = OrderUpdate(BrokerOrderId(""), OrderStatus.CANCELLED, message="not placed: an earlier leg failed")
+            apply_order_update_to(ports, order, skipped)
+            continue
+        request = OrderRequest(
+            instrument=order.instrument,
+            side=order.side,
+            quantity=order.quantity,
+            order_type=order.order_type,
+            product=order.product,
+            variety=order.variety,
+            validity=order.validity,
+            price=order.price,
+            trigger_price=order.trigger_price,
+            tag=order.id,
+        )
+        try:
+            session = sessions.get(order.broker)
+            if session is None:
+                session = sessions[order.broker] = ports.brokers.for_owner(owner, order.broker)
+            order.broker_order_id = session.place_order(request)
+        except (BrokerRejected, BrokerNotConnected, RateLimited) as exc:
+            rejected.append(f"{order.side} {order.quantity} {order.instrument}: {exc.message}")
+            rejection = OrderUpdate(BrokerOrderId(""), OrderStatus.REJECTED, message=exc.message)
+            apply_order_update_to(ports, order, rejection)
+            continue
+        except BrokerUnavailable as exc:
+            log.warning("placement outcome unknown for order %s: %s", order.id, exc.message)
+            rejected.append(f"{order.side} {order.quantity} {order.instrument}: outcome unknown ({exc.message})")
+            continue
+        ports.orders.record_placement(order)
+    return rejected
+
+
+def place_order(ports: PlaceOrderPorts, owner: OwnerId, spec: OrderInput, client_request_id: str) -> Order:
+    """Place one order (sliced above the freeze quantity: the first slice is returned) in a LIVE basket."""
+
+    def prepare() -> list[Order]:
+        basket = ports.baskets.get(owner, spec.basket_id)
+        if basket.status is not BasketStatus.LIVE:
+            raise Conflict(f"basket is {basket.status}; orders can be added only to a LIVE basket (execute it first)")
+        if spec.strategy_id is not None:
+            basket.strategy(spec.strategy_id)
+        if spec.quantity <= 0:
+            raise ValidationError(f"quantity must be positive, got {spec.quantity}")
+        instrument = instrument_of(ports.instruments, spec.exchange, spec.tradingsymbol)
+        check_quantity(spec.quantity, instrument)
+        ticket = OrderTicket(
+            instrument=instrument,
+            quantity=spec.quantity,
+            side=spec.side,
+            order_type=spec.order_type,
+            product=spec.product,
+            variety=spec.variety,
+            validity=spec.validity,
+            price=spec.price,
+            trigger_price=spec.trigger_price,
+            strategy_id=spec.strategy_id,
+        )
+        crid = check_client_request_id(client_request_id)
+        broker = ports.brokers.for_owner(owner, basket.broker).name
+        return checked_orders(ports, ticket, owner, basket.id, crid, broker, ports.clock.now())
+
+    def run(orders: list[Order]) -> Placed:
+        ports.orders.add_all(orders)
+        place_all(ports, owner, orders)
+        return Placed(spec.basket_id, tuple(o.id for o in orders))
+
+    fingerprint = fingerprint_of("placeOrder", *vars(spec).values())
+    placed = run_once(ports, owner, client_request_id, "placeOrder", fingerprint, prepare, run)
+    return read_back(ports, owner, placed).orders[0]  # a consistent read: the basket's collection
+
+
+def cancel_working(ports: SyncPorts, order: Order) -> Order:
+    """Ask the broker to cancel a working order, then bring it up to date."""
+    if order.status.is_terminal:
+        raise Conflict(f"order {order.id} is {order.status}; it can no longer be cancelled")
+    if order.broker_order_id is None:
+        raise Conflict(f"order {order.id} has not reached the broker yet; retry in a moment")
+    broker = ports.brokers.for_owner(order.owner, order.broker)
+    broker.cancel_order(order.broker_order_id, order.variety)
+    return sync_order(ports, order)
+
+
+def cancel_order(ports: SyncPorts, owner: OwnerId, order_id: OrderId) -> Order:
+    return cancel_working(ports, ports.orders.get(owner, order_id))
+
+
+class CancelAllPorts(SyncPorts, Protocol):
+    @property
+    def baskets(self) -> Baskets: ...
+
+
+def cancel_all_orders(ports: CancelAllPorts, owner: OwnerId, basket_id: BasketId) -> list[Order]:
+    """Cancel every working order of the basket; returns the orders it cancelled."""
+    orders = ports.baskets.view(owner, basket_id).orders
+    return [cancel_working(ports, o) for o in orders if not o.status.is_terminal and o.broker_order_id]
+
+
+def apply_order_update_to(ports: OrderPorts, order: Order, update: OrderUpdate, attempts: int = 5) -> Order:
+    """Apply a broker report to an order; stale or out-of-order reports change nothing."""
+    for _ in range(attempts):
+        if update.broker_order_id and order.broker_order_id is None:
+            order.broker_order_id = update.broker_order_id
+        if not order.apply_update(update):
+            return order
+        order.updated_at = ports.clock.now()
+        try:
+            ports.orders.save(order, bump(order))
+            return order
+        except Conflict:
+            order = ports.orders.get(order.owner, order.id)
+    raise Conflict(f"order {order.id} kept changing while applying a broker update; retry")
+
+
+class FillPorts(Protocol):
+    @property
+    def orders(self) -> Orders: ...
+
+
+def apply_fill(ports: FillPorts, order: Order, fill: Fill) -> bool:
+    """Apply one fill to its order and position in one atomic write; a replay is a no-op."""
+    order.check_fill(fill)
+    applied = ports.orders.apply_fill(order, fill)
+    if applied:
+        order.apply_fill(fill)
+    return applied
+
+
+def sync_order(ports: SyncPorts, order: Order) -> Order:
+    """Bring an order up to date from its broker: status first, then its exact fills."""
+    if order.broker_order_id is None:
+        return order
+    broker = ports.brokers.for_owner(order.owner, order.broker)
+    order = apply_order_update_to(ports, order, broker.order_update(order.broker_order_id))
+    _apply_fills(ports, order)
+    return order
+
+
+def _apply_fills(ports: SyncPorts, order: Order) -> None:
+    fills = ports.brokers.for_owner(order.owner, order.broker).order_fills(order)
+    for fill in sorted(fills, key=lambda f: (f.filled_at, f.trade_id)):
+        apply_fill(ports, order, fill)
+
+
+def on_broker_update(ports: BrokerUpdatePorts, broker: str, update: OrderUpdate) -> Order | None:
+    """A postback or feed update: apply it and the order's fills; None when the order is not ours.
+
+    A terminal status is final, so it is taken from the broker's order history, not from the report:
+    Kite's postback checksum signs only order_id + order_timestamp, so a replayed checksum on an edited
+    body would pass. Fills never come from the report (they are the broker's trades); this closes the status too.
+    """
+    order = ports.orders.find(broker, update.broker_order_id, update.tag)
+    if order is None:
+        return None
+    if update.status is not None and update.status.is_terminal and not order.status.is_terminal:
+        update = ports.brokers.for_owner(order.owner, order.broker).order_update(update.broker_order_id)
+    order = apply_order_update_to(ports, order, update)
+    if update.filled_quantity > order.filled_quantity:
+        _apply_fills(ports, order)
+    if order.status.is_terminal:  # only a finished order can let an exiting basket close
+        settle_basket(ports, order.owner, order.basket_id)
+    return order
+
+
+def settle_basket(ports: SettlePorts, owner: OwnerId, basket_id: BasketId) -> Basket:
+    """Close an EXITING basket once no order is working and every position is flat."""
+    view = ports.baskets.view(owner, basket_id)
+    basket, orders, positions = view.basket, view.orders, view.positions
+    flat = all(p.net_quantity == 0 for p in positions)
+    idle = all(o.status.is_terminal for o in orders)
+    if basket.status is BasketStatus.EXITING and flat and idle:
+        basket.close()
+        basket.updated_at = ports.clock.now()
+        try:
+            ports.baskets.save(basket, bump(basket))
+        except Conflict:
+            log.info("basket %s changed while settling; the next update settles it", basket.id)
+    return basket

@@ -1,0 +1,76 @@
+"""Reads: a user's baskets and orders a page at a time, instrument search, a basket's P&L."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from trading.errors import ValidationError
+from trading.model.instrument import EXCHANGES
+from trading.valuation import pnl_of
+
+if TYPE_CHECKING:
+    from trading.ids import BasketId, OwnerId
+    from trading.model import Basket, Order, OrderStatus
+    from trading.model.instrument import Instrument
+    from trading.ports import Baskets, Instruments, MarkSource, Orders, Page
+    from trading.valuation import PnlReport
+
+MAX_PAGE = 100
+
+
+class BasketReadPorts(Protocol):
+    @property
+    def baskets(self) -> Baskets: ...
+
+
+class OrderReadPorts(Protocol):
+    @property
+    def orders(self) -> Orders: ...
+
+
+class InstrumentReadPorts(Protocol):
+    @property
+    def instruments(self) -> Instruments: ...
+
+
+class PnlPorts(BasketReadPorts, Protocol):
+    @property
+    def marks(self) -> MarkSource: ...
+
+
+def list_baskets(ports: BasketReadPorts, owner: OwnerId, limit: int, next_token: str | None) -> Page[Basket]:
+    return ports.baskets.list(owner, _limit(limit), next_token)
+
+
+def list_orders(
+    ports: OrderReadPorts,
+    owner: OwnerId,
+    limit: int,
+    next_token: str | None,
+    basket_id: BasketId | None = None,
+    status: OrderStatus | None = None,
+) -> Page[Order]:
+    return ports.orders.list(owner, _limit(limit), next_token, basket_id, status)
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
+    return limit
+
+
+def search_instruments(ports: InstrumentReadPorts, text: str, exchange: str | None, limit: int) -> list[Instrument]:
+    text = text.strip().upper()
+    if not text or len(text) > 50:
+        raise ValidationError("search must be 1-50 characters, e.g. NIFTY or RELIANCE")
+    if exchange is not None:
+        exchange = exchange.strip().upper()
+        if exchange not in EXCHANGES:
+            raise ValidationError(f"exchange must be one of {', '.join(EXCHANGES)}")
+    return ports.instruments.search(text, exchange, _limit(limit))
+
+
+def basket_pnl(ports: PnlPorts, owner: OwnerId, basket_id: BasketId) -> PnlReport:
+    """P&L of every position of the basket at the latest marks, and their total."""
+    positions = ports.baskets.view(owner, basket_id).positions
+    return pnl_of(ports.marks, basket_id, positions)

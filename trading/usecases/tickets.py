@@ -1,0 +1,130 @@
+"""Order tickets: what an order is to be (instrument, quantity, side, type, prices), and the orders built from one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from trading.errors import ValidationError
+from trading.ids import OrderId, new_id
+from trading.model import InstrumentRef, Order, OrderType, Product, Side, Validity, Variety
+from trading.rules.pre_trade import check_market_hours, check_order_prices, check_quantity, slice_quantity
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from decimal import Decimal
+
+    from trading.ids import BasketId, ClientRequestId, LegId, OwnerId, StrategyId
+    from trading.model import Leg, Position
+    from trading.model.instrument import Instrument
+    from trading.ports import Clock, Instruments
+    from trading.rules.calendar import MarketCalendar
+
+
+class TicketPorts(Protocol):
+    @property
+    def instruments(self) -> Instruments: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def calendar(self) -> MarketCalendar: ...
+
+
+@dataclass(frozen=True)
+class OrderTicket:
+    """One order as asked for, before it is sliced at the freeze quantity and stored."""
+
+    instrument: Instrument
+    quantity: int
+    side: Side
+    order_type: OrderType = OrderType.MARKET
+    product: Product = Product.NRML
+    variety: Variety = Variety.REGULAR
+    validity: Validity = Validity.DAY
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    strategy_id: StrategyId | None = None
+    leg_id: LegId | None = None
+
+    @classmethod
+    def for_leg(cls, strategy_id: StrategyId, leg: Leg, instrument: Instrument) -> OrderTicket:
+        """The ticket that enters a basket's leg: its lots in the instrument's lot size."""
+        return cls(
+            instrument=instrument,
+            quantity=leg.lots * instrument.lot_size,
+            side=leg.side,
+            order_type=leg.order_type,
+            product=leg.product,
+            price=leg.price,
+            trigger_price=leg.trigger_price,
+            strategy_id=strategy_id,
+            leg_id=leg.id,
+        )
+
+    @classmethod
+    def to_flatten(cls, position: Position, instrument: Instrument) -> OrderTicket:
+        """The MARKET ticket that squares off an open position."""
+        return cls(
+            instrument=instrument,
+            quantity=abs(position.net_quantity),
+            side=Side.SELL if position.net_quantity > 0 else Side.BUY,
+            order_type=OrderType.MARKET,
+            product=position.key.product,
+            strategy_id=position.key.strategy_id,
+        )
+
+    def orders(
+        self, owner: OwnerId, basket_id: BasketId, crid: ClientRequestId, broker: str, now: datetime
+    ) -> list[Order]:
+        """One PENDING order per freeze-quantity slice of the ticket's quantity."""
+        return [
+            Order(
+                id=OrderId(new_id()),
+                owner=owner,
+                basket_id=basket_id,
+                client_request_id=crid,
+                broker=broker,
+                instrument=self.instrument.ref,
+                side=self.side,
+                quantity=part,
+                order_type=self.order_type,
+                product=self.product,
+                created_at=now,
+                updated_at=now,
+                strategy_id=self.strategy_id,
+                leg_id=self.leg_id,
+                variety=self.variety,
+                validity=self.validity,
+                price=self.price,
+                trigger_price=self.trigger_price,
+                multiplier=self.instrument.multiplier,
+            )
+            for part in slice_quantity(self.quantity, self.instrument)
+        ]
+
+
+def instrument_of(instruments: Instruments, exchange: str, tradingsymbol: str) -> Instrument:
+    """The instrument master's entry; unknown instruments are refused before anything is written."""
+    ref = InstrumentRef(exchange.strip().upper(), tradingsymbol.strip().upper())
+    instrument = instruments.get(ref) if ref.exchange and ref.tradingsymbol else None
+    if instrument is None:
+        raise ValidationError(f"unknown instrument {ref}; look it up with the instruments query")
+    return instrument
+
+
+def checked_orders(
+    ports: TicketPorts,
+    ticket: OrderTicket,
+    owner: OwnerId,
+    basket_id: BasketId,
+    crid: ClientRequestId,
+    broker: str,
+    now: datetime,
+) -> list[Order]:
+    """The ticket's orders (created at `now`), each checked for quantity, prices and market hours."""
+    orders = ticket.orders(owner, basket_id, crid, broker, now)
+    for order in orders:
+        check_quantity(order.quantity, ticket.instrument)
+        check_order_prices(order.order_type, order.price, order.trigger_price, ticket.instrument)
+        check_market_hours(order.variety, ticket.instrument, ports.clock.now(), ports.calendar)
+    return orders
