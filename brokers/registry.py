@@ -83,7 +83,7 @@ class AccountBrokers:
         Per broker name ("kite", "paper", "angel", "shoonya"): builds the adapter from the owner's
         secrets, or returns None when no session is stored.
     secrets
-        The secret store (names from `trading.account.secret_name`).
+        The secret store (names from `trading.model.account.secret_name`).
     default
         The broker an order goes to when the caller names none: PAPER locally, KITE on AWS.
     """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.aws import AWSDateTime
-from trading import account
+from trading.model import account
 
 strawberry.enum(
     account.BrokerName,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from schema.aws import AwsCognitoUserPools, AWSDate, AWSDateTime, AwsIam
-from trading import account, model
+from trading import model
+from trading.model import account
 
 strawberry.enum(model.Side, description="BUY or SELL")
 strawberry.enum(model.OrderType, description="MARKET, LIMIT, SL (stop-loss limit) or SL_M (stop market)")
