@@ -1,0 +1,103 @@
+"""Basket editing through the fakes: create, update, delete, strategies, legs, versions, schedules."""
+
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+
+import pytest
+
+from tests.builders import NIFTY_CALL, NIFTY_PUT, OTHER_OWNER, OWNER, a_leg_input
+from tests.fakes import Fakes
+from trading import services
+from trading.errors import Conflict, NotFound, ValidationError
+from trading.ids import LegId
+from trading.model import BasketStatus, RiskLimits, Schedule, Side
+
+
+def test_a_created_basket_is_stored_as_a_draft_with_validated_legs(fakes: Fakes) -> None:
+    # When
+    basket = services.create_basket(
+        fakes.ports, OWNER, " weekly straddle ", [("straddle", [a_leg_input(), a_leg_input(lots=2, side=Side.SELL)])]
+    )
+    # Then
+    stored = fakes.baskets.get(OWNER, basket.id)
+    assert (stored.name, stored.status, stored.version) == ("weekly straddle", BasketStatus.DRAFT, 1)
+    assert [(leg.instrument, leg.side, leg.lots) for _, leg in stored.legs] == [
+        (NIFTY_CALL, Side.BUY, 1),
+        (NIFTY_CALL, Side.SELL, 2),
+    ]
+
+
+def test_an_unknown_instrument_or_an_off_tick_price_writes_nothing(fakes: Fakes) -> None:
+    with pytest.raises(ValidationError, match="unknown instrument"):
+        services.create_basket(fakes.ports, OWNER, "b", [("s", [a_leg_input(tradingsymbol="NOPE")])])
+    with pytest.raises(ValidationError):
+        services.create_basket(fakes.ports, OWNER, "b", [("s", [a_leg_input(price=Decimal("120.03"))])])
+    assert fakes.baskets.baskets == {}
+
+
+def test_each_edit_bumps_the_version_and_a_stale_version_is_a_conflict(fakes: Fakes) -> None:
+    # Given
+    basket = services.create_basket(fakes.ports, OWNER, "b")
+    # When
+    one = services.update_basket(fakes.ports, OWNER, basket.id, 1, name="renamed", risk=RiskLimits(Decimal(900)))
+    # Then
+    assert (one.version, fakes.baskets.get(OWNER, basket.id).name) == (2, "renamed")
+    with pytest.raises(Conflict, match="not 1"):
+        services.update_basket(fakes.ports, OWNER, basket.id, 1, name="late")
+
+
+def test_strategies_and_legs_are_added_renamed_replaced_and_removed(fakes: Fakes) -> None:
+    # Given
+    basket = services.create_basket(fakes.ports, OWNER, "b")
+    # When
+    b = services.add_strategy(fakes.ports, OWNER, basket.id, 1, "straddle", [a_leg_input()])
+    strategy = b.strategies[0]
+    b = services.rename_strategy(fakes.ports, OWNER, basket.id, 2, strategy.id, "hedged")
+    put = a_leg_input(tradingsymbol=NIFTY_PUT.tradingsymbol, side=Side.SELL, price=Decimal("98.35"))
+    b = services.put_leg(fakes.ports, OWNER, basket.id, 3, strategy.id, put)
+    first = b.strategies[0].legs[0]
+    b = services.put_leg(fakes.ports, OWNER, basket.id, 4, strategy.id, a_leg_input(lots=3), first.id)
+    # Then
+    assert b.strategies[0].name == "hedged"
+    assert [(leg.id == first.id, leg.lots) for leg in b.strategies[0].legs] == [(True, 3), (False, 1)]
+    b = services.remove_leg(fakes.ports, OWNER, basket.id, 5, first.id)
+    assert [leg.instrument for _, leg in b.legs] == [NIFTY_PUT]
+    b = services.remove_strategy(fakes.ports, OWNER, basket.id, 6, strategy.id)
+    assert (b.strategies, fakes.baskets.get(OWNER, basket.id).version) == ([], 7)
+
+
+def test_replacing_a_leg_the_strategy_does_not_have_is_refused(fakes: Fakes) -> None:
+    basket = services.create_basket(fakes.ports, OWNER, "b", [("s", [a_leg_input()])])
+    strategy = basket.strategies[0]
+    with pytest.raises(ValidationError, match="has no leg"):
+        services.put_leg(fakes.ports, OWNER, basket.id, 1, strategy.id, a_leg_input(), LegId("nope"))
+
+
+def test_only_a_draft_is_deleted_and_its_scheduled_jobs_go_with_it(fakes: Fakes) -> None:
+    # Given a draft with an entry and an exit time
+    schedule = Schedule(entry_at=time(9, 20), exit_at=time(15, 0))
+    basket = services.create_basket(fakes.ports, OWNER, "b", [("s", [a_leg_input()])], schedule=schedule)
+    assert fakes.scheduler is not None
+    assert sorted(fakes.scheduler.jobs) == [f"entry-{basket.id}", f"exit-{basket.id}"]
+    # When
+    services.delete_basket(fakes.ports, OWNER, basket.id, 1)
+    # Then
+    assert fakes.scheduler.jobs == {}
+    with pytest.raises(NotFound):
+        fakes.baskets.get(OWNER, basket.id)
+
+
+def test_a_schedule_needs_a_scheduler() -> None:
+    fakes = Fakes(scheduler=None)
+    with pytest.raises(ValidationError, match="no scheduler"):
+        services.create_basket(fakes.ports, OWNER, "b", schedule=Schedule(exit_at=time(15, 0)))
+
+
+def test_a_users_basket_is_invisible_to_another_user(fakes: Fakes) -> None:
+    basket = services.create_basket(fakes.ports, OWNER, "b")
+    with pytest.raises(NotFound):
+        services.update_basket(fakes.ports, OTHER_OWNER, basket.id, 1, name="mine now")
+    with pytest.raises(NotFound):
+        services.delete_basket(fakes.ports, OTHER_OWNER, basket.id, 1)
