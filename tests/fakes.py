@@ -114,7 +114,7 @@ class MemoryOrders:
     ) -> Page[Order]:
         mine = [
             copy.deepcopy(o)
-            for o in sorted(self.orders.values(), key=lambda o: o.id, reverse=True)
+            for o in sorted(self.orders.values(), key=lambda o: (o.created_at, o.id), reverse=True)
             if o.owner == owner and basket_id in (None, o.basket_id) and status in (None, o.status)
         ]
         return _page(mine, limit, next_token)
@@ -178,7 +178,7 @@ class MemoryBaskets:
         del self.baskets[basket.id]
 
     def list(self, owner: OwnerId, limit: int, next_token: str | None) -> Page[Basket]:
-        mine = sorted((b for b in self.baskets.values() if b.owner == owner), key=lambda b: b.id, reverse=True)
+        mine = sorted((b for b in self.baskets.values() if b.owner == owner), key=lambda b: (b.created_at, b.id), reverse=True)
         return _page(copy.deepcopy(mine), limit, next_token)
 
 
