@@ -178,7 +178,9 @@ class MemoryBaskets:
         del self.baskets[basket.id]
 
     def list(self, owner: OwnerId, limit: int, next_token: str | None) -> Page[Basket]:
-        mine = sorted((b for b in self.baskets.values() if b.owner == owner), key=lambda b: (b.created_at, b.id), reverse=True)
+        mine = sorted(
+            (b for b in self.baskets.values() if b.owner == owner), key=lambda b: (b.created_at, b.id), reverse=True
+        )
         return _page(copy.deepcopy(mine), limit, next_token)
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from tests.builders import NIFTY_CALL, NIFTY_PUT, NOW, OWNER
-from tests.fakes import Fakes
 from tests.unit.usecases.given import a_live_basket, a_stored_draft
 from trading import services
-from trading.ids import BasketId
 from trading.model import BasketStatus, Product, RiskLimits
 from trading.ports import ScheduledAction
 from trading.risk import MarketCalendar
+
+if TYPE_CHECKING:
+    from tests.fakes import Fakes
+    from trading.ids import BasketId
 
 
 def _with_risk(fakes: Fakes, basket_id: BasketId, risk: RiskLimits) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from tests.builders import NIFTY_CALL, NIFTY_PUT, OWNER
-from tests.fakes import Fakes
 from tests.unit.usecases.given import a_live_basket, a_stored_draft
 from trading import services
 from trading.errors import Conflict
 from trading.model import BasketStatus, OrderStatus, OrderType, Product, Side
+
+if TYPE_CHECKING:
+    from tests.fakes import Fakes
 
 
 def test_an_exit_buys_back_shorts_first_and_the_basket_closes_once_flat(fakes: Fakes) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from tests.builders import OWNER
-from tests.fakes import Fakes
 from tests.unit.usecases.given import a_live_basket, a_stored_draft
 from trading import services
 from trading.errors import Conflict, ValidationError
 from trading.model import BasketStatus
+
+if TYPE_CHECKING:
+    from tests.fakes import Fakes
 
 
 def test_a_replayed_execution_returns_the_first_result_and_places_nothing(fakes: Fakes) -> None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.builders import NIFTY_CALL, OWNER, a_fill, an_order, placed
-from tests.fakes import Fakes
 from tests.unit.usecases.given import a_live_basket, a_stored_draft
 from trading import services
 from trading.errors import Conflict, ValidationError
 from trading.ids import BasketId, BrokerOrderId
 from trading.model import BasketStatus, OrderStatus, OrderType, OrderUpdate, Side
+
+if TYPE_CHECKING:
+    from tests.fakes import Fakes
 
 
 def an_order_input(basket_id: BasketId, **overrides: object) -> services.OrderInput:
@@ -47,7 +50,9 @@ def test_a_quantity_off_the_lot_size_is_refused(fakes: Fakes) -> None:
 
 def test_a_cancelled_order_is_synced_from_the_broker_and_cannot_be_cancelled_again(fakes: Fakes) -> None:
     live = a_live_basket(fakes)
-    order = services.place_order(fakes.ports, OWNER, an_order_input(live.id, order_type=OrderType.LIMIT, price=Decimal("1.00")), "o-4")
+    order = services.place_order(
+        fakes.ports, OWNER, an_order_input(live.id, order_type=OrderType.LIMIT, price=Decimal("1.00")), "o-4"
+    )
     cancelled = services.cancel_order(fakes.ports, OWNER, order.id)
     assert cancelled.status is OrderStatus.CANCELLED
     with pytest.raises(Conflict, match="can no longer be cancelled"):

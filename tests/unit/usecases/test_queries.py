@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.builders import NIFTY_CALL, NIFTY_PUT, NOW, OTHER_OWNER, OWNER, a_basket
-from tests.fakes import Fakes
 from tests.unit.usecases.given import a_live_basket
 from trading import services
 from trading.errors import NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from tests.fakes import Fakes
 
 
 def test_basket_pnl_values_each_position_at_its_mark_or_its_own_average(fakes: Fakes) -> None:
