@@ -18,7 +18,7 @@ from tests.builders import NIFTY_PUT, NOW, an_instrument
 from trading import accounts
 from trading.clock import IST
 from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, Conflict, NotFound, ValidationError
-from trading.ids import BrokerOrderId, TradeId, new_id
+from trading.ids import BrokerOrderId, OrderId, TradeId, new_id
 from trading.model import Fill, OrderStatus, OrderType, OrderUpdate, Position, PositionKey, Product
 from trading.ports import BasketView, Page
 from trading.risk import MarketCalendar
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from datetime import date, datetime
 
     from trading.accounts import AppCredentials, BrokerAccount, BrokerName, Session
-    from trading.ids import BasketId, ClientRequestId, OrderId, OwnerId
+    from trading.ids import BasketId, ClientRequestId, OwnerId
     from trading.instruments import Instrument
     from trading.model import Basket, InstrumentRef, Order, Variety
     from trading.ports import OrderRequest, ScheduledAction, ScheduledJob
@@ -77,7 +77,7 @@ class MemoryOrders:
         return copy.deepcopy(order)
 
     def find(self, broker: str, broker_order_id: BrokerOrderId, tag: str | None) -> Order | None:
-        tagged = self.orders.get(tag) if tag else None  # type: ignore[call-overload]
+        tagged = self.orders.get(OrderId(tag)) if tag else None
         if tagged is not None and tagged.broker == broker and tagged.broker_order_id in (None, broker_order_id):
             return copy.deepcopy(tagged)
         if not broker_order_id:
@@ -104,21 +104,6 @@ class MemoryOrders:
     def intraday_positions(self, day: date) -> list[Position]:
         return [copy.deepcopy(self.positions[k]) for k, first in self.first_fill_day.items() if first == day]
 
-    def list(
-        self,
-        owner: OwnerId,
-        limit: int,
-        next_token: str | None,
-        basket_id: BasketId | None = None,
-        status: OrderStatus | None = None,
-    ) -> Page[Order]:
-        mine = [
-            copy.deepcopy(o)
-            for o in sorted(self.orders.values(), key=lambda o: (o.created_at, o.id), reverse=True)
-            if o.owner == owner and basket_id in (None, o.basket_id) and status in (None, o.status)
-        ]
-        return _page(mine, limit, next_token)
-
     def apply_fill(self, order: Order, fill: Fill) -> bool:
         if fill.trade_id in self.fills:
             return False
@@ -139,6 +124,21 @@ class MemoryOrders:
         orders = sorted((o for o in self.orders.values() if o.basket_id == basket_id), key=lambda o: o.id)
         positions = [p for k, p in self.positions.items() if k.basket_id == basket_id]
         return copy.deepcopy(orders), copy.deepcopy(positions)
+
+    def list(
+        self,
+        owner: OwnerId,
+        limit: int,
+        next_token: str | None,
+        basket_id: BasketId | None = None,
+        status: OrderStatus | None = None,
+    ) -> Page[Order]:
+        mine = [
+            copy.deepcopy(o)
+            for o in sorted(self.orders.values(), key=lambda o: (o.created_at, o.id), reverse=True)
+            if o.owner == owner and basket_id in (None, o.basket_id) and status in (None, o.status)
+        ]
+        return _page(mine, limit, next_token)
 
 
 class MemoryBaskets:

@@ -45,8 +45,8 @@ def test_a_users_own_app_secret_goes_to_the_secret_store_and_never_into_the_acco
     # Then
     assert url == "https://broker.example/login?api_key=alice-app"
     assert (account.status, account.reason) == (AccountStatus.DISCONNECTED, "login not completed yet")
-    assert p.secrets.get("/alice/kite/api_secret") == "alice-secret"  # type: ignore[attr-defined]
-    assert p.secrets.get("/alice/kite/access_token") == "access-req-1"  # type: ignore[attr-defined]
+    assert p.secrets.get("/alice/kite/api_secret") == "alice-secret"
+    assert p.secrets.get("/alice/kite/access_token") == "access-req-1"
     login = p.logins[BrokerName.KITE]
     assert login.opened == [(ALICE, "req-1", AppCredentials("alice-app", "alice-secret"))]  # type: ignore[attr-defined]
     assert (done.status, done.broker_user_id, done.api_key) == (AccountStatus.CONNECTED, "ABalice", "alice-app")
@@ -96,7 +96,7 @@ def test_a_refusal_is_recorded_once_with_its_reason_and_disconnect_removes_the_s
     assert p.accounts.puts == puts + 1  # type: ignore[attr-defined]
 
     accounts.disconnect_broker(p, ALICE, BrokerName.KITE)
-    assert p.secrets.get("/alice/kite/access_token") is None  # type: ignore[attr-defined]
-    assert p.secrets.get("/alice/kite/api_secret") is None  # type: ignore[attr-defined]
+    assert p.secrets.get("/alice/kite/access_token") is None
+    assert p.secrets.get("/alice/kite/api_secret") is None
     with pytest.raises(BrokerNotConnected):
         accounts.disconnect_broker(p, BOB, BrokerName.KITE)

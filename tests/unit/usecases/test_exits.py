@@ -43,7 +43,7 @@ def test_an_exit_cancels_the_working_orders_first(fakes: Fakes) -> None:
     execution = services.exit_basket(fakes.ports, OWNER, draft.id, "out-2")
     # Then nothing was open, so no exit order; both working orders were cancelled and the basket closed
     assert execution.orders == []
-    assert sorted(fakes.broker.cancelled) == sorted(o.broker_order_id for o in entry.orders)
+    assert sorted(fakes.broker.cancelled) == sorted(str(o.broker_order_id) for o in entry.orders)
     assert {o.status for o in execution.view.orders} == {OrderStatus.CANCELLED}
     assert execution.view.basket.status is BasketStatus.CLOSED
 

@@ -13,6 +13,7 @@ from trading import services
 from trading.errors import BrokerNotConnected
 from trading.ids import BrokerOrderId
 from trading.model import OrderStatus
+from trading.ports import OrderRequest
 from trading.reconciliation import reconcile_owner
 
 
@@ -39,11 +40,11 @@ def test_an_order_whose_placement_timed_out_is_adopted_by_its_tag_with_its_fills
     assert (report.adopted, report.fills) == (1, 1)
 
 
-def execution_requests(fakes: Fakes, order_id: str) -> list[services.OrderRequest]:
+def execution_requests(fakes: Fakes, order_id: str) -> list[OrderRequest]:
     """The ticket our order would have carried (the broker's copy is what a lost answer leaves behind)."""
     order = fakes.orders.orders[order_id]  # type: ignore[index]
     return [
-        services.OrderRequest(
+        OrderRequest(
             order.instrument,
             order.side,
             order.quantity,
