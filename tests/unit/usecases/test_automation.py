@@ -94,3 +94,19 @@ def test_no_square_off_on_a_holiday(fakes: Fakes) -> None:
     a_live_basket(fakes, product=Product.MIS)
     fakes.calendar = MarketCalendar(holidays=frozenset({NOW.date()}))
     assert services.square_off_all(fakes.ports, NOW.date()) == []
+
+
+def test_a_basket_at_its_target_is_exited(fakes: Fakes) -> None:
+    basket = a_live_basket(fakes)
+    _with_risk(fakes, basket.id, RiskLimits(target=Decimal(500)))
+    fakes.marks.prices = {NIFTY_CALL: Decimal("130.05"), NIFTY_PUT: Decimal("98.35")}  # +650
+    execution = services.exit_on_limit(fakes.ports, OWNER, basket.id)
+    assert execution is not None
+    assert execution.view.basket.status is BasketStatus.EXITING
+
+
+def test_a_scheduled_square_off_squares_off_the_mis_positions(fakes: Fakes) -> None:
+    basket = a_live_basket(fakes, product=Product.MIS)
+    execution = services.run_scheduled(fakes.ports, ScheduledAction.SQUARE_OFF, OWNER, basket.id, NOW)
+    assert execution is not None
+    assert execution.view.basket.status_message == "MIS positions squared off at 15:15 IST"

@@ -10,9 +10,10 @@ import pytest
 from tests.builders import NIFTY_CALL, NIFTY_PUT, OTHER_OWNER, OWNER, a_leg_input
 from tests.fakes import Fakes
 from trading import services
+from trading.clock import IST
 from trading.errors import Conflict, NotFound, ValidationError
 from trading.ids import LegId
-from trading.model import BasketStatus, RiskLimits, Schedule, Side
+from trading.model import BasketStatus, PartialFailurePolicy, RiskLimits, Schedule, Side
 
 
 def test_a_created_basket_is_stored_as_a_draft_with_validated_legs(fakes: Fakes) -> None:
@@ -101,3 +102,25 @@ def test_a_users_basket_is_invisible_to_another_user(fakes: Fakes) -> None:
         services.update_basket(fakes.ports, OTHER_OWNER, basket.id, 1, name="mine now")
     with pytest.raises(NotFound):
         services.delete_basket(fakes.ports, OTHER_OWNER, basket.id, 1)
+
+
+def test_a_new_exit_time_replaces_the_job_and_an_entry_time_needs_a_draft(fakes: Fakes) -> None:
+    # Given a LIVE basket with no schedule
+    basket = services.create_basket(fakes.ports, OWNER, "b", [("s", [a_leg_input()])])
+    fakes.baskets.baskets[basket.id].status = BasketStatus.LIVE
+    # When its exit time is set
+    services.update_basket(fakes.ports, OWNER, basket.id, 1, schedule=Schedule(exit_at=time(15, 0)))
+    # Then only the exit job is there, at 15:00 IST today
+    assert fakes.scheduler is not None
+    assert [job.at.astimezone(IST).time() for job in fakes.scheduler.jobs.values()] == [time(15, 0)]
+    with pytest.raises(ValidationError, match="only on a DRAFT basket"):
+        services.update_basket(fakes.ports, OWNER, basket.id, 2, schedule=Schedule(entry_at=time(9, 20)))
+    with pytest.raises(ValidationError, match="only on a DRAFT basket"):
+        services.update_basket(fakes.ports, OWNER, basket.id, 2, on_partial_failure=PartialFailurePolicy.KEEP_FILLED)
+
+
+def test_a_closed_basket_can_no_longer_be_changed(fakes: Fakes) -> None:
+    basket = services.create_basket(fakes.ports, OWNER, "b")
+    fakes.baskets.baskets[basket.id].status = BasketStatus.CLOSED
+    with pytest.raises(Conflict, match="can no longer be changed"):
+        services.update_basket(fakes.ports, OWNER, basket.id, 1, name="again")
