@@ -26,6 +26,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy trading store resolvers schema brokers local subscriptions infra
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/basketgraph schema export --check
 
 test: lint web

@@ -23,9 +23,10 @@ from typing import Any
 
 import requests
 
+from bench.waiting import wait_until
 from brokers.kite.ratelimit import DEFAULT_ORDER_RATE
+from local.seed import demo_basket, demo_order
 from local.stack import LocalStack, StackConfig
-from tests.helpers import CE_26000, an_order_input, condor_input, wait_until
 
 EQUITIES = ["RELIANCE", "INFY", "SBIN", "HDFCBANK", "TCS"]
 
@@ -52,7 +53,14 @@ class Client:
 
 def twenty_legs(legs: int) -> dict[str, Any]:
     pool = [{"exchange": "NSE", "tradingsymbol": s, "side": "BUY", "lots": 1} for s in EQUITIES]
-    pool.append({"exchange": "NFO", "tradingsymbol": CE_26000, "side": "BUY", "lots": 1})
+    pool.append(
+        {
+            "exchange": "NFO",
+            "tradingsymbol": demo_basket()["strategies"][0]["legs"][0]["tradingsymbol"],
+            "side": "BUY",
+            "lots": 1,
+        }
+    )
     chosen = [pool[i % len(pool)] for i in range(legs)]
     strategies = [{"name": f"part {i // 10 + 1}", "legs": chosen[i : i + 10]} for i in range(0, legs, 10)]
     return {"name": f"{legs} legs", "strategies": strategies}
@@ -99,7 +107,7 @@ def place_orders(stack: LocalStack, rate: int, orders: int) -> list[float]:
     os.environ["KITE_ORDER_RATE"] = str(rate)
     user = stack.add_user(f"bench_place_{rate}_{uuid.uuid4().hex[:6]}")
     gql = Client(stack, user["token"])
-    basket_id = gql("mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }", {"i": condor_input()})[
+    basket_id = gql("mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }", {"i": demo_basket()})[
         "createBasket"
     ]["id"]
     gql(
@@ -113,7 +121,7 @@ def place_orders(stack: LocalStack, rate: int, orders: int) -> list[float]:
         start = time.perf_counter()
         placed = gql(
             "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status brokerOrderId } }",
-            {"i": an_order_input(basket_id)},
+            {"i": demo_order(basket_id)},
         )["placeOrder"]
         samples.append(time.perf_counter() - start)
         if not placed["brokerOrderId"]:

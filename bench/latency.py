@@ -18,8 +18,9 @@ from typing import Any
 
 import requests
 
+from bench.waiting import wait_until
+from local.seed import demo_basket, demo_order
 from local.stack import LocalStack, StackConfig
-from tests.helpers import an_order_input, condor_input, wait_until
 
 
 def percentiles(samples: list[float]) -> str:
@@ -55,7 +56,7 @@ def run(stack: LocalStack, orders: int, reads: int) -> None:
             raise RuntimeError(body["errors"])
         return dict(body["data"])
 
-    basket = gql("mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }", {"i": condor_input()})
+    basket = gql("mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }", {"i": demo_basket()})
     basket_id = basket["createBasket"]["id"]
     gql(
         "mutation($b: ID!, $r: String!) { executeBasket(basketId: $b, clientRequestId: $r) { basket { id } } }",
@@ -67,7 +68,7 @@ def run(stack: LocalStack, orders: int, reads: int) -> None:
     place = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }"
     placed = []
     for _ in range(orders):
-        order = an_order_input(basket_id)
+        order = demo_order(basket_id)
         start = time.perf_counter()
         gql(place, {"i": order})
         placed.append(time.perf_counter() - start)

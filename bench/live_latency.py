@@ -43,7 +43,7 @@ from typing import Any
 import requests
 import websockets
 
-from tests.helpers import an_order_input, condor_input
+from local.seed import demo_basket, demo_order
 
 ON_FILL = "subscription($o: ID!) { onFill(ownerId: $o) { eventId fill { orderId tradeId quantity price recordedAt } } }"
 
@@ -133,7 +133,7 @@ async def run(
     sent: dict[str, float] = {}
     stack_cpu, own_cpu = cpu_seconds(stack_pid), time.process_time()
     for _ in range(fills):
-        order = an_order_input(basket_id, orderType="MARKET", price=None)
+        order = demo_order(basket_id, orderType="MARKET", price=None)
         started = time.perf_counter()
         placed = await asyncio.to_thread(
             gql, "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }", {"i": order}
@@ -208,7 +208,7 @@ def main() -> None:
             for count in args.subscribers:
                 # A live basket per run, so every run trades in a basket of the same (realistic) size
                 basket_id = gql(
-                    "mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }", {"i": condor_input()}
+                    "mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }", {"i": demo_basket()}
                 )["createBasket"]["id"]
                 gql(
                     "mutation($b: ID!, $r: String!) { executeBasket(basketId: $b, clientRequestId: $r)"

@@ -23,6 +23,7 @@ import os
 import sys
 import urllib.request
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,6 +33,7 @@ from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 from gql.transport.exceptions import TransportError, TransportQueryError
 from gql.transport.requests import RequestsHTTPTransport
 
+DEMO_BASKETS = Path(__file__).resolve().parent.parent / "local" / "demo_baskets.json"
 ME = gql("query Me { me { id username } }")
 CREATE = gql(
     """mutation CreateBasket($input: CreateBasketInput!) {
@@ -56,16 +58,10 @@ ON_PNL = gql(
 
 
 def condor(name: str = "NIFTY iron condor") -> dict[str, Any]:
-    def leg(symbol: str, side: str) -> dict[str, Any]:
-        return {"exchange": "NFO", "tradingsymbol": symbol, "side": side, "lots": 1}
-
-    return {
-        "name": name,
-        "strategies": [
-            {"name": "short straddle", "legs": [leg("NIFTY26DEC26000CE", "SELL"), leg("NIFTY26DEC26000PE", "SELL")]},
-            {"name": "wings", "legs": [leg("NIFTY26DEC26500CE", "BUY"), leg("NIFTY26DEC25500PE", "BUY")]},
-        ],
-    }
+    """The demo iron condor of local/demo_baskets.json (the dashboard's and GraphiQL's too)."""
+    baskets = json.loads(DEMO_BASKETS.read_text())["baskets"]
+    basket: dict[str, Any] = next(b["input"] for b in baskets if b["id"] == "nifty-iron-condor")
+    return {**basket, "name": name}
 
 
 def local_token(url: str, username: str) -> str:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from local.seed import DEMO_BASKETS_FILE
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -51,7 +53,8 @@ def bundle_is_stale(web: Path = WEB) -> bool:
     bundle = web / "dist" / "app.js"
     if not bundle.is_file():
         return True
-    sources = [web / "build.mjs", *(p for p in (web / "src").rglob("*") if p.is_file())]
+    # the templates are bundled from the demo baskets' data file, so it is a source too
+    sources = [web / "build.mjs", DEMO_BASKETS_FILE, *(p for p in (web / "src").rglob("*") if p.is_file())]
     built = bundle.stat().st_mtime
     return any(source.stat().st_mtime > built for source in sources)
 

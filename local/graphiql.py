@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from local.seed import demo_basket
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -65,25 +67,7 @@ class Example:
     variables: dict[str, object] | None = None
 
 
-CONDOR = {
-    "name": "NIFTY iron condor",
-    "strategies": [
-        {
-            "name": "short straddle",
-            "legs": [
-                {"exchange": "NFO", "tradingsymbol": "NIFTY26DEC26000CE", "side": "SELL", "lots": 1},
-                {"exchange": "NFO", "tradingsymbol": "NIFTY26DEC26000PE", "side": "SELL", "lots": 1},
-            ],
-        },
-        {
-            "name": "wings",
-            "legs": [
-                {"exchange": "NFO", "tradingsymbol": "NIFTY26DEC26500CE", "side": "BUY", "lots": 1},
-                {"exchange": "NFO", "tradingsymbol": "NIFTY26DEC25500PE", "side": "BUY", "lots": 1},
-            ],
-        },
-    ],
-}
+CONDOR = demo_basket()
 PASTE_BASKET_ID = "<paste the id CreateBasket returned>"
 YOUR_ID = "<your me.id>"
 

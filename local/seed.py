@@ -1,17 +1,25 @@
-"""A small instrument master for the local stack: NSE equities and NIFTY/BANKNIFTY options.
+"""The local stack's demo data: a small instrument master (NSE equities, NIFTY/BANKNIFTY options) and demo baskets.
 
 Lot sizes, tick sizes and freeze quantities are the exchange's (NIFTY lot 65, BANKNIFTY lot 30);
-prices are a plausible starting point for the paper market.
+prices are a plausible starting point for the paper market. The demo baskets (demo_baskets.json) are
+read by GraphiQL's examples, the dashboard's templates, examples/, the benchmarks and the tests.
 """
 
 from __future__ import annotations
 
+import copy
+import json
+import uuid
 from datetime import date
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 from trading.model.instrument import Instrument
 
 MONTHLY_EXPIRY = date(2026, 12, 29)
+DEMO_BASKETS_FILE = Path(__file__).with_name("demo_baskets.json")
 
 _EQUITIES = [
     # token, symbol, name, tick, price
@@ -70,3 +78,25 @@ def instruments() -> list[tuple[Instrument, Decimal]]:
         )
         seeded.append((instrument, Decimal(price)))
     return seeded
+
+
+@cache
+def _demo() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(DEMO_BASKETS_FILE.read_text())
+    return data
+
+
+def demo_basket(template: str = "nifty-iron-condor", name: str | None = None) -> dict[str, Any]:
+    """A CreateBasketInput of one demo basket (by its template id), renamed when `name` is given."""
+    found = next((b["input"] for b in _demo()["baskets"] if b["id"] == template), None)
+    if found is None:
+        raise KeyError(f"no demo basket {template!r} in {DEMO_BASKETS_FILE.name}")
+    basket: dict[str, Any] = copy.deepcopy(found)
+    if name is not None:
+        basket["name"] = name
+    return basket
+
+
+def demo_order(basket_id: str, **overrides: Any) -> dict[str, Any]:
+    """A PlaceOrderInput (fresh clientRequestId): one lot of the 26500 call, bought at a LIMIT of 1.00 so it rests."""
+    return {"basketId": basket_id, "clientRequestId": str(uuid.uuid4()), **_demo()["order"], **overrides}

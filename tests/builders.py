@@ -22,6 +22,7 @@ from trading.model import (
     Strategy,
 )
 from trading.model.instrument import Instrument
+from trading.usecases.baskets import LegInput
 
 OWNER = OwnerId("user-a")
 OTHER_OWNER = OwnerId("user-b")
@@ -125,3 +126,16 @@ def a_fill(order: Order, **overrides: Any) -> Fill:
 def placed(order: Order, broker_order_id: str = "") -> Order:
     """A copy of `order` as the broker accepted it."""
     return replace(order, broker_order_id=BrokerOrderId(broker_order_id or f"2601050{new_id()[-8:]}"))
+
+
+def a_leg_input(**overrides: Any) -> LegInput:
+    """A use case's leg input: one lot of the NIFTY call, bought at a LIMIT of 120.05."""
+    defaults: dict[str, Any] = {
+        "exchange": NIFTY_CALL.exchange,
+        "tradingsymbol": NIFTY_CALL.tradingsymbol,
+        "side": Side.BUY,
+        "lots": 1,
+        "order_type": OrderType.LIMIT,
+        "price": Decimal("120.05"),
+    }
+    return LegInput(**{**defaults, **overrides})

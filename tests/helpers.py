@@ -1,49 +1,30 @@
-"""Small shared test helpers: the demo structure, polling, peeking at the paper exchange."""
+"""Small shared test helpers: the demo baskets (from local/seed.py), polling, peeking at the paper exchange."""
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
 
+from local.seed import demo_basket, demo_order
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-CE_26000 = "NIFTY26DEC26000CE"
-PE_26000 = "NIFTY26DEC26000PE"
-CE_26500 = "NIFTY26DEC26500CE"
-PE_25500 = "NIFTY26DEC25500PE"
-
 
 def condor_input(name: str = "NIFTY iron condor") -> dict[str, Any]:
-    """A two-strategy, four-leg NIFTY options structure: a short straddle and its wings."""
+    """The demo NIFTY iron condor (local/demo_baskets.json): a short straddle and its wings, four legs."""
+    return demo_basket("nifty-iron-condor", name)
 
-    def leg(symbol: str, side: str) -> dict[str, Any]:
-        return {"exchange": "NFO", "tradingsymbol": symbol, "side": side, "lots": 1}
 
-    return {
-        "name": name,
-        "strategies": [
-            {"name": "short straddle", "legs": [leg(CE_26000, "SELL"), leg(PE_26000, "SELL")]},
-            {"name": "wings", "legs": [leg(CE_26500, "BUY"), leg(PE_25500, "BUY")]},
-        ],
-    }
+# the condor's four options, in its order: the straddle's call and put, then the wings' call and put
+CE_26000, PE_26000, CE_26500, PE_25500 = (
+    str(leg["tradingsymbol"]) for strategy in condor_input()["strategies"] for leg in strategy["legs"]
+)
 
 
 def an_order_input(basket_id: str, **overrides: Any) -> dict[str, Any]:
     """A PlaceOrderInput: by default one lot of the 26500 call, bought at a LIMIT of 1.00 so it rests."""
-    import uuid
-
-    return {
-        "basketId": basket_id,
-        "clientRequestId": str(uuid.uuid4()),
-        "exchange": "NFO",
-        "tradingsymbol": CE_26500,
-        "side": "BUY",
-        "quantity": 65,
-        "orderType": "LIMIT",
-        "price": "1.00",
-        **overrides,
-    }
+    return demo_order(basket_id, **overrides)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 60.0, interval: float = 0.05) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
+from tests.fakes import FixedClock
 from trading.model import InstrumentRef
 from trading.model.instrument import Instrument
 
@@ -63,14 +64,6 @@ class StaticInstruments:
 
     def search(self, text: str, exchange: str | None, limit: int) -> list[Instrument]:
         return [i for i in self._by_ref.values() if i.tradingsymbol.startswith(text)][:limit]
-
-
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
 
 
 @dataclass

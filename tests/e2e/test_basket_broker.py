@@ -4,11 +4,11 @@ on the local stack, where the paper exchange is the only broker offered."""
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-import requests
 
+from tests.graphql_client import graphql
 from tests.helpers import condor_input, exchange_order_count, wait_until
 
 if TYPE_CHECKING:
@@ -25,36 +25,27 @@ UPDATE = "mutation($i: UpdateBasketInput!) { updateBasket(input: $i) { id broker
 BASKET = "query($id: ID!) { basket(id: $id) { status broker orders { status } } }"
 
 
-def gql(stack: LocalStack, token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    reply = requests.post(
-        f"{stack.url}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": token},
-        timeout=60,
-    )
-    body: dict[str, Any] = reply.json()
-    return body
-
-
 def test_a_basket_for_a_broker_the_user_cannot_reach_is_refused_and_places_nothing(stack: LocalStack) -> None:
     user = stack.add_user(f"angel_{uuid.uuid4().hex[:6]}")
-    created = gql(stack, user["token"], CREATE, {"i": {**condor_input(), "broker": "ANGEL"}})["data"]["createBasket"]
+    created = graphql(stack, user["token"], CREATE, {"i": {**condor_input(), "broker": "ANGEL"}})["data"][
+        "createBasket"
+    ]
     assert created["broker"] == "ANGEL"
 
-    body = gql(stack, user["token"], EXECUTE, {"b": created["id"], "r": str(uuid.uuid4())})
+    body = graphql(stack, user["token"], EXECUTE, {"b": created["id"], "r": str(uuid.uuid4())})
 
     (error,) = body["errors"]
     assert error["errorType"] == "BrokerNotConnected"
     assert "ANGEL" in error["message"]
     assert exchange_order_count(stack, user["sub"]) == 0
-    after = gql(stack, user["token"], BASKET, {"id": created["id"]})["data"]["basket"]
+    after = graphql(stack, user["token"], BASKET, {"id": created["id"]})["data"]["basket"]
     assert after == {"status": "DRAFT", "broker": "ANGEL", "orders": []}
 
 
 def test_a_draft_basket_can_be_moved_to_the_paper_exchange_and_then_trades_there(stack: LocalStack) -> None:
     user = stack.add_user(f"mover_{uuid.uuid4().hex[:6]}")
-    created = gql(stack, user["token"], CREATE, {"i": {**condor_input(), "broker": "KITE"}})["data"]["createBasket"]
-    moved = gql(
+    created = graphql(stack, user["token"], CREATE, {"i": {**condor_input(), "broker": "KITE"}})["data"]["createBasket"]
+    moved = graphql(
         stack,
         user["token"],
         UPDATE,
@@ -62,18 +53,18 @@ def test_a_draft_basket_can_be_moved_to_the_paper_exchange_and_then_trades_there
     )["data"]["updateBasket"]
     assert moved["broker"] == "PAPER"
 
-    executed = gql(stack, user["token"], EXECUTE, {"b": created["id"], "r": str(uuid.uuid4())})
+    executed = graphql(stack, user["token"], EXECUTE, {"b": created["id"], "r": str(uuid.uuid4())})
     assert "errors" not in executed, executed
 
     def live() -> bool:
-        basket = gql(stack, user["token"], BASKET, {"id": created["id"]})["data"]["basket"]
+        basket = graphql(stack, user["token"], BASKET, {"id": created["id"]})["data"]["basket"]
         return bool(basket["status"] == "LIVE" and all(o["status"] == "COMPLETE" for o in basket["orders"]))
 
     wait_until(live)
     assert exchange_order_count(stack, user["sub"]) == 4
     # Once it has traded, its broker is fixed
-    version = gql(stack, user["token"], "query($id: ID!) { basket(id: $id) { version } }", {"id": created["id"]})
-    again = gql(
+    version = graphql(stack, user["token"], "query($id: ID!) { basket(id: $id) { version } }", {"id": created["id"]})
+    again = graphql(
         stack,
         user["token"],
         UPDATE,

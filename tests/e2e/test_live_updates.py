@@ -15,6 +15,7 @@ from gql.transport.appsync_auth import AppSyncJWTAuthentication
 from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 from gql.transport.exceptions import TransportQueryError
 
+from tests.graphql_client import graphql_data
 from tests.helpers import CE_26000, CE_26500, PE_25500, PE_26000, an_order_input, condor_input, wait_until
 from trading.model import OrderStatus
 
@@ -41,17 +42,6 @@ def transport(stack: LocalStack, token: str) -> AppSyncWebsocketsTransport:
     )
 
 
-def gql_http(stack: LocalStack, token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    body = requests.post(
-        f"{stack.url}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": token},
-        timeout=30,
-    ).json()
-    assert "errors" not in body, body
-    return dict(body["data"])
-
-
 async def collect(session: Any, query: str, variables: dict[str, Any], into: list[dict[str, Any]]) -> None:
     request = gql(query)
     request.variable_values = variables
@@ -76,7 +66,7 @@ def test_a_subscriber_hears_every_order_change_and_fill_once_and_pnl_to_the_last
         ):
             # Given Alice's draft basket, and her subscriptions to it
             created = await asyncio.to_thread(
-                gql_http,
+                graphql_data,
                 stack,
                 alice["token"],
                 "mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }",
@@ -99,7 +89,7 @@ def test_a_subscriber_hears_every_order_change_and_fill_once_and_pnl_to_the_last
 
             # When Alice executes it and the market moves
             await asyncio.to_thread(
-                gql_http,
+                graphql_data,
                 stack,
                 alice["token"],
                 "mutation($b: ID!, $r: String!) { executeBasket(basketId: $b, clientRequestId: $r) { basket { id } } }",
@@ -127,7 +117,7 @@ def test_a_subscriber_hears_every_order_change_and_fill_once_and_pnl_to_the_last
                 wait_until, lambda: any(Decimal(p["onPnl"]["pnl"]) == expected[0] for p in pnls), 30
             )
             final = await asyncio.to_thread(
-                gql_http, stack, alice["token"], "query($b: ID!) { pnl(basketId: $b) { pnl } }", {"b": basket_id}
+                graphql_data, stack, alice["token"], "query($b: ID!) { pnl(basketId: $b) { pnl } }", {"b": basket_id}
             )
             assert Decimal(final["pnl"]["pnl"]) == expected[0]
             await asyncio.sleep(0.5)  # anything late or duplicated would arrive now
@@ -163,10 +153,10 @@ def test_a_subscriber_hears_every_order_change_and_fill_once_and_pnl_to_the_last
 
 def test_a_subscriber_that_reconnects_requeries_and_continues(stack: LocalStack, alice: dict[str, str]) -> None:
     token, owner = alice["token"], alice["sub"]
-    basket_id = gql_http(
+    basket_id = graphql_data(
         stack, token, "mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }", {"i": condor_input()}
     )["createBasket"]["id"]
-    gql_http(
+    graphql_data(
         stack,
         token,
         "mutation($b: ID!, $r: String!) { executeBasket(basketId: $b, clientRequestId: $r) { basket { id } } }",
@@ -176,7 +166,7 @@ def test_a_subscriber_that_reconnects_requeries_and_continues(stack: LocalStack,
 
     def an_order() -> str:
         order = an_order_input(basket_id, orderType="MARKET", price=None)
-        return str(gql_http(stack, token, place, {"i": order})["placeOrder"]["id"])
+        return str(graphql_data(stack, token, place, {"i": order})["placeOrder"]["id"])
 
     def fills_of(order_id: str, seen: list[dict[str, Any]]) -> bool:
         return any(f["onFill"]["fill"]["orderId"] == order_id for f in seen)
@@ -205,7 +195,7 @@ def test_a_subscriber_that_reconnects_requeries_and_continues(stack: LocalStack,
     wait_until(
         lambda: any(
             o["id"] == missed and o["status"] == "COMPLETE"
-            for o in gql_http(
+            for o in graphql_data(
                 stack, token, "query($b: ID!) { basket(id: $b) { orders { id status } } }", {"b": basket_id}
             )["basket"]["orders"]
         )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
+from tests.graphql_client import graphql, graphql_data
 from tests.helpers import CE_26000, CE_26500, PE_25500, PE_26000, condor_input, wait_until
 
 if TYPE_CHECKING:
@@ -25,30 +26,13 @@ BASKET_FIELDS = """
 """
 
 
-def gql(stack: LocalStack, token: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    reply = requests.post(
-        f"{stack.url}/graphql",
-        json={"query": query, "variables": variables or {}},
-        headers={"Authorization": token},
-        timeout=30,
-    )
-    assert reply.status_code == 200, reply.text
-    return dict(reply.json())
-
-
-def data(stack: LocalStack, token: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    body = gql(stack, token, query, variables)
-    assert "errors" not in body, body["errors"]
-    return dict(body["data"])
-
-
 def test_demo_condor_executes_fills_and_prices_by_kites_formula(stack: LocalStack, alice: dict[str, str]) -> None:
     token = alice["token"]
     # Given the paper market at its opening prices (other tests move it) and a four-leg NIFTY structure
     opening = {CE_26000: "318.65", PE_26000: "281.20", CE_26500: "121.55", PE_25500: "108.40"}
     reply = requests.post(f"{stack.url}/local/prices", json={f"NFO:{k}": v for k, v in opening.items()}, timeout=10)
     assert reply.status_code == 200
-    created = data(
+    created = graphql_data(
         stack,
         token,
         f"mutation($input: CreateBasketInput!) {{ createBasket(input: $input) {{ {BASKET_FIELDS} }} }}",
@@ -57,7 +41,7 @@ def test_demo_condor_executes_fills_and_prices_by_kites_formula(stack: LocalStac
     assert [len(s["legs"]) for s in created["strategies"]] == [2, 2]
 
     # When it is executed
-    execution = data(
+    execution = graphql_data(
         stack,
         token,
         "mutation($id: ID!, $rid: String!) { executeBasket(basketId: $id, clientRequestId: $rid) "
@@ -71,13 +55,13 @@ def test_demo_condor_executes_fills_and_prices_by_kites_formula(stack: LocalStac
     query = f"query($id: ID!) {{ basket(id: $id) {{ {BASKET_FIELDS} }} }}"
 
     def settled() -> bool:
-        basket = data(stack, token, query, {"id": created["id"]})["basket"]
+        basket = graphql_data(stack, token, query, {"id": created["id"]})["basket"]
         return len(basket["positions"]) == 4 and all(
             o["status"] == "COMPLETE" and o["filledQuantity"] == 65 for o in basket["orders"]
         )
 
     wait_until(settled)
-    basket = data(stack, token, query, {"id": created["id"]})["basket"]
+    basket = graphql_data(stack, token, query, {"id": created["id"]})["basket"]
     fills = {o["tradingsymbol"]: Decimal(o["averagePrice"]) for o in basket["orders"]}
     # MARKET orders fill at the paper market's price
     assert fills == {symbol: Decimal(price) for symbol, price in opening.items()}
@@ -86,7 +70,7 @@ def test_demo_condor_executes_fills_and_prices_by_kites_formula(stack: LocalStac
     moves = {CE_26000: "300.10", PE_26000: "290.00", CE_26500: "115.25", PE_25500: "112.95"}
     reply = requests.post(f"{stack.url}/local/prices", json={f"NFO:{k}": v for k, v in moves.items()}, timeout=10)
     assert reply.status_code == 200
-    pnl = data(
+    pnl = graphql_data(
         stack,
         token,
         "query($id: ID!) { pnl(basketId: $id) { pnl realised unrealised "
@@ -104,7 +88,7 @@ def test_demo_condor_executes_fills_and_prices_by_kites_formula(stack: LocalStac
 
 
 def test_errors_come_back_typed_as_appsync_prints_them(stack: LocalStack, alice: dict[str, str]) -> None:
-    body = gql(
+    body = graphql(
         stack,
         alice["token"],
         'mutation { createBasket(input: {name: "x", strategies: [{name: "s", legs: [{exchange: "NFO", '
@@ -135,7 +119,7 @@ def test_errors_come_back_typed_as_appsync_prints_them(stack: LocalStack, alice:
 def test_a_variable_the_schema_refuses_is_a_validation_error(
     stack: LocalStack, alice: dict[str, str], query: str, variables: dict[str, Any], message: str
 ) -> None:
-    body = gql(stack, alice["token"], query, variables)
+    body = graphql(stack, alice["token"], query, variables)
     assert body["data"] is None
     (error,) = body["errors"]
     assert error["errorType"] == "ValidationError"
@@ -162,11 +146,13 @@ def test_requests_without_a_valid_token_get_401(stack: LocalStack, header: str |
 def test_another_users_token_reads_nothing_of_alices(
     stack: LocalStack, alice: dict[str, str], bob: dict[str, str]
 ) -> None:
-    created = data(stack, alice["token"], 'mutation { createBasket(input: {name: "mine"}) { id } }')["createBasket"]
-    body = gql(stack, bob["token"], "query($id: ID!) { basket(id: $id) { id name } }", {"id": created["id"]})
+    created = graphql_data(stack, alice["token"], 'mutation { createBasket(input: {name: "mine"}) { id } }')[
+        "createBasket"
+    ]
+    body = graphql(stack, bob["token"], "query($id: ID!) { basket(id: $id) { id name } }", {"id": created["id"]})
     assert body["data"] is None
     assert body["errors"][0]["errorType"] == "NotFound"
-    me = data(stack, bob["token"], "{ me { id username } }")["me"]
+    me = graphql_data(stack, bob["token"], "{ me { id username } }")["me"]
     assert me == {"id": bob["sub"], "username": "bob"}
 
 
@@ -192,7 +178,8 @@ def test_expired_and_foreign_signed_tokens_get_401_and_write_nothing(stack: Loca
         assert reply.status_code == 401
         assert message in reply.json()["errors"][0]["message"].lower()
     names = [
-        b["name"] for b in data(stack, alice["token"], "{ baskets(limit: 100) { items { name } } }")["baskets"]["items"]
+        b["name"]
+        for b in graphql_data(stack, alice["token"], "{ baskets(limit: 100) { items { name } } }")["baskets"]["items"]
     ]
     assert "should not exist" not in names
 

@@ -63,6 +63,7 @@ def test_a_changed_source_makes_the_bundle_stale_and_a_build_refreshes_it(tmp_pa
     web = tmp_path / "web"
     shutil.copytree(WEB, web, ignore=shutil.ignore_patterns("dist"))
     os.symlink(WEB.parent / "node_modules", tmp_path / "node_modules")
+    os.symlink(WEB.parent / "local", tmp_path / "local")  # the templates bundle local/demo_baskets.json
     assert bundle_is_stale(web)
     assert ensure_bundle(web) is None
     assert not bundle_is_stale(web)
@@ -80,6 +81,7 @@ def test_a_broken_source_is_reported_and_the_page_says_how_to_fix_it(tmp_path: P
     web = tmp_path / "web"
     shutil.copytree(WEB, web, ignore=shutil.ignore_patterns("dist"))
     os.symlink(WEB.parent / "node_modules", tmp_path / "node_modules")
+    os.symlink(WEB.parent / "local", tmp_path / "local")  # the templates bundle local/demo_baskets.json
     (web / "src" / "main.jsx").write_text("export const broken = (;\n")
 
     problem = ensure_bundle(web)

@@ -20,6 +20,7 @@ from brokers.kite.broker import KiteBroker
 from brokers.kite.postback import verify_postback
 from brokers.paper.exchange import PaperExchange
 from brokers.paper.server import PaperExchangeServer
+from tests.fakes import FixedClock
 from tests.integration.test_paper_exchange import (
     API_KEY,
     API_SECRET,
@@ -55,20 +56,12 @@ FROZEN = Instrument(
 MORNING = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 
 
-class MovableClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-
 class Market:
     """A paper exchange on loopback with a postback receiver, its settings changeable per test."""
 
     def __init__(self) -> None:
         self.receiver = PostbackReceiver()
-        self.clock = MovableClock(MORNING)
+        self.clock = FixedClock(MORNING)
         self.open = True
         self.exchange = PaperExchange(
             [*INSTRUMENTS, FROZEN],

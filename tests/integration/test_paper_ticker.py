@@ -18,6 +18,7 @@ from brokers.kite.mapping import order_update_from_kite
 from brokers.paper.exchange import PaperExchange
 from brokers.paper.server import PaperExchangeServer
 from brokers.paper.ticker import MODE_FULL, MODE_QUOTE, DepthLevel, Tick, encode_frame, encode_packet
+from tests.fakes import FixedClock
 from tests.helpers import wait_until
 from tests.integration.test_paper_exchange import API_KEY, API_SECRET, CE, INSTRUMENTS, MOCKS, a_request
 from trading.marks import MarkThrottle
@@ -302,11 +303,3 @@ class TestMarkFeed:
         assert store.marks.last_prices([CE, INFY.ref]) == {CE: Decimal("119.95"), INFY.ref: Decimal("1573.15")}
         # the first snapshot of each, then on flush the latest of each (CE moved; INFY's is re-confirmed)
         assert feed.written == 4
-
-
-class FixedClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at

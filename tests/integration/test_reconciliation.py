@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.builders import NOW, a_basket, a_fill, an_order, placed
+from tests.fakes import FixedClock
 from trading.errors import BrokerNotConnected
 from trading.ids import BrokerOrderId
 from trading.model import BasketStatus, Fill, Order, OrderStatus, OrderUpdate
@@ -63,14 +64,6 @@ class FakeBrokers:
         return self.broker
 
 
-@dataclass
-class Clock:
-    at: datetime
-
-    def now(self) -> datetime:
-        return self.at
-
-
 def ports_of(store: DynamoStore, broker: FakeBroker, at: datetime) -> Ports:
     return Ports(
         baskets=store.baskets,
@@ -79,7 +72,7 @@ def ports_of(store: DynamoStore, broker: FakeBroker, at: datetime) -> Ports:
         marks=store.marks,
         requests=store.requests,
         brokers=FakeBrokers(broker),
-        clock=Clock(at),
+        clock=FixedClock(at),
         deliveries=store.deliveries,
     )
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from resolvers import bootstrap as composition
+from tests.fakes import FixedClock
 from tests.helpers import (
     CE_26000,
     CE_26500,
@@ -261,17 +262,16 @@ def test_the_same_client_request_id_places_once_even_concurrently(alice: dict[st
     assert exchange_order_count(stack, sub) - before == 4
 
 
-class NightClock:
-    def now(self) -> datetime:
-        return datetime(2026, 11, 23, 22, 0, tzinfo=IST).astimezone(UTC)
-
-
 def test_regular_orders_outside_market_hours_are_refused_and_write_nothing(
     alice: dict[str, str], writes: WriteLog
 ) -> None:
     draft = ok("Mutation", "createBasket", {"input": condor_input()}, alice["sub"])
     writes.clear()
-    closed = dataclasses.replace(composition.bootstrap(), calendar=MarketCalendar(), clock=NightClock())
+    closed = dataclasses.replace(
+        composition.bootstrap(),
+        calendar=MarketCalendar(),
+        clock=FixedClock(datetime(2026, 11, 23, 22, 0, tzinfo=IST).astimezone(UTC)),
+    )
     with composition.use(closed):
         kind, message = error_of(
             call("Mutation", "executeBasket", {"basketId": draft["id"], "clientRequestId": "night"}, alice["sub"])

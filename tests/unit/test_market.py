@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from local.market import MAX_STEP_TICKS, MarketSimulator
 from local.seed import instruments
+from tests.fakes import FixedClock
 from trading.clock import IST
 from trading.marks import MarkThrottle
 from trading.model import InstrumentRef
@@ -24,14 +25,6 @@ def test_throttle_lets_one_mark_per_interval_and_keeps_the_latest() -> None:
     assert throttle.flush(T0 + timedelta(milliseconds=300)) == {}
     assert throttle.flush(T0 + timedelta(milliseconds=600)) == {REF: (Decimal("102"), T0 + timedelta(milliseconds=200))}
     assert throttle.flush(T0 + timedelta(seconds=2)) == {}
-
-
-class FixedClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 def test_simulator_walks_on_tick_size_held_first_and_throttles_marks() -> None:
