@@ -18,7 +18,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from datetime import time as day_time
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, cast
@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
+from brokers.kite.mapping import kite_time
 from brokers.paper.book import (
     AMO_REQ_RECEIVED,
     CANCEL_PENDING,
@@ -51,7 +52,7 @@ from brokers.paper.book import (
 )
 from brokers.paper.postbacks import PostbackSender
 from brokers.paper.ticker import DepthLevel, Tick, TickerHub
-from trading.clock import SystemClock
+from trading.clock import IST, SystemClock
 from trading.model import InstrumentRef
 
 if TYPE_CHECKING:
@@ -66,7 +67,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
 VARIETIES = ("regular", "amo")
 TRANSACTION_TYPES = ("BUY", "SELL")
 ORDER_TYPES = ("MARKET", "LIMIT", "SL", "SL-M")
@@ -132,10 +132,6 @@ class _Day:
     turnover: Decimal = ZERO
     last_quantity: int = 0
     last_trade_time: datetime | None = None
-
-
-def kite_time(moment: datetime) -> str:
-    return moment.astimezone(IST).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def plain_json(value: Any) -> Any:

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import logzero
 import requests
 
-from brokers.smartapi.mapping import IST, fill_from_angel, order_params, order_update_from_angel
-from trading.clock import SystemClock
+from brokers.smartapi.mapping import fill_from_angel, order_params, order_update_from_angel
+from trading.clock import IST, SystemClock
 from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, RateLimited, ValidationError
 from trading.ids import BrokerOrderId
 
