@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from brokers.kite.accounts import KiteLogin
 from brokers.kite.broker import KITE_ROOT, KiteBroker
 from brokers.registry import AccountBrokers
+from brokers.secrets import SsmSecretStore
 from trading.model.account import AppCredentials, BrokerName
 from trading.ports import AccountPorts
 
@@ -60,7 +61,7 @@ def kite_api_secret() -> str | None:
             return cached[1]
     import boto3
 
-    value = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] or None
+    value = SsmSecretStore(boto3.client("ssm"), prefix="").require(name) or None
     with _secrets_lock:
         _secrets_read[name] = (time.monotonic(), value)
     return value

@@ -2,8 +2,8 @@
 
 The bundle directory (default `build/bundle`) holds:
 
-- `lambda/`: our packages (trading, store, schema, resolvers, subscriptions, brokers) and their
-  third-party dependencies, installed by pip as wheels for the Lambda platform (Python 3.12,
+- `lambda/`: our packages (trading, store, schema, resolvers, subscriptions, brokers but not the paper
+  exchange) and their third-party dependencies, installed by pip as wheels for the Lambda platform (Python 3.12,
   manylinux2014 aarch64), pinned by `infra/lambda.lock`. boto3/botocore come from the Lambda runtime.
 - `Dockerfile`: the feed service's image (`python -m brokers.kite.feed`), built from `lambda/` by
   `cdk deploy` (synth only stages the directory).
@@ -28,6 +28,8 @@ LAMBDA_DIR = "lambda"
 # Our packages the Lambdas and the feed import; never local/, infra/, tests/ or bench/.
 PACKAGES = ("trading", "store", "schema", "resolvers", "subscriptions", "brokers")
 PACKAGE_DATA = {".py", ".graphql", ".js", ".json", ".csv"}
+# Folders of those packages that only the local stack and the tests run (a test checks no Lambda imports them).
+LOCAL_ONLY = (Path("brokers", "paper"),)
 # What must never be inside (a test checks): the CDK, the local stack's libraries, test tooling.
 FORBIDDEN = ("aws_cdk", "cdk_nag", "constructs", "jsii", "moto", "strawberry", "pytest", "uvicorn", "local", "tests")
 
@@ -69,8 +71,11 @@ def boto3_pin() -> str:
 def _copy_packages(target: Path) -> None:
     for package in PACKAGES:
         for source in sorted((ROOT / package).rglob("*")):
-            if source.is_file() and source.suffix in PACKAGE_DATA and "__pycache__" not in source.parts:
-                destination = target / source.relative_to(ROOT)
+            relative = source.relative_to(ROOT)
+            if any(relative.is_relative_to(folder) for folder in LOCAL_ONLY) or "__pycache__" in source.parts:
+                continue
+            if source.is_file() and source.suffix in PACKAGE_DATA:
+                destination = target / relative
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, destination)
 

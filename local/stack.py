@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from brokers.paper.exchange import PaperExchange
-from brokers.paper.server import PaperExchangeServer
+from brokers.paper.http import PaperExchangeServer
 from local import seed
 from local.auth import JwtVerifier
 from local.cognito import LocalUserPool

@@ -61,8 +61,8 @@ def accounts() -> AccountPorts:
     SECRETS_PREFIX, SECRETS_KMS_KEY_ID (the secret store); the brokers offered: see brokers/deployment.py.
     """
     from brokers.deployment import account_ports
-    from brokers.kite.accounts import SsmSecretStore
     from brokers.registry import AccountBrokers
+    from brokers.secrets import SsmSecretStore
     from store.accounts import DynamoBrokerAccounts
     from trading.clock import SystemClock
 
@@ -84,7 +84,7 @@ def _bootstrap() -> Ports:
     needs no other code path.
     """
     from brokers.deployment import account_brokers
-    from brokers.kite.accounts import SsmSecretStore
+    from brokers.secrets import SsmSecretStore
     from store import connect
     from store.schedules import EventBridgeScheduler
     from trading.clock import SystemClock

@@ -41,7 +41,8 @@ def exchange_orders(stack: Any, sub: str) -> list[dict[str, Any]]:
     """The user's order book at the paper exchange, read with the official Kite client."""
     from kiteconnect import KiteConnect
 
-    from brokers.kite.accounts import SsmSecretStore, access_token_name
+    from brokers.kite.accounts import access_token_name
+    from brokers.secrets import SsmSecretStore
 
     token = SsmSecretStore(stack.ssm).get(access_token_name(sub, "paper"))
     return list(KiteConnect("paper", access_token=token, root=stack.exchange_url).orders())

@@ -1,16 +1,12 @@
 """Per-user Kite sessions: the Kite login flow, access tokens in a secret store, one `KiteBroker` per owner.
 
-Secrets are SSM SecureStrings under `{SECRETS_PREFIX}/{sub}/{broker}/...` (default prefix
-`/basketgraph/local/brokers`; on AWS `/basketgraph/<stage>/brokers`), encrypted with the KMS key
-`SECRETS_KMS_KEY_ID` when one is set.
+Access tokens are kept in a `trading.ports.Secrets` store (`brokers.secrets.SsmSecretStore` in production).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from kiteconnect import KiteConnect
 
@@ -23,58 +19,14 @@ from trading.model.account import Session, secret_name
 
 if TYPE_CHECKING:
     from trading.model.account import AppCredentials
-    from trading.ports import Clock
+    from trading.ports import Clock, Secrets
 
-DEFAULT_SECRETS_PREFIX = "/basketgraph/local/brokers"
 KITE_LOGIN_ROOT = "https://kite.zerodha.com"
-
-
-class SecretStore(Protocol):
-    def get(self, name: str) -> str | None: ...
-    def put(self, name: str, value: str) -> None: ...
 
 
 def access_token_name(owner: str, broker: str) -> str:
     """Where a user's access token for a broker is kept, relative to the secrets prefix."""
     return secret_name(OwnerId(owner), broker, "access_token")
-
-
-class SsmSecretStore:
-    """Secrets as SSM Parameter Store SecureStrings (the local stack points the client at its own SSM).
-
-    Parameters
-    ----------
-    prefix
-        Prepended to every name; env `SECRETS_PREFIX`, else `/basketgraph/local/brokers`.
-    kms_key_id
-        The KMS key SecureStrings are encrypted with; env `SECRETS_KMS_KEY_ID`, else the account's SSM key.
-    """
-
-    def __init__(self, ssm_client: Any, prefix: str | None = None, kms_key_id: str | None = None) -> None:
-        self._ssm = ssm_client
-        chosen = os.environ.get("SECRETS_PREFIX", DEFAULT_SECRETS_PREFIX) if prefix is None else prefix
-        self._prefix = chosen.rstrip("/")
-        self._kms_key_id = kms_key_id or os.environ.get("SECRETS_KMS_KEY_ID") or None
-
-    def name(self, name: str) -> str:
-        """The full parameter name of `name`."""
-        return self._prefix + name
-
-    def get(self, name: str) -> str | None:
-        try:
-            reply = self._ssm.get_parameter(Name=self.name(name), WithDecryption=True)
-        except self._ssm.exceptions.ParameterNotFound:
-            return None
-        value: str = reply["Parameter"]["Value"]
-        return value
-
-    def put(self, name: str, value: str) -> None:
-        extra = {"KeyId": self._kms_key_id} if self._kms_key_id else {}
-        self._ssm.put_parameter(Name=self.name(name), Value=value, Type="SecureString", Overwrite=True, **extra)
-
-    def delete(self, name: str) -> None:
-        with contextlib.suppress(self._ssm.exceptions.ParameterNotFound):
-            self._ssm.delete_parameter(Name=self.name(name))
 
 
 class KiteLogin:
@@ -129,7 +81,7 @@ class KiteBrokers:
         self,
         *,
         api_key: str,
-        secrets: SecretStore,
+        secrets: Secrets,
         root: str | None = None,
         name: str = "kite",
         timeout: float = DEFAULT_TIMEOUT,
@@ -170,7 +122,7 @@ class KiteBrokers:
 
 
 def connect_paper_account(
-    secrets: SecretStore,
+    secrets: Secrets,
     owner: OwnerId,
     *,
     root: str,

@@ -133,6 +133,7 @@ def main() -> int:
     """Run until SIGTERM/SIGINT: connect, follow FEED_INSTRUMENTS, write throttled marks."""
     import boto3
 
+    from brokers.secrets import SsmSecretStore
     from store import connect
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -142,11 +143,10 @@ def main() -> int:
         raise SystemExit("set FEED_INSTRUMENTS, e.g. NFO:NIFTY26DEC26000CE,NSE:INFY")
     interval = timedelta(milliseconds=int(os.environ.get("FEED_MARK_INTERVAL_MS", "500")))
     feed = MarkFeed(store.marks, _instrument_tokens(store.instruments, names), MarkThrottle(interval))
-    ssm = boto3.client("ssm")
+    secrets = SsmSecretStore(boto3.client("ssm"), prefix="")  # FEED_SECRET_PATH is a full parameter name
 
     def access_token() -> str:
-        value: str = ssm.get_parameter(Name=os.environ["FEED_SECRET_PATH"], WithDecryption=True)["Parameter"]["Value"]
-        return value
+        return secrets.require(os.environ["FEED_SECRET_PATH"])
 
     api_key, root = os.environ["KITE_API_KEY"], os.environ.get("KITE_TICKER_ROOT") or None
     token = access_token()

@@ -9,10 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from trading.clock import IST
 from trading.errors import ValidationError
 from trading.ids import BasketId, BrokerOrderId, OwnerId, TradeId
 from trading.model import (
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# India has no daylight saving, so a fixed offset is exact (and needs no tz database on Lambda).
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
 KITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 KITE_STATUSES: dict[str, OrderStatus | None] = {

@@ -8,6 +8,18 @@ from typing import Any
 
 ZERO = Decimal(0)
 
+
+def plain_json(value: Any) -> Any:
+    """Decimals as JSON numbers (ints when whole, as Kite writes them), recursively."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_json(v) for v in value]
+    return value
+
+
 # Kite's order statuses as the paper exchange writes them.
 PUT_ORDER_REQ_RECEIVED = "PUT ORDER REQ RECEIVED"
 VALIDATION_PENDING = "VALIDATION PENDING"

@@ -1,17 +1,38 @@
-"""Deliver postbacks in order from one background thread, so no request waits on a receiver."""
+"""Kite's postbacks: the signed body of an order change, delivered in order from one background thread."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import queue
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
+from brokers.paper.book import plain_json
+
+if TYPE_CHECKING:
+    from brokers.paper.book import PaperOrder
+
 log = logging.getLogger(__name__)
+
+
+def postback_body(order: PaperOrder, state: dict[str, Any], api_secret: str) -> dict[str, Any]:
+    """An order state in Kite's postback shape, signed as Kite signs it (JSON numbers, as on the wire)."""
+    checksum = hashlib.sha256(f"{order.order_id}{state['order_timestamp']}{api_secret}".encode())
+    body: dict[str, Any] = plain_json(
+        {
+            "user_id": order.placed_by,
+            "unfilled_quantity": state["pending_quantity"],
+            "app_id": 0,
+            "checksum": checksum.hexdigest(),
+            **state,
+        }
+    )
+    return body
 
 
 class PostbackSender:

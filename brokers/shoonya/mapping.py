@@ -6,11 +6,12 @@ Noren's field names and strings stop here. Symbols come from the Kite instrument
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from brokers.symbols import DERIVATIVE_EXCHANGES, strike_text
+from trading.clock import IST
 from trading.errors import ValidationError
 from trading.ids import BrokerOrderId, TradeId
 from trading.model import Fill, OrderStatus, OrderType, OrderUpdate, Product, Side, Validity, Variety
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
 # Noren writes times both ways round ("13-12-2020 19:59:32", "19:59:32 13-12-2020"), and a time it
 # does not have as 1980-01-01 00:00:00.
 TIME_FORMATS = ("%d-%m-%Y %H:%M:%S", "%H:%M:%S %d-%m-%Y")

@@ -8,7 +8,8 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from brokers.smartapi.broker import ANGEL_ROOT, DEFAULT_TIMEOUT, _Session, angel_errors_mapped, checked
+from brokers.smartapi.broker import ANGEL_ROOT, DEFAULT_TIMEOUT, angel_errors_mapped, checked
+from brokers.smartapi.sdk import SmartSession
 from trading.errors import BrokerNotConnected, BrokerRejected, ValidationError
 from trading.model.account import Session
 
@@ -43,7 +44,7 @@ class AngelLogin:
         """Raises BrokerRejected when Angel refuses the token."""
         token = request_token.removeprefix("Bearer ").strip()
         claims = _claims(token)
-        client = _Session(app.api_key, token, self.root, self._timeout)
+        client = SmartSession(app.api_key, token, self.root, self._timeout)
         try:
             with angel_errors_mapped("angel"):
                 checked("angel", client.rmsLimit())  # any authenticated call proves the token

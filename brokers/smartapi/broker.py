@@ -1,14 +1,6 @@
 """`SmartApiBroker`: one user's Angel One session behind the `trading.ports.Broker` port.
 
-Built on the official SDK (`from SmartApi import SmartConnect`), with three of its habits contained here:
-
-- importing it asks https://api.ipify.org for the public IP (the class body runs the request); the
-  answer is then thrown away, because its `finally` hard-codes the IPs it sends. We import it with that
-  one lookup refused, so neither tests nor Lambda cold starts touch the network for it.
-- `SmartConnect.__init__` creates `logs/<date>/app.log` under the working directory (read-only on
-  Lambda); `_Session` sets the attributes the request path reads instead.
-- on a failed request its logger (logzero's default) writes the request headers, bearer token
-  included; that logger is switched off, and this adapter logs what it needs without secrets.
+Built on the official SDK, loaded by `brokers.smartapi.sdk` (which contains its side effects).
 
 Vendor errors become domain errors here, and only here.
 """
@@ -19,11 +11,11 @@ import logging
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import logzero
 import requests
 
-from brokers.smartapi.mapping import IST, fill_from_angel, order_params, order_update_from_angel
-from trading.clock import SystemClock
+from brokers.smartapi.mapping import fill_from_angel, order_params, order_update_from_angel
+from brokers.smartapi.sdk import SmartSession, smart_errors
+from trading.clock import IST, SystemClock
 from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, RateLimited, ValidationError
 from trading.ids import BrokerOrderId
 
@@ -42,42 +34,6 @@ HTTP_TOO_MANY_REQUESTS = 429
 # Angel's codes for a refused session: invalid, expired or missing token; refresh token invalid or
 # expired; session expired at the order system; client not logged in.
 TOKEN_ERRORS = frozenset({"AG8001", "AG8002", "AG8003", "AB8050", "AB8051", "AB1010", "AB1011"})
-
-
-def _import_smart_connect() -> tuple[Any, Any]:
-    """SmartConnect and the SDK's exception module, imported without the public-IP lookup."""
-    logzero.logger.disabled = True  # see the module docstring: it logs bearer tokens
-    real_get = requests.get
-
-    def refuse(url: str, *args: Any, **kwargs: Any) -> Any:
-        raise requests.ConnectionError(f"basketgraph skips SmartAPI's public IP lookup ({url})")
-
-    requests.get = refuse  # type: ignore[assignment]
-    try:
-        from SmartApi import smartExceptions
-        from SmartApi.smartConnect import SmartConnect
-    finally:
-        requests.get = real_get
-    return SmartConnect, smartExceptions
-
-
-SmartConnect, smart_errors = _import_smart_connect()
-
-
-class _Session(SmartConnect):  # type: ignore[misc, valid-type]
-    """A SmartConnect with the state its request methods read, and none of its constructor's side effects."""
-
-    def __init__(self, api_key: str, access_token: str, root: str, timeout: float) -> None:
-        self.api_key = self.privateKey = api_key
-        self.access_token = access_token.removeprefix("Bearer ").strip()
-        self.refresh_token = self.feed_token = self.userId = None
-        self.root = self._rootUrl = root.rstrip("/")
-        self.timeout = timeout
-        self.debug = False
-        self.proxies: dict[str, str] = {}
-        self.disable_ssl = False
-        self.session_expiry_hook = None
-        self.reqsession = requests
 
 
 @contextmanager
@@ -148,7 +104,7 @@ class SmartApiBroker:
         name: str = "angel",
     ) -> None:
         self.name = name
-        self.client: Any = _Session(api_key, access_token, root or ANGEL_ROOT, timeout)
+        self.client: Any = SmartSession(api_key, access_token, root or ANGEL_ROOT, timeout)
         self._instruments = instruments
         self._clock = clock or SystemClock()
 

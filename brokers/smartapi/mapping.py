@@ -8,11 +8,12 @@ bits (`instrument_token >> 8` is Kite's `exchange_token`).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from brokers.symbols import DERIVATIVE_EXCHANGES, strike_text
+from trading.clock import IST
 from trading.errors import ValidationError
 from trading.ids import BrokerOrderId, TradeId
 from trading.model import Fill, OrderStatus, OrderType, OrderUpdate, Product, Side, Validity, Variety
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
 ORDER_TIME_FORMAT = "%d-%b-%Y %H:%M:%S"  # "20-Oct-2020 13:10:59"
 FILL_TIME_FORMAT = "%H:%M:%S"  # the trade book lists today's trades with a bare time of day
 

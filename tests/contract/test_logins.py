@@ -24,7 +24,7 @@ OWNER = OwnerId("3f0c9a1e-owner")
 @pytest.fixture
 def paper_root() -> object:
     from brokers.paper.exchange import PaperExchange
-    from brokers.paper.server import PaperExchangeServer
+    from brokers.paper.http import PaperExchangeServer
 
     exchange = PaperExchange([CE], {CE.ref: Decimal("318.65")}, api_key="desk-app", api_secret="desk-secret")
     with PaperExchangeServer(exchange) as server:

@@ -66,3 +66,25 @@ def test_our_adapters_import_and_connect_without_the_network(tmp_path: Path) -> 
     # Then: no lookup and no connection, and the SDK's constructor left no log folder behind
     assert attempts == []
     assert not (tmp_path / "logs").exists()
+
+
+def test_the_ip_lookup_is_refused_in_the_sdks_module_only(tmp_path: Path) -> None:
+    # Given a `requests` module that records every attribute set on it
+    code = (
+        "import types, requests\n"
+        "written = []\n"
+        "class Watched(types.ModuleType):\n"
+        "    def __setattr__(self, name, value):\n"
+        "        written.append(name)\n"
+        "        super().__setattr__(name, value)\n"
+        "real_get = requests.get\n"
+        "requests.__class__ = Watched\n"
+        "from brokers.smartapi.broker import SmartApiBroker\n"
+        "import SmartApi.smartConnect as sdk\n"
+        "assert written == [], written\n"
+        "assert requests.get is real_get\n"
+        "assert sdk.get is not real_get\n"
+    )
+
+    # When the adapter loads the SDK / Then: only the SDK's own `get` refuses, and nothing was looked up
+    assert _attempts(code, tmp_path) == []

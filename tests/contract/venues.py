@@ -167,7 +167,7 @@ class PaperVenue(Venue):
 
         from brokers.kite.broker import KiteBroker
         from brokers.paper.exchange import PaperExchange
-        from brokers.paper.server import PaperExchangeServer
+        from brokers.paper.http import PaperExchangeServer
 
         self.exchange = PaperExchange([CE], {CE.ref: Decimal("318.65")}, api_key="contract", api_secret="s3cret")
         self.server = PaperExchangeServer(self.exchange)

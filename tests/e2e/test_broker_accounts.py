@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from brokers.kite.accounts import SsmSecretStore, access_token_name
+from brokers.kite.accounts import access_token_name
+from brokers.secrets import SsmSecretStore
 from store.accounts import account_key
 from tests.e2e.test_local_stack import data, gql
 from tests.helpers import CE_26500, wait_until
+from trading.clock import IST
 from trading.model.account import BrokerName
 
 if TYPE_CHECKING:
@@ -21,7 +23,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.e2e
 
-IST = timezone(timedelta(hours=5, minutes=30))
 ACCOUNT = "broker status statusReason brokerUserId tokenExpiresAt connectedAt updatedAt"
 ACCOUNTS = f"{{ brokerAccounts {{ {ACCOUNT} }} }}"
 CONNECT = f"""mutation($b: BrokerName!, $k: String, $s: String) {{

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from brokers.kite.accounts import SsmSecretStore, access_token_name
+from brokers.kite.accounts import access_token_name
 from brokers.kite.broker import KiteBroker
 from brokers.kite.postback import postback_checksum
+from brokers.secrets import SsmSecretStore
 from local.emulator.context import LambdaContext
 from resolvers import postback as postback_lambda
 from resolvers import reconcile as reconcile_lambda

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from brokers.kite.accounts import SsmSecretStore, access_token_name
+from brokers.kite.accounts import access_token_name
+from brokers.secrets import SsmSecretStore
 from tests.helpers import wait_until
 from trading.model import InstrumentRef
 

@@ -72,6 +72,9 @@ def test_packages_only_bundle_holds_our_packages_and_nothing_local(tmp_path: Pat
     assert (code / "schema" / "schema.graphql").read_text() == (REPO / "schema" / "schema.graphql").read_text()
     assert (code / "resolvers" / "handler.py").is_file()
     assert not list(code.rglob("__pycache__"))
+    # The paper exchange is the local stack's: no Lambda ships it
+    assert (code / "brokers" / "kite" / "broker.py").is_file()
+    assert not (code / "brokers" / "paper").exists()
     dockerfile = (tmp_path / "b" / "Dockerfile").read_text()
     assert 'CMD ["python", "-m", "brokers.kite.feed"]' in dockerfile
     assert "COPY lambda /app" in dockerfile
@@ -143,6 +146,7 @@ def test_every_entrypoint_imports_from_the_locked_dependencies_alone(tmp_path: P
             f"sys.path.insert(0, {str(code)!r})",
             *(f"assert callable(importlib.import_module({m!r}).{f})" for m, f in present.items()),
             "leaked = [n for n in sys.modules if n.split('.')[0] in ('moto', 'strawberry', 'aws_cdk', 'local')]",
+            "leaked += [n for n in sys.modules if n.startswith('brokers.paper')]",
             "assert not leaked, leaked",
             "print('imported')",
         ]
@@ -154,3 +158,24 @@ def test_every_entrypoint_imports_from_the_locked_dependencies_alone(tmp_path: P
     # Then nothing is missing from the lock, and nothing from the local stack is pulled in
     assert result.returncode == 0, result.stderr[-3000:]
     assert "imported" in result.stdout
+
+
+def test_no_entrypoint_imports_the_paper_exchange_or_the_local_stack() -> None:
+    # Given a fresh interpreter on this checkout / When it imports every Lambda and feed entrypoint
+    script = "\n".join(
+        [
+            "import importlib, sys",
+            *(f"importlib.import_module({m!r})" for m in ENTRYPOINTS),
+            "leaked = [n for n in sys.modules if n.startswith('brokers.paper') or n.split('.')[0] == 'local']",
+            "assert not leaked, leaked",
+            "print('clean')",
+        ]
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "AWS_DEFAULT_REGION": "ap-south-1"}
+    env.setdefault("APPSYNC_URL", "https://example.invalid")
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO, check=False
+    )
+    # Then the bundle, which leaves brokers/paper out, misses nothing they need
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "clean" in result.stdout

@@ -20,7 +20,7 @@ from brokers.kite.broker import KiteBroker
 from brokers.kite.mapping import order_update_from_kite
 from brokers.kite.postback import verify_postback
 from brokers.paper.exchange import PaperExchange
-from brokers.paper.server import PaperExchangeServer
+from brokers.paper.http import PaperExchangeServer
 from trading.errors import BrokerNotConnected, BrokerRejected, Unauthorized
 from trading.ids import BasketId, BrokerOrderId, ClientRequestId, OrderId, OwnerId
 from trading.model import InstrumentRef, Order, OrderStatus, OrderType, Product, Side, Validity, Variety

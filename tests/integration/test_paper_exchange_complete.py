@@ -19,7 +19,7 @@ from brokers.kite import ratelimit
 from brokers.kite.broker import KiteBroker
 from brokers.kite.postback import verify_postback
 from brokers.paper.exchange import PaperExchange
-from brokers.paper.server import PaperExchangeServer
+from brokers.paper.http import PaperExchangeServer
 from tests.fakes import FixedClock
 from tests.integration.test_paper_exchange import (
     API_KEY,

@@ -16,7 +16,7 @@ from kiteconnect import KiteConnect, KiteTicker
 from brokers.kite.feed import MarkFeed, on_reactor, ticker_for
 from brokers.kite.mapping import order_update_from_kite
 from brokers.paper.exchange import PaperExchange
-from brokers.paper.server import PaperExchangeServer
+from brokers.paper.http import PaperExchangeServer
 from brokers.paper.ticker import MODE_FULL, MODE_QUOTE, DepthLevel, Tick, encode_frame, encode_packet
 from tests.fakes import FixedClock
 from tests.helpers import wait_until

@@ -14,7 +14,7 @@ import pytest
 import requests
 from kiteconnect import exceptions as kite_errors
 
-from brokers.kite.accounts import KiteBrokers, SsmSecretStore, access_token_name
+from brokers.kite.accounts import KiteBrokers, access_token_name
 from brokers.kite.broker import kite_errors_mapped
 from brokers.kite.mapping import (
     KITE_STATUSES,
@@ -30,6 +30,7 @@ from brokers.kite.mapping import (
     variety_to_kite,
 )
 from brokers.kite.postback import verify_postback
+from brokers.secrets import SsmSecretStore
 from trading.errors import (
     BrokerNotConnected,
     BrokerRejected,
