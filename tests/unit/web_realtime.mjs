@@ -29,6 +29,14 @@ class FakeSocket {
 }
 
 const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
+// Waits on what the client has done, not on a guess of how long it takes: a busy machine runs timers late.
+async function until(condition, what, ms = 30000) {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await tick();
+  }
+}
 const out = { statuses: [], data: [], errors: [], reconnects: 0 };
 let token = "token-1";
 const client = new AppSyncRealtimeClient({
@@ -50,7 +58,7 @@ const failing = client.subscribe("subscription { onFill(ownerId: \"x\") { eventI
   next: () => out.data.push("unexpected"),
   error: (error) => out.errors.push(`${error.errorType}:${error.message}`),
 });
-await tick();
+await until(() => sockets[0] && sockets[0].sent.length > 0, "the first connection_init");
 const first = sockets[0];
 out.url = first.url;
 out.protocol = first.protocol;
@@ -58,7 +66,7 @@ out.header = JSON.parse(atob(new URL(first.url).searchParams.get("header")));
 out.payloadParam = new URL(first.url).searchParams.get("payload");
 out.beforeAck = first.sent.map((m) => m.type);
 first.receive({ type: "connection_ack", payload: { connectionTimeoutMs: 60 } });
-await tick();
+await tick(); // shorter than the 60 ms keep-alive timer, so it always fires first
 out.starts = first.sent.filter((m) => m.type === "start");
 const [pnlStart, fillStart] = out.starts;
 first.receive({ type: "start_ack", id: pnlStart.id });
@@ -68,11 +76,11 @@ first.receive({ type: "ka" });
 
 // No keep-alive within connectionTimeoutMs: the client drops the connection and reconnects with the current token.
 token = "token-2";
-await tick(700);
+await until(() => sockets[1] && sockets[1].sent.length > 0, "the reconnection's connection_init");
 const second = sockets[1];
 out.secondHeader = second ? JSON.parse(atob(new URL(second.url).searchParams.get("header"))) : null;
 second.receive({ type: "connection_ack", payload: { connectionTimeoutMs: 300000 } });
-await tick();
+await until(() => second.sent.some((m) => m.type === "start"), "the restarted subscription");
 out.restarted = second.sent.filter((m) => m.type === "start").map((m) => ({ id: m.id, auth: m.payload.extensions.authorization }));
 second.receive({ type: "data", id: pnlStart.id, payload: { data: { onPnl: { pnl: "2.00" } } } });
 stop();
@@ -91,7 +99,7 @@ const refused = new AppSyncRealtimeClient({
 });
 const refusedErrors = [];
 refused.subscribe("subscription { onPnl(ownerId: \"me\") { pnl } }", {}, { next: () => {}, error: (e) => refusedErrors.push(e.message) });
-await tick();
+await until(() => sockets[2], "the refused client's socket");
 sockets[2].receive({ type: "connection_error", payload: { errors: [{ errorType: "UnauthorizedException", message: "Token expired" }] } });
 await tick(50);
 out.refused = { statuses: refusedStatuses, errors: refusedErrors, sockets: sockets.length };
