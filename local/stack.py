@@ -28,6 +28,9 @@ from starlette.routing import Route
 
 from brokers.paper.exchange import PaperExchange
 from brokers.paper.server import PaperExchangeServer
+from composition.live import stream_live
+from composition.runtime import install
+from composition.settings import Settings
 from local import seed, snapshot
 from local.auth import JwtVerifier
 from local.cognito import LocalUserPool
@@ -50,13 +53,10 @@ from schema.export import SCHEMA_FILE, build_schema, export_sdl
 from store.repositories import connect
 from store.spec import create_table
 from subscriptions import handler as stream_lambda
-from subscriptions.pnl import PnlFeed
 from subscriptions.publishers import LocalPublisher
-from subscriptions.risk import RiskWatch
 from trading.clock import SystemClock
 from trading.ids import OwnerId
 from trading.model import InstrumentRef
-from trading.pnl import PnlEngine
 from trading.risk import MarketCalendar
 
 if TYPE_CHECKING:
@@ -151,24 +151,27 @@ class LocalStack:
         self.exchange_server = PaperExchangeServer(self.exchange)
         self.exchange_url = self.exchange_server.start(host="127.0.0.1", port=0)
 
-        os.environ.update(
-            {
-                "TABLE_NAME": self.config.table_name,
-                "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
-                "AWS_ENDPOINT_URL_SSM": self.moto_url,
-                "BROKER": "paper",
-                "KITE_API_KEY": PAPER_API_KEY,
-                "KITE_API_SECRET": self.api_secret,
-                "KITE_ROOT": self.exchange_url,
-                "USER_POOL_ID": self.users.pool_id,
-                "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": self.moto_url,
-                "MARKET_HOURS": self.config.market_hours,
-                "AWS_ENDPOINT_URL_SCHEDULER": self.moto_url,
-                "SCHEDULE_GROUP": SCHEDULE_GROUP,
-                "SCHEDULER_ROLE_ARN": f"arn:aws:iam::000000000000:role/{SCHEDULE_GROUP}-scheduler",
-                "SCHEDULE_TARGET_ARN": f"arn:aws:lambda:{REGION}:000000000000:function:basketgraph-schedules",
-            }
+        self.settings = Settings(
+            table_name=self.config.table_name,
+            aws_region=REGION,
+            endpoint_urls={
+                "dynamodb": dynamodb_url,
+                "ssm": self.moto_url,
+                "cognito-idp": self.moto_url,
+                "scheduler": self.moto_url,
+            },
+            broker="paper",
+            kite_api_key=PAPER_API_KEY,
+            kite_api_secret=self.api_secret,
+            kite_root=self.exchange_url,
+            user_pool_id=self.users.pool_id,
+            market_hours=self.config.market_hours,
+            schedule_group=SCHEDULE_GROUP,
+            scheduler_role_arn=f"arn:aws:iam::000000000000:role/{SCHEDULE_GROUP}-scheduler",
+            schedule_target_arn=f"arn:aws:lambda:{REGION}:000000000000:function:basketgraph-schedules",
         )
+        # the in-process Lambdas find these settings as a Lambda finds its function's environment
+        self.composition = install(self.settings)
         self._scheduler()
         self.add_user(DEMO_USER)
         self.app = self._app()
@@ -207,13 +210,17 @@ class LocalStack:
     def add_user(self, username: str) -> dict[str, str]:
         """Create (or find) a local user, connect their paper broker account, and issue a token."""
         user = self.users.ensure_user(username)
-        from resolvers.bootstrap import accounts
         from trading.accounts import BrokerName, complete_broker_login
 
         # the same login a user makes with completeBrokerLogin(PAPER, "paper-<me.id>")
-        complete_broker_login(accounts(), OwnerId(user.sub), BrokerName.PAPER, f"paper-{user.sub}")
+        complete_broker_login(self.composition.accounts, OwnerId(user.sub), BrokerName.PAPER, f"paper-{user.sub}")
         tokens = self.users.token(username)
         return {"username": username, "sub": user.sub, "token": tokens.id_token}
+
+    def recompose(self, **changes: Any) -> None:
+        """Compose the Lambdas afresh from the settings with `changes` (bench: another order rate)."""
+        self.settings = self.settings.replace(**changes)
+        self.composition = install(self.settings)
 
     def set_prices(self, prices: dict[InstrumentRef, Decimal]) -> None:
         """Move the paper market and write the marks, as the market simulator and feed do."""
@@ -229,7 +236,8 @@ class LocalStack:
         schema = build_schema(caches=True)
         if SCHEMA_FILE.exists() and SCHEMA_FILE.read_text() != export_sdl():
             log.warning("schema/schema.graphql differs from the code; run `basketgraph schema export`")
-        invoker = LambdaInvoker(resolver_lambda.handler, schema)
+        invoker = LambdaInvoker(resolver_lambda.make_handler(lambda: self.composition), schema)
+        postback_handler = postback_lambda.make_handler(lambda: self.composition)
         self.pubsub = PubSub(routes_from_schema(schema))
         endpoint = GraphQLEndpoint(schema, invoker, self.verifier, publish=self.pubsub.publish)
         self.endpoint = endpoint
@@ -243,7 +251,7 @@ class LocalStack:
             import anyio
 
             reply = await anyio.to_thread.run_sync(
-                lambda: postback_lambda.handler(event, cast("Any", LambdaContext("basketgraph-postbacks")))
+                lambda: postback_handler(event, cast("Any", LambdaContext("basketgraph-postbacks")))
             )
             return JSONResponse(json.loads(reply["body"]), status_code=reply["statusCode"])
 
@@ -303,27 +311,21 @@ class LocalStack:
     def _scheduler(self) -> None:
         """EventBridge Scheduler in moto, fired by a local runner through the production scheduler Lambda."""
         from resolvers import schedules as schedules_lambda
-        from resolvers.bootstrap import market_calendar_from_env
 
+        composed = self.composition
         self.scheduler = LocalScheduler(
-            boto3.client("scheduler", endpoint_url=self.moto_url, region_name=REGION),
+            composed.aws.client("scheduler"),
             SCHEDULE_GROUP,
-            schedules_lambda.handler,
+            schedules_lambda.make_handler(lambda: self.composition.ports),
             SystemClock(),
-            market_calendar_from_env(),
+            composed.calendar,
         )
         self.scheduler.ensure_group()
 
     def _live_updates(self) -> None:
         """The stream poller calling the production stream handler, publishing through the emulator."""
-        from resolvers.bootstrap import bootstrap as trading_ports
-
-        self.pnl = PnlEngine()
-        live = stream_lambda.Live(
-            publisher=LocalPublisher(self.endpoint.execute_as_iam),
-            pnl=PnlFeed(self.pnl, SystemClock(), wait_for_stragglers=False),
-            risk=RiskWatch(trading_ports),
-        )
+        live = stream_live(self.composition, LocalPublisher(self.endpoint.execute_as_iam), wait_for_stragglers=False)
+        self.pnl = live.pnl.engine
         self.live = live
         self.stream_handler = stream_lambda.make_handler(lambda: live)
         streams = boto3.client("dynamodbstreams", endpoint_url=self.dynamodb.meta.endpoint_url, region_name=REGION)
@@ -337,9 +339,7 @@ class LocalStack:
         )
         # Restored and seeded items are not news to subscribers; the engine learns them directly instead.
         self.poller.skip_to_end()
-        from resolvers.bootstrap import dynamodb as lambda_dynamodb
-
-        self._stop_waking = wake_on_writes(self.poller, [self.dynamodb, lambda_dynamodb()])
+        self._stop_waking = wake_on_writes(self.poller, [self.dynamodb, self.composition.aws.dynamodb])
         for item in snapshot.items(self.dynamodb, self.config.table_name):
             live.pnl.feed({"eventName": "INSERT", "dynamodb": {"NewImage": item}})
         seeded = [instrument for instrument, _ in seed.instruments()]
@@ -373,7 +373,9 @@ class LocalStack:
         """Run the production reconciliation job now over every local user (`basketgraph reconcile`)."""
         from resolvers import reconcile as reconcile_lambda
 
-        return reconcile_lambda.handler({}, cast("Any", LambdaContext("basketgraph-reconcile")))
+        return reconcile_lambda.make_handler(lambda: self.composition)(
+            {}, cast("Any", LambdaContext("basketgraph-reconcile"))
+        )
 
     def _start_background(self) -> None:
         threading.Thread(target=self._drain_pnl, name="pnl-drain", daemon=True).start()

@@ -26,9 +26,9 @@ from store.spec import (
     BY_INSTRUMENT,
     BY_ORDER_ID,
     BY_OWNER,
+    DEFAULT_TABLE_NAME,
     INDEXES,
     PRIMARY_KEY,
-    table_name_from_env,
 )
 from trading.clock import SystemClock
 from trading.errors import Conflict, NotFound, RateLimited, ValidationError
@@ -833,18 +833,18 @@ class DynamoStore:
 def connect(
     table_name: str | None = None, client: DynamoDBClient | None = None, clock: Clock | None = None
 ) -> DynamoStore:
-    """The repositories over `table_name` (default: env `TABLE_NAME`, else "Trading").
+    """The repositories over `table_name` (default "Trading").
 
     Parameters
     ----------
     table_name
-        The table; see `store.spec.table_name_from_env`.
+        The table; the entrypoints' is their settings' `table_name`.
     client
         A DynamoDB client; by default one from the environment's region and endpoint.
     clock
         What stamps `updatedAt` on fills; the system clock by default.
     """
-    name = table_name or table_name_from_env()
+    name = table_name or DEFAULT_TABLE_NAME
     client = client or boto3.client("dynamodb")
     return DynamoStore(
         baskets=DynamoBaskets(client, name),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from resolvers import shapes
+from schema import shapes
 from store import codec
 from trading.ids import BasketId, OwnerId
 from trading.ports import LiveEvent

@@ -8,7 +8,6 @@ Secrets are SSM SecureStrings under `{SECRETS_PREFIX}/{sub}/{broker}/...` (defau
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -44,16 +43,15 @@ class SsmSecretStore:
     Parameters
     ----------
     prefix
-        Prepended to every name; env `SECRETS_PREFIX`, else `/basketgraph/local/brokers`.
+        Prepended to every name (settings' `secrets_prefix`), `/basketgraph/local/brokers` by default.
     kms_key_id
-        The KMS key SecureStrings are encrypted with; env `SECRETS_KMS_KEY_ID`, else the account's SSM key.
+        The KMS key SecureStrings are encrypted with (settings' `secrets_kms_key_id`), else the account's SSM key.
     """
 
-    def __init__(self, ssm_client: Any, prefix: str | None = None, kms_key_id: str | None = None) -> None:
+    def __init__(self, ssm_client: Any, prefix: str = DEFAULT_SECRETS_PREFIX, kms_key_id: str | None = None) -> None:
         self._ssm = ssm_client
-        chosen = os.environ.get("SECRETS_PREFIX", DEFAULT_SECRETS_PREFIX) if prefix is None else prefix
-        self._prefix = chosen.rstrip("/")
-        self._kms_key_id = kms_key_id or os.environ.get("SECRETS_KMS_KEY_ID") or None
+        self._prefix = prefix.rstrip("/")
+        self._kms_key_id = kms_key_id or None
 
     def name(self, name: str) -> str:
         """The full parameter name of `name`."""

@@ -1,22 +1,21 @@
 """The market-data feed service: a KiteTicker consumer writing throttled marks (`python -m brokers.kite.feed`).
 
-Runs as a small Fargate service on AWS and against the paper exchange's ticker locally. Environment:
+Runs as a small Fargate service on AWS and against the paper exchange's ticker locally. Settings
+(composition/settings.py; environment variables of the same names in capitals):
 
-- TABLE_NAME: the table the marks go to (through the store's marks repository).
-- KITE_API_KEY: the Kite app's key.
-- FEED_SECRET_PATH: the SSM parameter holding the access token (re-read when the session dies).
-- FEED_INSTRUMENTS: comma-separated `EXCHANGE:SYMBOL`s to follow (looked up in the instrument master).
-- KITE_TICKER_ROOT: optional, the ticker's WebSocket root (default Kite's `wss://ws.kite.trade`).
-- FEED_MARK_INTERVAL_MS: optional, at most one mark per instrument per interval (default 500).
+- table_name: the table the marks go to (through the store's marks repository).
+- kite_api_key: the Kite app's key.
+- feed_secret_path: the SSM parameter holding the access token (re-read when the session dies).
+- feed_instruments: comma-separated `EXCHANGE:SYMBOL`s to follow (looked up in the instrument master).
+- kite_ticker_root: optional, the ticker's WebSocket root (default Kite's `wss://ws.kite.trade`).
+- feed_mark_interval_ms: optional, at most one mark per instrument per interval (default 500).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
-from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -130,25 +129,28 @@ def _instrument_tokens(instruments: Any, names: list[str]) -> dict[int, Instrume
 
 
 def main() -> int:
-    """Run until SIGTERM/SIGINT: connect, follow FEED_INSTRUMENTS, write throttled marks."""
-    import boto3
-
-    from store.repositories import connect
+    """Run until SIGTERM/SIGINT: connect, follow the settings' feed_instruments, write throttled marks."""
+    from composition.runtime import bootstrap
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    store = connect(os.environ.get("TABLE_NAME"))
-    names = [n for n in os.environ.get("FEED_INSTRUMENTS", "").split(",") if n.strip()]
+    composed = bootstrap()
+    settings, store = composed.settings, composed.store
+    names = settings.feed_names
     if not names:
         raise SystemExit("set FEED_INSTRUMENTS, e.g. NFO:NIFTY26DEC26000CE,NSE:INFY")
-    interval = timedelta(milliseconds=int(os.environ.get("FEED_MARK_INTERVAL_MS", "500")))
-    feed = MarkFeed(store.marks, _instrument_tokens(store.instruments, names), MarkThrottle(interval))
-    ssm = boto3.client("ssm")
+    if not settings.feed_secret_path or not settings.kite_api_key:
+        raise SystemExit("set FEED_SECRET_PATH and KITE_API_KEY")
+    secret_path = settings.feed_secret_path
+    feed = MarkFeed(
+        store.marks, _instrument_tokens(store.instruments, names), MarkThrottle(settings.feed_mark_interval)
+    )
+    ssm = composed.aws.client("ssm")
 
     def access_token() -> str:
-        value: str = ssm.get_parameter(Name=os.environ["FEED_SECRET_PATH"], WithDecryption=True)["Parameter"]["Value"]
+        value: str = ssm.get_parameter(Name=secret_path, WithDecryption=True)["Parameter"]["Value"]
         return value
 
-    api_key, root = os.environ["KITE_API_KEY"], os.environ.get("KITE_TICKER_ROOT") or None
+    api_key, root = settings.kite_api_key, settings.kite_ticker_root
     token = access_token()
     ticker = ticker_for(feed, api_key, token, root)
     stop = threading.Event()

@@ -3,6 +3,7 @@ paper exchange's ticker with an access token from SSM and writing marks into the
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -30,8 +31,13 @@ def test_the_feed_process_writes_marks_from_the_ticker(stack: LocalStack) -> Non
     secrets = SsmSecretStore(stack.ssm)
     name = access_token_name(user["sub"], "paper")
     parameter = secrets.name(name) if hasattr(secrets, "name") else name
+    settings = stack.settings
     env = {
         **os.environ,
+        # a Fargate task's settings are its environment; the stack's own come from its settings object
+        "TABLE_NAME": settings.table_name,
+        "ENDPOINT_URLS": json.dumps(settings.endpoint_urls),
+        "KITE_API_KEY": settings.kite_api_key or "",
         "FEED_SECRET_PATH": parameter,
         "FEED_INSTRUMENTS": "NSE:INFY",
         "KITE_TICKER_ROOT": stack.exchange_url.replace("http://", "ws://"),

@@ -14,7 +14,6 @@ import pytest
 from local.stack import SCHEDULE_GROUP
 from local.streams import StreamContext
 from resolvers import schedules
-from resolvers.bootstrap import bootstrap
 from subscriptions.handler import Live, make_handler
 from subscriptions.pnl import PnlFeed
 from subscriptions.risk import RiskWatch
@@ -200,7 +199,9 @@ def replay(stack: LocalStack, records: list[dict[str, Any]]) -> Recording:
     stack.stream_handler(event, StreamContext())
     stack.stream_handler(event, StreamContext())
     cold = Recording()
-    live = Live(publisher=cold, pnl=PnlFeed(PnlEngine(), SystemClock()), risk=RiskWatch(bootstrap))
+    live = Live(
+        publisher=cold, pnl=PnlFeed(PnlEngine(), SystemClock()), risk=RiskWatch(lambda: stack.composition.ports)
+    )
     make_handler(lambda: live)(event, StreamContext())
     return cold
 
@@ -266,7 +267,7 @@ def test_concurrent_limit_exits_place_one_exit(stack: LocalStack) -> None:
 
     def race() -> None:
         start.wait()
-        results.append(services.exit_on_limit(bootstrap(), OwnerId(sub), BasketId(draft["id"])))
+        results.append(services.exit_on_limit(stack.composition.ports, OwnerId(sub), BasketId(draft["id"])))
 
     threads = [threading.Thread(target=race) for _ in range(6)]
     for thread in threads:

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from resolvers import bootstrap as composition
+from local.emulator import LambdaContext
+from resolvers.handler import make_handler
+from tests.events import appsync_event
 from tests.helpers import (
     CE_26000,
     CE_26500,
@@ -243,7 +245,7 @@ def test_the_same_client_request_id_places_once_even_concurrently(alice: dict[st
     # When four callers execute it at once (the use case itself: a Lambda instance takes one event
     # at a time, so concurrency lives between instances), then once more through the handler
     def execute() -> None:
-        execution = services.execute_basket(composition.bootstrap(), OwnerId(sub), BasketId(draft["id"]), request_id)
+        execution = services.execute_basket(stack.composition.ports, OwnerId(sub), BasketId(draft["id"]), request_id)
         results.append(sorted(o.id for o in execution.orders))
 
     threads = [threading.Thread(target=execute) for _ in range(4)]
@@ -267,14 +269,15 @@ class NightClock:
 
 
 def test_regular_orders_outside_market_hours_are_refused_and_write_nothing(
-    alice: dict[str, str], writes: WriteLog
+    alice: dict[str, str], writes: WriteLog, stack: Any
 ) -> None:
     draft = ok("Mutation", "createBasket", {"input": condor_input()}, alice["sub"])
     writes.clear()
-    closed = dataclasses.replace(composition.bootstrap(), calendar=MarketCalendar(), clock=NightClock())
-    with composition.use(closed):
-        kind, message = error_of(
-            call("Mutation", "executeBasket", {"basketId": draft["id"], "clientRequestId": "night"}, alice["sub"])
-        )
+    closed = dataclasses.replace(stack.composition.ports, calendar=MarketCalendar(), clock=NightClock())
+    at_night = make_handler(lambda: stack.composition.with_ports(closed))
+    event = appsync_event(
+        "Mutation", "executeBasket", {"basketId": draft["id"], "clientRequestId": "night"}, alice["sub"]
+    )
+    kind, message = error_of(at_night(event, LambdaContext()))
     assert (kind, "use variety AMO" in message) == ("ValidationError", True)
     assert writes.made() == []
