@@ -15,7 +15,6 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -23,20 +22,22 @@ import boto3
 import uvicorn
 from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from brokers.paper.exchange import PaperExchange
 from brokers.paper.server import PaperExchangeServer
+from composition.feed import mark_feed
 from composition.live import stream_live
 from composition.runtime import install
 from composition.settings import Settings
 from local import seed, snapshot
+from local.admin_routes import Admin, admin_routes
 from local.auth import JwtVerifier
 from local.cognito import LocalUserPool
 from local.dashboard import dashboard_routes, local_config
 from local.emulator import GraphQLEndpoint, LambdaContext, LambdaInvoker
 from local.graphiql import graphiql_routes
+from local.mark_feed import LocalMarkFeed
 from local.market import MarketSimulator
 from local.moto_dynamodb import (
     fast_partition_queries,
@@ -56,11 +57,14 @@ from subscriptions import handler as stream_lambda
 from subscriptions.publishers import LocalPublisher
 from trading.clock import SystemClock
 from trading.ids import OwnerId
-from trading.model import InstrumentRef
 from trading.risk import MarketCalendar
 
 if TYPE_CHECKING:
-    from starlette.requests import Request
+    from decimal import Decimal
+
+    from store.repositories import DynamoStore
+    from subscriptions.handler import Live
+    from trading.model import InstrumentRef
 
 log = logging.getLogger("basketgraph.local")
 
@@ -108,74 +112,26 @@ class LocalStack:
         return self.state_dir / "dynamodb.json"
 
     def start(self) -> None:
+        """Compose the stack from its parts; each part takes what the earlier ones made."""
         _aws_env()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        serialize_dynamodb_requests()  # DynamoDB's per-item atomicity, which moto lacks under threads
-        fast_partition_queries()
-        fast_read_responses()
-        fast_transactions()
-        fast_update_expressions()
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self.moto.start()
-        host, port = self.moto.get_host_and_port()
-        self.moto_url = f"http://{host}:{port}"
-        dynamodb_url = self.config.endpoint_url or self.moto_url
-        self.dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_url, region_name=REGION)
-        self.ssm = boto3.client("ssm", endpoint_url=self.moto_url, region_name=REGION)
-        cognito = boto3.client("cognito-idp", endpoint_url=self.moto_url, region_name=REGION)
-
-        create_table(self.dynamodb, self.config.table_name)
-        if self.embedded:
-            restored = snapshot.load(self.dynamodb, self.config.table_name, self.snapshot_file)
-            log.info("restored %d items from %s", restored, self.snapshot_file)
-        self.store = connect(self.config.table_name, self.dynamodb)
-        self._seed()
-
-        self.users = LocalUserPool(cognito, self.state_dir)
-        self.verifier = JwtVerifier(
-            jwks_url=self.users.jwks_url, issuer=self.users.issuer, client_ids={self.users.client_id}
-        )
-        self.api_secret = base64.b32encode(os.urandom(20)).decode().lower()
+        self._embedded_aws()
+        self.store = self._table()
+        self.users, self.verifier = self._identity()
         self._bind_emulator_port()
-        prices = {instrument.ref: price for instrument, price in seed.instruments()}
-        for ref, mark in self.store.marks.last_prices(list(prices)).items():
-            prices[ref] = mark  # the market resumes where it was
-        self.exchange = PaperExchange(
-            instruments=[instrument for instrument, _ in seed.instruments()],
-            prices=prices,
-            api_key=PAPER_API_KEY,
-            api_secret=self.api_secret,
-            postback_url=f"{self.url}/postback/kite",
-        )
-        self.exchange_server = PaperExchangeServer(self.exchange)
-        self.exchange_url = self.exchange_server.start(host="127.0.0.1", port=0)
-
-        self.settings = Settings(
-            table_name=self.config.table_name,
-            aws_region=REGION,
-            endpoint_urls={
-                "dynamodb": dynamodb_url,
-                "ssm": self.moto_url,
-                "cognito-idp": self.moto_url,
-                "scheduler": self.moto_url,
-            },
-            broker="paper",
-            kite_api_key=PAPER_API_KEY,
-            kite_api_secret=self.api_secret,
-            kite_root=self.exchange_url,
-            user_pool_id=self.users.pool_id,
-            market_hours=self.config.market_hours,
-            schedule_group=SCHEDULE_GROUP,
-            scheduler_role_arn=f"arn:aws:iam::000000000000:role/{SCHEDULE_GROUP}-scheduler",
-            schedule_target_arn=f"arn:aws:lambda:{REGION}:000000000000:function:basketgraph-schedules",
-        )
+        self.exchange, self.exchange_server, self.exchange_url = self._paper_exchange()
+        self.settings = self._settings()
         # the in-process Lambdas find these settings as a Lambda finds its function's environment
         self.composition = install(self.settings)
-        self._scheduler()
+        self.scheduler = self._scheduler()
         self.add_user(DEMO_USER)
-        self.app = self._app()
-        self._live_updates()
+        self.mark_feed = self._mark_feed()
+        self.pubsub, self.endpoint, schema, invoker = self._api()
+        self.live, self.stream_handler, self.dead_letters, self.poller = self._live_updates()
+        self.pnl = self.live.pnl.engine
+        self.market = self._market()
+        self.app = self._app(schema, invoker)
         # Everything built so far (moto, botocore's service models, the schema) lives as long as the
         # process: keep it out of the collector's full passes, which otherwise pause every request
         # (and every subscriber's delivery) for ~0.3 s several times a minute.
@@ -185,6 +141,43 @@ class LocalStack:
     @property
     def embedded(self) -> bool:
         return self.config.endpoint_url is None
+
+    def _embedded_aws(self) -> None:
+        """moto for DynamoDB (unless an endpoint is given), Cognito, SSM and EventBridge Scheduler."""
+        serialize_dynamodb_requests()  # DynamoDB's per-item atomicity, which moto lacks under threads
+        fast_partition_queries()
+        fast_read_responses()
+        fast_transactions()
+        fast_update_expressions()
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        host, port = self.moto.get_host_and_port()
+        self.moto_url = f"http://{host}:{port}"
+        self.dynamodb_url = self.config.endpoint_url or self.moto_url
+        self.dynamodb = boto3.client("dynamodb", endpoint_url=self.dynamodb_url, region_name=REGION)
+        self.ssm = boto3.client("ssm", endpoint_url=self.moto_url, region_name=REGION)
+
+    def _table(self) -> DynamoStore:
+        """The table, restored from the last snapshot, with the seed instruments and their first marks."""
+        create_table(self.dynamodb, self.config.table_name)
+        if self.embedded:
+            restored = snapshot.load(self.dynamodb, self.config.table_name, self.snapshot_file)
+            log.info("restored %d items from %s", restored, self.snapshot_file)
+        store = connect(self.config.table_name, self.dynamodb)
+        seeded = seed.instruments()
+        store.instruments.put_instruments([instrument for instrument, _ in seeded])
+        known = store.marks.last_prices([instrument.ref for instrument, _ in seeded])
+        now = _now()
+        for instrument, price in seeded:
+            if instrument.ref not in known:
+                store.marks.put_mark(instrument.ref, price, now)  # seed data, as a restore is
+        return store
+
+    def _identity(self) -> tuple[LocalUserPool, JwtVerifier]:
+        cognito = boto3.client("cognito-idp", endpoint_url=self.moto_url, region_name=REGION)
+        users = LocalUserPool(cognito, self.state_dir)
+        verifier = JwtVerifier(jwks_url=users.jwks_url, issuer=users.issuer, client_ids={users.client_id})
+        return users, verifier
 
     def _bind_emulator_port(self) -> None:
         """Fix the emulator's URL before the exchange needs it for postbacks (port 0 picks a free one)."""
@@ -198,14 +191,44 @@ class LocalStack:
         self.port = port
         self.url = f"http://{self.config.host}:{port}"
 
-    def _seed(self) -> None:
-        seeded = seed.instruments()
-        self.store.instruments.put_instruments([instrument for instrument, _ in seeded])
-        known = self.store.marks.last_prices([instrument.ref for instrument, _ in seeded])
-        now = _now()
-        for instrument, price in seeded:
-            if instrument.ref not in known:
-                self.store.marks.put_mark(instrument.ref, price, now)
+    def _paper_exchange(self) -> tuple[PaperExchange, PaperExchangeServer, str]:
+        """The paper exchange over HTTP, resuming at the last marks, posting back to the emulator."""
+        self.api_secret = base64.b32encode(os.urandom(20)).decode().lower()
+        prices = {instrument.ref: price for instrument, price in seed.instruments()}
+        for ref, mark in self.store.marks.last_prices(list(prices)).items():
+            prices[ref] = mark  # the market resumes where it was
+        exchange = PaperExchange(
+            instruments=[instrument for instrument, _ in seed.instruments()],
+            prices=prices,
+            api_key=PAPER_API_KEY,
+            api_secret=self.api_secret,
+            postback_url=f"{self.url}/postback/kite",
+        )
+        server = PaperExchangeServer(exchange)
+        return exchange, server, server.start(host="127.0.0.1", port=0)
+
+    def _settings(self) -> Settings:
+        """The deployment's settings as the stacks would set them, pointing at the local edges."""
+        return Settings(
+            table_name=self.config.table_name,
+            aws_region=REGION,
+            endpoint_urls={
+                "dynamodb": self.dynamodb_url,
+                "ssm": self.moto_url,
+                "cognito-idp": self.moto_url,
+                "scheduler": self.moto_url,
+            },
+            broker="paper",
+            kite_api_key=PAPER_API_KEY,
+            kite_api_secret=self.api_secret,
+            kite_root=self.exchange_url,
+            kite_ticker_root=self.exchange_url.replace("http://", "ws://"),
+            user_pool_id=self.users.pool_id,
+            market_hours=self.config.market_hours,
+            schedule_group=SCHEDULE_GROUP,
+            scheduler_role_arn=f"arn:aws:iam::000000000000:role/{SCHEDULE_GROUP}-scheduler",
+            schedule_target_arn=f"arn:aws:lambda:{REGION}:000000000000:function:basketgraph-schedules",
+        )
 
     def add_user(self, username: str) -> dict[str, str]:
         """Create (or find) a local user, connect their paper broker account, and issue a token."""
@@ -223,72 +246,48 @@ class LocalStack:
         self.composition = install(self.settings)
 
     def set_prices(self, prices: dict[InstrumentRef, Decimal]) -> None:
-        """Move the paper market and write the marks, as the market simulator and feed do."""
-        now = _now()
-        for ref, price in prices.items():
-            self.exchange.set_price(ref, price)
-            self.store.marks.put_mark(ref, price, now)
+        """Move the paper market; returns once the feed has written the marks, as on AWS a moment later."""
+        self.exchange.set_prices(prices)
+        self.mark_feed.wait_for(prices)
 
-    def _app(self) -> Starlette:
+    def _mark_feed(self) -> LocalMarkFeed:
+        """The production feed on the demo user's paper session, following every seeded instrument."""
+        from brokers.kite.accounts import access_token_name
+
+        demo = self.users.ensure_user(DEMO_USER)
+        token = self.composition.secrets.get(access_token_name(demo.sub, "paper"))
+        if token is None:
+            raise RuntimeError("the demo user has no paper session")
+        names = [f"{instrument.exchange}:{instrument.tradingsymbol}" for instrument, _ in seed.instruments()]
+        feed = mark_feed(self.composition, names)
+        ticker_root = self.settings.kite_ticker_root or ""
+        running = LocalMarkFeed(feed, self.store.marks, PAPER_API_KEY, token, ticker_root)
+        running.start()
+        return running
+
+    def _api(self) -> tuple[PubSub, GraphQLEndpoint, Any, LambdaInvoker]:
+        """The AppSync emulator: the schema, the resolver Lambda in-process, and the subscription hub."""
         from resolvers import handler as resolver_lambda
-        from resolvers import postback as postback_lambda
 
         schema = build_schema(caches=True)
         if SCHEMA_FILE.exists() and SCHEMA_FILE.read_text() != export_sdl():
             log.warning("schema/schema.graphql differs from the code; run `basketgraph schema export`")
         invoker = LambdaInvoker(resolver_lambda.make_handler(lambda: self.composition), schema)
-        postback_handler = postback_lambda.make_handler(lambda: self.composition)
-        self.pubsub = PubSub(routes_from_schema(schema))
-        endpoint = GraphQLEndpoint(schema, invoker, self.verifier, publish=self.pubsub.publish)
-        self.endpoint = endpoint
+        pubsub = PubSub(routes_from_schema(schema))
+        endpoint = GraphQLEndpoint(schema, invoker, self.verifier, publish=pubsub.publish)
+        return pubsub, endpoint, schema, invoker
 
-        async def postback(request: Request) -> JSONResponse:
-            event = {
-                "body": (await request.body()).decode(),
-                "isBase64Encoded": False,
-                "headers": dict(request.headers),
-            }
-            import anyio
+    def _app(self, schema: Any, invoker: LambdaInvoker) -> Starlette:
+        from resolvers import postback as postback_lambda
 
-            reply = await anyio.to_thread.run_sync(
-                lambda: postback_handler(event, cast("Any", LambdaContext("basketgraph-postbacks")))
-            )
-            return JSONResponse(json.loads(reply["body"]), status_code=reply["statusCode"])
-
-        async def users(request: Request) -> JSONResponse:
-            body = await request.json()
-            name = str(body.get("username", "")).strip()
-            if not name.isidentifier() or len(name) > 64:
-                return JSONResponse({"error": "username must be letters, digits or _ (max 64)"}, status_code=400)
-            import anyio
-
-            return JSONResponse(await anyio.to_thread.run_sync(self.add_user, name))
-
-        async def prices(request: Request) -> JSONResponse:
-            try:
-                body = await request.json()
-                parsed = {InstrumentRef(*key.upper().split(":", 1)): Decimal(str(value)) for key, value in body.items()}
-            except (ValueError, TypeError, InvalidOperation):
-                return JSONResponse({"error": 'send {"NFO:SYMBOL": "123.45", ...}'}, status_code=400)
-            self.set_prices(parsed)
-            return JSONResponse({str(k): str(v) for k, v in parsed.items()})
-
-        async def dead_letters(_: Request) -> JSONResponse:
-            return JSONResponse(self.dead_letters.list())
-
-        async def reconcile(_: Request) -> JSONResponse:
-            import anyio
-
-            return JSONResponse(await anyio.to_thread.run_sync(self.reconcile))
-
-        async def replay(_: Request) -> JSONResponse:
-            import anyio
-
-            replayed, failing = await anyio.to_thread.run_sync(self.dead_letters.replay, self.stream_handler)
-            return JSONResponse({"replayed": replayed, "stillFailing": failing})
-
-        async def health(_: Request) -> JSONResponse:
-            return JSONResponse({"status": "ok"})
+        admin = Admin(
+            add_user=self.add_user,
+            set_prices=self.set_prices,
+            reconcile=self.reconcile,
+            dead_letters=self.dead_letters,
+            stream_handler=self.stream_handler,
+            postback_handler=postback_lambda.make_handler(lambda: self.composition),
+        )
 
         def demo_token() -> str:
             return self.users.token(DEMO_USER).id_token
@@ -296,67 +295,58 @@ class LocalStack:
         routes = [
             *dashboard_routes(local_config("/graphql")),
             *graphiql_routes(endpoint="/graphql", token_provider=demo_token, subscription_url="/graphql"),
-            Route("/graphql", endpoint.handle, methods=["POST"]),
+            Route("/graphql", self.endpoint.handle, methods=["POST"]),
             *realtime_routes(schema, self.pubsub, self.verifier, lambda_authorizer(invoker.invoke)),
-            Route("/postback/kite", postback, methods=["POST"]),
-            Route("/local/users", users, methods=["POST"]),
-            Route("/local/prices", prices, methods=["POST"]),
-            Route("/local/dead-letters", dead_letters, methods=["GET"]),
-            Route("/local/dead-letters/replay", replay, methods=["POST"]),
-            Route("/local/reconcile", reconcile, methods=["POST"]),
-            Route("/health", health),
+            *admin_routes(admin),
         ]
         return Starlette(routes=routes)
 
-    def _scheduler(self) -> None:
+    def _scheduler(self) -> LocalScheduler:
         """EventBridge Scheduler in moto, fired by a local runner through the production scheduler Lambda."""
         from resolvers import schedules as schedules_lambda
 
         composed = self.composition
-        self.scheduler = LocalScheduler(
+        scheduler = LocalScheduler(
             composed.aws.client("scheduler"),
             SCHEDULE_GROUP,
             schedules_lambda.make_handler(lambda: self.composition.ports),
             SystemClock(),
             composed.calendar,
         )
-        self.scheduler.ensure_group()
+        scheduler.ensure_group()
+        return scheduler
 
-    def _live_updates(self) -> None:
-        """The stream poller calling the production stream handler, publishing through the emulator."""
+    def _live_updates(self) -> tuple[Live, Any, DeadLetterStore, StreamPoller]:
+        """The stream poller calling the production stream handler, composed as the stream Lambda's is
+        (publishing through the emulator, draining P&L on a timer)."""
         live = stream_live(self.composition, LocalPublisher(self.endpoint.execute_as_iam), wait_for_stragglers=False)
-        self.pnl = live.pnl.engine
-        self.live = live
-        self.stream_handler = stream_lambda.make_handler(lambda: live)
+        stream_handler = stream_lambda.make_handler(lambda: live)
         streams = boto3.client("dynamodbstreams", endpoint_url=self.dynamodb.meta.endpoint_url, region_name=REGION)
-        self.dead_letters = DeadLetterStore(self.state_dir / "dead-letters.jsonl")
-        self.poller = StreamPoller(
+        dead_letters = DeadLetterStore(self.state_dir / "dead-letters.jsonl")
+        poller = StreamPoller(
             streams,
             stream_arn(self.dynamodb, self.config.table_name),
-            self.stream_handler,
-            dead_letters=self.dead_letters,
+            stream_handler,
+            dead_letters=dead_letters,
             checkpoint_path=self.state_dir / "stream-checkpoints.json",
         )
         # Restored and seeded items are not news to subscribers; the engine learns them directly instead.
-        self.poller.skip_to_end()
-        self._stop_waking = wake_on_writes(self.poller, [self.dynamodb, self.composition.aws.dynamodb])
+        poller.skip_to_end()
+        self._stop_waking = wake_on_writes(poller, [self.dynamodb, self.composition.aws.dynamodb])
         for item in snapshot.items(self.dynamodb, self.config.table_name):
             live.pnl.feed({"eventName": "INSERT", "dynamodb": {"NewImage": item}})
-        seeded = [instrument for instrument, _ in seed.instruments()]
-        self.market = MarketSimulator(
-            seeded,
+        return live, stream_handler, dead_letters, poller
+
+    def _market(self) -> MarketSimulator:
+        """A random walk moving the paper exchange; its ticker carries the moves to the mark feed."""
+        return MarketSimulator(
+            [instrument for instrument, _ in seed.instruments()],
             self.exchange.last_price,
             self.exchange.set_prices,
-            self._write_marks,
             SystemClock(),
             MarketCalendar(always_open=self.config.market_hours == "always"),
-            held=self.pnl.held_instruments,
+            held=self.live.pnl.engine.held_instruments,
         )
-
-    def _write_marks(self, prices: dict[InstrumentRef, Decimal]) -> None:
-        now = _now()
-        for ref, price in prices.items():
-            self.store.marks.put_mark(ref, price, now)
 
     def _drain_pnl(self) -> None:
         """Publish coalesced P&L as it falls due, off the stream's path (a Lambda waits instead)."""
@@ -444,6 +434,7 @@ class LocalStack:
     def stop(self) -> None:
         self._stop.set()
         for background in (
+            getattr(self, "mark_feed", None),
             getattr(self, "market", None),
             getattr(self, "poller", None),
             getattr(self, "scheduler", None),

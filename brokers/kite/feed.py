@@ -115,7 +115,7 @@ def ticker_for(feed: MarkFeed, api_key: str, access_token: str, root: str | None
     return ticker
 
 
-def _instrument_tokens(instruments: Any, names: list[str]) -> dict[int, InstrumentRef]:
+def instrument_tokens(instruments: Any, names: list[str]) -> dict[int, InstrumentRef]:
     from trading.model import InstrumentRef
 
     tokens = {}
@@ -130,20 +130,18 @@ def _instrument_tokens(instruments: Any, names: list[str]) -> dict[int, Instrume
 
 def main() -> int:
     """Run until SIGTERM/SIGINT: connect, follow the settings' feed_instruments, write throttled marks."""
+    from composition.feed import mark_feed
     from composition.runtime import bootstrap
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     composed = bootstrap()
-    settings, store = composed.settings, composed.store
-    names = settings.feed_names
-    if not names:
+    settings = composed.settings
+    if not settings.feed_names:
         raise SystemExit("set FEED_INSTRUMENTS, e.g. NFO:NIFTY26DEC26000CE,NSE:INFY")
     if not settings.feed_secret_path or not settings.kite_api_key:
         raise SystemExit("set FEED_SECRET_PATH and KITE_API_KEY")
     secret_path = settings.feed_secret_path
-    feed = MarkFeed(
-        store.marks, _instrument_tokens(store.instruments, names), MarkThrottle(settings.feed_mark_interval)
-    )
+    feed = mark_feed(composed)
     ssm = composed.aws.client("ssm")
 
     def access_token() -> str:
