@@ -18,42 +18,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
 import uvicorn
-from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
 from starlette.routing import Route
 
 from brokers.paper.exchange import PaperExchange
 from brokers.paper.server import PaperExchangeServer
 from composition.feed import mark_feed
-from composition.live import stream_live
 from composition.runtime import install
-from composition.settings import Settings
 from local import seed, snapshot
 from local.admin_routes import Admin, admin_routes
 from local.auth import JwtVerifier
 from local.cognito import LocalUserPool
 from local.dashboard import dashboard_routes, local_config
+from local.edges import (
+    PAPER_API_KEY,
+    SCHEDULE_GROUP,
+    EmbeddedAws,
+    aws_environment,
+    local_settings,
+    prepare_table,
+)
 from local.emulator import GraphQLEndpoint, LambdaContext, LambdaInvoker
 from local.graphiql import graphiql_routes
+from local.live_updates import LiveUpdates
 from local.mark_feed import LocalMarkFeed
 from local.market import MarketSimulator
-from local.moto_dynamodb import (
-    fast_partition_queries,
-    fast_read_responses,
-    fast_transactions,
-    fast_update_expressions,
-    serialize_dynamodb_requests,
-)
 from local.pubsub import PubSub, routes_from_schema
 from local.realtime import lambda_authorizer, realtime_routes
 from local.scheduler import LocalScheduler
-from local.streams import DeadLetterStore, StreamPoller, stream_arn, wake_on_writes
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
-from store.repositories import connect
-from store.spec import create_table
-from subscriptions import handler as stream_lambda
 from subscriptions.publishers import LocalPublisher
 from trading.clock import SystemClock
 from trading.ids import OwnerId
@@ -62,15 +56,12 @@ from trading.risk import MarketCalendar
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from store.repositories import DynamoStore
-    from subscriptions.handler import Live
+    from moto.server import ThreadedMotoServer
+
     from trading.model import InstrumentRef
 
 log = logging.getLogger("basketgraph.local")
 
-REGION = "ap-south-1"
-PAPER_API_KEY = "paper"
-SCHEDULE_GROUP = "basketgraph-local"
 DEMO_USER = "demo"
 SNAPSHOT_EVERY_SECONDS = 5.0
 
@@ -84,13 +75,6 @@ class StackConfig:
     table_name: str = "Trading"
     market_hours: str = "always"
     simulate_market: bool = True
-
-
-def _aws_env() -> None:
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    os.environ["AWS_DEFAULT_REGION"] = REGION
-    os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
 
 
 class LocalStack:
@@ -113,22 +97,40 @@ class LocalStack:
 
     def start(self) -> None:
         """Compose the stack from its parts; each part takes what the earlier ones made."""
-        _aws_env()
+        aws_environment()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._embedded_aws()
-        self.store = self._table()
+        self.aws = EmbeddedAws.start(self.config.endpoint_url)
+        self.moto, self.moto_url = self.aws.moto, self.aws.moto_url
+        self.dynamodb, self.ssm = self.aws.dynamodb, self.aws.ssm
+        restore_from = self.snapshot_file if self.embedded else None
+        self.store = prepare_table(self.dynamodb, self.config.table_name, restore_from)
         self.users, self.verifier = self._identity()
         self._bind_emulator_port()
         self.exchange, self.exchange_server, self.exchange_url = self._paper_exchange()
-        self.settings = self._settings()
+        self.settings = local_settings(
+            self.aws,
+            self.config.table_name,
+            self.config.market_hours,
+            self.exchange_url,
+            self.api_secret,
+            self.users.pool_id,
+        )
         # the in-process Lambdas find these settings as a Lambda finds its function's environment
         self.composition = install(self.settings)
         self.scheduler = self._scheduler()
         self.add_user(DEMO_USER)
         self.mark_feed = self._mark_feed()
         self.pubsub, self.endpoint, schema, invoker = self._api()
-        self.live, self.stream_handler, self.dead_letters, self.poller = self._live_updates()
+        self.updates = LiveUpdates.compose(
+            self.composition,
+            LocalPublisher(self.endpoint.execute_as_iam),
+            self.dynamodb,
+            self.config.table_name,
+            self.state_dir,
+        )
+        self.live, self.stream_handler = self.updates.live, self.updates.stream_handler
+        self.dead_letters, self.poller = self.updates.dead_letters, self.updates.poller
         self.pnl = self.live.pnl.engine
         self.market = self._market()
         self.app = self._app(schema, invoker)
@@ -142,40 +144,8 @@ class LocalStack:
     def embedded(self) -> bool:
         return self.config.endpoint_url is None
 
-    def _embedded_aws(self) -> None:
-        """moto for DynamoDB (unless an endpoint is given), Cognito, SSM and EventBridge Scheduler."""
-        serialize_dynamodb_requests()  # DynamoDB's per-item atomicity, which moto lacks under threads
-        fast_partition_queries()
-        fast_read_responses()
-        fast_transactions()
-        fast_update_expressions()
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self.moto.start()
-        host, port = self.moto.get_host_and_port()
-        self.moto_url = f"http://{host}:{port}"
-        self.dynamodb_url = self.config.endpoint_url or self.moto_url
-        self.dynamodb = boto3.client("dynamodb", endpoint_url=self.dynamodb_url, region_name=REGION)
-        self.ssm = boto3.client("ssm", endpoint_url=self.moto_url, region_name=REGION)
-
-    def _table(self) -> DynamoStore:
-        """The table, restored from the last snapshot, with the seed instruments and their first marks."""
-        create_table(self.dynamodb, self.config.table_name)
-        if self.embedded:
-            restored = snapshot.load(self.dynamodb, self.config.table_name, self.snapshot_file)
-            log.info("restored %d items from %s", restored, self.snapshot_file)
-        store = connect(self.config.table_name, self.dynamodb)
-        seeded = seed.instruments()
-        store.instruments.put_instruments([instrument for instrument, _ in seeded])
-        known = store.marks.last_prices([instrument.ref for instrument, _ in seeded])
-        now = _now()
-        for instrument, price in seeded:
-            if instrument.ref not in known:
-                store.marks.put_mark(instrument.ref, price, now)  # seed data, as a restore is
-        return store
-
     def _identity(self) -> tuple[LocalUserPool, JwtVerifier]:
-        cognito = boto3.client("cognito-idp", endpoint_url=self.moto_url, region_name=REGION)
-        users = LocalUserPool(cognito, self.state_dir)
+        users = LocalUserPool(self.aws.client("cognito-idp"), self.state_dir)
         verifier = JwtVerifier(jwks_url=users.jwks_url, issuer=users.issuer, client_ids={users.client_id})
         return users, verifier
 
@@ -206,29 +176,6 @@ class LocalStack:
         )
         server = PaperExchangeServer(exchange)
         return exchange, server, server.start(host="127.0.0.1", port=0)
-
-    def _settings(self) -> Settings:
-        """The deployment's settings as the stacks would set them, pointing at the local edges."""
-        return Settings(
-            table_name=self.config.table_name,
-            aws_region=REGION,
-            endpoint_urls={
-                "dynamodb": self.dynamodb_url,
-                "ssm": self.moto_url,
-                "cognito-idp": self.moto_url,
-                "scheduler": self.moto_url,
-            },
-            broker="paper",
-            kite_api_key=PAPER_API_KEY,
-            kite_api_secret=self.api_secret,
-            kite_root=self.exchange_url,
-            kite_ticker_root=self.exchange_url.replace("http://", "ws://"),
-            user_pool_id=self.users.pool_id,
-            market_hours=self.config.market_hours,
-            schedule_group=SCHEDULE_GROUP,
-            scheduler_role_arn=f"arn:aws:iam::000000000000:role/{SCHEDULE_GROUP}-scheduler",
-            schedule_target_arn=f"arn:aws:lambda:{REGION}:000000000000:function:basketgraph-schedules",
-        )
 
     def add_user(self, username: str) -> dict[str, str]:
         """Create (or find) a local user, connect their paper broker account, and issue a token."""
@@ -316,27 +263,6 @@ class LocalStack:
         scheduler.ensure_group()
         return scheduler
 
-    def _live_updates(self) -> tuple[Live, Any, DeadLetterStore, StreamPoller]:
-        """The stream poller calling the production stream handler, composed as the stream Lambda's is
-        (publishing through the emulator, draining P&L on a timer)."""
-        live = stream_live(self.composition, LocalPublisher(self.endpoint.execute_as_iam), wait_for_stragglers=False)
-        stream_handler = stream_lambda.make_handler(lambda: live)
-        streams = boto3.client("dynamodbstreams", endpoint_url=self.dynamodb.meta.endpoint_url, region_name=REGION)
-        dead_letters = DeadLetterStore(self.state_dir / "dead-letters.jsonl")
-        poller = StreamPoller(
-            streams,
-            stream_arn(self.dynamodb, self.config.table_name),
-            stream_handler,
-            dead_letters=dead_letters,
-            checkpoint_path=self.state_dir / "stream-checkpoints.json",
-        )
-        # Restored and seeded items are not news to subscribers; the engine learns them directly instead.
-        poller.skip_to_end()
-        self._stop_waking = wake_on_writes(poller, [self.dynamodb, self.composition.aws.dynamodb])
-        for item in snapshot.items(self.dynamodb, self.config.table_name):
-            live.pnl.feed({"eventName": "INSERT", "dynamodb": {"NewImage": item}})
-        return live, stream_handler, dead_letters, poller
-
     def _market(self) -> MarketSimulator:
         """A random walk moving the paper exchange; its ticker carries the moves to the mark feed."""
         return MarketSimulator(
@@ -348,17 +274,6 @@ class LocalStack:
             held=self.live.pnl.engine.held_instruments,
         )
 
-    def _drain_pnl(self) -> None:
-        """Publish coalesced P&L as it falls due, off the stream's path (a Lambda waits instead)."""
-        interval = self.pnl.min_interval.total_seconds()
-        tick = 0
-        while not self._stop.wait(interval):
-            tick += 1
-            try:
-                self.live.pnl.publish_due(self.live.publisher, f"tick:{tick}")
-            except Exception:  # logged; the basket publishes again on its next change
-                log.exception("P&L drain failed")
-
     def reconcile(self) -> dict[str, Any]:
         """Run the production reconciliation job now over every local user (`basketgraph reconcile`)."""
         from resolvers import reconcile as reconcile_lambda
@@ -368,7 +283,7 @@ class LocalStack:
         )
 
     def _start_background(self) -> None:
-        threading.Thread(target=self._drain_pnl, name="pnl-drain", daemon=True).start()
+        threading.Thread(target=self.updates.drain_pnl, args=(self._stop,), name="pnl-drain", daemon=True).start()
         self._start_snapshots()
         self.poller.start()
         self.scheduler.start()
@@ -441,8 +356,8 @@ class LocalStack:
         ):
             if background is not None:
                 background.stop()
-        if getattr(self, "_stop_waking", None) is not None:
-            self._stop_waking()
+        if getattr(self, "updates", None) is not None:
+            self.updates.stop_waking()
         if self.server is not None:
             self.server.should_exit = True
         if self._thread is not None:
@@ -455,9 +370,3 @@ class LocalStack:
         if self.moto is not None:
             self.moto.stop()
             self.moto = None
-
-
-def _now() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)

@@ -42,13 +42,13 @@ def _broker(value: Any) -> BrokerName:
 
 @router.resolver(type_name="Query", field_name="brokerAccounts")
 def broker_accounts() -> list[dict[str, Any]]:
-    return [account_shape(a) for a in use_cases.broker_accounts(accounts(router), caller(router))]
+    return [account_shape(a) for a in use_cases.broker_accounts(accounts(), caller(router))]
 
 
 @router.resolver(type_name="Mutation", field_name="connectBroker")
 def connect_broker(broker: str, apiKey: str | None = None, apiSecret: str | None = None) -> dict[str, Any]:
     account, url = use_cases.connect_broker(
-        accounts(router),
+        accounts(),
         caller(router),
         _broker(broker),
         None if apiKey is None else args.text(apiKey, "apiKey", 256),
@@ -60,7 +60,7 @@ def connect_broker(broker: str, apiKey: str | None = None, apiSecret: str | None
 @router.resolver(type_name="Mutation", field_name="completeBrokerLogin")
 def complete_broker_login(broker: str, requestToken: str, brokerUserId: str | None = None) -> dict[str, Any]:
     account = use_cases.complete_broker_login(
-        accounts(router),
+        accounts(),
         caller(router),
         _broker(broker),
         args.text(requestToken, "requestToken", 2048),
@@ -71,4 +71,4 @@ def complete_broker_login(broker: str, requestToken: str, brokerUserId: str | No
 
 @router.resolver(type_name="Mutation", field_name="disconnectBroker")
 def disconnect_broker(broker: str) -> dict[str, Any]:
-    return account_shape(use_cases.disconnect_broker(accounts(router), caller(router), _broker(broker)))
+    return account_shape(use_cases.disconnect_broker(accounts(), caller(router), _broker(broker)))

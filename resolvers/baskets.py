@@ -23,13 +23,13 @@ def _basket_id(value: Any) -> BasketId:
 
 @router.resolver(type_name="Query", field_name="baskets")
 def baskets(limit: int = 20, nextToken: str | None = None) -> dict[str, Any]:
-    page = services.list_baskets(ports(router), caller(router), args.integer(limit, "limit"), nextToken)
+    page = services.list_baskets(ports(), caller(router), args.integer(limit, "limit"), nextToken)
     return {"items": [shapes.basket(b) for b in page.items], "nextToken": page.next_token}
 
 
 @router.resolver(type_name="Query", field_name="basket")
 def basket(id: str) -> dict[str, Any]:
-    view = ports(router).baskets.view(caller(router), _basket_id(id))
+    view = ports().baskets.view(caller(router), _basket_id(id))
     return shapes.basket(view.basket, view.orders, view.positions)
 
 
@@ -40,7 +40,7 @@ def create_basket(input: dict[str, Any]) -> dict[str, Any]:
         for s in input.get("strategies") or []
     ]
     created = services.create_basket(
-        ports(router),
+        ports(),
         caller(router),
         args.text(input.get("name"), "basket name"),
         strategies,
@@ -56,7 +56,7 @@ def create_basket(input: dict[str, Any]) -> dict[str, Any]:
 def update_basket(input: dict[str, Any]) -> dict[str, Any]:
     name = input.get("name")
     updated = services.update_basket(
-        ports(router),
+        ports(),
         caller(router),
         _basket_id(input.get("id")),
         args.integer(input.get("expectedVersion"), "expectedVersion"),
@@ -72,7 +72,7 @@ def update_basket(input: dict[str, Any]) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="deleteBasket")
 def delete_basket(id: str, expectedVersion: int) -> dict[str, Any]:
     deleted = services.delete_basket(
-        ports(router), caller(router), _basket_id(id), args.integer(expectedVersion, "expectedVersion")
+        ports(), caller(router), _basket_id(id), args.integer(expectedVersion, "expectedVersion")
     )
     return shapes.basket(deleted)
 
@@ -80,7 +80,7 @@ def delete_basket(id: str, expectedVersion: int) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="addStrategy")
 def add_strategy(input: dict[str, Any]) -> dict[str, Any]:
     changed = services.add_strategy(
-        ports(router),
+        ports(),
         caller(router),
         _basket_id(input.get("basketId")),
         args.integer(input.get("expectedVersion"), "expectedVersion"),
@@ -93,7 +93,7 @@ def add_strategy(input: dict[str, Any]) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="updateStrategy")
 def update_strategy(input: dict[str, Any]) -> dict[str, Any]:
     changed = services.rename_strategy(
-        ports(router),
+        ports(),
         caller(router),
         _basket_id(input.get("basketId")),
         args.integer(input.get("expectedVersion"), "expectedVersion"),
@@ -106,7 +106,7 @@ def update_strategy(input: dict[str, Any]) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="removeStrategy")
 def remove_strategy(basketId: str, expectedVersion: int, strategyId: str) -> dict[str, Any]:
     changed = services.remove_strategy(
-        ports(router),
+        ports(),
         caller(router),
         _basket_id(basketId),
         args.integer(expectedVersion, "expectedVersion"),
@@ -127,7 +127,7 @@ def update_leg(input: dict[str, Any]) -> dict[str, Any]:
 
 def _put_leg(input: dict[str, Any], leg_id: LegId | None) -> dict[str, Any]:
     changed = services.put_leg(
-        ports(router),
+        ports(),
         caller(router),
         _basket_id(input.get("basketId")),
         args.integer(input.get("expectedVersion"), "expectedVersion"),
@@ -141,7 +141,7 @@ def _put_leg(input: dict[str, Any], leg_id: LegId | None) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="removeLeg")
 def remove_leg(basketId: str, expectedVersion: int, legId: str) -> dict[str, Any]:
     changed = services.remove_leg(
-        ports(router),
+        ports(),
         caller(router),
         _basket_id(basketId),
         args.integer(expectedVersion, "expectedVersion"),
@@ -153,7 +153,7 @@ def remove_leg(basketId: str, expectedVersion: int, legId: str) -> dict[str, Any
 @router.resolver(type_name="Mutation", field_name="executeBasket")
 def execute_basket(basketId: str, clientRequestId: str) -> dict[str, Any]:
     execution = services.execute_basket(
-        ports(router), caller(router), _basket_id(basketId), args.text(clientRequestId, "clientRequestId")
+        ports(), caller(router), _basket_id(basketId), args.text(clientRequestId, "clientRequestId")
     )
     return _execution(execution)
 
@@ -161,7 +161,7 @@ def execute_basket(basketId: str, clientRequestId: str) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="exitBasket")
 def exit_basket(basketId: str, clientRequestId: str) -> dict[str, Any]:
     execution = services.exit_basket(
-        ports(router), caller(router), _basket_id(basketId), args.text(clientRequestId, "clientRequestId")
+        ports(), caller(router), _basket_id(basketId), args.text(clientRequestId, "clientRequestId")
     )
     return _execution(execution)
 
@@ -178,5 +178,5 @@ def _with_details(b: Basket) -> dict[str, Any]:
     """A DRAFT basket has no orders or positions; any other reads its whole collection."""
     if b.status is BasketStatus.DRAFT:
         return shapes.basket(b)
-    view = ports(router).baskets.view(b.owner, b.id)
+    view = ports().baskets.view(b.owner, b.id)
     return shapes.basket(view.basket, view.orders, view.positions)

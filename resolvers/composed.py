@@ -1,27 +1,36 @@
-"""What a resolver reaches the adapters through: the composition the handler was invoked with."""
+"""What a resolver reaches the adapters through: the composition the handler is running the event with."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
+    from collections.abc import Iterator
 
     from composition.runtime import Composition
     from trading.accounts import AccountPorts
     from trading.services import Ports
 
-COMPOSITION = "composition"
+# Per thread, not powertools' app context: that dict is shared by every thread and cleared after each event,
+# and the local stack runs events of several instances at once in one process.
+_current: ContextVar[Composition] = ContextVar("composition")
 
 
-def composition(router: Router) -> Composition:
-    composed: Composition = router.context[COMPOSITION]
-    return composed
+@contextmanager
+def running_with(composed: Composition) -> Iterator[None]:
+    """Resolve the events inside the block with `composed`."""
+    token = _current.set(composed)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
-def ports(router: Router) -> Ports:
-    return composition(router).ports
+def ports() -> Ports:
+    return _current.get().ports
 
 
-def accounts(router: Router) -> AccountPorts:
-    return composition(router).accounts
+def accounts() -> AccountPorts:
+    return _current.get().accounts

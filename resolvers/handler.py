@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import AppSyncResolver
 
 from composition.runtime import bootstrap
 from resolvers import accounts, baskets, errors, live, orders, portfolio
-from resolvers.composed import COMPOSITION
+from resolvers.composed import running_with
 from trading.errors import DomainError
 
 if TYPE_CHECKING:
@@ -48,8 +48,8 @@ def make_handler(compose: Callable[[], Composition]) -> Handler:
 
     @logger.inject_lambda_context(clear_state=True)
     def handle(event: dict[str, Any], context: LambdaContext) -> Any:
-        app.append_context(**{COMPOSITION: compose()})  # cleared by resolve() when the event is done
-        return app.resolve(event, context)
+        with running_with(compose()):
+            return app.resolve(event, context)
 
     return handle
 

@@ -25,7 +25,7 @@ def orders(
     nextToken: str | None = None,
 ) -> dict[str, Any]:
     page = services.list_orders(
-        ports(router),
+        ports(),
         caller(router),
         args.integer(limit, "limit"),
         nextToken,
@@ -37,7 +37,7 @@ def orders(
 
 @router.resolver(type_name="Query", field_name="order")
 def order(id: str) -> dict[str, Any]:
-    return shapes.order(ports(router).orders.get(caller(router), OrderId(args.text(id, "order id", 40))))
+    return shapes.order(ports().orders.get(caller(router), OrderId(args.text(id, "order id", 40))))
 
 
 @router.resolver(type_name="Mutation", field_name="placeOrder")
@@ -58,17 +58,17 @@ def place_order(input: dict[str, Any]) -> dict[str, Any]:
         strategy_id=None if strategy_id is None else StrategyId(args.text(strategy_id, "strategyId", 40)),
     )
     placed = services.place_order(
-        ports(router), caller(router), spec, args.text(input.get("clientRequestId"), "clientRequestId")
+        ports(), caller(router), spec, args.text(input.get("clientRequestId"), "clientRequestId")
     )
     return shapes.order(placed)
 
 
 @router.resolver(type_name="Mutation", field_name="cancelOrder")
 def cancel_order(id: str) -> dict[str, Any]:
-    return shapes.order(services.cancel_order(ports(router), caller(router), OrderId(args.text(id, "order id", 40))))
+    return shapes.order(services.cancel_order(ports(), caller(router), OrderId(args.text(id, "order id", 40))))
 
 
 @router.resolver(type_name="Mutation", field_name="cancelAllOrders")
 def cancel_all_orders(basketId: str) -> list[dict[str, Any]]:
-    cancelled = services.cancel_all_orders(ports(router), caller(router), BasketId(args.text(basketId, "basketId", 40)))
+    cancelled = services.cancel_all_orders(ports(), caller(router), BasketId(args.text(basketId, "basketId", 40)))
     return [shapes.order(o) for o in cancelled]

@@ -24,13 +24,13 @@ def me() -> dict[str, Any]:
 
 @router.resolver(type_name="Query", field_name="positions")
 def positions(basketId: str) -> list[dict[str, Any]]:
-    view = ports(router).baskets.view(caller(router), BasketId(args.text(basketId, "basketId", 40)))
+    view = ports().baskets.view(caller(router), BasketId(args.text(basketId, "basketId", 40)))
     return [shapes.position(p) for p in view.positions]
 
 
 @router.resolver(type_name="Query", field_name="pnl")
 def pnl(basketId: str) -> dict[str, Any]:
-    report = services.basket_pnl(ports(router), caller(router), BasketId(args.text(basketId, "basketId", 40)))
+    report = services.basket_pnl(ports(), caller(router), BasketId(args.text(basketId, "basketId", 40)))
     return shapes.pnl(report)
 
 
@@ -38,7 +38,7 @@ def pnl(basketId: str) -> dict[str, Any]:
 def instruments(search: str, exchange: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     caller(router)
     found = services.search_instruments(
-        ports(router),
+        ports(),
         args.text(search, "search", 50),
         None if exchange is None else args.text(exchange, "exchange", 10),
         args.integer(limit, "limit"),

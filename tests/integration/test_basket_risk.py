@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from local.stack import SCHEDULE_GROUP
+from local.edges import SCHEDULE_GROUP
 from local.streams import StreamContext
 from resolvers import schedules
 from subscriptions.handler import Live, make_handler
