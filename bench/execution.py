@@ -11,7 +11,6 @@ with it off, placements go as fast as the stack can, and Kite's limit refuses wh
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -68,7 +67,7 @@ def twenty_legs(legs: int) -> dict[str, Any]:
 
 def execute_baskets(stack: LocalStack, rate: int, baskets: int, legs: int) -> dict[str, Any]:
     """Execute `baskets` baskets of `legs` legs for a fresh user with the limiter at `rate` (0: off)."""
-    os.environ["KITE_ORDER_RATE"] = str(rate)  # read when the user's broker session is first built
+    stack.recompose(kite_order_rate=rate)  # read when the user's broker session is first built
     user = stack.add_user(f"bench_rate_{rate}_{uuid.uuid4().hex[:6]}")
     gql = Client(stack, user["token"])
     ids = [
@@ -104,7 +103,7 @@ def execute_baskets(stack: LocalStack, rate: int, baskets: int, legs: int) -> di
 
 def place_orders(stack: LocalStack, rate: int, orders: int) -> list[float]:
     """`placeOrder` latencies (resting LIMIT orders) for a fresh user with the limiter at `rate` (0: off)."""
-    os.environ["KITE_ORDER_RATE"] = str(rate)
+    stack.recompose(kite_order_rate=rate)
     user = stack.add_user(f"bench_place_{rate}_{uuid.uuid4().hex[:6]}")
     gql = Client(stack, user["token"])
     basket_id = gql("mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }", {"i": demo_basket()})[

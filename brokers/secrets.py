@@ -1,14 +1,13 @@
 """`SsmSecretStore`: every secret the brokers read or keep, as SSM Parameter Store SecureStrings.
 
-Per-user secrets live under `{SECRETS_PREFIX}/{sub}/{broker}/...` (default prefix `/basketgraph/local/brokers`;
-on AWS `/basketgraph/<stage>/brokers`), encrypted with the KMS key `SECRETS_KMS_KEY_ID` when one is set. A
+Per-user secrets live under `{prefix}/{sub}/{broker}/...` (settings' `secrets_prefix`: `/basketgraph/local/brokers`
+locally, `/basketgraph/<stage>/brokers` on AWS), encrypted with the KMS key `secrets_kms_key_id` when one is set. A
 store with `prefix=""` reads parameters by their full name (the deployment's Kite API secret, the feed's token).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from typing import Any
 
 DEFAULT_SECRETS_PREFIX = "/basketgraph/local/brokers"
@@ -20,16 +19,15 @@ class SsmSecretStore:
     Parameters
     ----------
     prefix
-        Prepended to every name; env `SECRETS_PREFIX`, else `/basketgraph/local/brokers`.
+        Prepended to every name (settings' `secrets_prefix`), `/basketgraph/local/brokers` by default.
     kms_key_id
-        The KMS key SecureStrings are encrypted with; env `SECRETS_KMS_KEY_ID`, else the account's SSM key.
+        The KMS key SecureStrings are encrypted with (settings' `secrets_kms_key_id`), else the account's SSM key.
     """
 
-    def __init__(self, ssm_client: Any, prefix: str | None = None, kms_key_id: str | None = None) -> None:
+    def __init__(self, ssm_client: Any, prefix: str = DEFAULT_SECRETS_PREFIX, kms_key_id: str | None = None) -> None:
         self._ssm = ssm_client
-        chosen = os.environ.get("SECRETS_PREFIX", DEFAULT_SECRETS_PREFIX) if prefix is None else prefix
-        self._prefix = chosen.rstrip("/")
-        self._kms_key_id = kms_key_id or os.environ.get("SECRETS_KMS_KEY_ID") or None
+        self._prefix = prefix.rstrip("/")
+        self._kms_key_id = kms_key_id or None
 
     def name(self, name: str) -> str:
         """The full parameter name of `name`."""

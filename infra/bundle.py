@@ -2,8 +2,8 @@
 
 The bundle directory (default `build/bundle`) holds:
 
-- `lambda/`: our packages (trading, store, schema, resolvers, subscriptions, brokers but not the paper
-  exchange) and their third-party dependencies, installed by pip as wheels for the Lambda platform (Python 3.12,
+- `lambda/`: our packages (composition, trading, store, schema, resolvers, subscriptions, brokers but not the
+  paper exchange) and their third-party dependencies, installed by pip as wheels for the Lambda platform (Python 3.12,
   manylinux2014 aarch64), pinned by `infra/lambda.lock`. boto3/botocore come from the Lambda runtime.
 - `Dockerfile`: the feed service's image (`python -m brokers.kite.feed`), built from `lambda/` by
   `cdk deploy` (synth only stages the directory).
@@ -26,7 +26,7 @@ LOCK_FILE = Path(__file__).with_name("lambda.lock")
 LAMBDA_DIR = "lambda"
 
 # Our packages the Lambdas and the feed import; never local/, infra/, tests/ or bench/.
-PACKAGES = ("trading", "store", "schema", "resolvers", "subscriptions", "brokers")
+PACKAGES = ("composition", "trading", "store", "schema", "resolvers", "subscriptions", "brokers")
 PACKAGE_DATA = {".py", ".graphql", ".js", ".json", ".csv"}
 # Folders of those packages that only the local stack and the tests run (a test checks no Lambda imports them).
 LOCAL_ONLY = (Path("brokers", "paper"),)

@@ -1,5 +1,5 @@
-"""The market simulator: a random walk per instrument on its tick size, feeding the paper exchange on
-every tick and writing throttled marks, as the production feed does."""
+"""The market simulator: a random walk per instrument on its tick size, moving the paper exchange on every
+tick (the exchange's ticker carries the moves to the mark feed, as Kite's carries the real market's)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import logging
 import random
 import threading
 from typing import TYPE_CHECKING
-
-from trading.marks import MarkThrottle
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,9 +32,7 @@ class MarketSimulator:
     last_price
         The current price of an instrument (the paper exchange's).
     move
-        Called with each tick's new prices (the exchange fills resting orders from them).
-    write_marks
-        Called with the marks to store, at most one per instrument per throttle interval.
+        Called with each tick's new prices (the exchange fills resting orders from them and ticks them).
     held
         The instruments someone holds an open position in, ticked before the rest.
     """
@@ -46,7 +42,6 @@ class MarketSimulator:
         instruments: list[Instrument],
         last_price: Callable[[InstrumentRef], Decimal | None],
         move: Callable[[dict[InstrumentRef, Decimal]], None],
-        write_marks: Callable[[dict[InstrumentRef, Decimal]], None],
         clock: Clock,
         calendar: MarketCalendar,
         held: Callable[[], set[InstrumentRef]] = set,
@@ -56,12 +51,10 @@ class MarketSimulator:
         self.instruments = instruments
         self.last_price = last_price
         self.move = move
-        self.write_marks = write_marks
         self.clock = clock
         self.calendar = calendar
         self.held = held
         self.interval = interval
-        self.throttle = MarkThrottle()
         self.random = random.Random(seed)  # noqa: S311 - a simulated market, not cryptography
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -82,10 +75,6 @@ class MarketSimulator:
             prices[instrument.ref] = max(instrument.tick_size, current + step)
         if prices:
             self.move(prices)
-        marks = {ref: price for ref, price in prices.items() if self.throttle.offer(ref, price, now)}
-        marks.update({ref: price for ref, (price, _) in self.throttle.flush(now).items()})
-        if marks:
-            self.write_marks(marks)
         return prices
 
     def start(self) -> None:

@@ -15,65 +15,57 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
 import uvicorn
-from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from brokers.paper.exchange import PaperExchange
 from brokers.paper.http import PaperExchangeServer
+from composition.feed import mark_feed
+from composition.runtime import install
 from local import seed
+from local.admin_routes import Admin, admin_routes
 from local.auth import JwtVerifier
 from local.cognito import LocalUserPool
 from local.dashboard import dashboard_routes, local_config
 from local.dynamodb import snapshot
-from local.dynamodb.atomicity import serialize_dynamodb_requests
-from local.dynamodb.speedups import (
-    fast_partition_queries,
-    fast_read_responses,
-    fast_transactions,
-    fast_update_expressions,
+from local.edges import (
+    PAPER_API_KEY,
+    SCHEDULE_GROUP,
+    EmbeddedAws,
+    aws_environment,
+    local_settings,
+    prepare_table,
 )
 from local.emulator.context import LambdaContext
 from local.emulator.endpoint import GraphQLEndpoint
 from local.emulator.invoker import LambdaInvoker
 from local.graphiql import graphiql_routes
+from local.live_updates import LiveUpdates
+from local.mark_feed import LocalMarkFeed
 from local.market import MarketSimulator
 from local.realtime.authorizer import lambda_authorizer
 from local.realtime.endpoint import realtime_routes
 from local.realtime.pubsub import PubSub, routes_from_schema
 from local.scheduler import LocalScheduler
-from local.streams.dead_letters import DeadLetterStore
-from local.streams.poller import StreamPoller
-from local.streams.records import stream_arn
-from local.streams.wakeups import wake_on_writes
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
-from store import connect
-from store.spec import create_table
-from subscriptions import handler as stream_lambda
-from subscriptions.pnl import PnlFeed
 from subscriptions.publishers import LocalPublisher
-from subscriptions.risk import RiskWatch
 from trading.clock import SystemClock
 from trading.ids import OwnerId
-from trading.model import InstrumentRef
-from trading.pnl_engine import PnlEngine
 from trading.rules.calendar import MarketCalendar
 
 if TYPE_CHECKING:
-    from starlette.requests import Request
+    from decimal import Decimal
+
+    from moto.server import ThreadedMotoServer
+
+    from trading.model import InstrumentRef
 
 log = logging.getLogger("basketgraph.local")
 
-REGION = "ap-south-1"
-PAPER_API_KEY = "paper"
-SCHEDULE_GROUP = "basketgraph-local"
 DEMO_USER = "demo"
 SNAPSHOT_EVERY_SECONDS = 5.0
 
@@ -87,13 +79,6 @@ class StackConfig:
     table_name: str = "Trading"
     market_hours: str = "always"
     simulate_market: bool = True
-
-
-def _aws_env() -> None:
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    os.environ["AWS_DEFAULT_REGION"] = REGION
-    os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
 
 
 class LocalStack:
@@ -115,71 +100,44 @@ class LocalStack:
         return self.state_dir / "dynamodb.json"
 
     def start(self) -> None:
-        _aws_env()
+        """Compose the stack from its parts; each part takes what the earlier ones made."""
+        aws_environment()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        serialize_dynamodb_requests()  # DynamoDB's per-item atomicity, which moto lacks under threads
-        fast_partition_queries()
-        fast_read_responses()
-        fast_transactions()
-        fast_update_expressions()
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self.moto.start()
-        host, port = self.moto.get_host_and_port()
-        self.moto_url = f"http://{host}:{port}"
-        dynamodb_url = self.config.endpoint_url or self.moto_url
-        self.dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_url, region_name=REGION)
-        self.ssm = boto3.client("ssm", endpoint_url=self.moto_url, region_name=REGION)
-        cognito = boto3.client("cognito-idp", endpoint_url=self.moto_url, region_name=REGION)
-
-        create_table(self.dynamodb, self.config.table_name)
-        if self.embedded:
-            restored = snapshot.load(self.dynamodb, self.config.table_name, self.snapshot_file)
-            log.info("restored %d items from %s", restored, self.snapshot_file)
-        self.store = connect(self.config.table_name, self.dynamodb)
-        self._seed()
-
-        self.users = LocalUserPool(cognito, self.state_dir)
-        self.verifier = JwtVerifier(
-            jwks_url=self.users.jwks_url, issuer=self.users.issuer, client_ids={self.users.client_id}
-        )
-        self.api_secret = base64.b32encode(os.urandom(20)).decode().lower()
+        self.aws = EmbeddedAws.start(self.config.endpoint_url)
+        self.moto, self.moto_url = self.aws.moto, self.aws.moto_url
+        self.dynamodb, self.ssm = self.aws.dynamodb, self.aws.ssm
+        restore_from = self.snapshot_file if self.embedded else None
+        self.store = prepare_table(self.dynamodb, self.config.table_name, restore_from)
+        self.users, self.verifier = self._identity()
         self._bind_emulator_port()
-        prices = {instrument.ref: price for instrument, price in seed.instruments()}
-        for ref, mark in self.store.marks.last_prices(list(prices)).items():
-            prices[ref] = mark  # the market resumes where it was
-        self.exchange = PaperExchange(
-            instruments=[instrument for instrument, _ in seed.instruments()],
-            prices=prices,
-            api_key=PAPER_API_KEY,
-            api_secret=self.api_secret,
-            postback_url=f"{self.url}/postback/kite",
+        self.exchange, self.exchange_server, self.exchange_url = self._paper_exchange()
+        self.settings = local_settings(
+            self.aws,
+            self.config.table_name,
+            self.config.market_hours,
+            self.exchange_url,
+            self.api_secret,
+            self.users.pool_id,
         )
-        self.exchange_server = PaperExchangeServer(self.exchange)
-        self.exchange_url = self.exchange_server.start(host="127.0.0.1", port=0)
-
-        os.environ.update(
-            {
-                "TABLE_NAME": self.config.table_name,
-                "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
-                "AWS_ENDPOINT_URL_SSM": self.moto_url,
-                "BROKER": "paper",
-                "KITE_API_KEY": PAPER_API_KEY,
-                "KITE_API_SECRET": self.api_secret,
-                "KITE_ROOT": self.exchange_url,
-                "USER_POOL_ID": self.users.pool_id,
-                "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": self.moto_url,
-                "MARKET_HOURS": self.config.market_hours,
-                "AWS_ENDPOINT_URL_SCHEDULER": self.moto_url,
-                "SCHEDULE_GROUP": SCHEDULE_GROUP,
-                "SCHEDULER_ROLE_ARN": f"arn:aws:iam::000000000000:role/{SCHEDULE_GROUP}-scheduler",
-                "SCHEDULE_TARGET_ARN": f"arn:aws:lambda:{REGION}:000000000000:function:basketgraph-schedules",
-            }
-        )
-        self._scheduler()
+        # the in-process Lambdas find these settings as a Lambda finds its function's environment
+        self.composition = install(self.settings)
+        self.scheduler = self._scheduler()
         self.add_user(DEMO_USER)
-        self.app = self._app()
-        self._live_updates()
+        self.mark_feed = self._mark_feed()
+        self.pubsub, self.endpoint, schema, invoker = self._api()
+        self.updates = LiveUpdates.compose(
+            self.composition,
+            LocalPublisher(self.endpoint.execute_as_iam),
+            self.dynamodb,
+            self.config.table_name,
+            self.state_dir,
+        )
+        self.live, self.stream_handler = self.updates.live, self.updates.stream_handler
+        self.dead_letters, self.poller = self.updates.dead_letters, self.updates.poller
+        self.pnl = self.live.pnl.engine
+        self.market = self._market()
+        self.app = self._app(schema, invoker)
         # Everything built so far (moto, botocore's service models, the schema) lives as long as the
         # process: keep it out of the collector's full passes, which otherwise pause every request
         # (and every subscriber's delivery) for ~0.3 s several times a minute.
@@ -189,6 +147,11 @@ class LocalStack:
     @property
     def embedded(self) -> bool:
         return self.config.endpoint_url is None
+
+    def _identity(self) -> tuple[LocalUserPool, JwtVerifier]:
+        users = LocalUserPool(self.aws.client("cognito-idp"), self.state_dir)
+        verifier = JwtVerifier(jwks_url=users.jwks_url, issuer=users.issuer, client_ids={users.client_id})
+        return users, verifier
 
     def _bind_emulator_port(self) -> None:
         """Fix the emulator's URL before the exchange needs it for postbacks (port 0 picks a free one)."""
@@ -202,93 +165,81 @@ class LocalStack:
         self.port = port
         self.url = f"http://{self.config.host}:{port}"
 
-    def _seed(self) -> None:
-        seeded = seed.instruments()
-        self.store.instruments.put_instruments([instrument for instrument, _ in seeded])
-        known = self.store.marks.last_prices([instrument.ref for instrument, _ in seeded])
-        now = _now()
-        for instrument, price in seeded:
-            if instrument.ref not in known:
-                self.store.marks.put_mark(instrument.ref, price, now)
+    def _paper_exchange(self) -> tuple[PaperExchange, PaperExchangeServer, str]:
+        """The paper exchange over HTTP, resuming at the last marks, posting back to the emulator."""
+        self.api_secret = base64.b32encode(os.urandom(20)).decode().lower()
+        prices = {instrument.ref: price for instrument, price in seed.instruments()}
+        for ref, mark in self.store.marks.last_prices(list(prices)).items():
+            prices[ref] = mark  # the market resumes where it was
+        exchange = PaperExchange(
+            instruments=[instrument for instrument, _ in seed.instruments()],
+            prices=prices,
+            api_key=PAPER_API_KEY,
+            api_secret=self.api_secret,
+            postback_url=f"{self.url}/postback/kite",
+        )
+        server = PaperExchangeServer(exchange)
+        return exchange, server, server.start(host="127.0.0.1", port=0)
 
     def add_user(self, username: str) -> dict[str, str]:
         """Create (or find) a local user, connect their paper broker account, and issue a token."""
         user = self.users.ensure_user(username)
-        from resolvers.bootstrap import accounts
         from trading.model.account import BrokerName
         from trading.usecases.accounts import complete_broker_login
 
         # the same login a user makes with completeBrokerLogin(PAPER, "paper-<me.id>")
-        complete_broker_login(accounts(), OwnerId(user.sub), BrokerName.PAPER, f"paper-{user.sub}")
+        complete_broker_login(self.composition.accounts, OwnerId(user.sub), BrokerName.PAPER, f"paper-{user.sub}")
         tokens = self.users.token(username)
         return {"username": username, "sub": user.sub, "token": tokens.id_token}
 
-    def set_prices(self, prices: dict[InstrumentRef, Decimal]) -> None:
-        """Move the paper market and write the marks, as the market simulator and feed do."""
-        now = _now()
-        for ref, price in prices.items():
-            self.exchange.set_price(ref, price)
-            self.store.marks.put_mark(ref, price, now)
+    def recompose(self, **changes: Any) -> None:
+        """Compose the Lambdas afresh from the settings with `changes` (bench: another order rate)."""
+        self.settings = self.settings.replace(**changes)
+        self.composition = install(self.settings)
 
-    def _app(self) -> Starlette:
+    def set_prices(self, prices: dict[InstrumentRef, Decimal]) -> None:
+        """Move the paper market; returns once the feed has written the marks, as on AWS a moment later."""
+        self.exchange.set_prices(prices)
+        self.mark_feed.wait_for(prices)
+
+    def _mark_feed(self) -> LocalMarkFeed:
+        """The production feed on the demo user's paper session, following every seeded instrument."""
+        from brokers.kite.accounts import access_token_name
+
+        demo = self.users.ensure_user(DEMO_USER)
+        token = self.composition.secrets.get(access_token_name(demo.sub, "paper"))
+        if token is None:
+            raise RuntimeError("the demo user has no paper session")
+        names = [f"{instrument.exchange}:{instrument.tradingsymbol}" for instrument, _ in seed.instruments()]
+        feed = mark_feed(self.composition, names)
+        ticker_root = self.settings.kite_ticker_root or ""
+        running = LocalMarkFeed(feed, self.store.marks, PAPER_API_KEY, token, ticker_root)
+        running.start()
+        return running
+
+    def _api(self) -> tuple[PubSub, GraphQLEndpoint, Any, LambdaInvoker]:
+        """The AppSync emulator: the schema, the resolver Lambda in-process, and the subscription hub."""
         from resolvers import handler as resolver_lambda
-        from resolvers import postback as postback_lambda
 
         schema = build_schema(caches=True)
         if SCHEMA_FILE.exists() and SCHEMA_FILE.read_text() != export_sdl():
             log.warning("schema/schema.graphql differs from the code; run `basketgraph schema export`")
-        invoker = LambdaInvoker(resolver_lambda.handler, schema)
-        self.pubsub = PubSub(routes_from_schema(schema))
-        endpoint = GraphQLEndpoint(schema, invoker, self.verifier, publish=self.pubsub.publish)
-        self.endpoint = endpoint
+        invoker = LambdaInvoker(resolver_lambda.make_handler(lambda: self.composition), schema)
+        pubsub = PubSub(routes_from_schema(schema))
+        endpoint = GraphQLEndpoint(schema, invoker, self.verifier, publish=pubsub.publish)
+        return pubsub, endpoint, schema, invoker
 
-        async def postback(request: Request) -> JSONResponse:
-            event = {
-                "body": (await request.body()).decode(),
-                "isBase64Encoded": False,
-                "headers": dict(request.headers),
-            }
-            import anyio
+    def _app(self, schema: Any, invoker: LambdaInvoker) -> Starlette:
+        from resolvers import postback as postback_lambda
 
-            reply = await anyio.to_thread.run_sync(
-                lambda: postback_lambda.handler(event, cast("Any", LambdaContext("basketgraph-postbacks")))
-            )
-            return JSONResponse(json.loads(reply["body"]), status_code=reply["statusCode"])
-
-        async def users(request: Request) -> JSONResponse:
-            body = await request.json()
-            name = str(body.get("username", "")).strip()
-            if not name.isidentifier() or len(name) > 64:
-                return JSONResponse({"error": "username must be letters, digits or _ (max 64)"}, status_code=400)
-            import anyio
-
-            return JSONResponse(await anyio.to_thread.run_sync(self.add_user, name))
-
-        async def prices(request: Request) -> JSONResponse:
-            try:
-                body = await request.json()
-                parsed = {InstrumentRef(*key.upper().split(":", 1)): Decimal(str(value)) for key, value in body.items()}
-            except (ValueError, TypeError, InvalidOperation):
-                return JSONResponse({"error": 'send {"NFO:SYMBOL": "123.45", ...}'}, status_code=400)
-            self.set_prices(parsed)
-            return JSONResponse({str(k): str(v) for k, v in parsed.items()})
-
-        async def dead_letters(_: Request) -> JSONResponse:
-            return JSONResponse(self.dead_letters.list())
-
-        async def reconcile(_: Request) -> JSONResponse:
-            import anyio
-
-            return JSONResponse(await anyio.to_thread.run_sync(self.reconcile))
-
-        async def replay(_: Request) -> JSONResponse:
-            import anyio
-
-            replayed, failing = await anyio.to_thread.run_sync(self.dead_letters.replay, self.stream_handler)
-            return JSONResponse({"replayed": replayed, "stillFailing": failing})
-
-        async def health(_: Request) -> JSONResponse:
-            return JSONResponse({"status": "ok"})
+        admin = Admin(
+            add_user=self.add_user,
+            set_prices=self.set_prices,
+            reconcile=self.reconcile,
+            dead_letters=self.dead_letters,
+            stream_handler=self.stream_handler,
+            postback_handler=postback_lambda.make_handler(lambda: self.composition),
+        )
 
         def demo_token() -> str:
             return self.users.token(DEMO_USER).id_token
@@ -296,95 +247,48 @@ class LocalStack:
         routes = [
             *dashboard_routes(local_config("/graphql")),
             *graphiql_routes(endpoint="/graphql", token_provider=demo_token, subscription_url="/graphql"),
-            Route("/graphql", endpoint.handle, methods=["POST"]),
+            Route("/graphql", self.endpoint.handle, methods=["POST"]),
             *realtime_routes(schema, self.pubsub, self.verifier, lambda_authorizer(invoker.invoke)),
-            Route("/postback/kite", postback, methods=["POST"]),
-            Route("/local/users", users, methods=["POST"]),
-            Route("/local/prices", prices, methods=["POST"]),
-            Route("/local/dead-letters", dead_letters, methods=["GET"]),
-            Route("/local/dead-letters/replay", replay, methods=["POST"]),
-            Route("/local/reconcile", reconcile, methods=["POST"]),
-            Route("/health", health),
+            *admin_routes(admin),
         ]
         return Starlette(routes=routes)
 
-    def _scheduler(self) -> None:
+    def _scheduler(self) -> LocalScheduler:
         """EventBridge Scheduler in moto, fired by a local runner through the production scheduler Lambda."""
         from resolvers import schedules as schedules_lambda
-        from resolvers.bootstrap import market_calendar_from_env
 
-        self.scheduler = LocalScheduler(
-            boto3.client("scheduler", endpoint_url=self.moto_url, region_name=REGION),
+        composed = self.composition
+        scheduler = LocalScheduler(
+            composed.aws.client("scheduler"),
             SCHEDULE_GROUP,
-            schedules_lambda.handler,
+            schedules_lambda.make_handler(lambda: self.composition.ports),
             SystemClock(),
-            market_calendar_from_env(),
+            composed.calendar,
         )
-        self.scheduler.ensure_group()
+        scheduler.ensure_group()
+        return scheduler
 
-    def _live_updates(self) -> None:
-        """The stream poller calling the production stream handler, publishing through the emulator."""
-        from resolvers.bootstrap import bootstrap as trading_ports
-
-        self.pnl = PnlEngine()
-        live = stream_lambda.Live(
-            publisher=LocalPublisher(self.endpoint.execute_as_iam),
-            pnl=PnlFeed(self.pnl, SystemClock(), wait_for_stragglers=False),
-            risk=RiskWatch(trading_ports),
-        )
-        self.live = live
-        self.stream_handler = stream_lambda.make_handler(lambda: live)
-        streams = boto3.client("dynamodbstreams", endpoint_url=self.dynamodb.meta.endpoint_url, region_name=REGION)
-        self.dead_letters = DeadLetterStore(self.state_dir / "dead-letters.jsonl")
-        self.poller = StreamPoller(
-            streams,
-            stream_arn(self.dynamodb, self.config.table_name),
-            self.stream_handler,
-            dead_letters=self.dead_letters,
-            checkpoint_path=self.state_dir / "stream-checkpoints.json",
-        )
-        # Restored and seeded items are not news to subscribers; the engine learns them directly instead.
-        self.poller.skip_to_end()
-        from resolvers.bootstrap import dynamodb as lambda_dynamodb
-
-        self._stop_waking = wake_on_writes(self.poller, [self.dynamodb, lambda_dynamodb()])
-        for item in snapshot.items(self.dynamodb, self.config.table_name):
-            live.pnl.feed({"eventName": "INSERT", "dynamodb": {"NewImage": item}})
-        seeded = [instrument for instrument, _ in seed.instruments()]
-        self.market = MarketSimulator(
-            seeded,
+    def _market(self) -> MarketSimulator:
+        """A random walk moving the paper exchange; its ticker carries the moves to the mark feed."""
+        return MarketSimulator(
+            [instrument for instrument, _ in seed.instruments()],
             self.exchange.last_price,
             self.exchange.set_prices,
-            self._write_marks,
             SystemClock(),
             MarketCalendar(always_open=self.config.market_hours == "always"),
-            held=self.pnl.held_instruments,
+            held=self.live.pnl.engine.held_instruments,
         )
-
-    def _write_marks(self, prices: dict[InstrumentRef, Decimal]) -> None:
-        now = _now()
-        for ref, price in prices.items():
-            self.store.marks.put_mark(ref, price, now)
-
-    def _drain_pnl(self) -> None:
-        """Publish coalesced P&L as it falls due, off the stream's path (a Lambda waits instead)."""
-        interval = self.pnl.min_interval.total_seconds()
-        tick = 0
-        while not self._stop.wait(interval):
-            tick += 1
-            try:
-                self.live.pnl.publish_due(self.live.publisher, f"tick:{tick}")
-            except Exception:  # logged; the basket publishes again on its next change
-                log.exception("P&L drain failed")
 
     def reconcile(self) -> dict[str, Any]:
         """Run the production reconciliation job now over every local user (`basketgraph reconcile`)."""
         from resolvers import reconcile as reconcile_lambda
 
-        return reconcile_lambda.handler({}, cast("Any", LambdaContext("basketgraph-reconcile")))
+        return reconcile_lambda.make_handler(lambda: self.composition)(
+            {}, cast("Any", LambdaContext("basketgraph-reconcile"))
+        )
 
     def _start_background(self) -> None:
-        threading.Thread(target=self._drain_pnl, name="pnl-drain", daemon=True).start()
+        threading.Thread(target=self.updates.drain_pnl, args=(self._stop,), name="pnl-drain", daemon=True).start()
         self._start_snapshots()
         self.poller.start()
         self.scheduler.start()
@@ -450,14 +354,15 @@ class LocalStack:
     def stop(self) -> None:
         self._stop.set()
         for background in (
+            getattr(self, "mark_feed", None),
             getattr(self, "market", None),
             getattr(self, "poller", None),
             getattr(self, "scheduler", None),
         ):
             if background is not None:
                 background.stop()
-        if getattr(self, "_stop_waking", None) is not None:
-            self._stop_waking()
+        if getattr(self, "updates", None) is not None:
+            self.updates.stop_waking()
         if self.server is not None:
             self.server.should_exit = True
         if self._thread is not None:
@@ -470,9 +375,3 @@ class LocalStack:
         if self.moto is not None:
             self.moto.stop()
             self.moto = None
-
-
-def _now() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 
 from resolvers import arguments as args
-from resolvers.bootstrap import accounts
+from resolvers.composed import accounts
 from resolvers.identity import caller
 from trading.model.account import BrokerName
 from trading.usecases import accounts as use_cases

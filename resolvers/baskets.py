@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 
 from resolvers import arguments as args
-from resolvers import shapes
-from resolvers.bootstrap import bootstrap
+from resolvers.composed import ports
 from resolvers.identity import caller
+from schema import shapes
 from trading.ids import BasketId, LegId, StrategyId
 from trading.model import Basket, BasketStatus, PartialFailurePolicy, RiskLimits, Schedule
 from trading.usecases import baskets as editing
@@ -29,13 +29,13 @@ def _basket_id(value: Any) -> BasketId:
 
 @router.resolver(type_name="Query", field_name="baskets")
 def baskets(limit: int = 20, nextToken: str | None = None) -> dict[str, Any]:
-    page = queries.list_baskets(bootstrap(), caller(router), args.integer(limit, "limit"), nextToken)
+    page = queries.list_baskets(ports(), caller(router), args.integer(limit, "limit"), nextToken)
     return {"items": [shapes.basket(b) for b in page.items], "nextToken": page.next_token}
 
 
 @router.resolver(type_name="Query", field_name="basket")
 def basket(id: str) -> dict[str, Any]:
-    view = bootstrap().baskets.view(caller(router), _basket_id(id))
+    view = ports().baskets.view(caller(router), _basket_id(id))
     return shapes.basket(view.basket, view.orders, view.positions)
 
 
@@ -46,7 +46,7 @@ def create_basket(input: dict[str, Any]) -> dict[str, Any]:
         for s in input.get("strategies") or []
     ]
     created = editing.create_basket(
-        bootstrap(),
+        ports(),
         caller(router),
         args.text(input.get("name"), "basket name"),
         strategies,
@@ -62,7 +62,7 @@ def create_basket(input: dict[str, Any]) -> dict[str, Any]:
 def update_basket(input: dict[str, Any]) -> dict[str, Any]:
     name = input.get("name")
     updated = editing.update_basket(
-        bootstrap(),
+        ports(),
         caller(router),
         _basket_id(input.get("id")),
         args.integer(input.get("expectedVersion"), "expectedVersion"),
@@ -78,7 +78,7 @@ def update_basket(input: dict[str, Any]) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="deleteBasket")
 def delete_basket(id: str, expectedVersion: int) -> dict[str, Any]:
     deleted = editing.delete_basket(
-        bootstrap(), caller(router), _basket_id(id), args.integer(expectedVersion, "expectedVersion")
+        ports(), caller(router), _basket_id(id), args.integer(expectedVersion, "expectedVersion")
     )
     return shapes.basket(deleted)
 
@@ -86,7 +86,7 @@ def delete_basket(id: str, expectedVersion: int) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="addStrategy")
 def add_strategy(input: dict[str, Any]) -> dict[str, Any]:
     changed = editing.add_strategy(
-        bootstrap(),
+        ports(),
         caller(router),
         _basket_id(input.get("basketId")),
         args.integer(input.get("expectedVersion"), "expectedVersion"),
@@ -99,7 +99,7 @@ def add_strategy(input: dict[str, Any]) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="updateStrategy")
 def update_strategy(input: dict[str, Any]) -> dict[str, Any]:
     changed = editing.rename_strategy(
-        bootstrap(),
+        ports(),
         caller(router),
         _basket_id(input.get("basketId")),
         args.integer(input.get("expectedVersion"), "expectedVersion"),
@@ -112,7 +112,7 @@ def update_strategy(input: dict[str, Any]) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="removeStrategy")
 def remove_strategy(basketId: str, expectedVersion: int, strategyId: str) -> dict[str, Any]:
     changed = editing.remove_strategy(
-        bootstrap(),
+        ports(),
         caller(router),
         _basket_id(basketId),
         args.integer(expectedVersion, "expectedVersion"),
@@ -133,7 +133,7 @@ def update_leg(input: dict[str, Any]) -> dict[str, Any]:
 
 def _put_leg(input: dict[str, Any], leg_id: LegId | None) -> dict[str, Any]:
     changed = editing.put_leg(
-        bootstrap(),
+        ports(),
         caller(router),
         _basket_id(input.get("basketId")),
         args.integer(input.get("expectedVersion"), "expectedVersion"),
@@ -147,7 +147,7 @@ def _put_leg(input: dict[str, Any], leg_id: LegId | None) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="removeLeg")
 def remove_leg(basketId: str, expectedVersion: int, legId: str) -> dict[str, Any]:
     changed = editing.remove_leg(
-        bootstrap(),
+        ports(),
         caller(router),
         _basket_id(basketId),
         args.integer(expectedVersion, "expectedVersion"),
@@ -159,7 +159,7 @@ def remove_leg(basketId: str, expectedVersion: int, legId: str) -> dict[str, Any
 @router.resolver(type_name="Mutation", field_name="executeBasket")
 def execute_basket(basketId: str, clientRequestId: str) -> dict[str, Any]:
     execution = executing.execute_basket(
-        bootstrap(), caller(router), _basket_id(basketId), args.text(clientRequestId, "clientRequestId")
+        ports(), caller(router), _basket_id(basketId), args.text(clientRequestId, "clientRequestId")
     )
     return _execution(execution)
 
@@ -167,7 +167,7 @@ def execute_basket(basketId: str, clientRequestId: str) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="exitBasket")
 def exit_basket(basketId: str, clientRequestId: str) -> dict[str, Any]:
     execution = exiting.exit_basket(
-        bootstrap(), caller(router), _basket_id(basketId), args.text(clientRequestId, "clientRequestId")
+        ports(), caller(router), _basket_id(basketId), args.text(clientRequestId, "clientRequestId")
     )
     return _execution(execution)
 
@@ -184,5 +184,5 @@ def _with_details(b: Basket) -> dict[str, Any]:
     """A DRAFT basket has no orders or positions; any other reads its whole collection."""
     if b.status is BasketStatus.DRAFT:
         return shapes.basket(b)
-    view = bootstrap().baskets.view(b.owner, b.id)
+    view = ports().baskets.view(b.owner, b.id)
     return shapes.basket(view.basket, view.orders, view.positions)

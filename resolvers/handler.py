@@ -7,11 +7,19 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
 
+from composition.runtime import bootstrap
 from resolvers import accounts, baskets, errors, live, orders, portfolio
+from resolvers.composed import running_with
 from trading.errors import DomainError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from composition.runtime import Composition
+
+    Handler = Callable[[dict[str, Any], LambdaContext], Any]
 
 logger = Logger(service="basketgraph-resolvers")
 app = AppSyncResolver()
@@ -35,6 +43,15 @@ def unexpected_error(exc: Exception) -> dict[str, Any]:
     return errors.internal(getattr(context, "aws_request_id", None))
 
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return app.resolve(event, context)
+def make_handler(compose: Callable[[], Composition]) -> Handler:
+    """The resolver Lambda over the composition `compose()` returns (tests pass theirs)."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handle(event: dict[str, Any], context: LambdaContext) -> Any:
+        with running_with(compose()):
+            return app.resolve(event, context)
+
+    return handle
+
+
+handler = make_handler(bootstrap)

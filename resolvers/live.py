@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 
 from resolvers import arguments as args
-from resolvers.bootstrap import bootstrap
+from resolvers.composed import ports
 from resolvers.identity import caller, identity
 from trading.errors import Unauthorized, ValidationError
 from trading.ids import BasketId
@@ -34,7 +34,7 @@ def _publish(eventId: str, ownerId: str, basketId: str, payload: str) -> dict[st
     if not isinstance(body, dict):
         raise ValidationError("payload must be a JSON object")
     event_id = args.text(eventId, "eventId", 200)
-    if not bootstrap().deliveries.first(event_id):
+    if not ports().deliveries.first(event_id):
         raise AlreadyDelivered(f"event {event_id} was already delivered")
     return {**body, "eventId": event_id, "ownerId": ownerId, "basketId": basketId}
 
@@ -50,7 +50,7 @@ def _authorize(ownerId: str, basketId: str | None = None) -> None:
     if ownerId != owner:
         raise Unauthorized("you can subscribe only to your own events: pass ownerId = me.id")
     if basketId is not None:
-        bootstrap().baskets.get(owner, BasketId(args.text(basketId, "basketId", 40)))
+        ports().baskets.get(owner, BasketId(args.text(basketId, "basketId", 40)))
 
 
 router.resolver(type_name="Subscription", field_name="onOrderUpdate")(_authorize)

@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 
 from resolvers import arguments as args
-from resolvers import shapes
-from resolvers.bootstrap import bootstrap
+from resolvers.composed import ports
 from resolvers.identity import caller
+from schema import shapes
 from trading.ids import BasketId, OrderId, StrategyId
 from trading.model import OrderStatus, OrderType, Product, Side, Validity, Variety
 from trading.usecases import orders as order_use_cases
@@ -26,7 +26,7 @@ def orders(
     nextToken: str | None = None,
 ) -> dict[str, Any]:
     page = queries.list_orders(
-        bootstrap(),
+        ports(),
         caller(router),
         args.integer(limit, "limit"),
         nextToken,
@@ -38,7 +38,7 @@ def orders(
 
 @router.resolver(type_name="Query", field_name="order")
 def order(id: str) -> dict[str, Any]:
-    return shapes.order(bootstrap().orders.get(caller(router), OrderId(args.text(id, "order id", 40))))
+    return shapes.order(ports().orders.get(caller(router), OrderId(args.text(id, "order id", 40))))
 
 
 @router.resolver(type_name="Mutation", field_name="placeOrder")
@@ -59,21 +59,19 @@ def place_order(input: dict[str, Any]) -> dict[str, Any]:
         strategy_id=None if strategy_id is None else StrategyId(args.text(strategy_id, "strategyId", 40)),
     )
     placed = order_use_cases.place_order(
-        bootstrap(), caller(router), spec, args.text(input.get("clientRequestId"), "clientRequestId")
+        ports(), caller(router), spec, args.text(input.get("clientRequestId"), "clientRequestId")
     )
     return shapes.order(placed)
 
 
 @router.resolver(type_name="Mutation", field_name="cancelOrder")
 def cancel_order(id: str) -> dict[str, Any]:
-    return shapes.order(
-        order_use_cases.cancel_order(bootstrap(), caller(router), OrderId(args.text(id, "order id", 40)))
-    )
+    return shapes.order(order_use_cases.cancel_order(ports(), caller(router), OrderId(args.text(id, "order id", 40))))
 
 
 @router.resolver(type_name="Mutation", field_name="cancelAllOrders")
 def cancel_all_orders(basketId: str) -> list[dict[str, Any]]:
     cancelled = order_use_cases.cancel_all_orders(
-        bootstrap(), caller(router), BasketId(args.text(basketId, "basketId", 40))
+        ports(), caller(router), BasketId(args.text(basketId, "basketId", 40))
     )
     return [shapes.order(o) for o in cancelled]

@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 
 from resolvers import arguments as args
-from resolvers import shapes
-from resolvers.bootstrap import bootstrap
+from resolvers.composed import ports
 from resolvers.identity import caller, identity
+from schema import shapes
 from trading.ids import BasketId
 from trading.usecases import queries
 
@@ -24,13 +24,13 @@ def me() -> dict[str, Any]:
 
 @router.resolver(type_name="Query", field_name="positions")
 def positions(basketId: str) -> list[dict[str, Any]]:
-    view = bootstrap().baskets.view(caller(router), BasketId(args.text(basketId, "basketId", 40)))
+    view = ports().baskets.view(caller(router), BasketId(args.text(basketId, "basketId", 40)))
     return [shapes.position(p) for p in view.positions]
 
 
 @router.resolver(type_name="Query", field_name="pnl")
 def pnl(basketId: str) -> dict[str, Any]:
-    report = queries.basket_pnl(bootstrap(), caller(router), BasketId(args.text(basketId, "basketId", 40)))
+    report = queries.basket_pnl(ports(), caller(router), BasketId(args.text(basketId, "basketId", 40)))
     return shapes.pnl(report)
 
 
@@ -38,7 +38,7 @@ def pnl(basketId: str) -> dict[str, Any]:
 def instruments(search: str, exchange: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     caller(router)
     found = queries.search_instruments(
-        bootstrap(),
+        ports(),
         args.text(search, "search", 50),
         None if exchange is None else args.text(exchange, "exchange", 10),
         args.integer(limit, "limit"),

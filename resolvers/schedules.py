@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from resolvers.bootstrap import bootstrap
+from composition.runtime import bootstrap
 from trading.clock import IST
 from trading.errors import BrokerUnavailable, DomainError, RateLimited, ValidationError
 from trading.ids import BasketId, OwnerId
@@ -21,7 +21,11 @@ from trading.rules.calendar import is_stale
 from trading.usecases import automation
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from trading.ports import Ports
 
 logger = Logger(service="basketgraph-schedules")
 
@@ -45,13 +49,12 @@ def _id(event: dict[str, Any], name: str) -> str | None:
     return value
 
 
-def run(event: dict[str, Any]) -> dict[str, Any]:
+def run(ports: Ports, event: dict[str, Any]) -> dict[str, Any]:
     """Carry out one scheduled event; returns what was done (the handler's answer)."""
     try:
         action = ScheduledAction(str(event.get("action")))
     except ValueError:
         raise ValidationError("action must be one of entry, exit, squareoff") from None
-    ports = bootstrap()
     scheduled_at = _scheduled_at(event)
     owner, basket_id = _id(event, "ownerId"), _id(event, "basketId")
     if action is ScheduledAction.SQUARE_OFF and basket_id is None:
@@ -75,12 +78,21 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def make_handler(ports: Callable[[], Ports]) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The scheduler Lambda over the ports `ports()` returns."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return answer(ports(), event)
+
+    return handle
+
+
+def answer(ports: Ports, event: dict[str, Any]) -> dict[str, Any]:
     """Run the event. A refused one is logged and answered (retrying cannot help); a broker that is
     unreachable or rate-limiting raises, so the scheduler's retry policy tries again (safely: idempotent)."""
     try:
-        result = run(event)
+        result = run(ports, event)
     except (BrokerUnavailable, RateLimited):
         raise
     except DomainError as exc:
@@ -88,3 +100,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return {"error": {"type": exc.error_type, "message": exc.message}}
     logger.info("scheduled event done", extra=result)
     return result
+
+
+handler = make_handler(lambda: bootstrap().ports)

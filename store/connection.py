@@ -13,7 +13,7 @@ from store.instruments import DynamoInstruments
 from store.marks import DynamoMarks
 from store.orders import DynamoOrders
 from store.requests import DynamoRequests
-from store.spec import table_name_from_env
+from store.spec import DEFAULT_TABLE_NAME
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -37,18 +37,18 @@ class DynamoStore:
 def connect(
     table_name: str | None = None, client: DynamoDBClient | None = None, clock: Clock | None = None
 ) -> DynamoStore:
-    """The repositories over `table_name` (default: env `TABLE_NAME`, else "Trading").
+    """The repositories over `table_name` (default "Trading").
 
     Parameters
     ----------
     table_name
-        The table; see `store.spec.table_name_from_env`.
+        The table; the entrypoints' is their settings' `table_name`.
     client
         A DynamoDB client; by default one from the environment's region and endpoint.
     clock
         What stamps `updatedAt` on fills; the system clock by default.
     """
-    name = table_name or table_name_from_env()
+    name = table_name or DEFAULT_TABLE_NAME
     client = client or boto3.client("dynamodb")
     return DynamoStore(
         baskets=DynamoBaskets(client, name),

@@ -9,7 +9,6 @@ schedules with `local.scheduler.LocalScheduler`.
 from __future__ import annotations
 
 import json
-import os
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -44,14 +43,6 @@ class EventBridgeScheduler:
         self._group = group
         self._role_arn = role_arn
         self._target_arn = target_arn
-
-    @classmethod
-    def from_env(cls, client: Any) -> EventBridgeScheduler | None:
-        """From SCHEDULE_GROUP, SCHEDULER_ROLE_ARN and SCHEDULE_TARGET_ARN; None when SCHEDULE_GROUP is unset."""
-        group = os.environ.get("SCHEDULE_GROUP", "")
-        if not group:
-            return None
-        return cls(client, group, os.environ["SCHEDULER_ROLE_ARN"], os.environ["SCHEDULE_TARGET_ARN"])
 
     def put(self, job: ScheduledJob) -> None:
         """Create the job's schedule, or replace the one of the same name."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -29,11 +28,6 @@ INDEXES: dict[str, tuple[str, str]] = {
     BY_INSTRUMENT: ("GSI4PK", "GSI4SK"),
 }
 PRIMARY_KEY = ("PK", "SK")
-
-
-def table_name_from_env() -> str:
-    """The table name the entrypoints use: `TABLE_NAME`, else "Trading"."""
-    return os.environ.get("TABLE_NAME", DEFAULT_TABLE_NAME)
 
 
 def _key_schema(partition: str, sort: str) -> list[dict[str, str]]:

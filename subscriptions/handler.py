@@ -7,7 +7,6 @@ an event id once.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -17,14 +16,14 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
 from subscriptions.payloads import fill_event, order_event
-from subscriptions.pnl import PnlFeed
-from subscriptions.risk import RiskWatch
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from subscriptions.pnl import PnlFeed
+    from subscriptions.risk import RiskWatch
     from trading.ports import Publisher
 
 logger = Logger(service="basketgraph-streams")
@@ -47,12 +46,11 @@ class Live:
 @cache
 def bootstrap() -> Live:
     """The production composition: AppSync over IAM, an engine warmed by the stream itself, and automatic
-    exits through the resolver's ports (the same env: TABLE_NAME, the broker settings)."""
-    from resolvers.bootstrap import bootstrap as trading_ports
-    from subscriptions.publishers import AppSyncPublisher
+    exits through the process's ports (see composition.live)."""
+    from composition.live import stream_live
+    from composition.runtime import bootstrap as composition
 
-    publisher = AppSyncPublisher(os.environ["APPSYNC_URL"], os.environ.get("AWS_REGION", "ap-south-1"))
-    return Live(publisher=publisher, pnl=PnlFeed.from_env(), risk=RiskWatch(trading_ports))
+    return stream_live(composition())
 
 
 Handler = Callable[[dict[str, Any], "LambdaContext"], "PartialItemFailureResponse"]

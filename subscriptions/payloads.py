@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from resolvers import shapes
+from schema import shapes
 from store.items.attributes import deserialize, parse_timestamp
 from store.items.fill import fill_of
 from store.items.order import order_of

@@ -7,13 +7,11 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from resolvers import shapes
+from schema import shapes
 from store.items.attributes import deserialize, parse_timestamp
 from store.items.mark import mark_of
 from store.items.position import position_of
 from subscriptions.payloads import item_type
-from trading.clock import SystemClock
-from trading.pnl_engine import PnlEngine
 from trading.ports import LiveEvent
 
 log = logging.getLogger(__name__)
@@ -22,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from trading.model import InstrumentRef, Position
-    from trading.pnl_engine import BasketPnlSnapshot
+    from trading.pnl_engine import BasketPnlSnapshot, PnlEngine
     from trading.ports import Clock, Publisher
 
 
@@ -48,12 +46,6 @@ class PnlFeed:
         self._lock = threading.Lock()  # the engine is not thread-safe; the stream and a timer share it
         # Called with every snapshot published (the risk watch); a failing one does not stop publishing.
         self.watchers: list[Callable[[BasketPnlSnapshot], Any]] = []
-
-    @classmethod
-    def from_env(cls) -> PnlFeed:
-        from store import connect
-
-        return cls(PnlEngine(), SystemClock(), positions_of=connect().orders.positions_of_instrument)
 
     def feed(self, record: dict[str, Any]) -> None:
         """Apply one stream record: a position's new counters, or a new mark."""

@@ -20,7 +20,7 @@ WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWrit
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """The whole local stack, serving HTTP; its env also configures the in-process resolver handler."""
+    """The whole local stack, serving HTTP; its settings also compose the in-process Lambdas."""
     from local.stack import LocalStack, StackConfig
 
     state: Path = tmp_path_factory.mktemp("state")
@@ -44,9 +44,7 @@ def bob(stack: LocalStack) -> dict[str, str]:
 @pytest.fixture
 def handler_requests(stack: LocalStack) -> Iterator[RequestCounter]:
     """Every DynamoDB request the resolver handler makes during the test; a Scan fails it."""
-    from resolvers.bootstrap import dynamodb
-
-    counter = ThreadCounter(dynamodb())
+    counter = ThreadCounter(stack.composition.aws.dynamodb)
     counter.start()
     yield counter
     counter.stop()
@@ -88,11 +86,10 @@ class WriteLog:
 
 
 @pytest.fixture
-def writes(handler_requests: RequestCounter) -> Iterator[WriteLog]:
-    from resolvers.bootstrap import dynamodb
-
+def writes(stack: LocalStack, handler_requests: RequestCounter) -> Iterator[WriteLog]:
+    dynamodb = stack.composition.aws.dynamodb
     log = WriteLog()
     unique_id = f"writes-{id(log)}"
-    dynamodb().meta.events.register("before-call.dynamodb", log.record, unique_id=unique_id)
+    dynamodb.meta.events.register("before-call.dynamodb", log.record, unique_id=unique_id)
     yield log
-    dynamodb().meta.events.unregister("before-call.dynamodb", unique_id=unique_id)
+    dynamodb.meta.events.unregister("before-call.dynamodb", unique_id=unique_id)

@@ -24,7 +24,7 @@ from brokers.kite.mapping import (
     validity_to_kite,
     variety_to_kite,
 )
-from brokers.kite.ratelimit import limiter_for
+from brokers.kite.ratelimit import DEFAULT_ORDER_RATE, limiter_for
 from trading.errors import (
     BrokerNotConnected,
     BrokerRejected,
@@ -104,12 +104,13 @@ class KiteBroker:
         name: str = "kite",
         account: str | None = None,
         lookup_delays: tuple[float, ...] = LOOKUP_DELAYS,
+        order_rate: int = DEFAULT_ORDER_RATE,
     ) -> None:
         self.name = name
         self.client: Any = KiteConnect(api_key, access_token=access_token, root=root or KITE_ROOT, timeout=timeout)
         # One limiter per account and process; without an account name the session stands for it.
         session = hashlib.sha256(f"{root}|{api_key}|{access_token}".encode()).hexdigest()[:16]
-        self.limiter = limiter_for(f"{name}:{account or session}")
+        self.limiter = limiter_for(f"{name}:{account or session}", order_rate)
         self._lookup_delays = lookup_delays
 
     def place_order(self, request: OrderRequest) -> BrokerOrderId:

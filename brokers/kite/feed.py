@@ -1,22 +1,21 @@
 """The market-data feed service: a KiteTicker consumer writing throttled marks (`python -m brokers.kite.feed`).
 
-Runs as a small Fargate service on AWS and against the paper exchange's ticker locally. Environment:
+Runs as a small Fargate service on AWS and against the paper exchange's ticker locally. Settings
+(composition/settings.py; environment variables of the same names in capitals):
 
-- TABLE_NAME: the table the marks go to (through the store's marks repository).
-- KITE_API_KEY: the Kite app's key.
-- FEED_SECRET_PATH: the SSM parameter holding the access token (re-read when the session dies).
-- FEED_INSTRUMENTS: comma-separated `EXCHANGE:SYMBOL`s to follow (looked up in the instrument master).
-- KITE_TICKER_ROOT: optional, the ticker's WebSocket root (default Kite's `wss://ws.kite.trade`).
-- FEED_MARK_INTERVAL_MS: optional, at most one mark per instrument per interval (default 500).
+- table_name: the table the marks go to (through the store's marks repository).
+- kite_api_key: the Kite app's key.
+- feed_secret_path: the SSM parameter holding the access token (re-read when the session dies).
+- feed_instruments: comma-separated `EXCHANGE:SYMBOL`s to follow (looked up in the instrument master).
+- kite_ticker_root: optional, the ticker's WebSocket root (default Kite's `wss://ws.kite.trade`).
+- feed_mark_interval_ms: optional, at most one mark per instrument per interval (default 500).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
-from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -116,7 +115,7 @@ def ticker_for(feed: MarkFeed, api_key: str, access_token: str, root: str | None
     return ticker
 
 
-def _instrument_tokens(instruments: Any, names: list[str]) -> dict[int, InstrumentRef]:
+def instrument_tokens(instruments: Any, names: list[str]) -> dict[int, InstrumentRef]:
     from trading.model import InstrumentRef
 
     tokens = {}
@@ -130,25 +129,26 @@ def _instrument_tokens(instruments: Any, names: list[str]) -> dict[int, Instrume
 
 
 def main() -> int:
-    """Run until SIGTERM/SIGINT: connect, follow FEED_INSTRUMENTS, write throttled marks."""
-    import boto3
-
+    """Run until SIGTERM/SIGINT: connect, follow the settings' feed_instruments, write throttled marks."""
     from brokers.secrets import SsmSecretStore
-    from store import connect
+    from composition.feed import mark_feed
+    from composition.runtime import bootstrap
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    store = connect(os.environ.get("TABLE_NAME"))
-    names = [n for n in os.environ.get("FEED_INSTRUMENTS", "").split(",") if n.strip()]
-    if not names:
+    composed = bootstrap()
+    settings = composed.settings
+    if not settings.feed_names:
         raise SystemExit("set FEED_INSTRUMENTS, e.g. NFO:NIFTY26DEC26000CE,NSE:INFY")
-    interval = timedelta(milliseconds=int(os.environ.get("FEED_MARK_INTERVAL_MS", "500")))
-    feed = MarkFeed(store.marks, _instrument_tokens(store.instruments, names), MarkThrottle(interval))
-    secrets = SsmSecretStore(boto3.client("ssm"), prefix="")  # FEED_SECRET_PATH is a full parameter name
+    if not settings.feed_secret_path or not settings.kite_api_key:
+        raise SystemExit("set FEED_SECRET_PATH and KITE_API_KEY")
+    secret_path = settings.feed_secret_path
+    feed = mark_feed(composed)
+    secrets = SsmSecretStore(composed.aws.client("ssm"), prefix="")  # FEED_SECRET_PATH is a full parameter name
 
     def access_token() -> str:
-        return secrets.require(os.environ["FEED_SECRET_PATH"])
+        return secrets.require(secret_path)
 
-    api_key, root = os.environ["KITE_API_KEY"], os.environ.get("KITE_TICKER_ROOT") or None
+    api_key, root = settings.kite_api_key, settings.kite_ticker_root
     token = access_token()
     ticker = ticker_for(feed, api_key, token, root)
     stop = threading.Event()

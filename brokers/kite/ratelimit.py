@@ -7,7 +7,6 @@ most `rate` requests start in any second, bursting up to `rate` at once.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import deque
@@ -57,7 +56,7 @@ class OrderRateLimiter:
 
 
 class Unlimited:
-    """No limit (`KITE_ORDER_RATE=0`): for measuring what the limiter costs."""
+    """No limit (a rate of 0): for measuring what the limiter costs."""
 
     rate = 0
 
@@ -69,16 +68,13 @@ _limiters: dict[str, OrderRateLimiter | Unlimited] = {}
 _registry_lock = threading.Lock()
 
 
-def order_rate_from_env() -> int:
-    """`KITE_ORDER_RATE` order requests per second per account (0 turns the limiter off); 8 by default."""
-    return int(os.environ.get("KITE_ORDER_RATE", DEFAULT_ORDER_RATE))
+def limiter_for(account: str, rate: int = DEFAULT_ORDER_RATE) -> OrderRateLimiter | Unlimited:
+    """The process's one limiter for an account, so every session object of that account shares it.
 
-
-def limiter_for(account: str) -> OrderRateLimiter | Unlimited:
-    """The process's one limiter for an account, so every session object of that account shares it."""
+    `rate` order requests per second per account (settings' `kite_order_rate`; 0 turns the limiter off).
+    """
     with _registry_lock:
         limiter = _limiters.get(account)
-        rate = order_rate_from_env()
         if limiter is None or limiter.rate != rate:
             limiter = OrderRateLimiter(rate) if rate > 0 else Unlimited()
             _limiters[account] = limiter

@@ -20,7 +20,6 @@ from brokers.secrets import SsmSecretStore
 from local.emulator.context import LambdaContext
 from resolvers import postback as postback_lambda
 from resolvers import reconcile as reconcile_lambda
-from resolvers.bootstrap import bootstrap
 from tests.e2e.test_local_stack import data, gql
 from tests.helpers import CE_26000, exchange_orders, wait_until
 from trading.ids import OwnerId
@@ -257,8 +256,8 @@ class TestReconciliation:
         assert (order["status"], order["filledQuantity"]) == ("COMPLETE", 65)
 
 
-def session_of(sub: str) -> KiteBroker:
-    broker = bootstrap().brokers.for_owner(OwnerId(sub))
+def session_of(stack: LocalStack, sub: str) -> KiteBroker:
+    broker = stack.composition.ports.brokers.for_owner(OwnerId(sub))
     inner: KiteBroker = getattr(broker, "inner", broker)
     return inner
 
@@ -267,7 +266,7 @@ class TestPlacementTimeouts:
     def test_a_reply_lost_to_a_timeout_still_means_exactly_one_order(self, stack: LocalStack) -> None:
         # Given an exchange that answers placements after the client's 0.5 s timeout
         user = stack.add_user("timeout_found")
-        session_of(user["sub"]).client.timeout = 0.5
+        session_of(stack, user["sub"]).client.timeout = 0.5
         basket_id = create(stack, user["token"], [leg(CE_26000)])
         stack.exchange.reply_delay = 1.5
         try:
@@ -285,7 +284,7 @@ class TestPlacementTimeouts:
     ) -> None:
         # Given a placement whose reply is lost, whose lookup by tag fails too, and whose postbacks are lost
         user = stack.add_user("timeout_unknown")
-        session_of(user["sub"]).client.timeout = 0.5
+        session_of(stack, user["sub"]).client.timeout = 0.5
         monkeypatch.setattr(KiteBroker, "_find_by_tag", lambda self, tag: None)
         basket_id = create(stack, user["token"], [leg(CE_26000)])
         stack.exchange.reply_delay = 1.5

@@ -3,6 +3,7 @@ paper exchange's ticker with an access token from SSM and writing marks into the
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,9 @@ import pytest
 
 from brokers.kite.accounts import access_token_name
 from brokers.secrets import SsmSecretStore
+from local import seed
+from store import connect
+from store.spec import create_table
 from tests.helpers import wait_until
 from trading.model import InstrumentRef
 
@@ -26,13 +30,23 @@ INFY = InstrumentRef("NSE", "INFY")
 
 
 def test_the_feed_process_writes_marks_from_the_ticker(stack: LocalStack) -> None:
-    # Given a user's paper session in SSM and the feed started on it
+    # Given a user's paper session in SSM, a table of its own (the stack's feed writes the stack's),
+    # and the feed started on them
     user = stack.add_user("feed_owner")
+    marks_table = "FeedServiceMarks"
+    create_table(stack.dynamodb, marks_table)
+    feed_store = connect(marks_table, stack.dynamodb)
+    feed_store.instruments.put_instruments([instrument for instrument, _ in seed.instruments()])
     secrets = SsmSecretStore(stack.ssm)
     name = access_token_name(user["sub"], "paper")
     parameter = secrets.name(name) if hasattr(secrets, "name") else name
+    settings = stack.settings
     env = {
         **os.environ,
+        # a Fargate task's settings are its environment; the stack's own come from its settings object
+        "TABLE_NAME": marks_table,
+        "ENDPOINT_URLS": json.dumps(settings.endpoint_urls),
+        "KITE_API_KEY": settings.kite_api_key or "",
         "FEED_SECRET_PATH": parameter,
         "FEED_INSTRUMENTS": "NSE:INFY",
         "KITE_TICKER_ROOT": stack.exchange_url.replace("http://", "ws://"),
@@ -49,7 +63,7 @@ def test_the_feed_process_writes_marks_from_the_ticker(stack: LocalStack) -> Non
             if feed.poll() is not None:
                 raise AssertionError(feed.stdout.read().decode() if feed.stdout else "feed exited")
             stack.exchange.set_price(INFY, target)
-            return stack.store.marks.last_prices([INFY]).get(INFY) == target
+            return feed_store.marks.last_prices([INFY]).get(INFY) == target
 
         # Then the feed writes it as INFY's mark
         wait_until(marked, timeout=60, interval=0.5)

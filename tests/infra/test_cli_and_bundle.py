@@ -86,7 +86,7 @@ def test_the_lock_pins_every_requirement_and_leaves_out_what_lambda_provides() -
     locked = bundle.locked_requirements()
     names = {line.split("==")[0].lower().replace("_", "-") for line in locked}
     assert all("==" in line for line in locked)
-    assert {"aws-lambda-powertools", "kiteconnect", "pydantic", "gql"} <= names
+    assert {"aws-lambda-powertools", "kiteconnect", "pydantic", "pydantic-settings", "gql"} <= names
     assert not names & {"boto3", "botocore", "s3transfer", "moto", "strawberry-graphql", "aws-cdk-lib", "pytest"}
 
 
@@ -100,7 +100,15 @@ def full_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_full_bundle_has_arm64_wheels_and_no_cdk_moto_strawberry_or_tests(full_bundle: Path) -> None:
     top = {p.name for p in full_bundle.iterdir()}
-    assert {"aws_lambda_powertools", "kiteconnect", "pydantic", "pydantic_core", "gql", "graphql"} <= top
+    assert {
+        "aws_lambda_powertools",
+        "kiteconnect",
+        "pydantic",
+        "pydantic_core",
+        "pydantic_settings",
+        "gql",
+        "graphql",
+    } <= top
     assert set(bundle.PACKAGES) <= top
     assert not top & {"boto3", "botocore", *bundle.FORBIDDEN}
     binaries = list(full_bundle.rglob("*.so"))

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from local.stack import SCHEDULE_GROUP
+from local.edges import SCHEDULE_GROUP
 from local.streams.invocation import StreamContext
 from resolvers import schedules
-from resolvers.bootstrap import bootstrap
 from subscriptions.handler import Live, make_handler
 from subscriptions.pnl import PnlFeed
 from subscriptions.risk import RiskWatch
@@ -201,7 +200,9 @@ def replay(stack: LocalStack, records: list[dict[str, Any]]) -> Recording:
     stack.stream_handler(event, StreamContext())
     stack.stream_handler(event, StreamContext())
     cold = Recording()
-    live = Live(publisher=cold, pnl=PnlFeed(PnlEngine(), SystemClock()), risk=RiskWatch(bootstrap))
+    live = Live(
+        publisher=cold, pnl=PnlFeed(PnlEngine(), SystemClock()), risk=RiskWatch(lambda: stack.composition.ports)
+    )
     make_handler(lambda: live)(event, StreamContext())
     return cold
 
@@ -267,7 +268,7 @@ def test_concurrent_limit_exits_place_one_exit(stack: LocalStack) -> None:
 
     def race() -> None:
         start.wait()
-        results.append(automation.exit_on_limit(bootstrap(), OwnerId(sub), BasketId(draft["id"])))
+        results.append(automation.exit_on_limit(stack.composition.ports, OwnerId(sub), BasketId(draft["id"])))
 
     threads = [threading.Thread(target=race) for _ in range(6)]
     for thread in threads:

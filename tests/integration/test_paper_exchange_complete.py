@@ -357,11 +357,8 @@ class TestRateLimit:
         }
         assert market.exchange.too_many_requests == 1
 
-    def test_without_the_limiter_kites_429_is_rate_limited(
-        self, market: Market, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.setenv("KITE_ORDER_RATE", "0")
-        broker = market.broker()
+    def test_without_the_limiter_kites_429_is_rate_limited(self, market: Market) -> None:
+        broker = market.broker(order_rate=0)
 
         for _ in range(10):
             broker.place_order(a_request(instrument=SBIN, quantity=1))
@@ -370,12 +367,9 @@ class TestRateLimit:
             broker.place_order(a_request(instrument=SBIN, quantity=1))
         assert market.exchange.too_many_requests == 1
 
-    def test_twenty_orders_through_the_limiter_never_meet_a_429(
-        self, market: Market, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.setenv("KITE_ORDER_RATE", "8")
+    def test_twenty_orders_through_the_limiter_never_meet_a_429(self, market: Market) -> None:
         # Two session objects of one account share the limiter, from two threads at once
-        first, second = market.broker(account="AB1234"), market.broker(account="AB1234")
+        first, second = market.broker(account="AB1234", order_rate=8), market.broker(account="AB1234", order_rate=8)
         assert first.limiter is second.limiter
         errors: list[Exception] = []
 

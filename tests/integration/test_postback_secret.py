@@ -1,4 +1,4 @@
-"""The postback Lambda's Kite secret: from the environment locally, from an SSM SecureString on AWS,
+"""The postback Lambda's Kite secret: from the settings locally, from an SSM SecureString on AWS,
 and no secret at all means no postback is believed (an empty one would be anyone's checksum)."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from brokers import deployment
 from brokers.kite.postback import postback_checksum
+from composition import brokers as deployment
+from composition.runtime import Composition
 from local.emulator.context import LambdaContext
 from resolvers import postback as postback_lambda
 
@@ -33,32 +34,31 @@ def signed(secret: str) -> dict[str, Any]:
     }
 
 
-def deliver(payload: dict[str, Any]) -> int:
+def deliver(composed: Composition, payload: dict[str, Any]) -> int:
     event = {"body": base64.b64encode(json.dumps(payload).encode()).decode(), "isBase64Encoded": True}
-    return int(postback_lambda.handler(event, LambdaContext("basketgraph-postbacks"))["statusCode"])
+    handler = postback_lambda.make_handler(lambda: composed)
+    return int(handler(event, LambdaContext("basketgraph-postbacks"))["statusCode"])
 
 
 @pytest.fixture
-def secret_in_ssm(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The deployment's secret only in SSM, as on AWS (KITE_API_SECRET unset)."""
+def secret_in_ssm(stack: LocalStack) -> Iterator[Composition]:
+    """The deployment's secret only in SSM, as on AWS (no kite_api_secret in the settings)."""
     stack.ssm.put_parameter(Name=PARAMETER, Value="s3cret-from-ssm", Type="SecureString", Overwrite=True)
-    monkeypatch.delenv("KITE_API_SECRET", raising=False)
-    monkeypatch.setenv("KITE_API_SECRET_PARAMETER", PARAMETER)
+    settings = stack.settings.replace(kite_api_secret=None, kite_api_secret_parameter=PARAMETER)
     deployment.forget_secrets()
-    yield "s3cret-from-ssm"
+    yield Composition(settings)
     deployment.forget_secrets()
 
 
-def test_postbacks_are_checked_against_the_secret_in_ssm(secret_in_ssm: str) -> None:
-    assert deliver(signed(secret_in_ssm)) != 401  # believed (and ignored: not our order)
-    assert deliver(signed("a-guess")) == 401
-    assert deliver(signed("")) == 401
+def test_postbacks_are_checked_against_the_secret_in_ssm(secret_in_ssm: Composition) -> None:
+    assert deliver(secret_in_ssm, signed("s3cret-from-ssm")) != 401  # believed (and ignored: not our order)
+    assert deliver(secret_in_ssm, signed("a-guess")) == 401
+    assert deliver(secret_in_ssm, signed("")) == 401
 
 
-def test_without_any_secret_no_postback_is_believed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("KITE_API_SECRET", raising=False)
-    monkeypatch.delenv("KITE_API_SECRET_PARAMETER", raising=False)
+def test_without_any_secret_no_postback_is_believed(stack: LocalStack) -> None:
+    composed = Composition(stack.settings.replace(kite_api_secret=None, kite_api_secret_parameter=None))
     deployment.forget_secrets()
-    assert deployment.kite_api_secret() is None
-    assert deliver(signed("")) == 401  # sha256(order_id + timestamp) alone proves nothing
-    assert deliver(signed("anything")) == 401
+    assert deployment.kite_api_secret(composed.settings) is None
+    assert deliver(composed, signed("")) == 401  # sha256(order_id + timestamp) alone proves nothing
+    assert deliver(composed, signed("anything")) == 401

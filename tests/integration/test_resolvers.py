@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from resolvers import bootstrap as composition
+from local.emulator.context import LambdaContext
+from resolvers.handler import make_handler
+from tests.events import appsync_event
 from tests.fakes import FixedClock
 from tests.helpers import (
     CE_26000,
@@ -244,7 +246,7 @@ def test_the_same_client_request_id_places_once_even_concurrently(alice: dict[st
     # When four callers execute it at once (the use case itself: a Lambda instance takes one event
     # at a time, so concurrency lives between instances), then once more through the handler
     def execute() -> None:
-        execution = executing.execute_basket(composition.bootstrap(), OwnerId(sub), BasketId(draft["id"]), request_id)
+        execution = executing.execute_basket(stack.composition.ports, OwnerId(sub), BasketId(draft["id"]), request_id)
         results.append(sorted(o.id for o in execution.orders))
 
     threads = [threading.Thread(target=execute) for _ in range(4)]
@@ -263,18 +265,19 @@ def test_the_same_client_request_id_places_once_even_concurrently(alice: dict[st
 
 
 def test_regular_orders_outside_market_hours_are_refused_and_write_nothing(
-    alice: dict[str, str], writes: WriteLog
+    alice: dict[str, str], writes: WriteLog, stack: Any
 ) -> None:
     draft = ok("Mutation", "createBasket", {"input": condor_input()}, alice["sub"])
     writes.clear()
     closed = dataclasses.replace(
-        composition.bootstrap(),
+        stack.composition.ports,
         calendar=MarketCalendar(),
         clock=FixedClock(datetime(2026, 11, 23, 22, 0, tzinfo=IST).astimezone(UTC)),
     )
-    with composition.use(closed):
-        kind, message = error_of(
-            call("Mutation", "executeBasket", {"basketId": draft["id"], "clientRequestId": "night"}, alice["sub"])
-        )
+    at_night = make_handler(lambda: stack.composition.with_ports(closed))
+    event = appsync_event(
+        "Mutation", "executeBasket", {"basketId": draft["id"], "clientRequestId": "night"}, alice["sub"]
+    )
+    kind, message = error_of(at_night(event, LambdaContext()))
     assert (kind, "use variety AMO" in message) == ("ValidationError", True)
     assert writes.made() == []

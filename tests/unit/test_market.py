@@ -1,10 +1,11 @@
-"""Mark throttling and the market simulator's random walk."""
+"""Mark throttling, the mark feed over ticks, and the market simulator's random walk."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from brokers.kite.feed import MarkFeed
 from local.market import MAX_STEP_TICKS, MarketSimulator
 from local.seed import instruments
 from tests.fakes import FixedClock
@@ -27,20 +28,32 @@ def test_throttle_lets_one_mark_per_interval_and_keeps_the_latest() -> None:
     assert throttle.flush(T0 + timedelta(seconds=2)) == {}
 
 
-def test_simulator_walks_on_tick_size_held_first_and_throttles_marks() -> None:
+class MarkLog:
+    def __init__(self) -> None:
+        self.marks: list[tuple[InstrumentRef, Decimal]] = []
+
+    def put_mark(self, ref: InstrumentRef, price: Decimal, at: datetime) -> bool:
+        self.marks.append((ref, price))
+        return True
+
+
+def test_simulator_walks_on_tick_size_held_first_and_the_feed_throttles_its_marks() -> None:
+    # Given the simulator moving a market whose ticks reach the mark feed (as the exchange's ticker carries them)
     seeded = dict(instruments())
     prices = {i.ref: p for i, p in seeded.items()}
+    tokens = {i.token: i.ref for i in seeded}
     moved: list[dict[InstrumentRef, Decimal]] = []
-    marked: list[dict[InstrumentRef, Decimal]] = []
     clock = FixedClock(datetime(2026, 11, 23, 11, 0, tzinfo=IST))
+    written = MarkLog()
+    feed = MarkFeed(written, tokens, clock=clock)
 
     def move(update: dict[InstrumentRef, Decimal]) -> None:
         moved.append(update)
         prices.update(update)
+        by_ref = {ref: token for token, ref in tokens.items()}
+        feed.on_ticks([{"instrument_token": by_ref[ref], "last_price": float(p)} for ref, p in update.items()])
 
-    simulator = MarketSimulator(
-        list(seeded), prices.get, move, marked.append, clock, MarketCalendar(), held=lambda: {REF}, seed=7
-    )
+    simulator = MarketSimulator(list(seeded), prices.get, move, clock, MarketCalendar(), held=lambda: {REF}, seed=7)
     before = dict(prices)
     first = simulator.step()
     assert next(iter(first)) == REF
@@ -48,19 +61,20 @@ def test_simulator_walks_on_tick_size_held_first_and_throttles_marks() -> None:
         change = first[instrument.ref] - before[instrument.ref]
         assert change % instrument.tick_size == 0
         assert abs(change) <= MAX_STEP_TICKS * instrument.tick_size
+    assert len(written.marks) == len(seeded)
     simulator.step()  # same instant: the exchange moves, the marks are held back
     assert len(moved) == 2
-    assert len(marked) == 1
+    assert len(written.marks) == len(seeded)
     clock.at += timedelta(seconds=1)
-    simulator.step()
-    assert len(marked) == 2
-    assert marked[-1] == {ref: prices[ref] for ref in marked[-1]}
+    feed.flush()
+    assert len(written.marks) == 2 * len(seeded)
+    assert dict(written.marks[len(seeded) :]) == {ref: prices[ref] for ref in prices}
 
 
 def test_simulator_is_still_while_the_market_is_closed() -> None:
     seeded = dict(instruments())
     night = FixedClock(datetime(2026, 11, 23, 22, 0, tzinfo=IST))
     simulator = MarketSimulator(
-        list(seeded), {i.ref: p for i, p in seeded.items()}.get, lambda _: None, lambda _: None, night, MarketCalendar()
+        list(seeded), {i.ref: p for i, p in seeded.items()}.get, lambda _: None, night, MarketCalendar()
     )
     assert simulator.step() == {}

@@ -52,12 +52,10 @@ def test_never_more_than_the_rate_in_any_rolling_second(spacing: float) -> None:
 
 def test_one_limiter_per_account_shared_by_its_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ratelimit, "_limiters", {})
-    monkeypatch.setenv("KITE_ORDER_RATE", "8")
 
-    assert limiter_for("paper:alice") is limiter_for("paper:alice")
-    assert limiter_for("paper:alice") is not limiter_for("paper:bob")
-    monkeypatch.setenv("KITE_ORDER_RATE", "0")
-    assert isinstance(limiter_for("paper:alice"), Unlimited)
+    assert limiter_for("paper:alice", 8) is limiter_for("paper:alice", 8)
+    assert limiter_for("paper:alice", 8) is not limiter_for("paper:bob", 8)
+    assert isinstance(limiter_for("paper:alice", 0), Unlimited)
 
 
 def test_a_rate_must_be_positive() -> None:

@@ -1,18 +1,17 @@
-"""The brokers a deployment offers, composed from the environment (used by the entrypoints' bootstrap).
+"""The brokers a deployment offers, composed from its settings.
 
-BROKER (kite|paper) names the default broker: `kite` on AWS, `paper` in the local stack.
-KITE_API_KEY, KITE_ROOT: the deployment's Kite app (locally: the paper exchange); its API secret is
-KITE_API_SECRET, or on AWS the SSM SecureString named by KITE_API_SECRET_PARAMETER (never in the template).
-PAPER_ROOT: a paper exchange besides Kite (optional). ANGEL_API_KEY, ANGEL_ROOT; SHOONYA_ROOT,
-SHOONYA_WEBSOCKET: Angel One and Shoonya endpoints (available on AWS, or wherever their root is set).
+`broker` (kite|paper) names the default broker: `kite` on AWS, `paper` in the local stack.
+`kite_api_key`, `kite_root`: the deployment's Kite app (locally: the paper exchange); its API secret is
+`kite_api_secret`, or on AWS the SSM SecureString named by `kite_api_secret_parameter` (never in the
+template). `paper_root`: a paper exchange besides Kite (optional). `angel_api_key`, `angel_root`;
+`shoonya_root`, `shoonya_websocket`: Angel One and Shoonya endpoints (on AWS, or wherever their root is set).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from brokers.kite.accounts import KiteLogin
 from brokers.kite.broker import KITE_ROOT, KiteBroker
@@ -24,14 +23,11 @@ from trading.ports import AccountPorts
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from composition.settings import Settings
     from trading.ids import OwnerId
     from trading.ports import Broker, BrokerAccounts, BrokerLogin, Clock, Instruments, Secrets
 
     SecretReader = Callable[[str], str | None]
-
-
-def _env(name: str) -> str | None:
-    return os.environ.get(name) or None
 
 
 # A rotated secret is picked up within this many seconds by every warm Lambda instance.
@@ -40,28 +36,29 @@ _secrets_read: dict[str, tuple[float, str | None]] = {}
 _secrets_lock = threading.Lock()
 
 
-def kite_api_secret() -> str | None:
-    """The deployment's Kite app secret: `KITE_API_SECRET`, else the SSM SecureString that
-    `KITE_API_SECRET_PARAMETER` names (read with decryption, kept for `SECRET_TTL_SECONDS`); None if neither.
+def kite_api_secret(settings: Settings, ssm: Any = None) -> str | None:
+    """The deployment's Kite app secret: `kite_api_secret`, else the SSM SecureString that
+    `kite_api_secret_parameter` names (read with decryption, kept for `SECRET_TTL_SECONDS`); None if neither.
 
     Raises
     ------
     botocore.exceptions.ClientError
         SSM refused the read (no such parameter, no permission): the caller fails rather than guess.
     """
-    direct = _env("KITE_API_SECRET")
-    if direct:
-        return direct
-    name = _env("KITE_API_SECRET_PARAMETER")
+    if settings.kite_api_secret:
+        return settings.kite_api_secret
+    name = settings.kite_api_secret_parameter
     if not name:
         return None
     with _secrets_lock:
         cached = _secrets_read.get(name)
         if cached is not None and time.monotonic() - cached[0] < SECRET_TTL_SECONDS:
             return cached[1]
-    import boto3
+    if ssm is None:
+        import boto3
 
-    value = SsmSecretStore(boto3.client("ssm"), prefix="").require(name) or None
+        ssm = boto3.client("ssm")
+    value = SsmSecretStore(ssm, prefix="").require(name) or None
     with _secrets_lock:
         _secrets_read[name] = (time.monotonic(), value)
     return value
@@ -73,37 +70,40 @@ def forget_secrets() -> None:
         _secrets_read.clear()
 
 
-def default_broker() -> str:
-    return (_env("BROKER") or "kite").lower()
-
-
-def _roots() -> dict[str, str]:
+def _roots(settings: Settings) -> dict[str, str]:
     """Adapter name -> API root, for every broker this deployment offers."""
-    default = default_broker()
+    default = settings.default_broker
     roots: dict[str, str] = {}
-    if default == "paper" or _env("PAPER_ROOT"):
-        roots["paper"] = _env("PAPER_ROOT") or _env("KITE_ROOT") or ""
+    if default == "paper" or settings.paper_root:
+        roots["paper"] = settings.paper_root or settings.kite_root or ""
     if default == "kite":
-        roots["kite"] = _env("KITE_ROOT") or KITE_ROOT
-    if default == "kite" or _env("ANGEL_ROOT"):
-        roots["angel"] = _env("ANGEL_ROOT") or ""
-    if default == "kite" or _env("SHOONYA_ROOT"):
-        roots["shoonya"] = _env("SHOONYA_ROOT") or ""
+        roots["kite"] = settings.kite_root or KITE_ROOT
+    if default == "kite" or settings.angel_root:
+        roots["angel"] = settings.angel_root or ""
+    if default == "kite" or settings.shoonya_root:
+        roots["shoonya"] = settings.shoonya_root or ""
     return roots
 
 
-def account_brokers(secrets: Secrets, instruments: Instruments, clock: Clock) -> AccountBrokers:
+def account_brokers(settings: Settings, secrets: Secrets, instruments: Instruments, clock: Clock) -> AccountBrokers:
     """Every offered broker's adapter factory, over the owner's secrets."""
-    roots = _roots()
+    roots = _roots(settings)
 
     def kite(name: str) -> Callable[[OwnerId, SecretReader], Broker | None]:
         def build(owner: OwnerId, read: SecretReader) -> Broker | None:
             token = read("access_token")
             if not token:
                 return None
-            api_key = read("api_key") or _env("KITE_API_KEY") or ""
+            api_key = read("api_key") or settings.kite_api_key or ""
             # one order limiter per user account, kept across reconnects (a new token is the same account)
-            return KiteBroker(api_key, token, root=roots[name] or None, name=name, account=f"{name}:{owner}")
+            return KiteBroker(
+                api_key,
+                token,
+                root=roots[name] or None,
+                name=name,
+                account=f"{name}:{owner}",
+                order_rate=settings.kite_order_rate,
+            )
 
         return build
 
@@ -113,7 +113,7 @@ def account_brokers(secrets: Secrets, instruments: Instruments, clock: Clock) ->
         token = read("access_token")
         if not token:
             return None
-        api_key = read("api_key") or _env("ANGEL_API_KEY") or ""
+        api_key = read("api_key") or settings.angel_api_key or ""
         return SmartApiBroker(api_key, token, instruments, root=roots["angel"] or None, clock=clock)
 
     def shoonya(owner: OwnerId, read: SecretReader) -> Broker | None:
@@ -123,18 +123,18 @@ def account_brokers(secrets: Secrets, instruments: Instruments, clock: Clock) ->
         if not token or not user_id:
             return None
         return ShoonyaBroker(
-            user_id, token, instruments, root=roots["shoonya"] or None, websocket=_env("SHOONYA_WEBSOCKET")
+            user_id, token, instruments, root=roots["shoonya"] or None, websocket=settings.shoonya_websocket
         )
 
     factories: dict[str, Callable[[OwnerId, SecretReader], Broker | None]] = {}
     for name in roots:
         factories[name] = kite(name) if name in ("kite", "paper") else angel if name == "angel" else shoonya
-    return AccountBrokers(factories, secrets, default_broker())
+    return AccountBrokers(factories, secrets, settings.default_broker)
 
 
-def logins(clock: Clock) -> dict[BrokerName, BrokerLogin]:
+def logins(settings: Settings, clock: Clock) -> dict[BrokerName, BrokerLogin]:
     """The login flows of the offered brokers (Shoonya sessions are not opened through the API yet)."""
-    roots = _roots()
+    roots = _roots(settings)
     offered: dict[BrokerName, BrokerLogin] = {}
     if "kite" in roots:
         offered[BrokerName.KITE] = KiteLogin(roots["kite"], clock=clock)
@@ -147,23 +147,35 @@ def logins(clock: Clock) -> dict[BrokerName, BrokerLogin]:
     return offered
 
 
-def apps() -> dict[BrokerName, AppCredentials]:
+def apps(settings: Settings, ssm: Any = None) -> dict[BrokerName, AppCredentials]:
     """The deployment's own broker apps; a user may bring their own at connectBroker instead."""
     found: dict[BrokerName, AppCredentials] = {}
-    kite_key = _env("KITE_API_KEY")
+    kite_key = settings.kite_api_key
     if kite_key:
-        app = AppCredentials(kite_key, kite_api_secret())
-        roots = _roots()
+        app = AppCredentials(kite_key, kite_api_secret(settings, ssm))
+        roots = _roots(settings)
         for name, broker in (("kite", BrokerName.KITE), ("paper", BrokerName.PAPER)):
             if name in roots:
                 found[broker] = app
-    angel_key = _env("ANGEL_API_KEY")
+    angel_key = settings.angel_api_key
     if angel_key:
         found[BrokerName.ANGEL] = AppCredentials(angel_key, None)
     return found
 
 
-def account_ports(accounts: BrokerAccounts, secrets: Secrets, brokers: AccountBrokers, clock: Clock) -> AccountPorts:
+def account_ports(
+    settings: Settings,
+    accounts: BrokerAccounts,
+    secrets: Secrets,
+    brokers: AccountBrokers,
+    clock: Clock,
+    ssm: Any = None,
+) -> AccountPorts:
     return AccountPorts(
-        accounts=accounts, secrets=secrets, logins=logins(clock), apps=apps(), sessions=brokers, clock=clock
+        accounts=accounts,
+        secrets=secrets,
+        logins=logins(settings, clock),
+        apps=apps(settings, ssm),
+        sessions=brokers,
+        clock=clock,
     )

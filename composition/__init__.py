@@ -1,0 +1,1 @@
+"""The one composition root: settings parsed once, and the builders every entrypoint and the local stack use."""

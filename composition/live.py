@@ -1,0 +1,37 @@
+"""The stream handler's composition: the publisher, the P&L feed (cold-start loading included) and the risk watch."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from composition.runtime import Composition
+    from subscriptions.handler import Live
+    from trading.ports import Publisher
+
+
+def stream_live(composed: Composition, publisher: Publisher | None = None, *, wait_for_stragglers: bool = True) -> Live:
+    """What the stream Lambda composes, and the local stack with its own publisher.
+
+    `publisher` defaults to AppSync over IAM at the settings' `appsync_url`. A Lambda waits out the
+    coalescing interval (`wait_for_stragglers`); a long-lived process drains P&L on a timer instead.
+    """
+    from subscriptions.handler import Live
+    from subscriptions.pnl import PnlFeed
+    from subscriptions.publishers import AppSyncPublisher
+    from subscriptions.risk import RiskWatch
+    from trading.clock import SystemClock
+    from trading.pnl_engine import PnlEngine
+
+    settings = composed.settings
+    if publisher is None:
+        if not settings.appsync_url:
+            raise RuntimeError("APPSYNC_URL is not set")
+        publisher = AppSyncPublisher(settings.appsync_url, settings.aws_region)
+    pnl = PnlFeed(
+        PnlEngine(),
+        SystemClock(),
+        wait_for_stragglers=wait_for_stragglers,
+        positions_of=composed.store.orders.positions_of_instrument,
+    )
+    return Live(publisher=publisher, pnl=pnl, risk=RiskWatch(lambda: composed.ports))

@@ -1,0 +1,85 @@
+"""The local stack's own HTTP routes: users, prices, dead letters, reconciliation, health, and the postback URL."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, cast
+
+import anyio
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from local.emulator.context import LambdaContext
+from trading.model import InstrumentRef
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from starlette.requests import Request
+
+    from local.streams.dead_letters import DeadLetterStore
+
+    Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class Admin:
+    """What the routes act on; the stack passes its parts."""
+
+    add_user: Callable[[str], dict[str, str]]
+    set_prices: Callable[[dict[InstrumentRef, Decimal]], None]
+    reconcile: Callable[[], dict[str, Any]]
+    dead_letters: DeadLetterStore
+    stream_handler: Handler
+    postback_handler: Handler
+
+    async def postback(self, request: Request) -> JSONResponse:
+        """Kite's postback URL, answered by the production postback Lambda (a function URL on AWS)."""
+        event = {"body": (await request.body()).decode(), "isBase64Encoded": False, "headers": dict(request.headers)}
+        context = cast("Any", LambdaContext("basketgraph-postbacks"))
+        reply = await anyio.to_thread.run_sync(lambda: self.postback_handler(event, context))
+        return JSONResponse(json.loads(reply["body"]), status_code=reply["statusCode"])
+
+    async def users(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        name = str(body.get("username", "")).strip()
+        if not name.isidentifier() or len(name) > 64:
+            return JSONResponse({"error": "username must be letters, digits or _ (max 64)"}, status_code=400)
+        return JSONResponse(await anyio.to_thread.run_sync(self.add_user, name))
+
+    async def prices(self, request: Request) -> JSONResponse:
+        try:
+            body = await request.json()
+            parsed = {InstrumentRef(*key.upper().split(":", 1)): Decimal(str(value)) for key, value in body.items()}
+        except (ValueError, TypeError, InvalidOperation):
+            return JSONResponse({"error": 'send {"NFO:SYMBOL": "123.45", ...}'}, status_code=400)
+        await anyio.to_thread.run_sync(self.set_prices, parsed)
+        return JSONResponse({str(k): str(v) for k, v in parsed.items()})
+
+    async def list_dead_letters(self, _: Request) -> JSONResponse:
+        return JSONResponse(self.dead_letters.list())
+
+    async def replay(self, _: Request) -> JSONResponse:
+        replayed, failing = await anyio.to_thread.run_sync(self.dead_letters.replay, self.stream_handler)
+        return JSONResponse({"replayed": replayed, "stillFailing": failing})
+
+    async def run_reconcile(self, _: Request) -> JSONResponse:
+        return JSONResponse(await anyio.to_thread.run_sync(self.reconcile))
+
+    @staticmethod
+    async def health(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+
+def admin_routes(admin: Admin) -> list[Route]:
+    return [
+        Route("/postback/kite", admin.postback, methods=["POST"]),
+        Route("/local/users", admin.users, methods=["POST"]),
+        Route("/local/prices", admin.prices, methods=["POST"]),
+        Route("/local/dead-letters", admin.list_dead_letters, methods=["GET"]),
+        Route("/local/dead-letters/replay", admin.replay, methods=["POST"]),
+        Route("/local/reconcile", admin.run_reconcile, methods=["POST"]),
+        Route("/health", admin.health),
+    ]

@@ -1,0 +1,108 @@
+"""The local stack's AWS edges: moto for DynamoDB, Cognito, SSM and Scheduler, the table, and the settings over them."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from composition.settings import Settings
+from local import seed
+from local.dynamodb import snapshot
+from local.dynamodb.server import start_moto
+from store import connect
+from store.spec import create_table
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from moto.server import ThreadedMotoServer
+
+    from store import DynamoStore
+
+log = logging.getLogger("basketgraph.local")
+
+REGION = "ap-south-1"
+PAPER_API_KEY = "paper"
+SCHEDULE_GROUP = "basketgraph-local"
+
+
+def aws_environment() -> None:
+    """boto3's own credentials and region for the local endpoints (nothing of ours goes through the environment)."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ["AWS_DEFAULT_REGION"] = REGION
+    os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
+
+
+@dataclass
+class EmbeddedAws:
+    """moto serving Cognito, SSM and Scheduler (and DynamoDB unless another endpoint is given)."""
+
+    moto: ThreadedMotoServer
+    moto_url: str
+    dynamodb_url: str
+    dynamodb: Any
+    ssm: Any
+
+    @classmethod
+    def start(cls, endpoint_url: str | None) -> EmbeddedAws:
+        moto, moto_url = start_moto()  # atomic, with the speed-ups where the moto version allows
+        dynamodb_url = endpoint_url or moto_url
+        return cls(
+            moto=moto,
+            moto_url=moto_url,
+            dynamodb_url=dynamodb_url,
+            dynamodb=boto3.client("dynamodb", endpoint_url=dynamodb_url, region_name=REGION),
+            ssm=boto3.client("ssm", endpoint_url=moto_url, region_name=REGION),
+        )
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.moto_url, region_name=REGION)  # type: ignore[call-overload]
+
+
+def prepare_table(dynamodb: Any, table_name: str, restore_from: Path | None) -> DynamoStore:
+    """The table, restored from the last snapshot (embedded only), with the seed instruments and first marks."""
+    create_table(dynamodb, table_name)
+    if restore_from is not None:
+        restored = snapshot.load(dynamodb, table_name, restore_from)
+        log.info("restored %d items from %s", restored, restore_from)
+    store = connect(table_name, dynamodb)
+    seeded = seed.instruments()
+    store.instruments.put_instruments([instrument for instrument, _ in seeded])
+    known = store.marks.last_prices([instrument.ref for instrument, _ in seeded])
+    now = datetime.now(UTC)
+    for instrument, price in seeded:
+        if instrument.ref not in known:
+            store.marks.put_mark(instrument.ref, price, now)  # seed data, as a restore is
+    return store
+
+
+def local_settings(
+    aws: EmbeddedAws, table_name: str, market_hours: str, exchange_url: str, api_secret: str, pool_id: str
+) -> Settings:
+    """The deployment's settings as the stacks would set them, pointing at the local edges."""
+    return Settings(
+        table_name=table_name,
+        aws_region=REGION,
+        endpoint_urls={
+            "dynamodb": aws.dynamodb_url,
+            "ssm": aws.moto_url,
+            "cognito-idp": aws.moto_url,
+            "scheduler": aws.moto_url,
+        },
+        broker="paper",
+        kite_api_key=PAPER_API_KEY,
+        kite_api_secret=api_secret,
+        kite_root=exchange_url,
+        kite_ticker_root=exchange_url.replace("http://", "ws://"),
+        user_pool_id=pool_id,
+        market_hours=market_hours,
+        schedule_group=SCHEDULE_GROUP,
+        scheduler_role_arn=f"arn:aws:iam::000000000000:role/{SCHEDULE_GROUP}-scheduler",
+        schedule_target_arn=f"arn:aws:lambda:{REGION}:000000000000:function:basketgraph-schedules",
+    )

@@ -1,0 +1,73 @@
+"""The stack's live updates: the stream poller over the production stream handler, and the timed P&L drain."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from composition.live import stream_live
+from local.dynamodb import snapshot
+from local.edges import REGION
+from local.streams.dead_letters import DeadLetterStore
+from local.streams.poller import StreamPoller
+from local.streams.records import stream_arn
+from local.streams.wakeups import wake_on_writes
+from subscriptions import handler as stream_lambda
+
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from composition.runtime import Composition
+    from subscriptions.handler import Live
+    from trading.ports import Publisher
+
+log = logging.getLogger("basketgraph.local")
+
+
+@dataclass
+class LiveUpdates:
+    live: Live
+    stream_handler: Any
+    dead_letters: DeadLetterStore
+    poller: StreamPoller
+    stop_waking: Callable[[], None]
+
+    @classmethod
+    def compose(
+        cls, composed: Composition, publisher: Publisher, dynamodb: Any, table_name: str, state_dir: Path
+    ) -> LiveUpdates:
+        """Composed as the stream Lambda's is (the same function), publishing through `publisher` and
+        draining P&L on a timer rather than waiting for stragglers."""
+        live = stream_live(composed, publisher, wait_for_stragglers=False)
+        stream_handler = stream_lambda.make_handler(lambda: live)
+        streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb.meta.endpoint_url, region_name=REGION)
+        dead_letters = DeadLetterStore(state_dir / "dead-letters.jsonl")
+        poller = StreamPoller(
+            streams,
+            stream_arn(dynamodb, table_name),
+            stream_handler,
+            dead_letters=dead_letters,
+            checkpoint_path=state_dir / "stream-checkpoints.json",
+        )
+        # Restored and seeded items are not news to subscribers; the engine learns them directly instead.
+        poller.skip_to_end()
+        stop_waking = wake_on_writes(poller, [dynamodb, composed.aws.dynamodb])
+        for item in snapshot.items(dynamodb, table_name):
+            live.pnl.feed({"eventName": "INSERT", "dynamodb": {"NewImage": item}})
+        return cls(live, stream_handler, dead_letters, poller, stop_waking)
+
+    def drain_pnl(self, stop: threading.Event) -> None:
+        """Publish coalesced P&L as it falls due, off the stream's path (a Lambda waits instead)."""
+        interval = self.live.pnl.engine.min_interval.total_seconds()
+        tick = 0
+        while not stop.wait(interval):
+            tick += 1
+            try:
+                self.live.pnl.publish_due(self.live.publisher, f"tick:{tick}")
+            except Exception:  # logged; the basket publishes again on its next change
+                log.exception("P&L drain failed")
