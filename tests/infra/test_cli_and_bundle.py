@@ -106,6 +106,7 @@ def test_full_bundle_has_arm64_wheels_and_no_cdk_moto_strawberry_or_tests(full_b
         "pydantic",
         "pydantic_core",
         "pydantic_settings",
+        "tzdata",  # IST without the runtime's tz database
         "gql",
         "graphql",
     } <= top
