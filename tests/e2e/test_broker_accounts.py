@@ -13,7 +13,8 @@ import pytest
 from brokers.kite.accounts import access_token_name
 from brokers.secrets import SsmSecretStore
 from store.accounts import account_key
-from tests.e2e.test_local_stack import data, gql
+from tests.graphql_client import graphql as gql
+from tests.graphql_client import graphql_data as data
 from tests.helpers import CE_26500, wait_until
 from trading.clock import IST
 from trading.model.account import BrokerName

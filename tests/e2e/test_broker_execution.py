@@ -20,7 +20,8 @@ from brokers.secrets import SsmSecretStore
 from local.emulator.context import LambdaContext
 from resolvers import postback as postback_lambda
 from resolvers import reconcile as reconcile_lambda
-from tests.e2e.test_local_stack import data, gql
+from tests.graphql_client import graphql as gql
+from tests.graphql_client import graphql_data as data
 from tests.helpers import CE_26000, exchange_orders, wait_until
 from trading.ids import OwnerId
 
