@@ -11,7 +11,7 @@ import anyio
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from local.emulator.context import LambdaContext
+from local.lambda_context import LambdaContext
 from trading.model import InstrumentRef
 
 if TYPE_CHECKING:

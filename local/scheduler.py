@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from local.emulator.context import LambdaContext
+from local.lambda_context import LambdaContext
 from store.schedules import SCHEDULED_TIME
 from trading.clock import IST
 from trading.rules.calendar import MIS_SQUARE_OFF, is_stale

@@ -40,10 +40,10 @@ from local.edges import (
     local_settings,
     prepare_table,
 )
-from local.emulator.context import LambdaContext
 from local.emulator.endpoint import GraphQLEndpoint
 from local.emulator.invoker import LambdaInvoker
 from local.graphiql import graphiql_routes
+from local.lambda_context import LambdaContext
 from local.live_updates import LiveUpdates
 from local.mark_feed import LocalMarkFeed
 from local.market import MarketSimulator

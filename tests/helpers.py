@@ -54,7 +54,7 @@ def exchange_order_count(stack: Any, sub: str) -> int:
 
 def invoke(parent: str, field: str, arguments: dict[str, Any] | None, sub: str | None) -> Any:
     """Call the resolver Lambda's handler with an AppSync event, as AppSync does."""
-    from local.emulator.context import LambdaContext
+    from local.lambda_context import LambdaContext
     from resolvers.handler import handler
     from tests.events import appsync_event
 

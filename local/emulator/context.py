@@ -3,8 +3,6 @@ JSON, AppSync's selection lists) and the identity of an IAM-signed request."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -18,20 +16,6 @@ if TYPE_CHECKING:
     import strawberry
 
 ResolveInfo = Any  # graphql-core's GraphQLResolveInfo (generic from 3.3 on)
-
-
-@dataclass
-class LambdaContext:
-    """The attributes a Lambda context offers (powertools' Logger reads them)."""
-
-    function_name: str = "basketgraph-resolvers"
-    memory_limit_in_mb: int = 512
-    function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:ap-south-1:000000000000:function:{self.function_name}"
 
 
 def plain(value: Any, schema: strawberry.Schema) -> Any:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import print_ast
 
-from local.emulator.context import LambdaContext, ResolveInfo, resolver_event, selection_set_list
+from local.emulator.context import ResolveInfo, resolver_event, selection_set_list
+from local.lambda_context import LambdaContext
 
 if TYPE_CHECKING:
     import strawberry

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from local.atomic_file import write_atomically
-from local.streams.invocation import DEFAULT_FUNCTION_NAME, StreamContext, error_text, failed_ids
+from local.lambda_context import LambdaContext
+from local.streams.invocation import DEFAULT_FUNCTION_NAME, error_text, failed_ids
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -91,7 +92,7 @@ class DeadLetterStore:
             event = {"Records": [record]}
             error: str | None = None
             try:
-                ids = failed_ids(handler(event, StreamContext(function_name)))
+                ids = failed_ids(handler(event, LambdaContext(function_name)))
                 if ids is None:
                     error = "malformed batchItemFailures reply"
                 elif ids:

@@ -3,31 +3,12 @@ the `ReportBatchItemFailures` reply it reads back."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 StreamHandler = Callable[[dict[str, Any], Any], Any]
 
 DEFAULT_FUNCTION_NAME = "basketgraph-streams"
-
-
-@dataclass
-class StreamContext:
-    """The Lambda context attributes a stream handler (and powertools' Logger) reads."""
-
-    function_name: str = DEFAULT_FUNCTION_NAME
-    memory_limit_in_mb: int = 512
-    function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:ap-south-1:000000000000:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
 
 
 def failed_ids(reply: Any) -> list[str] | None:

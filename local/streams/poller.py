@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from local.lambda_context import LambdaContext
 from local.streams.checkpoints import CheckpointFile
-from local.streams.invocation import DEFAULT_FUNCTION_NAME, StreamContext, error_text, failed_ids
+from local.streams.invocation import DEFAULT_FUNCTION_NAME, error_text, failed_ids
 from local.streams.records import lambda_record
 from local.streams.shards import describe_shards
 
@@ -246,7 +247,7 @@ class StreamPoller:
         return settled
 
     def _invoke(self, records: list[dict[str, Any]]) -> Any:
-        return self.handler({"Records": records}, StreamContext(self.function_name))
+        return self.handler({"Records": records}, LambdaContext(self.function_name))
 
     def _wait_before_retry(self, failures: int) -> None:
         delay = min(MAX_RETRY_DELAY, self.retry_delay * 2 ** (failures - 1))

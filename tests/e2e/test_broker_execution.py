@@ -17,7 +17,7 @@ from brokers.kite.accounts import access_token_name
 from brokers.kite.broker import KiteBroker
 from brokers.kite.postback import postback_checksum
 from brokers.secrets import SsmSecretStore
-from local.emulator.context import LambdaContext
+from local.lambda_context import LambdaContext
 from resolvers import postback as postback_lambda
 from resolvers import reconcile as reconcile_lambda
 from tests.graphql_client import graphql as gql

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from local.edges import SCHEDULE_GROUP
-from local.streams.invocation import StreamContext
+from local.lambda_context import LambdaContext
 from resolvers import schedules
 from subscriptions.handler import Live, make_handler
 from subscriptions.pnl import PnlFeed
@@ -197,13 +197,13 @@ def stream_records(stack: LocalStack, keys: set[str]) -> list[dict[str, Any]]:
 def replay(stack: LocalStack, records: list[dict[str, Any]]) -> Recording:
     """Deliver `records` again to the stack's own handler, then to a cold one (a new Lambda instance)."""
     event = {"Records": records}
-    stack.stream_handler(event, StreamContext())
-    stack.stream_handler(event, StreamContext())
+    stack.stream_handler(event, LambdaContext())
+    stack.stream_handler(event, LambdaContext())
     cold = Recording()
     live = Live(
         publisher=cold, pnl=PnlFeed(PnlEngine(), SystemClock()), risk=RiskWatch(lambda: stack.composition.ports)
     )
-    make_handler(lambda: live)(event, StreamContext())
+    make_handler(lambda: live)(event, LambdaContext())
     return cold
 
 
@@ -348,7 +348,7 @@ def test_scheduled_entry_and_exit_fire_through_the_scheduler_lambda(stack: Local
     assert [(o["side"], o["quantity"]) for o in final["orders"]] == [("BUY", 7), ("SELL", 7)]
     # And a retried delivery of the same exit answers the first result and places nothing more
     again = schedules.handler(
-        {"action": "exit", "ownerId": sub, "basketId": draft["id"], "scheduledAt": exit_at.isoformat()}, StreamContext()
+        {"action": "exit", "ownerId": sub, "basketId": draft["id"], "scheduledAt": exit_at.isoformat()}, LambdaContext()
     )
     assert again["orderIds"] == [final["orders"][1]["id"]]
     assert len(exchange_orders(stack, sub)) == 2
@@ -384,8 +384,8 @@ def test_the_1515_square_off_closes_mis_positions_only(stack: LocalStack) -> Non
         settled(sub, b["id"], "LIVE")
     # When the 15:15 IST square-off event arrives (no basket: every user's MIS positions), twice
     event = {"action": "squareoff", "scheduledAt": SystemClock().now().isoformat()}
-    first = schedules.handler(event, StreamContext())
-    schedules.handler(event, StreamContext())
+    first = schedules.handler(event, LambdaContext())
+    schedules.handler(event, LambdaContext())
     # Then only the MIS positions were squared off, once each
     assert {mixed["id"], intraday["id"]} <= set(first["baskets"])
     assert carry["id"] not in first["baskets"]
@@ -418,7 +418,7 @@ def test_another_user_cannot_set_limits_schedule_or_fire_schedules_on_a_basket(s
         kind, message = refused(invoke("Mutation", "updateBasket", {"input": update}, mallory))
         assert (kind, message) == ("NotFound", f"basket {mine['id']} not found")
     for action in ("exit", "squareoff"):
-        answer = schedules.handler({"action": action, "ownerId": mallory, "basketId": mine["id"]}, StreamContext())
+        answer = schedules.handler({"action": action, "ownerId": mallory, "basketId": mine["id"]}, LambdaContext())
         assert answer["error"]["type"] == "NotFound"
     # Then alice's basket is as it was and nothing was placed for it
     after = basket(alice, mine["id"])

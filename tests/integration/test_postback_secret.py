@@ -12,7 +12,7 @@ import pytest
 from brokers.kite.postback import postback_checksum
 from composition import brokers as deployment
 from composition.runtime import Composition
-from local.emulator.context import LambdaContext
+from local.lambda_context import LambdaContext
 from resolvers import postback as postback_lambda
 
 if TYPE_CHECKING:

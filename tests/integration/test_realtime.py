@@ -416,7 +416,7 @@ def test_invalid_subscriptions_are_validation_errors(query: str, message: str) -
 
 def test_lambda_authorizer_runs_the_resolver_lambdas_subscription_resolver() -> None:
     # Given the production resolver Lambda, invoked in-process as the local stack does
-    from local.emulator.context import LambdaContext
+    from local.lambda_context import LambdaContext
     from local.realtime.authorizer import lambda_authorizer
     from resolvers.handler import handler
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from local.emulator.context import LambdaContext
+from local.lambda_context import LambdaContext
 from resolvers.handler import make_handler
 from tests.events import appsync_event
 from tests.fakes import FixedClock
