@@ -55,7 +55,6 @@ from schema.export import SCHEMA_FILE, build_schema, export_sdl
 from subscriptions.publishers import LocalPublisher
 from trading.clock import SystemClock
 from trading.ids import OwnerId
-from trading.rules.calendar import MarketCalendar
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -198,9 +197,12 @@ class LocalStack:
         self.composition = install(self.settings)
 
     def set_prices(self, prices: dict[InstrumentRef, Decimal]) -> None:
-        """Move the paper market; returns once the feed has written the marks, as on AWS a moment later."""
+        """Move the paper market. With a still market, returns once the feed has written the marks (as on AWS a
+        moment later); while the simulator runs, its next tick may move a price before the feed's throttle
+        writes it, so there is nothing to wait for."""
         self.exchange.set_prices(prices)
-        self.mark_feed.wait_for(prices)
+        if not self.config.simulate_market:
+            self.mark_feed.wait_for(prices)
 
     def _mark_feed(self) -> LocalMarkFeed:
         """The production feed on the demo user's paper session, following every seeded instrument."""
@@ -275,7 +277,7 @@ class LocalStack:
             self.exchange.last_price,
             self.exchange.set_prices,
             SystemClock(),
-            MarketCalendar(always_open=self.config.market_hours == "always"),
+            self.composition.calendar,
             held=self.live.pnl.engine.held_instruments,
         )
 

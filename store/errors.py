@@ -45,11 +45,6 @@ def cancellation_reasons(exc: ClientError) -> list[str | None]:
     return [None if r.get("Code") in (None, "None") else str(r["Code"]) for r in reasons]
 
 
-def is_condition_failure(exc: ClientError) -> bool:
-    """True when a single-item write was refused by its condition."""
-    return error_code(exc) == CONDITION_FAILED
-
-
 READ_CONFLICT = "the data changed while it was being read; retry"
 
 

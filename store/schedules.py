@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from trading.ports import ScheduledAction, ScheduledJob
 
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
-TIMEZONE = "Asia/Kolkata"
+TIMEZONE = IST.key  # EventBridge Scheduler names zones as the tz database does
 NOT_FOUND = "ResourceNotFoundException"
 EXISTS = "ConflictException"
 # A late timer is useless for trading: give up after five minutes (the handler also refuses stale ones).

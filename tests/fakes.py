@@ -1,4 +1,4 @@
-"""In-memory fakes of every port in trading/ports.py and trading/accounts.py, and a `Fakes` bundle of them.
+"""In-memory fakes of every port in trading/ports.py (domain and broker accounts), and a `Fakes` bundle of them.
 
 Each fake satisfies its Protocol structurally (no inheritance) and keeps the stored semantics the
 DynamoDB adapter has: objects are copied in and out (a caller's copy is not the stored one), saves

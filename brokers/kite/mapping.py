@@ -126,10 +126,6 @@ def validity_to_kite(validity: Validity) -> str:
     return validity.value
 
 
-def validity_from_kite(value: str) -> Validity:
-    return Validity(value)
-
-
 def side_from_kite(transaction_type: str) -> Side:
     return Side(transaction_type)
 

@@ -213,7 +213,3 @@ class Basket:
 
     def close(self) -> None:
         self.status = BasketStatus.CLOSED
-
-    def require_deletable(self) -> None:
-        if self.status in (BasketStatus.EXECUTING, BasketStatus.LIVE, BasketStatus.EXITING):
-            raise Conflict(f"basket is {self.status}; exit it before deleting")

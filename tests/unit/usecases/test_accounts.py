@@ -1,4 +1,4 @@
-"""Broker account use cases (trading/accounts.py), with fakes for every port."""
+"""Broker account use cases (trading/usecases/accounts.py), with fakes for every port."""
 
 from __future__ import annotations
 

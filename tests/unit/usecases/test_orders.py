@@ -165,3 +165,17 @@ def test_settle_closes_an_exiting_basket_only_when_flat_and_idle(fakes: Fakes) -
         fakes.broker.fill(order.broker_order_id)
         sync_order(fakes.ports, order)
     assert settle_basket(fakes.ports, OWNER, basket.id).status is BasketStatus.CLOSED
+
+
+def test_a_terminal_status_in_a_report_is_taken_from_the_broker_not_from_the_report(fakes: Fakes) -> None:
+    # Given an order resting OPEN at the broker
+    draft = a_stored_draft(fakes)
+    order = execute_basket(fakes.ports, OWNER, draft.id, "in").orders[0]
+    assert order.broker_order_id is not None
+    # When a report (a postback body, checksum replayed) claims it COMPLETE and fully filled
+    forged = OrderUpdate(order.broker_order_id, OrderStatus.COMPLETE, filled_quantity=order.quantity)
+    applied = on_broker_update(fakes.ports, "paper", forged)
+    # Then the broker's own history decides: still OPEN, nothing filled, no fill recorded
+    assert applied is not None
+    assert (applied.status, applied.filled_quantity) == (OrderStatus.OPEN, 0)
+    assert len(fakes.orders.fills) == 0
