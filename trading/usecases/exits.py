@@ -214,7 +214,7 @@ def exit_basket(
             raise Conflict(f"basket is {basket.status}; only a LIVE basket is exited automatically")
         crid = check_client_request_id(client_request_id)
         working_now = [o for o in orders if not o.status.is_terminal]
-        if basket.status is BasketStatus.EXITING and any(o.broker_order_id for o in working_now):
+        if basket.status is BasketStatus.EXITING and working_now:
             # its exit orders are still on their way: squaring off again would overshoot the positions
             raise Conflict(
                 f"basket is already exiting and {len(working_now)} of its orders are still working; "

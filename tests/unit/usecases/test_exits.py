@@ -177,3 +177,14 @@ def test_random_interleavings_end_flat_and_closed_never_exiting(fakes: Fakes, se
     assert status is not BasketStatus.EXITING
     if status is BasketStatus.CLOSED:
         assert _flat_and_closed(fakes, basket.id)
+
+
+def test_exiting_again_when_nothing_of_the_exit_works_resumes_it(fakes: Fakes) -> None:
+    # Given an exit whose orders were cancelled at the broker, leaving the positions open
+    basket = a_live_basket(fakes)
+    first = exit_basket(fakes.ports, OWNER, basket.id, "out-7")
+    for order in first.orders:
+        cancel_order(fakes.ports, OWNER, order.id)
+    # When exiting again, it resumes (no Conflict) and squares off what is still open
+    again = exit_basket(fakes.ports, OWNER, basket.id, "out-8")
+    assert sorted(o.side for o in again.orders) == sorted(o.side for o in first.orders)
