@@ -13,7 +13,7 @@ from brokers.kite.postback import verify_postback
 from composition.brokers import kite_api_secret
 from composition.runtime import bootstrap
 from trading.errors import DomainError, Unauthorized
-from trading.usecases import orders as order_use_cases
+from trading.usecases import exits as exiting
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -52,7 +52,7 @@ def apply_postback(composed: Composition, event: dict[str, Any]) -> dict[str, An
     broker = composed.settings.default_broker
     try:
         ports = composed.ports
-        order = order_use_cases.on_broker_update(ports, broker, update)
+        order = exiting.on_exiting_update(ports, broker, update)
     except DomainError as exc:
         # The broker retries postbacks it did not get a 2xx for; a conflict is worth a retry.
         logger.warning("postback not applied", extra={"error_type": exc.error_type, "error": exc.message})

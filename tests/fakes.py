@@ -283,6 +283,7 @@ class FakeBroker:
     fill_on_place: bool = False
     market_price: Decimal = Decimal("100.00")
     refuse: dict[str, str] = field(default_factory=dict)
+    cancel_refusals: int = 0  # how many next cancels fail as if the order had just filled
     unreachable: set[str] = field(default_factory=set)
     placed: list[OrderRequest] = field(default_factory=list)
     cancelled: list[BrokerOrderId] = field(default_factory=list)
@@ -319,6 +320,10 @@ class FakeBroker:
 
     def cancel_order(self, broker_order_id: BrokerOrderId, variety: Variety) -> None:
         update = self.book[broker_order_id]
+        if self.cancel_refusals and not (update.status is not None and update.status.is_terminal):
+            self.cancel_refusals -= 1
+            self.fill(broker_order_id)
+            update = self.book[broker_order_id]
         if update.status is not None and update.status.is_terminal:
             raise BrokerRejected(f"order {broker_order_id} is {update.status}; it cannot be cancelled")
         self.cancelled.append(broker_order_id)

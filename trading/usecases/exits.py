@@ -16,19 +16,28 @@ from trading.usecases.idempotency import (
     read_back,
     run_once,
 )
-from trading.usecases.orders import SettlePorts, SyncPorts, cancel_working, place_all, settle_basket, sync_order
+from trading.usecases.orders import (
+    BrokerUpdatePorts,
+    SettlePorts,
+    SyncPorts,
+    cancel_working,
+    on_broker_update,
+    place_all,
+    settle_basket,
+    sync_order,
+)
 from trading.usecases.tickets import OrderTicket, TicketPorts, checked_orders, instrument_of
 from trading.usecases.versions import bump
 
 if TYPE_CHECKING:
     from trading.ids import BasketId, ClientRequestId, OwnerId
-    from trading.model import Basket, Order, Position, Product
+    from trading.model import Basket, Order, OrderUpdate, Position, Product
     from trading.usecases.idempotency import Execution
 
 log = logging.getLogger(__name__)
 
 
-class ExitPorts(SyncPorts, SettlePorts, TicketPorts, RequestPorts, ReadBackPorts, Protocol): ...
+class ExitPorts(BrokerUpdatePorts, TicketPorts, RequestPorts, ReadBackPorts, Protocol): ...
 
 
 def exit_orders(
@@ -62,6 +71,76 @@ def cancel_quietly(ports: SyncPorts, order: Order) -> None:
             sync_order(ports, order)
         except DomainError:
             log.warning("order %s is left for reconciliation", order.id)
+
+
+def square_off(
+    ports: ExitPorts,
+    owner: OwnerId,
+    basket_id: BasketId,
+    crid: ClientRequestId,
+    products: frozenset[Product] | None = None,
+) -> list[Order]:
+    """One turn of the exit loop: once nothing works, flatten what is open (shorts first) or close when flat.
+
+    Called when an exit starts and again whenever one of the basket's orders finishes, so every fill
+    that lands while the exit runs (a cancel refused because the order had just filled) is squared off.
+    """
+    view = ports.baskets.view(owner, basket_id)
+    basket = view.basket
+    if any(not o.status.is_terminal and (products is None or o.product in products) for o in view.orders):
+        return []  # a working order's fill or final status brings the next turn
+    exits = exit_orders(ports, basket, view.positions, crid, products)
+    if not exits:
+        if basket.status is BasketStatus.EXITING:
+            settle_basket(ports, owner, basket_id)
+        return []
+    ports.orders.add_all(exits)
+    rejected = place_all(ports, owner, exits)
+    if rejected and basket.status is BasketStatus.EXITING:
+        fail_exit(ports, owner, basket_id, "exit rejected: " + "; ".join(rejected))
+    elif rejected:
+        note(ports, owner, basket_id, "exit rejected: " + "; ".join(rejected))
+    return exits
+
+
+def fail_exit(ports: ExitPorts, owner: OwnerId, basket_id: BasketId, reason: str, attempts: int = 5) -> None:
+    """An exit that cannot finish: the basket goes FAILED, naming why and what is still open."""
+    for _ in range(attempts):
+        view = ports.baskets.view(owner, basket_id)
+        basket = view.basket
+        open_ = ", ".join(
+            f"{p.key.instrument.tradingsymbol} {p.net_quantity:+d}" for p in view.positions if p.net_quantity
+        )
+        basket.status = BasketStatus.FAILED
+        basket.status_message = f"exit failed: {reason}; open: {open_ or 'none'}"
+        basket.updated_at = ports.clock.now()
+        try:
+            ports.baskets.save(basket, bump(basket))
+            return
+        except Conflict:
+            continue
+    log.warning("basket %s kept changing; exit failure not recorded: %s", basket_id, reason)
+
+
+def continue_exit(ports: ExitPorts, order: Order) -> None:
+    """After one of an EXITING basket's orders finished: the next turn of its exit."""
+    if not order.status.is_terminal or ports.baskets.get(order.owner, order.basket_id).status is not (
+        BasketStatus.EXITING
+    ):
+        return
+    crid = check_client_request_id(f"exit-{order.basket_id}-{order.id}")
+    try:
+        square_off(ports, order.owner, order.basket_id, crid)
+    except DomainError as exc:
+        fail_exit(ports, order.owner, order.basket_id, exc.message)
+
+
+def on_exiting_update(ports: ExitPorts, broker: str, update: OrderUpdate) -> Order | None:
+    """A postback or feed update, and the continuation of the basket's exit when it is EXITING."""
+    order = on_broker_update(ports, broker, update)
+    if order is not None:
+        continue_exit(ports, order)
+    return order
 
 
 def note(ports: SettlePorts, owner: OwnerId, basket_id: BasketId, message: str, attempts: int = 5) -> None:
@@ -128,7 +207,7 @@ def exit_basket(
         The basket is not in a state to exit, or another exit changed it first.
     """
 
-    def prepare() -> tuple[Basket, list[Order], list[Order]]:
+    def prepare() -> tuple[Basket, list[Order]]:
         view = ports.baskets.view(owner, basket_id)
         basket, orders, positions = view.basket, view.orders, view.positions
         if only_live and basket.status is not BasketStatus.LIVE:
@@ -152,26 +231,26 @@ def exit_basket(
         else:
             basket.start_exit()
             basket.status_message = reason or basket.status_message
-        exits = exit_orders(ports, basket, positions, crid, products)
+        exit_orders(ports, basket, positions, crid, products)  # validates the tickets before the first write
         working = [
             o
             for o in orders
             if not o.status.is_terminal and o.broker_order_id and (products is None or o.product in products)
         ]
-        return basket, working, exits
+        return basket, working
 
-    def run(plan: tuple[Basket, list[Order], list[Order]]) -> Placed:
-        basket, working, exits = plan
+    def run(plan: tuple[Basket, list[Order]]) -> Placed:
+        basket, working = plan
         basket.updated_at = ports.clock.now()
         ports.baskets.save(basket, bump(basket))  # the gate: of two racing exits, one writes and the other fails
         for order in working:
-            cancel_quietly(ports, order)
-        if not exits and basket.status is BasketStatus.EXITING:
-            settle_basket(ports, owner, basket.id)
-        ports.orders.add_all(exits)
-        rejected = place_all(ports, owner, exits)
-        if rejected:
-            note(ports, owner, basket.id, "exit rejected: " + "; ".join(rejected))
+            cancel_quietly(ports, order)  # a refusal because it just filled syncs it: its fill is squared off below
+        crid = check_client_request_id(client_request_id)
+        try:
+            exits = square_off(ports, owner, basket.id, crid, products)
+        except DomainError as exc:
+            fail_exit(ports, owner, basket.id, exc.message)
+            exits = []
         return Placed(basket.id, tuple(o.id for o in exits))
 
     scope = "" if products is None else ":" + ",".join(sorted(products))

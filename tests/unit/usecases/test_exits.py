@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
 from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.builders import NIFTY_CALL, NIFTY_PUT, OWNER
 from tests.unit.usecases.given import a_live_basket, a_stored_draft
-from trading.errors import Conflict
+from tests.unit.usecases.test_orders import an_order_input
+from trading.errors import Conflict, DomainError
 from trading.model import BasketStatus, OrderStatus, OrderType, Product, Side
 from trading.usecases.execution import execute_basket
-from trading.usecases.exits import exit_basket
-from trading.usecases.orders import on_broker_update
+from trading.usecases.exits import exit_basket, on_exiting_update
+from trading.usecases.orders import cancel_order, on_broker_update, place_order
 
 if TYPE_CHECKING:
     from tests.fakes import Fakes
+    from trading.ids import BasketId
 
 
 def test_an_exit_buys_back_shorts_first_and_the_basket_closes_once_flat(fakes: Fakes) -> None:
@@ -71,3 +75,116 @@ def test_a_partial_exit_squares_off_only_the_given_products_and_stays_live(fakes
     execution = exit_basket(fakes.ports, OWNER, basket.id, "out-6", products=frozenset({Product.NRML}))
     # Then nothing is squared off and the basket stays LIVE
     assert (execution.orders, execution.view.basket.status) == ([], BasketStatus.LIVE)
+
+
+def _deliver(fakes: Fakes) -> None:
+    """Every postback the broker owes: each order's current report, through the exit-aware entry point."""
+    for broker_order_id in list(fakes.broker.book):
+        on_exiting_update(fakes.ports, "paper", fakes.broker.order_update(broker_order_id))
+
+
+def _flat_and_closed(fakes: Fakes, basket_id: BasketId) -> bool:
+    view = fakes.baskets.view(OWNER, basket_id)
+    return view.basket.status is BasketStatus.CLOSED and all(p.net_quantity == 0 for p in view.positions)
+
+
+def test_the_issue_sequence_an_order_filled_at_the_broker_but_pending_here_is_squared_off_too(fakes: Fakes) -> None:
+    # Given a LIVE basket (long call, short put) and a MARKET BUY 65 of the call placed into it,
+    basket = a_live_basket(fakes)
+    fakes.broker.fill_on_place = True
+    order = place_order(fakes.ports, OWNER, an_order_input(basket.id), "extra-1")
+    fakes.broker.fill_on_place = False
+    # filled at the broker while our book still says PENDING (no postback yet)
+    assert not fakes.orders.get(OWNER, order.id).status.is_terminal
+    # When the exit runs at once: the cancel is refused ("it is complete")
+    execution = exit_basket(fakes.ports, OWNER, basket.id, "out-issue")
+    # Then the fill was synced and squared off with the rest: the short bought back first
+    sides = [o.side for o in execution.orders]
+    assert sides == sorted(sides, key=lambda s: s is not Side.BUY)
+    bought = sum(o.quantity for o in execution.orders if (o.instrument, o.side) == (NIFTY_PUT, Side.BUY))
+    sold = sum(o.quantity for o in execution.orders if (o.instrument, o.side) == (NIFTY_CALL, Side.SELL))
+    assert (bought, sold) == (65, 130)
+    for exit_order in execution.orders:
+        assert exit_order.broker_order_id is not None
+        fakes.broker.fill(exit_order.broker_order_id)
+    _deliver(fakes)
+    assert _flat_and_closed(fakes, basket.id)
+
+
+def test_a_fill_landing_after_the_exit_was_planned_is_squared_off_by_the_continuation(fakes: Fakes) -> None:
+    basket = a_live_basket(fakes)
+    extra = place_order(fakes.ports, OWNER, an_order_input(basket.id), "extra-2")
+    assert extra.broker_order_id is not None
+    fakes.broker.cancel_refusals = 1  # the cancel races the fill: the broker fills, then refuses the cancel
+    fakes.broker.fill(extra.broker_order_id)
+    execution = exit_basket(fakes.ports, OWNER, basket.id, "out-late")
+    for exit_order in execution.orders:
+        assert exit_order.broker_order_id is not None
+        fakes.broker.fill(exit_order.broker_order_id)
+    _deliver(fakes)
+    assert _flat_and_closed(fakes, basket.id)
+
+
+def test_an_exit_whose_orders_are_refused_ends_failed_naming_the_open_positions(fakes: Fakes) -> None:
+    basket = a_live_basket(fakes)
+    fakes.broker.refuse[NIFTY_PUT.tradingsymbol] = "margin"
+    exit_basket(fakes.ports, OWNER, basket.id, "out-refused")
+    failed = fakes.baskets.get(OWNER, basket.id)
+    assert failed.status is BasketStatus.FAILED
+    assert "margin" in (failed.status_message or "")
+    assert NIFTY_PUT.tradingsymbol in (failed.status_message or "")
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_random_interleavings_end_flat_and_closed_never_exiting(fakes: Fakes, seed: int) -> None:
+    rng = random.Random(seed)
+    basket = a_live_basket(fakes)
+    exited = False
+    for step in range(rng.randint(3, 12)):
+        action = rng.choice(["place", "fill", "fill", "cancel", "deliver", "exit", "limit"])
+        view = fakes.baskets.view(OWNER, basket.id)
+        working = [o for o in view.orders if not o.status.is_terminal and o.broker_order_id]
+        open_at_broker = [b for b, u in fakes.broker.book.items() if u.status is not None and not u.status.is_terminal]
+        if action == "place" and view.basket.status is BasketStatus.LIVE:
+            side = rng.choice([Side.BUY, Side.SELL])
+            symbol = rng.choice([NIFTY_CALL, NIFTY_PUT]).tradingsymbol
+            place_order(fakes.ports, OWNER, an_order_input(basket.id, side=side, tradingsymbol=symbol), f"p{step}")
+        elif action == "fill" and open_at_broker:
+            fakes.broker.fill(rng.choice(open_at_broker))
+        elif action == "cancel" and working:
+            with contextlib.suppress(DomainError):
+                cancel_order(fakes.ports, OWNER, rng.choice(working).id)
+        elif action == "deliver":
+            _deliver(fakes)
+        elif action == "exit":
+            with contextlib.suppress(Conflict):
+                exit_basket(fakes.ports, OWNER, basket.id, f"x{step}")
+                exited = True
+        elif action == "limit" and view.basket.status is BasketStatus.LIVE:
+            exited = exit_basket(fakes.ports, OWNER, basket.id, f"l{step}", reason="max loss", only_live=True) or exited
+        if _flat_and_closed(fakes, basket.id):
+            break
+    if not exited:
+        with contextlib.suppress(Conflict):
+            exit_basket(fakes.ports, OWNER, basket.id, "final")
+    # the broker eventually fills whatever still rests, and every report reaches us
+    for _ in range(10):
+        for broker_order_id, update in list(fakes.broker.book.items()):
+            if update.status is not None and not update.status.is_terminal:
+                fakes.broker.fill(broker_order_id)
+        _deliver(fakes)
+    status = fakes.baskets.get(OWNER, basket.id).status
+    assert status is not BasketStatus.EXITING
+    if status is BasketStatus.CLOSED:
+        assert _flat_and_closed(fakes, basket.id)
+
+
+def test_exiting_again_when_nothing_of_the_exit_works_resumes_it(fakes: Fakes) -> None:
+    # Given an exit whose orders were cancelled at the broker, leaving the positions open
+    basket = a_live_basket(fakes)
+    first = exit_basket(fakes.ports, OWNER, basket.id, "out-7")
+    for order in first.orders:
+        cancel_order(fakes.ports, OWNER, order.id)
+    # When exiting again, it resumes (no Conflict) and squares off what is still open
+    again = exit_basket(fakes.ports, OWNER, basket.id, "out-8")
+    assert sorted(o.side for o in again.orders) == sorted(o.side for o in first.orders)
