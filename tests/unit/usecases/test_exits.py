@@ -161,7 +161,8 @@ def test_random_interleavings_end_flat_and_closed_never_exiting(fakes: Fakes, se
                 exit_basket(fakes.ports, OWNER, basket.id, f"x{step}")
                 exited = True
         elif action == "limit" and view.basket.status is BasketStatus.LIVE:
-            exited = exit_basket(fakes.ports, OWNER, basket.id, f"l{step}", reason="max loss", only_live=True) or exited
+            limit_exit = exit_basket(fakes.ports, OWNER, basket.id, f"l{step}", reason="max loss", only_live=True)
+            exited = exited or limit_exit is not None
         if _flat_and_closed(fakes, basket.id):
             break
     if not exited:
