@@ -38,12 +38,27 @@ Ctrl-C stops the stack (data is saved).
 """
 
 
+def _configure_logging(level: str, log_format: str) -> None:
+    """The console is for people: INFO shows what an operator acts on (routine per-batch work is DEBUG,
+    summarised once a minute); `--log-format json` writes one JSON object per line for log shippers."""
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+        handler.setFormatter(LambdaPowertoolsFormatter(service="basketgraph-local"))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("botocore", "werkzeug", "urllib3", "kiteconnect"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
 def _dev(args: argparse.Namespace) -> int:
     from local.stack import DEMO_USER, LocalStack, StackConfig
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("botocore", "werkzeug", "urllib3", "kiteconnect"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _configure_logging(args.log_level, args.log_format)
     config = StackConfig(
         state_dir=Path(args.state_dir),
         host=args.host,
@@ -151,12 +166,37 @@ def _schema_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _subparser(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
+    """A parser class whose every (nested) subcommand also takes the common options."""
+
+    class Sub(argparse.ArgumentParser):
+        def __init__(self, **kwargs: object) -> None:
+            parents = list(kwargs.pop("parents", []))  # type: ignore[call-overload]
+            super().__init__(parents=[*parents, common], **kwargs)  # type: ignore[arg-type]
+
+    return Sub
+
+
 def parser() -> argparse.ArgumentParser:
+    # --state-dir is accepted before or after the subcommand (`basketgraph --state-dir X dev` or `basketgraph dev
+    # --state-dir X`); the subcommands' copy has no default so it never overrides one given before them.
+    state_dir_help = "the local stack's data directory (default .state)"
     top = argparse.ArgumentParser(prog="basketgraph", description=__doc__)
-    top.add_argument("--state-dir", default=".state", help="the local stack's data directory (default .state)")
-    commands = top.add_subparsers(dest="command", required=True)
+    top.add_argument("--state-dir", default=".state", help=state_dir_help)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--state-dir", default=argparse.SUPPRESS, help=state_dir_help)
+    commands = top.add_subparsers(dest="command", required=True, parser_class=_subparser(common))
 
     dev = commands.add_parser("dev", help="run the local stack (GraphQL + GraphiQL, DynamoDB, Cognito, paper exchange)")
+    dev.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        default="info",
+        help="console log level (default info: routine stream batches are summarised once a minute)",
+    )
+    dev.add_argument(
+        "--log-format", choices=["text", "json"], default="text", help="text (default) or json, one object per line"
+    )
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=4000)
     dev.add_argument("--endpoint-url", help="use this DynamoDB instead of the embedded one")

@@ -39,6 +39,35 @@ MAX_GET_RECORDS = 1000  # DynamoDB Streams' GetRecords limit
 MAX_RETRY_DELAY = 5.0
 
 
+class _Summary:
+    """Routine batches are DEBUG; INFO gets one line a minute saying how much was settled, and only if any was."""
+
+    interval = 60.0
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.batches = 0
+        self.since = time.monotonic()
+
+    def add(self, settled: int, function_name: str) -> None:
+        if settled:
+            self.records += settled
+            self.batches += 1
+        now = time.monotonic()
+        if now - self.since < self.interval:
+            return
+        if self.records:
+            log.info(
+                "%s settled %d stream records in %d batches in the last %.0f s",
+                function_name,
+                self.records,
+                self.batches,
+                now - self.since,
+            )
+        self.records = self.batches = 0
+        self.since = now
+
+
 class _Stopped(Exception):
     """The poller was asked to stop while waiting to retry."""
 
@@ -112,6 +141,7 @@ class StreamPoller:
         self._stop = threading.Event()
         self._wakeup = threading.Event()
         self._thread: threading.Thread | None = None
+        self._summary = _Summary()
 
     # -- checkpoints ------------------------------------------------------------------------------
 
@@ -339,7 +369,8 @@ class StreamPoller:
             try:
                 settled = self.run_once()
                 if settled:
-                    log.info("%s settled %d stream records", self.function_name, settled)
+                    log.debug("%s settled %d stream records", self.function_name, settled)
+                self._summary.add(settled, self.function_name)
             except _Stopped:
                 break
             except Exception:  # a failed poll (moto restarting, a network blip) must not end the thread
