@@ -36,6 +36,14 @@ def orders(
     return {"items": [shapes.order(o) for o in page.items], "nextToken": page.next_token}
 
 
+@router.resolver(type_name="Query", field_name="fills")
+def fills(basketId: str, limit: int = 50, nextToken: str | None = None) -> dict[str, Any]:
+    page = queries.list_fills(
+        ports(), caller(router), BasketId(args.text(basketId, "basketId", 40)), args.integer(limit, "limit"), nextToken
+    )
+    return {"items": [shapes.fill(f) for f in page.items], "nextToken": page.next_token}
+
+
 @router.resolver(type_name="Query", field_name="order")
 def order(id: str) -> dict[str, Any]:
     return shapes.order(ports().orders.get(caller(router), OrderId(args.text(id, "order id", 40))))

@@ -23,6 +23,7 @@ from schema.types import (
     CreateBasketInput,
     Execution,
     FillEvent,
+    FillPage,
     Instrument,
     Order,
     OrderEvent,
@@ -66,6 +67,14 @@ class Query:
         limit: int = 50,
         next_token: str | None = None,
     ) -> OrderPage:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="The basket's trade book: its fills, newest order first, each page in exchange time (newest first)"
+    )
+    def fills(
+        self, info: strawberry.Info, basket_id: strawberry.ID, limit: int = 50, next_token: str | None = None
+    ) -> FillPage:
         return _lambda(info)  # type: ignore[no-any-return]
 
     @strawberry.field

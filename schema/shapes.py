@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from trading.model.account import BrokerName
 
 if TYPE_CHECKING:
-    from trading.model import Basket, Order, Position
+    from trading.model import Basket, BookedFill, Order, Position
     from trading.model.instrument import Instrument
     from trading.valuation import PnlReport
 
@@ -113,6 +113,22 @@ def order(o: Order) -> dict[str, Any]:
         "version": o.version,
         "createdAt": timestamp(o.created_at),
         "updatedAt": timestamp(o.updated_at),
+    }
+
+
+def fill(booked: BookedFill) -> dict[str, Any]:
+    f = booked.fill
+    return {
+        "tradeId": f.trade_id,
+        "orderId": f.order_id,
+        "basketId": booked.basket_id,
+        "exchange": booked.instrument.exchange,
+        "tradingsymbol": booked.instrument.tradingsymbol,
+        "side": f.side.value,
+        "quantity": f.quantity,
+        "price": price(f.price),
+        "filledAt": timestamp(f.filled_at),
+        "recordedAt": None if booked.recorded_at is None else timestamp(booked.recorded_at),
     }
 
 

@@ -163,6 +163,12 @@ class OrderPage:
 
 
 @strawberry.type
+class FillPage:
+    items: list[Fill]
+    next_token: str | None
+
+
+@strawberry.type
 class Execution:
     basket: Basket
     orders: list[Order]

@@ -14,8 +14,9 @@ from store.errors import (
     translated,
 )
 from store.items.attributes import timestamp, typed
-from store.items.fill import fill_item
+from store.items.fill import booked_fill_of, fill_item
 from store.items.keys import (
+    FILL_SK_PREFIX,
     ORDER_SK_PREFIX,
     basket_partition,
     broker_order_partition,
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from trading.ids import BasketId, BrokerOrderId, OrderId, OwnerId
-    from trading.model import Fill, InstrumentRef, Order, OrderStatus, Position
+    from trading.model import BookedFill, Fill, InstrumentRef, Order, OrderStatus, Position
     from trading.ports import Clock
 
 FILL_ATTEMPTS = 4  # the first try and 3 retries on a TransactionConflict
@@ -206,6 +207,22 @@ class DynamoOrders:
                 owner_partition(owner, "ORDER"), limit, next_token, index=BY_OWNER, filters=filters
             )
         return Page([order_of(i) for i in items if owned_by(i, owner)], token)
+
+    def fills(self, owner: OwnerId, basket_id: BasketId, limit: int, next_token: str | None) -> Page[BookedFill]:
+        """One page of the basket's fills, newest order first (one Query of its collection); each page in
+        exchange time, newest first. The caller has checked the basket is the owner's.
+
+        Raises
+        ------
+        ValidationError
+            `next_token` is not a token of this listing.
+        """
+        items, token = self._table.query_page(
+            basket_partition(basket_id), limit, next_token, sort_prefix=FILL_SK_PREFIX, filters={"owner": owner}
+        )
+        booked = [booked_fill_of(i) for i in items if owned_by(i, owner)]
+        booked.sort(key=lambda b: (b.fill.filled_at, b.fill.trade_id), reverse=True)
+        return Page(booked, token)
 
     def apply_fill(self, order: Order, fill: Fill) -> bool:
         """Record a fill, add it to its order and position, all in one TransactWriteItems.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from schema import shapes
-from store.items.attributes import deserialize, parse_timestamp
-from store.items.fill import fill_of
+from store.items.attributes import deserialize
+from store.items.fill import booked_fill_of
 from store.items.order import order_of
 from trading.ids import BasketId, OwnerId
 from trading.ports import LiveEvent
@@ -43,25 +43,11 @@ def fill_event(record: dict[str, Any]) -> LiveEvent | None:
     new = record.get("dynamodb", {}).get("NewImage")
     if record.get("eventName") != "INSERT" or item_type(new) != "Fill":
         return None
-    fill = fill_of(new)
-    plain = deserialize(new)
+    booked = booked_fill_of(new)
     return LiveEvent(
         kind="fill",
         event_id=f"fill:{record['eventID']}",
-        owner=OwnerId(plain["owner"]),
-        basket_id=BasketId(plain["basketId"]),
-        payload={
-            "fill": {
-                "tradeId": fill.trade_id,
-                "orderId": fill.order_id,
-                "basketId": plain["basketId"],
-                "exchange": plain.get("exchange"),
-                "tradingsymbol": plain.get("tradingsymbol"),
-                "side": fill.side.value,
-                "quantity": fill.quantity,
-                "price": shapes.price(fill.price),
-                "filledAt": shapes.timestamp(fill.filled_at),
-                "recordedAt": shapes.timestamp(parse_timestamp(plain["recordedAt"])) if "recordedAt" in plain else None,
-            }
-        },
+        owner=OwnerId(deserialize(new)["owner"]),
+        basket_id=booked.basket_id,
+        payload={"fill": shapes.fill(booked)},
     )

@@ -19,7 +19,7 @@ from tests.builders import NIFTY_PUT, NOW, an_instrument
 from trading.clock import IST
 from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, Conflict, NotFound, ValidationError
 from trading.ids import BrokerOrderId, OrderId, TradeId, new_id
-from trading.model import Fill, OrderStatus, OrderType, OrderUpdate, Position, PositionKey, Product
+from trading.model import BookedFill, Fill, OrderStatus, OrderType, OrderUpdate, Position, PositionKey, Product
 from trading.model.account import Session
 from trading.ports import BasketView, Page, Ports
 from trading.rules.calendar import MarketCalendar
@@ -60,7 +60,7 @@ class MemoryOrders:
     def __init__(self, clock: FixedClock) -> None:
         self._clock = clock
         self.orders: dict[OrderId, Order] = {}
-        self.fills: dict[TradeId, Fill] = {}
+        self.recorded_fills: dict[TradeId, Fill] = {}
         self.positions: dict[PositionKey, Position] = {}
         self.first_fill_day: dict[PositionKey, date] = {}
 
@@ -105,12 +105,12 @@ class MemoryOrders:
         return [copy.deepcopy(self.positions[k]) for k, first in self.first_fill_day.items() if first == day]
 
     def apply_fill(self, order: Order, fill: Fill) -> bool:
-        if fill.trade_id in self.fills:
+        if fill.trade_id in self.recorded_fills:
             return False
         stored = self.orders.get(order.id)
         if stored is None or stored.filled_quantity + fill.quantity > stored.quantity:
             raise ValidationError(f"fill {fill.trade_id} of {fill.quantity} overfills order {order.id}")
-        self.fills[fill.trade_id] = fill
+        self.recorded_fills[fill.trade_id] = fill
         stored.filled_quantity += fill.quantity
         stored.filled_value += fill.price * fill.quantity
         key = order.position_key
@@ -119,6 +119,15 @@ class MemoryOrders:
         if order.product is Product.MIS:
             self.first_fill_day.setdefault(key, fill.filled_at.astimezone(IST).date())
         return True
+
+    def fills(self, owner: OwnerId, basket_id: BasketId, limit: int, next_token: str | None) -> Page[BookedFill]:
+        mine = [
+            BookedFill(f, basket_id, self.orders[f.order_id].instrument, self._clock.now())
+            for f in self.recorded_fills.values()
+            if self.orders[f.order_id].basket_id == basket_id and self.orders[f.order_id].owner == owner
+        ]
+        mine.sort(key=lambda b: (b.fill.filled_at, b.fill.trade_id), reverse=True)
+        return _page(mine, limit, next_token)
 
     def of_basket(self, basket_id: BasketId) -> tuple[list[Order], list[Position]]:
         orders = sorted((o for o in self.orders.values() if o.basket_id == basket_id), key=lambda o: o.id)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from trading.ids import BasketId, BrokerOrderId, ClientRequestId, OrderId, OwnerId
     from trading.model import (
         Basket,
+        BookedFill,
         Fill,
         InstrumentRef,
         Order,
@@ -81,6 +82,9 @@ class Orders(Protocol):
         status: OrderStatus | None = None,
     ) -> Page[Order]: ...
     def apply_fill(self, order: Order, fill: Fill) -> bool: ...
+    def fills(self, owner: OwnerId, basket_id: BasketId, limit: int, next_token: str | None) -> Page[BookedFill]:
+        """One page of the basket's fills (its trade book), newest order first; each page in exchange time."""
+        ...
 
 
 class Instruments(Protocol):

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from store.items.attributes import deserialize, parse_timestamp, serialize, timestamp
 from store.items.keys import fill_key
-from trading.ids import OrderId, TradeId
-from trading.model import Fill, Side
+from trading.ids import BasketId, OrderId, TradeId
+from trading.model import BookedFill, Fill, InstrumentRef, Side
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -39,6 +39,18 @@ def fill_item(order: Order, fill: Fill, *, recorded_at: datetime) -> Item:
             }
         ),
     }
+
+
+def booked_fill_of(item: Mapping[str, Any]) -> BookedFill:
+    """The fill with its basket, instrument and recording time, as the trade book and onFill show it."""
+    v = deserialize(item)
+    recorded = v.get("recordedAt")
+    return BookedFill(
+        fill=fill_of(item),
+        basket_id=BasketId(v["basketId"]),
+        instrument=InstrumentRef(v["exchange"], v["tradingsymbol"]),
+        recorded_at=None if recorded is None else parse_timestamp(recorded),
+    )
 
 
 def fill_of(item: Mapping[str, Any]) -> Fill:

@@ -17,7 +17,7 @@ from trading.model.basket import (
     check_name,
 )
 from trading.model.instrument import InstrumentRef
-from trading.model.order import Fill, Order, OrderStatus, OrderUpdate, Validity, Variety
+from trading.model.order import BookedFill, Fill, Order, OrderStatus, OrderUpdate, Validity, Variety
 from trading.model.position import Position, PositionDelta, PositionKey
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "MAX_STRATEGIES",
     "Basket",
+    "BookedFill",
     "BasketStatus",
     "Fill",
     "InstrumentRef",

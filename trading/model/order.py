@@ -69,6 +69,16 @@ class Fill:
 
 
 @dataclass(frozen=True)
+class BookedFill:
+    """A fill as the trade book shows it: with its basket and instrument, and when basketgraph recorded it."""
+
+    fill: Fill
+    basket_id: BasketId
+    instrument: InstrumentRef
+    recorded_at: datetime | None
+
+
+@dataclass(frozen=True)
 class OrderUpdate:
     """A broker's neutral report of an order's state (from a postback, a poll or a feed).
 

@@ -10,7 +10,7 @@ from trading.valuation import pnl_of
 
 if TYPE_CHECKING:
     from trading.ids import BasketId, OwnerId
-    from trading.model import Basket, Order, OrderStatus
+    from trading.model import Basket, BookedFill, Order, OrderStatus
     from trading.model.instrument import Instrument
     from trading.ports import Baskets, Instruments, MarkSource, Orders, Page
     from trading.valuation import PnlReport
@@ -51,6 +51,18 @@ def list_orders(
     status: OrderStatus | None = None,
 ) -> Page[Order]:
     return ports.orders.list(owner, _limit(limit), next_token, basket_id, status)
+
+
+class FillReadPorts(BasketReadPorts, OrderReadPorts, Protocol):
+    """The trade book reads the basket (to check it is the caller's) and its fills."""
+
+
+def list_fills(
+    ports: FillReadPorts, owner: OwnerId, basket_id: BasketId, limit: int, next_token: str | None
+) -> Page[BookedFill]:
+    """The basket's trade book, a page at a time; another user's basket is NotFound, as one that does not exist."""
+    ports.baskets.get(owner, basket_id)
+    return ports.orders.fills(owner, basket_id, _limit(limit), next_token)
 
 
 def _limit(limit: int) -> int:

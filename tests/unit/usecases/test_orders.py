@@ -140,7 +140,7 @@ def test_a_postback_applies_status_and_exact_fills_and_ignores_strangers(fakes: 
     # Then both trades were counted once
     assert again is not None
     assert (again.status, again.filled_quantity) == (OrderStatus.COMPLETE, 65)
-    assert len(fakes.orders.fills) == 2
+    assert len(fakes.orders.recorded_fills) == 2
     stranger = OrderUpdate(BrokerOrderId("B9999"), OrderStatus.COMPLETE)
     assert on_broker_update(fakes.ports, "paper", stranger) is None
 
@@ -178,4 +178,4 @@ def test_a_terminal_status_in_a_report_is_taken_from_the_broker_not_from_the_rep
     # Then the broker's own history decides: still OPEN, nothing filled, no fill recorded
     assert applied is not None
     assert (applied.status, applied.filled_quantity) == (OrderStatus.OPEN, 0)
-    assert len(fakes.orders.fills) == 0
+    assert len(fakes.orders.recorded_fills) == 0
