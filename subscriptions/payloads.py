@@ -8,7 +8,7 @@ from schema import shapes
 from store.items.attributes import deserialize
 from store.items.fill import booked_fill_of
 from store.items.order import order_of
-from trading.ids import BasketId, OwnerId
+from trading.ids import OwnerId
 from trading.ports import LiveEvent
 
 # An order change worth telling a subscriber about: anything but bookkeeping (e.g. fill counters
