@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from brokers.paper.exchange import PaperExchange
@@ -35,6 +36,7 @@ from local.dynamodb import snapshot
 from local.edges import (
     PAPER_API_KEY,
     SCHEDULE_GROUP,
+    AppSyncCors,
     EmbeddedAws,
     aws_environment,
     local_settings,
@@ -253,7 +255,7 @@ class LocalStack:
             *realtime_routes(schema, self.pubsub, self.verifier, lambda_authorizer(invoker.invoke)),
             *admin_routes(admin),
         ]
-        return Starlette(routes=routes)
+        return Starlette(routes=routes, middleware=[Middleware(AppSyncCors)])
 
     def _scheduler(self) -> LocalScheduler:
         """EventBridge Scheduler in moto, fired by a local runner through the production scheduler Lambda."""
