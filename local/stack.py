@@ -53,6 +53,7 @@ from local.realtime.authorizer import lambda_authorizer
 from local.realtime.endpoint import realtime_routes
 from local.realtime.pubsub import PubSub, routes_from_schema
 from local.scheduler import LocalScheduler
+from local.tls import LocalCertificate, local_certificate
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
 from subscriptions.publishers import LocalPublisher
 from trading.clock import SystemClock
@@ -80,6 +81,8 @@ class StackConfig:
     table_name: str = "Trading"
     market_hours: str = "always"
     simulate_market: bool = True
+    tls: bool = False
+    """Serve https:// and wss:// with a certificate from a local CA kept in the state directory."""
 
 
 class LocalStack:
@@ -95,6 +98,7 @@ class LocalStack:
         self._stop = threading.Event()
         self._snapshots: threading.Thread | None = None
         self.url = ""
+        self.certificate: LocalCertificate | None = None
 
     @property
     def snapshot_file(self) -> Path:
@@ -164,7 +168,9 @@ class LocalStack:
                 probe.bind((self.config.host, 0))
                 port = probe.getsockname()[1]
         self.port = port
-        self.url = f"http://{self.config.host}:{port}"
+        if self.config.tls:
+            self.certificate = local_certificate(self.state_dir, [self.config.host])
+        self.url = f"{'https' if self.config.tls else 'http'}://{self.config.host}:{port}"
 
     def _paper_exchange(self) -> tuple[PaperExchange, PaperExchangeServer, str]:
         """The paper exchange over HTTP, resuming at the last marks, posting back to the emulator."""
@@ -178,6 +184,7 @@ class LocalStack:
             api_key=PAPER_API_KEY,
             api_secret=self.api_secret,
             postback_url=f"{self.url}/postback/kite",
+            postback_ca=str(self.certificate.ca_file) if self.certificate else None,
         )
         server = PaperExchangeServer(exchange)
         return exchange, server, server.start(host="127.0.0.1", port=0)
@@ -308,6 +315,8 @@ class LocalStack:
             log_level="warning",
             lifespan="off",
             ws_per_message_deflate=False,
+            ssl_certfile=self.certificate.cert_file if self.certificate else None,
+            ssl_keyfile=self.certificate.key_file if self.certificate else None,
         )
 
     def serve_in_thread(self) -> str:
@@ -334,7 +343,12 @@ class LocalStack:
             self.stop()
 
     def _write_stack_file(self) -> None:
-        info = {"url": self.url, "pid": os.getpid(), "exchange": self.exchange_url}
+        info = {
+            "url": self.url,
+            "pid": os.getpid(),
+            "exchange": self.exchange_url,
+            "ca": str(self.certificate.ca_file) if self.certificate else None,
+        }
         (self.state_dir / "stack.json").write_text(json.dumps(info))
 
     def _start_snapshots(self) -> None:
