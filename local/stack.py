@@ -198,7 +198,15 @@ class LocalStack:
         # the same login a user makes with completeBrokerLogin(PAPER, "paper-<me.id>")
         complete_broker_login(self.composition.accounts, OwnerId(user.sub), BrokerName.PAPER, f"paper-{user.sub}")
         tokens = self.users.token(username)
-        return {"username": username, "sub": user.sub, "token": tokens.id_token}
+        # `token` is the id token (what curl, gql and GraphiQL send); Amplify's user-pool mode sends the access token
+        return {
+            "username": username,
+            "sub": user.sub,
+            "token": tokens.id_token,
+            "accessToken": tokens.access_token,
+            "userPoolId": self.users.pool_id,
+            "userPoolClientId": self.users.client_id,
+        }
 
     def recompose(self, **changes: Any) -> None:
         """Compose the Lambdas afresh from the settings with `changes` (bench: another order rate)."""

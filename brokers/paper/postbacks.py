@@ -50,7 +50,7 @@ class PostbackSender:
         self._idle = threading.Condition()
         self._unsent = 0
         self._http = requests.Session()
-        self._http.verify = verify
+        self._verify = verify  # per request: requests lets REQUESTS_CA_BUNDLE override a session's `verify`
         self._thread = threading.Thread(target=self._run, name="paper-postbacks", daemon=True)
         self._thread.start()
 
@@ -90,7 +90,11 @@ class PostbackSender:
         for attempt in range(1, self._attempts + 1):
             try:
                 reply = self._http.post(
-                    self.url, data=body, headers={"Content-Type": "application/json"}, timeout=self._timeout
+                    self.url,
+                    data=body,
+                    headers={"Content-Type": "application/json"},
+                    timeout=self._timeout,
+                    verify=self._verify,
                 )
                 if reply.ok:
                     return
