@@ -41,9 +41,10 @@ async function main() {
   let acked = 0; // start_acks since the socket last (re)connected
   const live = new Set();
   let state = ConnectionState.Disconnected;
+  let closing = false; // an auth error was reported: Amplify is about to close and reopen its socket
   let waiting = [];
   const wake = () => {
-    if (state === ConnectionState.Connected && acked >= live.size) {
+    if (!closing && state === ConnectionState.Connected && acked >= live.size) {
       for (const resolve of waiting) resolve();
       waiting = [];
     }
@@ -53,6 +54,7 @@ async function main() {
       if (payload.data.connectionState === ConnectionState.ConnectionDisrupted) {
         console.log('amplify: socket closed, reconnecting');
         acked = 0;
+        closing = false;
       }
       state = payload.data.connectionState;
     } else if (payload.event === 'Subscription ack') {
@@ -72,12 +74,16 @@ async function main() {
         next: ({ data }) => next(data),
         error: (e) => {
           live.delete(k);
+          // Amplify closes the socket on these errorTypes (AWSWebSocketProvider, "Auth error - reconnecting")
+          const type = e?.errors?.[0]?.message ?? '';
+          if (/"errorType":"(Unauthorized|UnauthorizedException|NotAuthorizedException)"/.test(type)) closing = true;
           error(e);
           wake();
         },
       });
       live.add(k);
-      return { unsubscribe: () => { live.delete(k); subscription.unsubscribe(); } };
+      // acknowledged when settle() says so (Amplify reports start_acks on the Hub, not per subscription)
+      return { unsubscribe: () => { live.delete(k); subscription.unsubscribe(); }, ready: Promise.resolve() };
     },
     settle: () => within(args.timeoutMs, 'the subscriptions to be acknowledged', new Promise((resolve) => {
       waiting.push(resolve);
