@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import logging
+import ssl
 import sys
 import urllib.error
 import urllib.request
@@ -14,23 +15,27 @@ from pathlib import Path
 FIRST_QUERY = '{ me { id username } instruments(search: "NIFTY", exchange: "NFO") { tradingsymbol lotSize } }'
 
 
-def _banner(url: str, token: str, state_dir: Path) -> str:
+def _banner(url: str, token: str, state_dir: Path, trust: str | None = None) -> str:
     query = json.dumps({"query": FIRST_QUERY})
+    realtime = url.replace("https://", "wss://").replace("http://", "ws://")
+    cacert = "--cacert " + str(state_dir / "tls" / "ca.pem") + " " if trust else ""
+    tls = f"\n{trust}\n" if trust else ""
     return f"""
 basketgraph local stack is up
 
   GraphQL   {url}/graphql      (POST, Authorization: <token>)
+  Real-time {realtime}/graphql/realtime  (AppSync's protocol; Amplify and Apollo derive it from the GraphQL URL)
   GraphiQL  {url}/graphql      (open in a browser; the demo token is filled in)
   Dashboard {url}/             (live P&L; sign in as demo)
   State     {state_dir}        (survives restarts; delete it to start afresh)
-
+{tls}
 Demo user token (Cognito id token, valid 1 hour; `basketgraph token` prints a fresh one):
 
 {token}
 
 First query:
 
-  curl -s {url}/graphql -H 'Content-Type: application/json' \\
+  curl -s {cacert}{url}/graphql -H 'Content-Type: application/json' \\
     -H "Authorization: $TOKEN" \\
     -d '{query}'
 
@@ -66,11 +71,13 @@ def _dev(args: argparse.Namespace) -> int:
         endpoint_url=args.endpoint_url,
         market_hours=args.market_hours,
         simulate_market=not args.still_market,
+        tls=args.tls,
     )
     print("starting embedded DynamoDB, Cognito, SSM, the paper exchange and the AppSync emulator...", flush=True)
     stack = LocalStack(config)
     stack.start()
-    print(_banner(stack.url, stack.users.token(DEMO_USER).id_token, stack.state_dir), flush=True)
+    trust = stack.certificate.trust_help() if stack.certificate else None
+    print(_banner(stack.url, stack.users.token(DEMO_USER).id_token, stack.state_dir, trust), flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         stack.serve()
     print("stopped; data saved in", stack.state_dir)
@@ -78,10 +85,22 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _running_stack(state_dir: Path) -> str:
+    return str(_stack_info(state_dir)["url"])
+
+
+def _stack_info(state_dir: Path) -> dict[str, str | None]:
     info = state_dir / "stack.json"
     if not info.exists():
         raise SystemExit(f"no local stack is running for {state_dir} (start one with `basketgraph dev`)")
-    return str(json.loads(info.read_text())["url"])
+    return dict(json.loads(info.read_text()))
+
+
+def _open(state_dir: Path, request: urllib.request.Request, timeout: float) -> bytes:
+    """The stack's answer; over https (`--tls`) trusting the stack's own CA."""
+    ca = _stack_info(state_dir).get("ca")
+    context = ssl.create_default_context(cafile=ca) if ca else None
+    with urllib.request.urlopen(request, timeout=timeout, context=context) as reply:  # noqa: S310 - our own stack
+        return bytes(reply.read())
 
 
 def _user_token(state_dir: Path, username: str) -> dict[str, str]:
@@ -90,8 +109,7 @@ def _user_token(state_dir: Path, username: str) -> dict[str, str]:
         url, data=json.dumps({"username": username}).encode(), headers={"Content-Type": "application/json"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310
-            return dict(json.loads(reply.read()))
+        return dict(json.loads(_open(state_dir, request, 30)))
     except urllib.error.HTTPError as exc:
         raise SystemExit(json.loads(exc.read()).get("error", str(exc))) from None
     except urllib.error.URLError as exc:
@@ -113,8 +131,7 @@ def _stack_call(state_dir: Path, path: str, method: str = "GET") -> object:
     url = _running_stack(state_dir) + path
     request = urllib.request.Request(url, method=method)  # noqa: S310 - loopback URL written by our own stack
     try:
-        with urllib.request.urlopen(request, timeout=120) as reply:  # noqa: S310
-            return json.loads(reply.read())
+        return json.loads(_open(state_dir, request, 120))
     except urllib.error.URLError as exc:
         raise SystemExit(f"the local stack at {url} does not answer ({exc}); is it running?") from None
 
@@ -208,6 +225,12 @@ def parser() -> argparse.ArgumentParser:
     )
     dev.add_argument(
         "--still-market", action="store_true", help="do not run the market simulator (prices move only when told)"
+    )
+    dev.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve https:// and wss:// (what Amplify v6 always opens) with a certificate from a local CA "
+        "kept in the state directory; prints how to trust it",
     )
     dev.set_defaults(run=_dev)
 

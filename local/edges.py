@@ -1,4 +1,5 @@
-"""The local stack's AWS edges: moto for DynamoDB, Cognito, SSM and Scheduler, the table, and the settings over them."""
+"""The local stack's AWS edges: moto for DynamoDB, Cognito, SSM and Scheduler, the table, the settings over them,
+and AppSync's CORS on the GraphQL endpoint."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from starlette.middleware.cors import CORSMiddleware
 
 from composition.settings import Settings
 from local import seed
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from moto.server import ThreadedMotoServer
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
     from store import DynamoStore
 
@@ -106,3 +109,42 @@ def local_settings(
         scheduler_role_arn=f"arn:aws:iam::000000000000:role/{SCHEDULE_GROUP}-scheduler",
         schedule_target_arn=f"arn:aws:lambda:{REGION}:000000000000:function:basketgraph-schedules",
     )
+
+
+APPSYNC_CORS_HEADERS = (
+    "authorization",
+    "x-api-key",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-user-agent",
+    "content-type",
+)
+"""The request headers AppSync's preflight allows (what Amplify, the AppSync auth link and SigV4 send)."""
+APPSYNC_EXPOSED_HEADERS = ("x-amzn-RequestId", "x-amzn-ErrorType", "x-amzn-ErrorMessage", "Date")
+LOCAL_ORIGINS = r"https?://(localhost|[a-z0-9-]+\.localhost|127(\.\d{1,3}){3}|\[::1\])(:\d{1,5})?"
+"""Any page served from this machine (a Vite dev server, another port, http or https)."""
+
+
+class AppSyncCors:
+    """CORS as AppSync answers it, on the GraphQL endpoint only (`/graphql`, `/graphql/...`): preflights answered
+    with AppSync's allowed headers for any local origin. AppSync allows every origin; locally only this machine's
+    pages are allowed, and the stack's own `/local/*` routes (which mint tokens) get no CORS at all."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "/graphql") -> None:
+        self.app = app
+        self.prefix = prefix
+        self.cors = CORSMiddleware(
+            app,
+            allow_origin_regex=LOCAL_ORIGINS,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=list(APPSYNC_CORS_HEADERS),
+            expose_headers=list(APPSYNC_EXPOSED_HEADERS),
+            max_age=86400,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] == "http" and (path == self.prefix or path.startswith(self.prefix + "/")):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from brokers.paper.exchange import PaperExchange
@@ -35,6 +36,7 @@ from local.dynamodb import snapshot
 from local.edges import (
     PAPER_API_KEY,
     SCHEDULE_GROUP,
+    AppSyncCors,
     EmbeddedAws,
     aws_environment,
     local_settings,
@@ -51,6 +53,7 @@ from local.realtime.authorizer import lambda_authorizer
 from local.realtime.endpoint import realtime_routes
 from local.realtime.pubsub import PubSub, routes_from_schema
 from local.scheduler import LocalScheduler
+from local.tls import LocalCertificate, local_certificate
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
 from subscriptions.publishers import LocalPublisher
 from trading.clock import SystemClock
@@ -78,6 +81,8 @@ class StackConfig:
     table_name: str = "Trading"
     market_hours: str = "always"
     simulate_market: bool = True
+    tls: bool = False
+    """Serve https:// and wss:// with a certificate from a local CA kept in the state directory."""
 
 
 class LocalStack:
@@ -93,6 +98,7 @@ class LocalStack:
         self._stop = threading.Event()
         self._snapshots: threading.Thread | None = None
         self.url = ""
+        self.certificate: LocalCertificate | None = None
 
     @property
     def snapshot_file(self) -> Path:
@@ -162,7 +168,9 @@ class LocalStack:
                 probe.bind((self.config.host, 0))
                 port = probe.getsockname()[1]
         self.port = port
-        self.url = f"http://{self.config.host}:{port}"
+        if self.config.tls:
+            self.certificate = local_certificate(self.state_dir, [self.config.host])
+        self.url = f"{'https' if self.config.tls else 'http'}://{self.config.host}:{port}"
 
     def _paper_exchange(self) -> tuple[PaperExchange, PaperExchangeServer, str]:
         """The paper exchange over HTTP, resuming at the last marks, posting back to the emulator."""
@@ -176,6 +184,7 @@ class LocalStack:
             api_key=PAPER_API_KEY,
             api_secret=self.api_secret,
             postback_url=f"{self.url}/postback/kite",
+            postback_ca=str(self.certificate.ca_file) if self.certificate else None,
         )
         server = PaperExchangeServer(exchange)
         return exchange, server, server.start(host="127.0.0.1", port=0)
@@ -189,7 +198,15 @@ class LocalStack:
         # the same login a user makes with completeBrokerLogin(PAPER, "paper-<me.id>")
         complete_broker_login(self.composition.accounts, OwnerId(user.sub), BrokerName.PAPER, f"paper-{user.sub}")
         tokens = self.users.token(username)
-        return {"username": username, "sub": user.sub, "token": tokens.id_token}
+        # `token` is the id token (what curl, gql and GraphiQL send); Amplify's user-pool mode sends the access token
+        return {
+            "username": username,
+            "sub": user.sub,
+            "token": tokens.id_token,
+            "accessToken": tokens.access_token,
+            "userPoolId": self.users.pool_id,
+            "userPoolClientId": self.users.client_id,
+        }
 
     def recompose(self, **changes: Any) -> None:
         """Compose the Lambdas afresh from the settings with `changes` (bench: another order rate)."""
@@ -253,7 +270,7 @@ class LocalStack:
             *realtime_routes(schema, self.pubsub, self.verifier, lambda_authorizer(invoker.invoke)),
             *admin_routes(admin),
         ]
-        return Starlette(routes=routes)
+        return Starlette(routes=routes, middleware=[Middleware(AppSyncCors)])
 
     def _scheduler(self) -> LocalScheduler:
         """EventBridge Scheduler in moto, fired by a local runner through the production scheduler Lambda."""
@@ -306,6 +323,8 @@ class LocalStack:
             log_level="warning",
             lifespan="off",
             ws_per_message_deflate=False,
+            ssl_certfile=self.certificate.cert_file if self.certificate else None,
+            ssl_keyfile=self.certificate.key_file if self.certificate else None,
         )
 
     def serve_in_thread(self) -> str:
@@ -332,7 +351,12 @@ class LocalStack:
             self.stop()
 
     def _write_stack_file(self) -> None:
-        info = {"url": self.url, "pid": os.getpid(), "exchange": self.exchange_url}
+        info = {
+            "url": self.url,
+            "pid": os.getpid(),
+            "exchange": self.exchange_url,
+            "ca": str(self.certificate.ca_file) if self.certificate else None,
+        }
         (self.state_dir / "stack.json").write_text(json.dumps(info))
 
     def _start_snapshots(self) -> None:

@@ -78,6 +78,7 @@ class PaperExchange:
         api_key: str,
         api_secret: str,
         postback_url: str | None = None,
+        postback_ca: str | None = None,
         clock: Clock | None = None,
         liquidity: int | None = None,
         funds: Decimal | None = None,
@@ -101,7 +102,7 @@ class PaperExchange:
         self._matching = MatchingEngine(
             self._instruments, self._prices, self._day, self._clock, self._announce, liquidity
         )
-        self._postbacks = PostbackSender(postback_url) if postback_url else None
+        self._postbacks = PostbackSender(postback_url, verify=postback_ca or True) if postback_url else None
         for ref, price in (prices or {}).items():
             self.set_price(ref, Decimal(str(price)))
 

@@ -38,7 +38,10 @@ def postback_body(order: PaperOrder, state: dict[str, Any], api_secret: str) -> 
 class PostbackSender:
     """POSTs JSON bodies to one URL, one at a time in the order given; retries, then logs and moves on."""
 
-    def __init__(self, url: str, *, attempts: int = 4, backoff: float = 0.2, timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str, *, attempts: int = 4, backoff: float = 0.2, timeout: float = 5.0, verify: str | bool = True
+    ) -> None:
+        """`verify`: a CA bundle to trust for an https URL (the local stack's own CA under `--tls`)."""
         self.url = url
         self._attempts = attempts
         self._backoff = backoff
@@ -47,6 +50,7 @@ class PostbackSender:
         self._idle = threading.Condition()
         self._unsent = 0
         self._http = requests.Session()
+        self._verify = verify  # per request: requests lets REQUESTS_CA_BUNDLE override a session's `verify`
         self._thread = threading.Thread(target=self._run, name="paper-postbacks", daemon=True)
         self._thread.start()
 
@@ -86,7 +90,11 @@ class PostbackSender:
         for attempt in range(1, self._attempts + 1):
             try:
                 reply = self._http.post(
-                    self.url, data=body, headers={"Content-Type": "application/json"}, timeout=self._timeout
+                    self.url,
+                    data=body,
+                    headers={"Content-Type": "application/json"},
+                    timeout=self._timeout,
+                    verify=self._verify,
                 )
                 if reply.ok:
                     return

@@ -1,5 +1,12 @@
-"""AppSync's real-time protocol (`graphql-ws`, what gql's `AppSyncWebsocketsTransport` and Amplify speak):
-auth in the `header` query parameter and on every `start`."""
+"""AppSync's real-time protocol (`graphql-ws`, what Amplify, aws-appsync-subscription-link and gql's
+`AppSyncWebsocketsTransport` speak): connection auth in the `header-<base64url JSON>` subprotocol offered beside
+`graphql-ws` (or, the older form, the `header` query parameter), and on every `start`.
+
+Frames as AppSync sends them: `connection_ack` with `connectionTimeoutMs`, `ka` at once and then every
+`keepalive_seconds`, `start_ack`/`data`/`complete` per operation; a bad token is a `connection_error` (errorCode 401)
+after `connection_init`, then the socket closes; a refused or invalid `start` is an `error` for that id only (the
+connection and its other subscriptions carry on); an unknown message type is an id-less `error`
+(`UnsupportedOperation`, "<type> not supported") and the connection stays open."""
 
 from __future__ import annotations
 
@@ -23,7 +30,8 @@ CONNECTION_TIMEOUT_MS = 300_000
 
 
 class AppSyncConnection(Connection):
-    """AppSync's real-time protocol: auth in the `header` query parameter and on every `start`."""
+    """AppSync's real-time protocol: auth in the `header-` subprotocol (or `header` query parameter) and on every
+    `start`."""
 
     async def run(self) -> None:
         await self.websocket.accept(subprotocol=APPSYNC_PROTOCOL)
@@ -56,9 +64,7 @@ class AppSyncConnection(Connection):
                         {
                             "type": "error",
                             "payload": {
-                                "errors": [
-                                    {"errorType": "UnsupportedOperation", "message": f"unknown message {kind!r}"}
-                                ]
+                                "errors": [{"errorType": "UnsupportedOperation", "message": f"{kind} not supported"}]
                             },
                         }
                     )
@@ -133,17 +139,33 @@ class AppSyncConnection(Connection):
         )
 
 
+HEADER_SUBPROTOCOL_PREFIX = "header-"
+
+
 def header_authorization(websocket: WebSocket) -> str | None:
-    """`Authorization` from AppSync's `header` query parameter: base64 (or base64url) JSON."""
-    encoded = websocket.query_params.get("header")
+    """`Authorization` from the connection's auth header: the `header-<base64url JSON>` subprotocol that Amplify v6
+    and aws-appsync-subscription-link offer beside `graphql-ws`, else the `header` query parameter (base64 JSON)."""
+    offered = websocket.scope.get("subprotocols") or []
+    encoded = next(
+        (
+            protocol[len(HEADER_SUBPROTOCOL_PREFIX) :]
+            for protocol in offered
+            if protocol.startswith(HEADER_SUBPROTOCOL_PREFIX)
+        ),
+        None,
+    ) or websocket.query_params.get("header")
     if not encoded:
         return None
+    header = decode_header(encoded)
+    value = (header.get("Authorization") or header.get("authorization")) if header else None
+    return value if isinstance(value, str) else None
+
+
+def decode_header(encoded: str) -> dict[str, Any] | None:
+    """A JSON object from base64 or base64url text, padded or not; None when it is neither."""
     try:
         padded = encoded + "=" * (-len(encoded) % 4)
         header = json.loads(base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True))
     except (ValueError, binascii.Error):
         return None
-    if not isinstance(header, dict):
-        return None
-    value = header.get("Authorization") or header.get("authorization")
-    return value if isinstance(value, str) else None
+    return header if isinstance(header, dict) else None

@@ -289,6 +289,84 @@ def test_appsync_connection_without_a_header_gets_connection_error(server: Serve
     asyncio.run(scenario())
 
 
+def header_subprotocol(server: Server, authorization: str) -> Subprotocol:
+    """The auth header as Amplify v6 and aws-appsync-subscription-link send it: base64url, no padding."""
+    header = json.dumps({"Authorization": authorization, "host": f"127.0.0.1:{server.port}"}).encode()
+    return Subprotocol("header-" + base64.urlsafe_b64encode(header).decode().rstrip("="))
+
+
+def test_appsync_handshake_in_the_header_subprotocol_as_the_js_clients_send_it(server: Server) -> None:
+    async def scenario() -> None:
+        token = a_token("u6")
+        offered = [Subprotocol("graphql-ws"), header_subprotocol(server, token)]
+        async with connect(f"{server.ws}/graphql/realtime", subprotocols=offered) as ws:
+            # Given a connection whose only auth is the header- subprotocol: graphql-ws is the one chosen
+            assert ws.subprotocol == "graphql-ws"
+            await ws.send(json.dumps({"type": "connection_init"}))
+            assert await receive(ws) == {"type": "connection_ack", "payload": {"connectionTimeoutMs": 300000}}
+
+            def start(op: str, owner: str) -> str:
+                data = json.dumps({"query": ON_PNL, "variables": {"owner": owner}})
+                auth = {"host": f"127.0.0.1:{server.port}", "Authorization": token}
+                return json.dumps(
+                    {"type": "start", "id": op, "payload": {"data": data, "extensions": {"authorization": auth}}}
+                )
+
+            # When a subscription starts, then one for another owner is refused, then an unknown message arrives
+            await ws.send(start("mine", "u6"))
+            assert await receive(ws) == {"type": "start_ack", "id": "mine"}
+            await ws.send(start("theirs", "u1"))
+            refused = await receive(ws)
+            await ws.send(json.dumps({"type": "subscribe_everything", "id": "x"}))
+            unknown = await receive(ws)
+
+            # Then the refusal is an error for that id only, with the resolver's errorType
+            assert refused == {
+                "type": "error",
+                "id": "theirs",
+                "payload": {
+                    "errors": [
+                        {
+                            "errorType": "Unauthorized",
+                            "message": "you can subscribe only to your own events: pass ownerId = me.id",
+                        }
+                    ]
+                },
+            }
+            # and the unknown message an id-less UnsupportedOperation error, as AppSync answers it
+            assert unknown == {
+                "type": "error",
+                "payload": {
+                    "errors": [{"errorType": "UnsupportedOperation", "message": "subscribe_everything not supported"}]
+                },
+            }
+            # and the connection and its first subscription carry on
+            assert await server.publish(a_pnl_update("u6", "hdr-e1"))
+            data = await receive(ws)
+            assert (data["type"], data["id"], data["payload"]["data"]["onPnl"]["pnl"]) == ("data", "mine", "12.50")
+            await ws.send(json.dumps({"type": "stop", "id": "mine"}))
+            assert await receive(ws) == {"type": "complete", "id": "mine"}
+
+    asyncio.run(scenario())
+
+
+def test_appsync_bad_token_in_the_header_subprotocol_is_a_401_connection_error_then_close(server: Server) -> None:
+    async def scenario() -> None:
+        offered = [Subprotocol("graphql-ws"), header_subprotocol(server, a_token("u7", FOREIGN_KEY))]
+        async with connect(f"{server.ws}/graphql/realtime", subprotocols=offered) as ws:
+            assert ws.subprotocol == "graphql-ws"
+            await ws.send(json.dumps({"type": "connection_init"}))
+            error = await receive(ws)
+            # Amplify and the subscription link read errorCode 401 as "do not retry"
+            assert error["type"] == "connection_error"
+            [detail] = error["payload"]["errors"]
+            assert (detail["errorType"], detail["errorCode"]) == ("UnauthorizedException", 401)
+            with pytest.raises(ConnectionClosed):
+                await receive(ws)
+
+    asyncio.run(scenario())
+
+
 def test_graphql_transport_ws_round_trip(server: Server) -> None:
     async def scenario() -> None:
         async with connect(f"{server.ws}/graphql/ws", subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
