@@ -2,6 +2,41 @@
 import { launch, log, openPage, run, screenshot } from "./browser.mjs";
 
 const text = (page, testId) => page.getByTestId(testId).innerText();
+const texts = (page, testId) => page.getByTestId(testId).allInnerTexts();
+
+/** What a trader reads off the selected basket: amounts, lots, strategy groups, orders, the chart's scale. */
+async function readBasket(page) {
+  const chart = page.getByTestId("pnl-chart");
+  return {
+    money: await page.locator("main .money").allInnerTexts(),
+    positionQuantities: await texts(page, "position-quantity"),
+    buyValues: await texts(page, "position-buy-value"),
+    groups: await page.getByTestId("strategy-group").evaluateAll((groups) =>
+      groups.map((g) => ({
+        name: g.dataset.strategyName,
+        pnl: g.querySelector('[data-testid="strategy-pnl"]').innerText,
+        rows: [...g.querySelectorAll('[data-testid="position-pnl"]')].map((r) => r.innerText),
+      })),
+    ),
+    orderRows: await page.getByTestId("order").evaluateAll((rows) =>
+      rows.map((r) => ({
+        time: r.querySelector('[data-testid="order-time"]').innerText,
+        product: r.querySelector('[data-testid="order-product"]').innerText,
+        type: r.querySelector('[data-testid="order-type"]').innerText,
+        quantity: r.querySelector('[data-testid="order-quantity"]').innerText,
+        brokerOrderId: r.querySelector('[data-testid="broker-order-id"]').innerText,
+      })),
+    ),
+    fillIds: await page.getByTestId("fill").evaluateAll((rows) => rows.map((r) => r.dataset.tradeId)),
+    chart: {
+      points: Number(await chart.getAttribute("data-points")),
+      yMin: Number(await chart.getAttribute("data-y-min")),
+      yMax: Number(await chart.getAttribute("data-y-max")),
+    },
+    caption: await text(page, "pnl-caption"),
+    pnl: await text(page, "pnl-value"),
+  };
+}
 
 async function chartPixels(page) {
   return page.getByTestId("pnl-chart").locator("canvas").evaluate((canvas) => canvas.toDataURL());
@@ -42,6 +77,17 @@ async function live({ baseUrl, artifacts }) {
     const orders = await page.getByTestId("order").evaluateAll((rows) => rows.map((r) => r.dataset.status));
     const fills = await page.getByTestId("fill").allInnerTexts();
     const positions = await page.getByTestId("position").allInnerTexts();
+    const basketId = await page.evaluate(() => decodeURIComponent(window.location.hash.replace("#basket=", "")));
+    await page.getByTestId("lot-hint").filter({ hasText: "Lot size 65" }).waitFor();
+    const lotHint = await text(page, "lot-hint");
+    await page.locator('[data-testid="place-order"] [name="quantity"]').fill("130");
+    await page.getByTestId("lot-hint").filter({ hasText: "2 lots" }).waitFor();
+    const lotHintTyped = await text(page, "lot-hint");
+    await page.locator('[data-testid="place-order"] [name="quantity"]').fill("");
+    const listItem = page.locator(`[data-basket-id="${basketId}"] [data-testid="basket-pnl"]`);
+    await listItem.filter({ hasText: "₹" }).waitFor();
+    const listPnl = await listItem.innerText();
+    const read = await readBasket(page);
 
     // The chart grows as onPnl ticks arrive while prices move.
     const before = {
@@ -68,12 +114,30 @@ async function live({ baseUrl, artifacts }) {
     const connection = await text(page, "connection");
     await screenshot(page, artifacts, "dashboard-2-live", shots);
 
+    // A reload shows the trade book and a chart with history, without watching anything live.
+    await page.reload();
+    await page.getByTestId("basket-status").filter({ hasText: "LIVE" }).waitFor();
+    await page.getByTestId("fill").nth(3).waitFor();
+    await page.getByTestId("position").nth(3).waitFor();
+    await page.locator('[data-testid="pnl-chart"][data-points]:not([data-points="0"]):not([data-points="1"])').waitFor();
+    await page.locator(`[data-basket-id="${basketId}"] [data-testid="basket-pnl"]`).filter({ hasText: "₹" }).waitFor();
+    const reloaded = await readBasket(page);
+    reloaded.fills = await page.getByTestId("fill").allInnerTexts();
+    reloaded.listPnl = await page.locator(`[data-basket-id="${basketId}"] [data-testid="basket-pnl"]`).innerText();
+    await screenshot(page, artifacts, "dashboard-2b-reloaded", shots);
+
     await page.getByTestId("exit-basket").click();
     await page.getByTestId("basket-status").filter({ hasText: "CLOSED" }).waitFor({ timeout: 20000 });
     const exitOrders = await page.getByTestId("order").evaluateAll((rows) => rows.map((r) => r.dataset.status));
     await screenshot(page, artifacts, "dashboard-3-closed", shots);
     return {
       signedInAs,
+      basketId,
+      lotHint,
+      lotHintTyped,
+      listPnl,
+      read,
+      reloaded,
       created,
       listed,
       orders,
@@ -128,6 +192,24 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSe
     const invalid = (await page.getByTestId("error").allInnerTexts()).slice(rejected.length);
     await screenshot(page, artifacts, "dashboard-4-rejected", shots);
 
+    // Risk limits: a negative max loss is refused with a message; a good one is saved and still there after a reload.
+    const seenErrors = (await page.getByTestId("error").allInnerTexts()).length;
+    const settingsBefore = await text(page, "basket-settings");
+    await page.getByTestId("edit-settings").click();
+    await page.locator('[data-testid="settings-form"] [name="maxLoss"]').fill("-5");
+    await page.getByTestId("save-settings").click();
+    await page.getByTestId("error").nth(seenErrors).waitFor();
+    const badMaxLoss = (await page.getByTestId("error").allInnerTexts()).slice(seenErrors);
+    await page.locator('[data-testid="settings-form"] [name="maxLoss"]').fill("1,50,000");
+    await page.getByTestId("save-settings").click();
+    await page.getByTestId("risk-max-loss").filter({ hasText: "₹1,50,000.00" }).waitFor();
+    const saved = await page.getByTestId("notice").allInnerTexts();
+    await screenshot(page, artifacts, "dashboard-4b-max-loss", shots);
+    await page.reload();
+    await page.getByTestId("basket-status").filter({ hasText: "LIVE" }).waitFor();
+    const maxLossAfterReload = await text(page, "risk-max-loss");
+    const targetAfterReload = await text(page, "risk-target");
+
     // A session whose token has expired: the dashboard says so and asks to sign in again.
     const expired = await openPage(browser, problems);
     await expired.context.addInitScript((session) => {
@@ -159,11 +241,31 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSe
     const renewedErrors = await renewing.page.getByTestId("error").allInnerTexts();
 
     // Another user signs in: none of the demo user's baskets are theirs to see.
+    // Their basket list is held back once, to see that loading is not shown as empty.
     const other = await openPage(browser, problems);
+    let release;
+    const held = new Promise((resolve) => {
+      release = resolve;
+    });
+    await other.page.route("**/*", async (route) => {
+      const request = route.request();
+      if (request.method() === "POST" && (request.postData() || "").includes("query Baskets")) await held;
+      await route.continue();
+    });
     await other.page.goto(`${baseUrl}/`);
     await other.page.getByTestId("signin-username").fill(otherUser);
     await other.page.getByTestId("signin-submit").click();
-    await other.page.getByTestId("basket-list").waitFor();
+    await other.page.getByTestId("baskets-loading").waitFor();
+    const whileLoading = {
+      text: await other.page.getByTestId("basket-list").innerText(),
+      empty: await other.page.getByTestId("baskets-empty").count(),
+    };
+    release();
+    await other.page.getByTestId("baskets-empty").waitFor();
+    const loaded = {
+      text: await other.page.getByTestId("basket-list").innerText(),
+      loading: await other.page.getByTestId("baskets-loading").count(),
+    };
     await other.page.getByTestId("connection").filter({ hasText: "connected" }).waitFor();
     const otherBaskets = await other.page.getByTestId("basket-item").evaluateAll((items) => items.map((i) => i.dataset.basketId));
     const otherSignedIn = await other.page.getByTestId("signed-in-as").innerText();
@@ -172,6 +274,13 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSe
       rejected,
       rejectedRows,
       invalid,
+      settingsBefore,
+      badMaxLoss,
+      saved,
+      maxLossAfterReload,
+      targetAfterReload,
+      whileLoading,
+      loaded,
       expired: expiredMessages,
       renewed: { token: renewed.token, expiresAt: renewed.expiresAt },
       renewedErrors,

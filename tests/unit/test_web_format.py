@@ -13,6 +13,7 @@ import pytest
 
 SCRIPT = Path(__file__).with_name("web_format.mjs")
 MINUS = "\u2212"
+TIMES = "\u00d7"  # the multiplication sign of "2 lots x 65"
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +69,12 @@ def test_sums_are_exact_in_paise(run: dict[str, Any]) -> None:
 
 def test_quantities_show_their_lots(run: dict[str, Any]) -> None:
     assert run["lots"] == [
-        "130 (2 lots × 65)",
-        f"{MINUS}65 (1 lot × 65)",
+        f"130 (2 lots {TIMES} 65)",
+        f"{MINUS}65 (1 lot {TIMES} 65)",
         "70 (lot size 65)",
         "0 (lot size 65)",
         "130",
-        "15,00,000 (1,00,000 lots × 15)",
+        f"15,00,000 (1,00,000 lots {TIMES} 15)",
     ]
 
 

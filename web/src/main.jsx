@@ -440,7 +440,7 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
     () => (current ? Object.fromEntries(current.strategies.map((s) => [s.id, s.name])) : {}),
     [current],
   );
-  const firstFill = points.length && points[0].source === "first fill" ? points[0] : null;
+  const firstFill = points.find((p) => p.source === "first fill") || null;
 
   return (
     <div className="layout">
