@@ -156,7 +156,7 @@ async function live({ baseUrl, artifacts }) {
   }
 }
 
-async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSession, otherUser }) {
+async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSession, otherUser, quietExit }) {
   const problems = [];
   const shots = [];
   const browser = await launch();
@@ -209,6 +209,20 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSe
     await page.getByTestId("basket-status").filter({ hasText: "LIVE" }).waitFor();
     const maxLossAfterReload = await text(page, "risk-max-loss");
     const targetAfterReload = await text(page, "risk-target");
+
+    // The schedule: an exit before the session opens is refused; one inside it is saved and shown after a reload.
+    await page.getByTestId("edit-settings").click();
+    await page.locator('[data-testid="settings-form"] [name="exitAt"]').fill("08:00");
+    await page.getByTestId("save-settings").click();
+    await page.getByTestId("error").first().waitFor();
+    const badExit = await page.getByTestId("error").allInnerTexts();
+    await page.locator('[data-testid="settings-form"] [name="exitAt"]').fill(quietExit);
+    await page.getByTestId("save-settings").click();
+    await page.getByTestId("schedule-exit").filter({ hasText: `${quietExit} IST` }).waitFor();
+    await page.reload();
+    await page.getByTestId("basket-status").filter({ hasText: "LIVE" }).waitFor();
+    const exitAfterReload = await text(page, "schedule-exit");
+    const maxLossAfterSchedule = await text(page, "risk-max-loss");
 
     // A session whose token has expired: the dashboard says so and asks to sign in again.
     const expired = await openPage(browser, problems);
@@ -279,6 +293,9 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSe
       saved,
       maxLossAfterReload,
       targetAfterReload,
+      badExit,
+      exitAfterReload,
+      maxLossAfterSchedule,
       whileLoading,
       loaded,
       expired: expiredMessages,

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import jwt
 
@@ -32,6 +34,13 @@ def indian(amount: Decimal) -> str:
     pairs = [head[max(0, i - 2) : i] for i in range(len(head), 0, -2)][::-1]
     sign = MINUS if quantized < 0 else ""
     return f"{sign}₹{','.join([*pairs, tail])}.{fraction}"
+
+
+def minutes_until(hhmm: str) -> int:
+    """Minutes from now (IST) to the next `hhmm` (IST)."""
+    now = datetime.now(ZoneInfo("Asia/Kolkata"))
+    hour, minute = map(int, hhmm.split(":"))
+    return (hour * 60 + minute - (now.hour * 60 + now.minute)) % (24 * 60)
 
 
 def rupees_shown(text: str) -> Decimal:
@@ -128,6 +137,8 @@ def test_dashboard_shows_rejections_and_an_expired_token_and_keeps_users_apart(s
     session = {"token": expired, "sub": demo["sub"], "username": "demo", "expiresAt": (now - 3600) * 1000}
     # and one that is still valid but expires in a little over two minutes
     expiring = forge(demo["token"], exp=now + 125)
+    # an exit time inside the session whose next occurrence is hours away, so it cannot fire during the test
+    quiet_exit = max(("09:20", "12:20", "15:20"), key=minutes_until)
     expiring_session = {"token": expiring, "sub": demo["sub"], "username": "demo", "expiresAt": (now + 125) * 1000}
 
     result = run_scenario(
@@ -139,6 +150,7 @@ def test_dashboard_shows_rejections_and_an_expired_token_and_keeps_users_apart(s
             "expiredSession": session,
             "expiringSession": expiring_session,
             "otherUser": "carol",
+            "quietExit": quiet_exit,
         },
     )
 
@@ -159,6 +171,13 @@ def test_dashboard_shows_rejections_and_an_expired_token_and_keeps_users_apart(s
     assert result["targetAfterReload"] == "not set"
     risk = invoke("Query", "basket", {"id": basket["id"]}, demo["sub"])["risk"]
     assert (Decimal(risk["maxLoss"]), risk["target"]) == (Decimal("150000"), None)
+    # the schedule: an exit outside the session refused with a message, one inside it saved, the max loss kept
+    (bad_exit,) = result["badExit"]
+    assert bad_exit.startswith("Invalid request"), bad_exit
+    assert result["exitAfterReload"] == f"{quiet_exit} IST"
+    assert result["maxLossAfterSchedule"] == "₹1,50,000.00"
+    schedule = invoke("Query", "basket", {"id": basket["id"]}, demo["sub"])["schedule"]
+    assert schedule == {"entryAt": None, "exitAt": quiet_exit}
     # loading is not shown as empty: while the list is on its way it says so, and only then "No baskets yet"
     assert "Loading baskets" in result["whileLoading"]["text"] and result["whileLoading"]["empty"] == 0
     assert "No baskets yet" in result["loaded"]["text"] and result["loaded"]["loading"] == 0

@@ -1,5 +1,5 @@
-"""The dashboard's formatting helpers (web/src/format.js, web/src/pnlAxis.js) under node: Indian digit grouping
-on the API's decimal strings, exact sums in paise, lots, IST times and the P&L chart's y-range."""
+"""The dashboard's pure helpers (web/src/format.js, pnlAxis.js, tradeBook.js) under node: Indian digit grouping
+on the API's decimal strings, exact sums in paise, lots, IST times, the P&L chart's y-range, the trade book."""
 
 from __future__ import annotations
 
@@ -99,3 +99,8 @@ def test_the_chart_history_starts_at_zero_at_the_first_fill(run: dict[str, Any])
     assert first == {"at": 1796097605000, "pnl": "0.00", "source": "first fill"}
     assert [live["pnl"], loaded["pnl"]] == ["12.00", "-60.00"], "in time order"
     assert [p["source"] for p in run["historyNoFills"]] == ["live"], "nothing invented without fills"
+
+
+def test_the_trade_book_keeps_each_trade_once_newest_first(run: dict[str, Any]) -> None:
+    assert [f["tradeId"] for f in run["book"]] == ["t3", "t2", "t1"], "+05:30 is compared as a time, not as text"
+    assert run["book"][1]["recordedAt"] == "2026-12-01T04:00:06.5Z"

@@ -1,7 +1,8 @@
-// The dashboard's pure formatting helpers (web/src/format.js, web/src/pnlAxis.js) under node: prints what they
+// The dashboard's pure helpers (web/src/format.js, pnlAxis.js, tradeBook.js) under node: prints what they
 // return for a fixed set of inputs as JSON; tests/unit/test_web_format.py checks it.
 import * as format from "../../web/src/format.js";
 import { pnlHistory, pnlRange } from "../../web/src/pnlAxis.js";
+import { mergeFills } from "../../web/src/tradeBook.js";
 
 const rupees = [
   "1215.5", "1215.50", "1234567", "-1234567.891", "123456789.005", "0", "-0.004", "999.995", "0.125", "0.135",
@@ -33,6 +34,17 @@ const out = {
   history: pnlHistory(
     [{ filledAt: "2026-12-01T04:00:07Z" }, { filledAt: "2026-12-01T04:00:05Z" }],
     [{ asOf: "2026-12-01T04:10:00Z", pnl: "-60.00", source: "page load" }, { asOf: "2026-12-01T04:05:00Z", pnl: "12.00" }],
+  ),
+  // loaded page [t2, t1], then onFill replays t2 (with recordedAt) and brings t3
+  book: mergeFills(
+    [
+      { tradeId: "t2", filledAt: "2026-12-01T04:00:06Z" },
+      { tradeId: "t1", filledAt: "2026-12-01T04:00:05Z" },
+    ],
+    [
+      { tradeId: "t2", filledAt: "2026-12-01T04:00:06Z", recordedAt: "2026-12-01T04:00:06.5Z" },
+      { tradeId: "t3", filledAt: "2026-12-01T09:30:07+05:30" },
+    ],
   ),
   historyNoFills: pnlHistory([], [{ asOf: "2026-12-01T04:10:00Z", pnl: "5.00" }]),
 };
