@@ -179,6 +179,7 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSe
     await page.getByTestId("error").first().waitFor();
     await page.locator('[data-testid="order"][data-status="REJECTED"]').first().waitFor();
     const rejected = await page.getByTestId("error").allInnerTexts();
+    const statusMessages = await texts(page, "order-status-message");
     const rejectedRows = await page.getByTestId("order").evaluateAll((rows) =>
       rows.filter((r) => r.dataset.status === "REJECTED").map((r) => r.innerText),
     );
@@ -287,6 +288,7 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSe
     return {
       rejected,
       rejectedRows,
+      statusMessages,
       invalid,
       settingsBefore,
       badMaxLoss,

@@ -159,6 +159,9 @@ def test_dashboard_shows_rejections_and_an_expired_token_and_keeps_users_apart(s
     assert rejected.startswith("Rejected by the broker")
     assert "Trigger price for stoploss buy orders should be lower than the limit price." in rejected
     assert len(result["rejectedRows"]) == 1 and "REJECTED" in result["rejectedRows"][0]
+    assert result["statusMessages"] == [
+        "BUY NIFTY26DEC26500CE: Trigger price for stoploss buy orders should be lower than the limit price."
+    ]
     # a quantity that is not a lot multiple never reaches the broker
     (invalid,) = result["invalid"]
     assert invalid.startswith("Invalid request") and "not a multiple of its lot size 65" in invalid

@@ -1,4 +1,5 @@
 // A basket's orders, positions (grouped by strategy) and trade book, with amounts, lots and times as a trader reads them.
+import { Fragment } from "react";
 import { formatDateTimeIst, formatLots, formatPrice, formatRupees, isNegative, paiseToDecimal, sumPaise } from "./format.js";
 
 /** An amount in rupees; red when below zero (green when `tone` and above). */
@@ -47,30 +48,34 @@ export function OrdersTable({ orders, lots, strategyNames }) {
           {sorted.map((o) => {
             const lot = lots[key(o.exchange, o.tradingsymbol)];
             return (
-              <tr key={o.id} data-testid="order" data-status={o.status}>
-                <td data-testid="order-time" title={o.updatedAt ? `updated ${formatDateTimeIst(o.updatedAt)} IST` : undefined}>
-                  {formatDateTimeIst(o.createdAt)}
-                </td>
-                <td className="muted">{strategyNames[o.strategyId] || "manual"}</td>
-                <td>{o.tradingsymbol}</td>
-                <td className={o.side === "BUY" ? "buy" : "sell"}>{o.side}</td>
-                <td data-testid="order-product">{o.product}</td>
-                <td data-testid="order-type">{orderPrice(o)}</td>
-                <td className="num" data-testid="order-quantity">{formatLots(o.quantity, lot)}</td>
-                <td className="num">{o.filledQuantity}</td>
-                <td className="num">{o.averagePrice ? <Money value={o.averagePrice} /> : "—"}</td>
-                <td>
-                  <span className={`status status-${o.status}`}>{o.status}</span>
-                  {o.statusMessage && (
-                    <div className="status-message" data-testid="order-status-message">
-                      {o.statusMessage}
-                    </div>
-                  )}
-                </td>
-                <td className="mono small" data-testid="broker-order-id">
-                  {o.brokerOrderId || "—"}
-                </td>
-              </tr>
+              <Fragment key={o.id}>
+                <tr data-testid="order" data-status={o.status}>
+                  <td data-testid="order-time" title={o.updatedAt ? `updated ${formatDateTimeIst(o.updatedAt)} IST` : undefined}>
+                    {formatDateTimeIst(o.createdAt)}
+                  </td>
+                  <td className="muted">{strategyNames[o.strategyId] || "manual"}</td>
+                  <td>{o.tradingsymbol}</td>
+                  <td className={o.side === "BUY" ? "buy" : "sell"}>{o.side}</td>
+                  <td data-testid="order-product">{o.product}</td>
+                  <td data-testid="order-type">{orderPrice(o)}</td>
+                  <td className="num" data-testid="order-quantity">{formatLots(o.quantity, lot)}</td>
+                  <td className="num">{o.filledQuantity}</td>
+                  <td className="num">{o.averagePrice ? <Money value={o.averagePrice} /> : "—"}</td>
+                  <td>
+                    <span className={`status status-${o.status}`}>{o.status}</span>
+                  </td>
+                  <td className="mono small" data-testid="broker-order-id">
+                    {o.brokerOrderId || "—"}
+                  </td>
+                </tr>
+                {o.statusMessage && (
+                  <tr className="order-message">
+                    <td colSpan={11} className="status-message" data-testid="order-status-message">
+                      {o.side} {o.tradingsymbol}: {o.statusMessage}
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
             );
           })}
         </tbody>

@@ -71,6 +71,7 @@ export function PnlChart({ points }) {
     const data = points.map((p) => ({ x: p.at, y: Number(p.pnl), pnl: p.pnl, source: p.source }));
     const range = pnlRange(data.map((d) => d.y));
     current.data.datasets[0].data = data;
+    current.data.datasets[0].pointRadius = data.length === 1 ? 3 : 0;
     const last = data.length ? data[data.length - 1].y : 0;
     current.data.datasets[0].borderColor = last < 0 ? "#dc2626" : "#16a34a";
     current.options.scales.y.suggestedMin = range.min;
