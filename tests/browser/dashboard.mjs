@@ -166,6 +166,24 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSe
     await page.goto(`${baseUrl}/`);
     await page.getByTestId("signin-username").fill("demo");
     await page.getByTestId("signin-submit").click();
+    // Before any basket is opened, the list shows each traded basket's P&L (one aliased query at sign-in).
+    await page.waitForFunction(() => {
+      const list = document.querySelector('[data-testid="basket-list"]');
+      const items = [...document.querySelectorAll('[data-testid="basket-item"]')];
+      return (
+        list !== null &&
+        list.dataset.state === "ready" &&
+        items.length > 0 &&
+        items.every((i) => i.querySelector(".status").innerText === "DRAFT" || i.querySelector('[data-testid="basket-pnl"]').innerText.includes("₹"))
+      );
+    });
+    const listPnl = await page.getByTestId("basket-item").evaluateAll((items) =>
+      items.map((i) => ({
+        id: i.dataset.basketId,
+        status: i.querySelector(".status").innerText,
+        pnl: i.querySelector('[data-testid="basket-pnl"]')?.innerText ?? null,
+      })),
+    );
     await page.locator(`[data-basket-id="${basketId}"]`).click();
     await page.getByTestId("basket-status").filter({ hasText: "LIVE" }).waitFor();
     const form = page.getByTestId("place-order");
@@ -271,6 +289,7 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSe
     await other.page.getByTestId("signin-username").fill(otherUser);
     await other.page.getByTestId("signin-submit").click();
     await other.page.getByTestId("baskets-loading").waitFor();
+    await screenshot(other.page, artifacts, "dashboard-6a-loading", shots);
     const whileLoading = {
       text: await other.page.getByTestId("basket-list").innerText(),
       empty: await other.page.getByTestId("baskets-empty").count(),
@@ -289,6 +308,7 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSe
       rejected,
       rejectedRows,
       statusMessages,
+      listPnl,
       invalid,
       settingsBefore,
       badMaxLoss,

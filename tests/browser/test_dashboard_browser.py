@@ -154,6 +154,15 @@ def test_dashboard_shows_rejections_and_an_expired_token_and_keeps_users_apart(s
         },
     )
 
+    # the basket list: every traded basket's P&L, as the API has it, before any basket was opened
+    listed = result["listPnl"]
+    assert basket["id"] in {item["id"] for item in listed}
+    for item in listed[:20]:
+        if item["status"] == "DRAFT":
+            assert item["pnl"] is None
+        else:
+            figure = invoke("Query", "pnl", {"basketId": item["id"]}, demo["sub"])["pnl"]
+            assert item["pnl"] == indian(Decimal(figure)), item
     # a stop-loss BUY with its trigger above its limit: the paper exchange refuses it, as Kite does
     (rejected,) = result["rejected"]
     assert rejected.startswith("Rejected by the broker")
