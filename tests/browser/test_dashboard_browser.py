@@ -109,11 +109,11 @@ def test_dashboard_executes_a_basket_and_its_pnl_chart_moves(stack: LocalStack) 
     for seen in (read, result["reloaded"]):
         assert seen["chart"]["yMin"] <= 0 <= seen["chart"]["yMax"]
         assert seen["chart"]["yMax"] - seen["chart"]["yMin"] >= 1000
-        assert "₹0 at the first fill" in seen["caption"]
+        assert "₹0 until the first fill" in seen["caption"]
     # after a reload: the trade book from fills (no live event needed), the same four trades, and history
     reloaded = result["reloaded"]
     assert sorted(reloaded["fillIds"]) == sorted(f["tradeId"] for f in entry_fills) and len(entry_fills) == 4
-    assert reloaded["chart"]["points"] >= 2, "₹0 at the first fill, then the figure at page load"
+    assert reloaded["chart"]["points"] >= 2, "₹0 until the first fill, then the figure at page load"
     assert [g["name"] for g in reloaded["groups"]] == ["short straddle", "wings"]
     assert RUPEES.match(reloaded["listPnl"])
     assert result["exitOrders"] == ["COMPLETE"] * 8

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from "react";
 import { Chart, Filler, LinearScale, LineController, LineElement, PointElement, Tooltip } from "chart.js";
-import { formatRupees, formatTimeIst } from "./format.js";
+import { formatDateTimeIst, formatRupees } from "./format.js";
 import { pnlRange } from "./pnlAxis.js";
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip);
@@ -47,15 +47,15 @@ export function PnlChart({ points }) {
         maintainAspectRatio: false,
         parsing: false,
         scales: {
-          x: { type: "linear", ticks: { maxTicksLimit: 6, callback: (v) => formatTimeIst(new Date(v).toISOString()) } },
+          x: { type: "linear", ticks: { maxTicksLimit: 6, callback: (v) => formatDateTimeIst(new Date(v).toISOString()) } },
           y: { ticks: { maxTicksLimit: 7, callback: axisRupees } },
         },
         plugins: {
           legend: { display: false },
           tooltip: {
             callbacks: {
-              title: (items) => (items.length ? `${formatTimeIst(new Date(items[0].parsed.x).toISOString())} IST` : ""),
-              label: (item) => `${formatRupees(item.raw.pnl)} (${item.raw.source})`,
+              title: (items) => (items.length ? `${formatDateTimeIst(new Date(items[0].parsed.x).toISOString())} IST` : ""),
+              label: (item) => `${formatRupees(item.raw.pnl)} (${item.raw.source === "first fill" ? "no position before the first fill" : item.raw.source})`,
             },
           },
         },

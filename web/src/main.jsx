@@ -4,7 +4,7 @@ import { ApiError, GraphQLClient, describeError } from "./api.js";
 import { createAuth } from "./auth.js";
 import { BasketSettings } from "./BasketSettings.jsx";
 import { Money, OrdersTable, StrategyPositions, TradeBook } from "./BasketTables.jsx";
-import { formatLots, formatRupees, formatTimeIst } from "./format.js";
+import { formatDateTimeIst, formatLots, formatRupees } from "./format.js";
 import { PnlChart } from "./PnlChart.jsx";
 import { pnlHistory } from "./pnlAxis.js";
 import { AppSyncRealtimeClient, realtimeEndpoint } from "./realtime.js";
@@ -212,7 +212,7 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
     setListPnl((all) => {
       const next = { ...all };
       Object.values(figures).forEach((p) => {
-        if (p && !next[p.basketId]) next[p.basketId] = p.pnl;
+        if (p) next[p.basketId] = p.pnl;
       });
       return next;
     });
@@ -541,7 +541,7 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
                   <PnlChart points={points} />
                   <p className="muted small caption" data-testid="pnl-caption">
                     {firstFill
-                      ? `Basket P&L (₹): ₹0 at the first fill (${formatTimeIst(new Date(firstFill.at).toISOString())} IST), then the figure at page load and each live update since. Between those points the line is a straight join, not recorded history. Dashed line: ₹0.`
+                      ? `Basket P&L (₹): ₹0 until the first fill (${formatDateTimeIst(new Date(firstFill.at).toISOString())} IST), then the figure at page load and at each live update since. Between those points the line is a straight join, not recorded history. Dashed line: ₹0.`
                       : "Basket P&L (₹) at page load and at each live update since; the basket has no fills yet. Dashed line: ₹0."}
                   </p>
                 </div>

@@ -28,7 +28,7 @@ export function pnlRange(values, floor = FLOOR_SPAN) {
   return { min, max };
 }
 
-/** Points for the chart from the basket's history: ₹0 at its first fill, then each P&L it is known to have had. */
+/** Points for the chart from the basket's history: ₹0 up to its first fill (it held nothing), then each P&L it is known to have had. */
 export function pnlHistory(fills, events) {
   const times = fills.map((f) => Date.parse(f.filledAt)).filter((t) => Number.isFinite(t));
   const points = [];
