@@ -304,6 +304,17 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSe
     const otherBaskets = await other.page.getByTestId("basket-item").evaluateAll((items) => items.map((i) => i.dataset.basketId));
     const otherSignedIn = await other.page.getByTestId("signed-in-as").innerText();
     await screenshot(other.page, artifacts, "dashboard-6-other-user", shots);
+    const otherErrors = await other.page.getByTestId("error").allInnerTexts();
+    // A link to the demo user's basket opened by another user: not found, and not left "Loading basket…"
+    await other.page.goto(`${baseUrl}/#basket=${encodeURIComponent(basketId)}`);
+    await other.page.reload();
+    await other.page.getByTestId("error").first().waitFor();
+    await other.page.getByText("Select or create a basket.").waitFor();
+    const foreignLink = {
+      errors: await other.page.getByTestId("error").allInnerTexts(),
+      loading: await other.page.getByTestId("basket-loading").count(),
+      hash: await other.page.evaluate(() => window.location.hash),
+    };
     return {
       rejected,
       rejectedRows,
@@ -325,7 +336,8 @@ async function errors({ baseUrl, artifacts, basketId, expiredSession, expiringSe
       renewedErrors,
       otherBaskets,
       otherSignedIn,
-      otherErrors: await other.page.getByTestId("error").allInnerTexts(),
+      otherErrors,
+      foreignLink,
       problems,
       screenshots: shots,
     };

@@ -219,5 +219,9 @@ def test_dashboard_shows_rejections_and_an_expired_token_and_keeps_users_apart(s
     assert set(result["otherBaskets"]) == theirs
     assert basket["id"] not in result["otherBaskets"]
     assert result["otherErrors"] == []
+    # the demo user's basket by its link, for carol: not found (as a missing one), then nothing selected
+    (not_found,) = result["foreignLink"]["errors"]
+    assert not_found.startswith("Not found") and basket["id"] in not_found
+    assert result["foreignLink"]["loading"] == 0 and result["foreignLink"]["hash"] == ""
     assert [p for p in real_problems(result) if "401" not in p] == []
     invoke("Mutation", "exitBasket", {"basketId": basket["id"], "clientRequestId": str(uuid.uuid4())}, demo["sub"])

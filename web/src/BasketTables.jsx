@@ -159,6 +159,13 @@ export function StrategyPositions({ basket, marks, lots }) {
 
 /** The basket's fills, newest first: loaded from `fills` and kept current by onFill. */
 export function TradeBook({ book, lots }) {
+  if (book && book.failed && !book.items.length) {
+    return (
+      <p className="muted" data-testid="fills-failed">
+        Could not load the trade book; it reloads with the basket.
+      </p>
+    );
+  }
   if (!book || (!book.loaded && !book.items.length)) {
     return (
       <p className="muted" data-testid="fills-loading">

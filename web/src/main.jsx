@@ -248,7 +248,10 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
       let next = null;
       for (let page = 0; page < MAX_FILL_PAGES; page += 1) {
         const data = await call(ops.FILLS, { id, next });
-        if (!data) return;
+        if (!data) {
+          setFills((all) => ({ ...all, [id]: { ...(all[id] || { items: [] }), loaded: false, failed: true } }));
+          return;
+        }
         items.push(...data.fills.items);
         next = data.fills.nextToken;
         if (!next) break;
@@ -260,13 +263,22 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
 
   const loadBasket = useCallback(
     async (id) => {
-      const data = await call(ops.BASKET, { id });
-      if (!data || selected.current !== id) return;
+      let data = null;
+      try {
+        data = await api.request(ops.BASKET, { id });
+      } catch (error) {
+        if (error instanceof ApiError && error.unauthorized) onUnauthorized(error);
+        else alert(error);
+        // a basket that is not there (or not the caller's) is not left "loading"; other failures keep it selected
+        if (error.errorType === "NotFound" && selected.current === id) setSelectedId(null);
+        return;
+      }
+      if (selected.current !== id) return;
       setBasket(data.basket);
       applyPnl({ basketId: id, asOf: new Date().toISOString(), source: "page load", ...data.pnl }, true);
       await Promise.all([loadFills(id), loadLots(symbolsOf(data.basket))]);
     },
-    [call, loadFills, loadLots],
+    [api, onUnauthorized, alert, loadFills, loadLots],
   );
 
   function applyPnl(event, initial) {
