@@ -6,6 +6,11 @@ const texts = (page, testId) => page.getByTestId(testId).allInnerTexts();
 
 /** What a trader reads off the selected basket: amounts, lots, strategy groups, orders, the chart's scale. */
 async function readBasket(page) {
+  // a leg shows "—" until a P&L that includes it has arrived; read once every leg has one
+  await page.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('[data-testid="position-pnl"]')];
+    return cells.length === 4 && cells.every((c) => c.innerText.includes("₹"));
+  });
   const chart = page.getByTestId("pnl-chart");
   return {
     money: await page.locator("main .money").allInnerTexts(),

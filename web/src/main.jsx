@@ -182,6 +182,7 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
   const selected = useRef(null);
   selected.current = selectedId;
   const knownLots = useRef({});
+  const lastLive = useRef({});
 
   const call = useCallback(
     async (query, variables) => {
@@ -282,6 +283,12 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
   );
 
   function applyPnl(event, initial) {
+    // a live event older than one already applied (delivery is not ordered) would put back stale figures
+    if (!initial) {
+      const at = Date.parse(event.asOf);
+      if (at < (lastLive.current[event.basketId] || 0)) return;
+      lastLive.current[event.basketId] = at;
+    }
     setPnl((all) => ({ ...all, [event.basketId]: event }));
     setListPnl((all) => ({ ...all, [event.basketId]: event.pnl }));
     if (event.basketId === selected.current) {
