@@ -4,7 +4,7 @@ import { ApiError, GraphQLClient, describeError } from "./api.js";
 import { createAuth } from "./auth.js";
 import { BasketSettings } from "./BasketSettings.jsx";
 import { Money, OrdersTable, StrategyPositions, TradeBook } from "./BasketTables.jsx";
-import { formatDateTimeIst, formatLots, formatRupees } from "./format.js";
+import { formatDateTimeIst, formatLots, formatRupees, formatTimeIst } from "./format.js";
 import { PnlChart } from "./PnlChart.jsx";
 import { pnlHistory } from "./pnlAxis.js";
 import { AppSyncRealtimeClient, realtimeEndpoint } from "./realtime.js";
@@ -384,7 +384,7 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
   async function create() {
     const chosen = TEMPLATES.find((t) => t.id === template);
     setBusy(true);
-    const data = await call(ops.CREATE_BASKET, { input: { ...chosen.input, name: `${chosen.input.name} ${new Date().toLocaleTimeString("en-IN", { hour12: false })}` } });
+    const data = await call(ops.CREATE_BASKET, { input: { ...chosen.input, name: `${chosen.input.name} ${formatTimeIst(new Date().toISOString())}` } });
     setBusy(false);
     if (!data) return;
     await loadBaskets();
@@ -665,7 +665,7 @@ function App() {
             <>
               <span data-testid="signed-in-as">
                 {session.username}
-                {session.expiresAt && <span className="muted small"> · token until {new Date(session.expiresAt).toLocaleTimeString("en-IN", { hour12: false })}</span>}
+                {session.expiresAt && <span className="muted small"> · token until {formatTimeIst(new Date(session.expiresAt).toISOString())} IST</span>}
               </span>
               <button type="button" className="link" onClick={signOut} data-testid="sign-out">
                 Sign out
