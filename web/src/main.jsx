@@ -2,9 +2,14 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { ApiError, GraphQLClient, describeError } from "./api.js";
 import { createAuth } from "./auth.js";
+import { BasketSettings } from "./BasketSettings.jsx";
+import { Money, OrdersTable, StrategyPositions, TradeBook } from "./BasketTables.jsx";
+import { formatDateTimeIst, formatLots, formatRupees, formatTimeIst } from "./format.js";
 import { PnlChart } from "./PnlChart.jsx";
+import { pnlHistory } from "./pnlAxis.js";
 import { AppSyncRealtimeClient, realtimeEndpoint } from "./realtime.js";
 import { TEMPLATES } from "./templates.js";
+import { mergeFills } from "./tradeBook.js";
 import * as ops from "./operations.js";
 import "./styles.css";
 
@@ -28,12 +33,6 @@ function saveSession(session) {
 
 function requestId() {
   return window.crypto && window.crypto.randomUUID ? window.crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
-}
-
-function rupees(value) {
-  if (value === null || value === undefined) return "—";
-  const text = String(value);
-  return `₹${text.startsWith("-") ? `−${text.slice(1)}` : text}`;
 }
 
 function Alerts({ alerts, dismiss }) {
@@ -85,73 +84,7 @@ function SignIn({ auth, busy, onSignIn }) {
   );
 }
 
-function OrdersTable({ orders }) {
-  if (!orders.length) return <p className="muted">No orders yet.</p>;
-  return (
-    <table data-testid="orders">
-      <thead>
-        <tr>
-          <th>Symbol</th>
-          <th>Side</th>
-          <th>Qty</th>
-          <th>Filled</th>
-          <th>Avg price</th>
-          <th>Status</th>
-        </tr>
-      </thead>
-      <tbody>
-        {orders.map((o) => (
-          <tr key={o.id} data-testid="order" data-status={o.status}>
-            <td>{o.tradingsymbol}</td>
-            <td className={o.side === "BUY" ? "buy" : "sell"}>{o.side}</td>
-            <td>{o.quantity}</td>
-            <td>{o.filledQuantity}</td>
-            <td>{o.averagePrice ?? "—"}</td>
-            <td>
-              <span className={`status status-${o.status}`}>{o.status}</span>
-              {o.statusMessage && <div className="status-message">{o.statusMessage}</div>}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-function PositionsTable({ positions, marks }) {
-  if (!positions.length) return <p className="muted">No positions yet.</p>;
-  return (
-    <table data-testid="positions">
-      <thead>
-        <tr>
-          <th>Symbol</th>
-          <th>Net qty</th>
-          <th>Buy value</th>
-          <th>Sell value</th>
-          <th>LTP</th>
-          <th>P&amp;L</th>
-        </tr>
-      </thead>
-      <tbody>
-        {positions.map((p) => {
-          const mark = marks[`${p.strategyId}:${p.tradingsymbol}`] || {};
-          return (
-            <tr key={`${p.strategyId}:${p.tradingsymbol}`} data-testid="position">
-              <td>{p.tradingsymbol}</td>
-              <td>{p.netQuantity}</td>
-              <td>{p.buyValue}</td>
-              <td>{p.sellValue}</td>
-              <td>{mark.lastPrice ?? "—"}</td>
-              <td className={String(mark.pnl || "").startsWith("-") ? "loss" : "profit"}>{rupees(mark.pnl)}</td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
-  );
-}
-
-function PlaceOrder({ basket, onPlace, busy }) {
+function PlaceOrder({ basket, lots, onPlace, busy }) {
   const symbols = useMemo(() => {
     const seen = new Set();
     basket.strategies.forEach((s) => s.legs.forEach((l) => seen.add(`${l.exchange}:${l.tradingsymbol}`)));
@@ -159,6 +92,12 @@ function PlaceOrder({ basket, onPlace, busy }) {
   }, [basket]);
   const [form, setForm] = useState({ instrument: symbols[0] || "", side: "BUY", quantity: "", orderType: "MARKET", price: "", triggerPrice: "" });
   const set = (name) => (event) => setForm({ ...form, [name]: event.target.value });
+  const lot = lots[form.instrument];
+  const typed = Number.parseInt(form.quantity, 10);
+  let hint = lot ? `Lot size ${lot}: quantity in units, a multiple of ${lot} (1 lot = ${lot}, 2 lots = ${2 * lot}).` : "Lot size: loading…";
+  if (lot && Number.isInteger(typed) && typed > 0) {
+    hint = typed % lot === 0 ? `${formatLots(typed, lot)}.` : `${typed} is not a multiple of the lot size ${lot}.`;
+  }
   return (
     <form
       className="place-order"
@@ -177,7 +116,14 @@ function PlaceOrder({ basket, onPlace, busy }) {
         <option>BUY</option>
         <option>SELL</option>
       </select>
-      <input aria-label="Quantity" name="quantity" placeholder="quantity" value={form.quantity} onChange={set("quantity")} required />
+      <input
+        aria-label="Quantity"
+        name="quantity"
+        placeholder={lot ? `qty (lot ${lot})` : "quantity"}
+        value={form.quantity}
+        onChange={set("quantity")}
+        required
+      />
       <select aria-label="Order type" name="orderType" value={form.orderType} onChange={set("orderType")}>
         <option>MARKET</option>
         <option>LIMIT</option>
@@ -189,9 +135,29 @@ function PlaceOrder({ basket, onPlace, busy }) {
       <button type="submit" disabled={busy} data-testid="place-order-submit">
         Place order
       </button>
+      <span className="muted small hint" data-testid="lot-hint">
+        {hint}
+      </span>
     </form>
   );
 }
+
+function hashBasket() {
+  const match = /(?:^#|&)basket=([^&]+)/.exec(window.location.hash);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+function symbolsOf(basket) {
+  const seen = new Map();
+  const add = (x) => seen.set(`${x.exchange}:${x.tradingsymbol}`, { exchange: x.exchange, tradingsymbol: x.tradingsymbol });
+  basket.strategies.forEach((s) => s.legs.forEach(add));
+  basket.orders.forEach(add);
+  basket.positions.forEach(add);
+  return [...seen.entries()];
+}
+
+const MAX_LIST_PNL = 20;
+const MAX_FILL_PAGES = 20;
 
 function Dashboard({ config, session, onUnauthorized, alert }) {
   // The token changes when the session is renewed; requests and reconnects always use the latest.
@@ -201,18 +167,22 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
     () => new GraphQLClient({ url: new URL(config.graphqlUrl, window.location.href).href, authorization: () => token.current }),
     [config],
   );
-  const [baskets, setBaskets] = useState([]);
-  const [selectedId, setSelectedId] = useState(null);
+  const [baskets, setBaskets] = useState({ state: "loading", items: [] });
+  const [selectedId, setSelectedId] = useState(hashBasket);
   const [basket, setBasket] = useState(null);
   const [marks, setMarks] = useState({});
   const [pnl, setPnl] = useState({});
+  const [listPnl, setListPnl] = useState({});
   const [series, setSeries] = useState({});
   const [fills, setFills] = useState({});
+  const [lots, setLots] = useState({});
   const [busy, setBusy] = useState(false);
   const [connection, setConnection] = useState("connecting");
   const [template, setTemplate] = useState(TEMPLATES[0].id);
   const selected = useRef(null);
   selected.current = selectedId;
+  const knownLots = useRef({});
+  const lastLive = useRef({});
 
   const call = useCallback(
     async (query, variables) => {
@@ -229,21 +199,98 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
 
   const loadBaskets = useCallback(async () => {
     const data = await call(ops.BASKETS);
-    if (data) setBaskets(data.baskets.items);
+    if (!data) {
+      setBaskets((current) => (current.state === "ready" ? current : { state: "failed", items: [] }));
+      return;
+    }
+    const items = data.baskets.items;
+    setBaskets({ state: "ready", items });
+    const traded = items.filter((b) => b.status !== "DRAFT").slice(0, MAX_LIST_PNL);
+    if (!traded.length) return;
+    const { query, variables } = ops.basketsPnl(traded.map((b) => b.id));
+    const figures = await call(query, variables);
+    if (!figures) return;
+    setListPnl((all) => {
+      const next = { ...all };
+      Object.values(figures).forEach((p) => {
+        if (p) next[p.basketId] = p.pnl;
+      });
+      return next;
+    });
   }, [call]);
 
-  const loadBasket = useCallback(
-    async (id) => {
-      const data = await call(ops.BASKET, { id });
-      if (!data || selected.current !== id) return;
-      setBasket(data.basket);
-      applyPnl({ basketId: id, asOf: new Date().toISOString(), ...data.pnl }, true);
+  const loadLots = useCallback(
+    async (instruments) => {
+      const missing = instruments.filter(([id]) => !(id in knownLots.current));
+      if (!missing.length) return;
+      missing.forEach(([id]) => {
+        knownLots.current[id] = null;
+      });
+      const { query, variables } = ops.lotSizes(missing.map(([, instrument]) => instrument));
+      const data = await call(query, variables);
+      if (!data) {
+        missing.forEach(([id]) => delete knownLots.current[id]);
+        return;
+      }
+      const found = {};
+      missing.forEach(([id, instrument], i) => {
+        const exact = (data[`i${i}`] || []).find((x) => x.exchange === instrument.exchange && x.tradingsymbol === instrument.tradingsymbol);
+        if (exact) found[id] = exact.lotSize;
+      });
+      Object.assign(knownLots.current, found);
+      setLots((all) => ({ ...all, ...found }));
     },
     [call],
   );
 
+  const loadFills = useCallback(
+    async (id) => {
+      const items = [];
+      let next = null;
+      for (let page = 0; page < MAX_FILL_PAGES; page += 1) {
+        const data = await call(ops.FILLS, { id, next });
+        if (!data) {
+          setFills((all) => ({ ...all, [id]: { ...(all[id] || { items: [] }), loaded: false, failed: true } }));
+          return;
+        }
+        items.push(...data.fills.items);
+        next = data.fills.nextToken;
+        if (!next) break;
+      }
+      setFills((all) => ({ ...all, [id]: { loaded: true, items: mergeFills(all[id] && all[id].items, items) } }));
+    },
+    [call],
+  );
+
+  const loadBasket = useCallback(
+    async (id) => {
+      let data = null;
+      try {
+        data = await api.request(ops.BASKET, { id });
+      } catch (error) {
+        if (error instanceof ApiError && error.unauthorized) onUnauthorized(error);
+        else alert(error);
+        // a basket that is not there (or not the caller's) is not left "loading"; other failures keep it selected
+        if (error.errorType === "NotFound" && selected.current === id) setSelectedId(null);
+        return;
+      }
+      if (selected.current !== id) return;
+      setBasket(data.basket);
+      applyPnl({ basketId: id, asOf: new Date().toISOString(), source: "page load", ...data.pnl }, true);
+      await Promise.all([loadFills(id), loadLots(symbolsOf(data.basket))]);
+    },
+    [api, onUnauthorized, alert, loadFills, loadLots],
+  );
+
   function applyPnl(event, initial) {
+    // a live event older than one already applied (delivery is not ordered) would put back stale figures
+    if (!initial) {
+      const at = Date.parse(event.asOf);
+      if (at < (lastLive.current[event.basketId] || 0)) return;
+      lastLive.current[event.basketId] = at;
+    }
     setPnl((all) => ({ ...all, [event.basketId]: event }));
+    setListPnl((all) => ({ ...all, [event.basketId]: event.pnl }));
     if (event.basketId === selected.current) {
       const next = {};
       (event.positions || []).forEach((p) => {
@@ -254,7 +301,8 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
     setSeries((all) => {
       const points = all[event.basketId] || [];
       if (initial && points.length) return all;
-      return { ...all, [event.basketId]: [...points, { asOf: event.asOf, pnl: event.pnl }].slice(-MAX_POINTS) };
+      const point = { asOf: event.asOf, pnl: event.pnl, source: event.source || "live" };
+      return { ...all, [event.basketId]: [...points, point].slice(-MAX_POINTS) };
     });
   }
 
@@ -263,8 +311,10 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
   }, [loadBaskets]);
 
   useEffect(() => {
+    const hash = selectedId ? `#basket=${encodeURIComponent(selectedId)}` : "";
+    if (window.location.hash !== hash) window.history.replaceState(null, "", `${window.location.pathname}${window.location.search}${hash}`);
+    setBasket(null);
     if (selectedId) loadBasket(selectedId);
-    else setBasket(null);
   }, [selectedId, loadBasket]);
 
   useEffect(() => {
@@ -294,7 +344,7 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
           if (!event) return;
           if (event.basketId === selected.current) {
             setBasket((current) => {
-              if (!current) return current;
+              if (!current || current.id !== event.basketId) return current;
               const orders = current.orders.some((o) => o.id === event.order.id)
                 ? current.orders.map((o) => (o.id === event.order.id && o.version <= event.order.version ? event.order : o))
                 : [...current.orders, event.order];
@@ -311,7 +361,10 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
       client.subscribe(ops.ON_FILL, variables, {
         next: ({ onFill: event }) => {
           if (!event) return;
-          setFills((all) => ({ ...all, [event.basketId]: [event.fill, ...(all[event.basketId] || [])].slice(0, 200) }));
+          setFills((all) => {
+            const book = all[event.basketId] || { loaded: false, items: [] };
+            return { ...all, [event.basketId]: { ...book, items: mergeFills(book.items, [event.fill]) } };
+          });
         },
         error: failed,
       }),
@@ -331,7 +384,7 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
   async function create() {
     const chosen = TEMPLATES.find((t) => t.id === template);
     setBusy(true);
-    const data = await call(ops.CREATE_BASKET, { input: { ...chosen.input, name: `${chosen.input.name} ${new Date().toLocaleTimeString("en-IN", { hour12: false })}` } });
+    const data = await call(ops.CREATE_BASKET, { input: { ...chosen.input, name: `${chosen.input.name} ${formatTimeIst(new Date().toISOString())}` } });
     setBusy(false);
     if (!data) return;
     await loadBaskets();
@@ -376,9 +429,37 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
     await loadBasket(basket.id);
   }
 
+  async function saveSettings(input) {
+    setBusy(true);
+    const data = await call(ops.UPDATE_BASKET, { input });
+    setBusy(false);
+    if (!data) return false;
+    const saved = data.updateBasket;
+    setBasket((b) => (b && b.id === saved.id ? { ...b, ...saved } : b));
+    alert(
+      {
+        errorType: "Saved",
+        message: `max loss ${saved.risk.maxLoss ? formatRupees(saved.risk.maxLoss) : "not set"}, target ${
+          saved.risk.target ? formatRupees(saved.risk.target) : "not set"
+        }, entry ${saved.schedule.entryAt || "—"}, exit ${saved.schedule.exitAt || "—"} (IST)`,
+      },
+      "notice",
+    );
+    return true;
+  }
+
   const current = basket && basket.id === selectedId ? basket : null;
-  const points = (current && series[current.id]) || [];
+  const book = current ? fills[current.id] : null;
   const latest = current && pnl[current.id];
+  const points = useMemo(
+    () => (current ? pnlHistory((book && book.items) || [], series[current.id] || []) : []),
+    [current && current.id, book, series],
+  );
+  const strategyNames = useMemo(
+    () => (current ? Object.fromEntries(current.strategies.map((s) => [s.id, s.name])) : {}),
+    [current],
+  );
+  const firstFill = points.find((p) => p.source === "first fill") || null;
 
   return (
     <div className="layout">
@@ -396,8 +477,8 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
             Create
           </button>
         </div>
-        <ul data-testid="basket-list">
-          {baskets.map((b) => (
+        <ul data-testid="basket-list" data-state={baskets.state}>
+          {baskets.items.map((b) => (
             <li key={b.id}>
               <button
                 type="button"
@@ -406,19 +487,44 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
                 data-basket-id={b.id}
                 onClick={() => setSelectedId(b.id)}
               >
-                <span>{b.name}</span>
-                <span className={`status status-${b.status}`}>{b.status}</span>
+                <span className="basket-name">{b.name}</span>
+                <span className="basket-meta">
+                  {b.status !== "DRAFT" && <Money value={listPnl[b.id] ?? null} tone testId="basket-pnl" />}
+                  <span className={`status status-${b.status}`}>{b.status}</span>
+                </span>
               </button>
             </li>
           ))}
-          {!baskets.length && <li className="muted">No baskets yet: create one from a template.</li>}
+          {baskets.state === "loading" && (
+            <li className="muted" data-testid="baskets-loading">
+              Loading baskets…
+            </li>
+          )}
+          {baskets.state === "failed" && (
+            <li className="muted" data-testid="baskets-failed">
+              Could not load baskets.{" "}
+              <button type="button" className="link" onClick={loadBaskets}>
+                Retry
+              </button>
+            </li>
+          )}
+          {baskets.state === "ready" && !baskets.items.length && (
+            <li className="muted" data-testid="baskets-empty">
+              No baskets yet: create one from a template.
+            </li>
+          )}
         </ul>
         <p className="muted small" data-testid="connection">
           Live updates: {connection}
         </p>
       </aside>
       <main className="detail">
-        {!current && <div className="card muted">Select or create a basket.</div>}
+        {!selectedId && <div className="card muted">Select or create a basket.</div>}
+        {selectedId && !current && (
+          <div className="card muted" data-testid="basket-loading">
+            Loading basket…
+          </div>
+        )}
         {current && (
           <>
             <section className="card">
@@ -439,40 +545,39 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
                   </button>
                 </div>
               </div>
+              <BasketSettings key={current.id} basket={current} busy={busy} onSave={saveSettings} />
               <div className="pnl">
                 <div>
                   <div className="muted small">P&amp;L</div>
-                  <div data-testid="pnl-value" className={`big ${String(latest?.pnl || "").startsWith("-") ? "loss" : "profit"}`}>
-                    {rupees(latest?.pnl)}
+                  <div data-testid="pnl-value" className="big">
+                    <Money value={latest?.pnl} tone />
                   </div>
                   <div className="muted small">
-                    realised {rupees(latest?.realised)} · unrealised {rupees(latest?.unrealised)}
+                    realised <Money value={latest?.realised} /> · unrealised <Money value={latest?.unrealised} />
                   </div>
                 </div>
-                <PnlChart points={points} />
+                <div>
+                  <PnlChart points={points} />
+                  <p className="muted small caption" data-testid="pnl-caption">
+                    {firstFill
+                      ? `Basket P&L (₹): ₹0 until the first fill (${formatDateTimeIst(new Date(firstFill.at).toISOString())} IST), then the figure at page load and at each live update since. Between those points the line is a straight join, not recorded history. Dashed line: ₹0.`
+                      : "Basket P&L (₹) at page load and at each live update since; the basket has no fills yet. Dashed line: ₹0."}
+                  </p>
+                </div>
               </div>
             </section>
             <section className="card">
               <h3>Orders</h3>
-              <OrdersTable orders={current.orders} />
-              {current.status === "LIVE" && <PlaceOrder basket={current} onPlace={place} busy={busy} />}
+              <OrdersTable orders={current.orders} lots={lots} strategyNames={strategyNames} />
+              {current.status === "LIVE" && <PlaceOrder basket={current} lots={lots} onPlace={place} busy={busy} />}
             </section>
-            <section className="grid2">
-              <div className="card">
-                <h3>Positions</h3>
-                <PositionsTable positions={current.positions} marks={marks} />
-              </div>
-              <div className="card">
-                <h3>Fills (live)</h3>
-                <ul className="fills" data-testid="fills">
-                  {(fills[current.id] || []).map((f) => (
-                    <li key={f.tradeId} data-testid="fill">
-                      {new Date(f.filledAt).toLocaleTimeString("en-IN", { hour12: false })} {f.side} {f.quantity} {f.tradingsymbol} @ {f.price}
-                    </li>
-                  ))}
-                  {!(fills[current.id] || []).length && <li className="muted">Fills appear here as they happen.</li>}
-                </ul>
-              </div>
+            <section className="card">
+              <h3>Positions by strategy</h3>
+              <StrategyPositions basket={current} marks={marks} lots={lots} />
+            </section>
+            <section className="card">
+              <h3>Trade book</h3>
+              <TradeBook book={book} lots={lots} />
             </section>
           </>
         )}
@@ -560,7 +665,7 @@ function App() {
             <>
               <span data-testid="signed-in-as">
                 {session.username}
-                {session.expiresAt && <span className="muted small"> · token until {new Date(session.expiresAt).toLocaleTimeString("en-IN", { hour12: false })}</span>}
+                {session.expiresAt && <span className="muted small"> · token until {formatTimeIst(new Date(session.expiresAt).toISOString())} IST</span>}
               </span>
               <button type="button" className="link" onClick={signOut} data-testid="sign-out">
                 Sign out

@@ -1,9 +1,11 @@
 // The dashboard's GraphQL operations (the same documents work against AppSync).
 
 const ORDER = `id basketId strategyId tradingsymbol exchange side quantity filledQuantity pendingQuantity
-  averagePrice orderType status statusMessage version updatedAt`;
+  averagePrice price triggerPrice orderType product brokerOrderId status statusMessage version createdAt updatedAt`;
 const POSITION = "basketId strategyId exchange tradingsymbol product netQuantity buyQuantity sellQuantity buyValue sellValue";
 const POSITION_PNL = `lastPrice pnl realised unrealised position { ${POSITION} }`;
+
+const FILL = "tradeId orderId basketId exchange tradingsymbol side quantity price filledAt recordedAt";
 
 export const BASKETS = "query Baskets { baskets(limit: 50) { items { id name status statusMessage version updatedAt } } }";
 
@@ -11,6 +13,8 @@ export const BASKET = `query Basket($id: ID!) {
   basket(id: $id) {
     id name status statusMessage version
     strategies { id name legs { id exchange tradingsymbol side lots } }
+    risk { maxLoss target }
+    schedule { entryAt exitAt }
     orders { ${ORDER} }
     positions { ${POSITION} }
   }
@@ -36,9 +40,39 @@ export const ON_ORDER_UPDATE = `subscription OnOrderUpdate($ownerId: ID!) {
 }`;
 
 export const ON_FILL = `subscription OnFill($ownerId: ID!) {
-  onFill(ownerId: $ownerId) { eventId basketId fill { tradeId orderId tradingsymbol side quantity price filledAt } }
+  onFill(ownerId: $ownerId) { eventId basketId fill { ${FILL} } }
 }`;
 
 export const ON_PNL = `subscription OnPnl($ownerId: ID!) {
   onPnl(ownerId: $ownerId) { eventId basketId pnl realised unrealised asOf positions { ${POSITION_PNL} } }
 }`;
+
+export const FILLS = `query Fills($id: ID!, $next: String) {
+  fills(basketId: $id, limit: 100, nextToken: $next) { items { ${FILL} } nextToken }
+}`;
+
+export const UPDATE_BASKET = `mutation UpdateBasket($input: UpdateBasketInput!) {
+  updateBasket(input: $input) { id version risk { maxLoss target } schedule { entryAt exitAt } }
+}`;
+
+/** One query for the lot sizes of `instruments` ([{exchange, tradingsymbol}]): an aliased `instruments` each. */
+export function lotSizes(instruments) {
+  const args = instruments.map((_, i) => `$s${i}: String!, $e${i}: String`).join(", ");
+  const fields = instruments
+    .map((_, i) => `i${i}: instruments(search: $s${i}, exchange: $e${i}, limit: 5) { exchange tradingsymbol lotSize }`)
+    .join("\n  ");
+  const variables = {};
+  instruments.forEach((instrument, i) => {
+    variables[`s${i}`] = instrument.tradingsymbol;
+    variables[`e${i}`] = instrument.exchange;
+  });
+  return { query: `query LotSizes(${args}) {\n  ${fields}\n}`, variables };
+}
+
+/** One query for the P&L of several baskets: an aliased `pnl` each. */
+export function basketsPnl(ids) {
+  const args = ids.map((_, i) => `$b${i}: ID!`).join(", ");
+  const fields = ids.map((_, i) => `p${i}: pnl(basketId: $b${i}) { basketId pnl }`).join("\n  ");
+  const variables = Object.fromEntries(ids.map((id, i) => [`b${i}`, id]));
+  return { query: `query BasketsPnl(${args}) {\n  ${fields}\n}`, variables };
+}
