@@ -47,9 +47,14 @@ class Settings(BaseSettings):
     secrets_prefix: str = DEFAULT_SECRETS_PREFIX
     secrets_kms_key_id: str | None = None
 
-    # the market calendar: `nse` sessions less the holidays (ISO dates, comma-separated), or `always`
+    # the market calendar: `nse` (each segment's sessions less its holidays) or `always` (a practice market);
+    # `market_calendar` the holidays per segment as `trading.rules.holidays.encode` writes them (the stacks set
+    # it from the shipped files; empty: the shipped files), `market_holidays` more days closed everywhere (ISO
+    # dates, comma-separated), `market_special_sessions` e.g. "2026-11-08 NSE,NFO 18:00-19:00" (`;`-separated)
     market_hours: str = "nse"
+    market_calendar: str = ""
     market_holidays: str = ""
+    market_special_sessions: str = ""
 
     # basket schedules on EventBridge Scheduler; none without a group
     schedule_group: str = ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -17,6 +17,7 @@ from constructs import Construct
 
 from infra.nag import acknowledge
 from infra.tables import READ_ACTIONS, WRITE_ACTIONS, grant_table
+from trading.rules.holidays import encode, shipped_closures
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -84,6 +85,11 @@ SPECS = {
 }
 
 
+def market_calendar() -> str:
+    """The exchanges' holidays as the Lambdas' `MARKET_CALENDAR` (see `trading.rules.holidays.encode`)."""
+    return encode(shipped_closures())
+
+
 class FunctionsConstruct(Construct):
     """Builds every function from `SPECS`; `functions[name]` and the attributes below are the results."""
 
@@ -107,6 +113,10 @@ class FunctionsConstruct(Construct):
             "KITE_API_SECRET_PARAMETER": secrets.kite_app_secret_path,
             "BROKER": "kite",
             "MARKET_HOURS": "nse",
+            # the shipped holiday files (trading/rules/holidays/), per segment: the deployed calendar is on view
+            # in each function's configuration and changes with a deploy, as the code does
+            "MARKET_CALENDAR": market_calendar(),
+            "MARKET_SPECIAL_SESSIONS": Stack.of(self).node.try_get_context("marketSpecialSessions") or "",
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_TRACE_DISABLED": "false" if stage.tracing else "true",

@@ -1,7 +1,8 @@
 """EventBridge Scheduler: a group for per-basket entry/exit schedules (the resolver creates them),
 the 15:15 IST MIS square-off and the reconciliation job during market hours, all in Asia/Kolkata.
 
-Cron fires Monday to Friday; exchange holidays are the handlers' business (the market calendar).
+Cron fires Monday to Friday; exchange holidays are the handlers' business: the market calendar, which the
+functions carry in MARKET_CALENDAR from the shipped holiday files (see functions.py).
 """
 
 from __future__ import annotations

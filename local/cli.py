@@ -164,7 +164,10 @@ def parser() -> argparse.ArgumentParser:
         "--market-hours",
         choices=["always", "nse"],
         default="always",
-        help="always: the paper market never closes (default); nse: enforce exchange hours in IST",
+        help=(
+            "always: the paper market never closes (default); nse: each segment's exchange hours and AMO windows "
+            "in IST, less the shipped holidays (trading/rules/holidays/)"
+        ),
     )
     dev.add_argument(
         "--still-market", action="store_true", help="do not run the market simulator (prices move only when told)"

@@ -53,7 +53,6 @@ from local.realtime.pubsub import PubSub, routes_from_schema
 from local.scheduler import LocalScheduler
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
 from subscriptions.publishers import LocalPublisher
-from trading.clock import SystemClock
 from trading.ids import OwnerId
 
 if TYPE_CHECKING:
@@ -62,6 +61,7 @@ if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
     from trading.model import InstrumentRef
+    from trading.ports import Clock
 
 log = logging.getLogger("basketgraph.local")
 
@@ -78,6 +78,7 @@ class StackConfig:
     table_name: str = "Trading"
     market_hours: str = "always"
     simulate_market: bool = True
+    clock: Clock | None = None  # the stack's clock (default the system's): a practice day, a holiday in tests
 
 
 class LocalStack:
@@ -120,7 +121,7 @@ class LocalStack:
             self.users.pool_id,
         )
         # the in-process Lambdas find these settings as a Lambda finds its function's environment
-        self.composition = install(self.settings)
+        self.composition = install(self.settings, self.config.clock)
         self.scheduler = self._scheduler()
         self.add_user(DEMO_USER)
         self.mark_feed = self._mark_feed()
@@ -194,7 +195,7 @@ class LocalStack:
     def recompose(self, **changes: Any) -> None:
         """Compose the Lambdas afresh from the settings with `changes` (bench: another order rate)."""
         self.settings = self.settings.replace(**changes)
-        self.composition = install(self.settings)
+        self.composition = install(self.settings, self.config.clock)
 
     def set_prices(self, prices: dict[InstrumentRef, Decimal]) -> None:
         """Move the paper market. With a still market, returns once the feed has written the marks (as on AWS a
@@ -264,7 +265,7 @@ class LocalStack:
             composed.aws.client("scheduler"),
             SCHEDULE_GROUP,
             schedules_lambda.make_handler(lambda: self.composition.ports),
-            SystemClock(),
+            self.composition.clock,
             composed.calendar,
         )
         scheduler.ensure_group()
@@ -276,7 +277,7 @@ class LocalStack:
             [instrument for instrument, _ in seed.instruments()],
             self.exchange.last_price,
             self.exchange.set_prices,
-            SystemClock(),
+            self.composition.clock,
             self.composition.calendar,
             held=self.live.pnl.engine.held_instruments,
         )

@@ -546,3 +546,38 @@ def test_the_feed_runs_one_task_when_told_what_to_follow(bundle_dir: Any) -> Non
     env = {e["Name"]: e["Value"] for e in task["Properties"]["ContainerDefinitions"][0]["Environment"]}
     assert env["FEED_INSTRUMENTS"] == "NSE:INFY,NFO:NIFTY26DEC26000CE"
     assert env["KITE_API_KEY"] == "kite-app-key"
+
+
+def test_every_function_carries_the_shipped_holidays_so_republic_day_is_no_trading_day(
+    stages: dict[str, Synthesized],
+) -> None:
+    from datetime import date
+
+    from composition.runtime import Composition
+    from composition.settings import Settings
+
+    for synthesized in stages.values():
+        # Given each stage's functions as synthesized
+        functions = synthesized.resources("AWS::Lambda::Function")
+        synthesized.template.all_resources_properties(
+            "AWS::Lambda::Function",
+            {
+                "Environment": {
+                    "Variables": Match.object_like(
+                        {"MARKET_HOURS": "nse", "MARKET_CALENDAR": Match.string_like_regexp("NSE:[^;]*2026-01-26")}
+                    )
+                }
+            },
+        )
+        for function in functions.values():
+            env = function["Properties"]["Environment"]["Variables"]
+            # When a Lambda composes its calendar from that configuration
+            calendar = Composition(
+                Settings(market_hours=env["MARKET_HOURS"], market_calendar=env["MARKET_CALENDAR"])
+            ).calendar
+            # Then the shipped holidays hold for every segment, and MCX keeps its Holi evening session
+            assert not calendar.is_trading_day(date(2026, 1, 26), "NSE")
+            assert not calendar.is_trading_day(date(2026, 1, 26), "NFO")
+            assert not calendar.is_trading_day(date(2026, 1, 26), "MCX")
+            assert calendar.is_trading_day(date(2026, 1, 27), "NSE")
+            assert calendar.session("MCX", date(2026, 3, 3))[0].hour == 17

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from trading.clock import IST
 from trading.errors import ValidationError
 from trading.model import OrderType, Variety
+from trading.rules.calendar import segment_of
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -53,14 +55,28 @@ def check_order_prices(
 
 
 def check_market_hours(variety: Variety, instrument: Instrument, now: datetime, calendar: MarketCalendar) -> None:
-    """Regular orders only while the exchange is open; AMO orders only while it is closed."""
-    is_open = calendar.is_open(instrument.exchange, now)
-    opens, closes = calendar.session(instrument.exchange)
+    """Regular orders while the exchange takes them (its session; equity's pre-open too), AMO orders only inside
+    the segment's AMO window, as Kite refuses them.
+
+    Raises
+    ------
+    ValidationError
+        The order is outside the hours its variety is taken in; the message names those hours.
+    """
+    exchange = instrument.exchange
+    day = now.astimezone(IST).date()
+    opens, closes = calendar.session(exchange, day)
     hours = f"{opens:%H:%M}-{closes:%H:%M} IST on trading days"
-    if variety is Variety.REGULAR and not is_open:
-        raise ValidationError(f"{instrument.exchange} is closed (open {hours}); use variety AMO to queue the order")
-    if variety is Variety.AMO and is_open:
-        raise ValidationError(f"{instrument.exchange} is open ({hours}); AMO orders are taken only outside it")
+    if variety is Variety.REGULAR and not calendar.takes_regular(exchange, now):
+        if calendar.is_trading_day(day, exchange) and segment_of(exchange).pre_open:
+            hours += ", orders also 09:00-09:08 in the pre-open"
+        raise ValidationError(f"{exchange} is closed (open {hours}); use variety AMO to queue the order")
+    if variety is Variety.AMO and not calendar.takes_amo(exchange, now):
+        starts, until = calendar.amo_window(exchange, day)
+        raise ValidationError(
+            f"{exchange} takes AMO orders from {starts:%H:%M} to {until:%H:%M} IST and on days it is closed "
+            f"(open {hours}); AMO orders are taken only outside market hours"
+        )
 
 
 def slice_quantity(quantity: int, instrument: Instrument) -> list[int]:
