@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from brokers.kite.instruments import KITE_INSTRUMENTS_URL
 from brokers.kite.ratelimit import DEFAULT_ORDER_RATE
 from brokers.secrets import DEFAULT_SECRETS_PREFIX
 from store.spec import DEFAULT_TABLE_NAME
@@ -60,6 +61,9 @@ class Settings(BaseSettings):
     schedule_group: str = ""
     scheduler_role_arn: str | None = None
     schedule_target_arn: str | None = None
+
+    # the instrument master's daily refresh: Kite's dump (public, no session needed)
+    instruments_url: str = KITE_INSTRUMENTS_URL
 
     # the reconciliation job's users; the stream Lambda's AppSync endpoint
     user_pool_id: str | None = None

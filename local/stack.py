@@ -25,6 +25,7 @@ from starlette.routing import Route
 from brokers.paper.exchange import PaperExchange
 from brokers.paper.http import PaperExchangeServer
 from composition.feed import mark_feed
+from composition.instruments import load_instrument_dump
 from composition.runtime import install
 from local import seed
 from local.admin_routes import Admin, admin_routes
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
     from trading.model import InstrumentRef
+    from trading.model.instrument import Instrument
     from trading.ports import Clock
 
 log = logging.getLogger("basketgraph.local")
@@ -197,6 +199,18 @@ class LocalStack:
         self.settings = self.settings.replace(**changes)
         self.composition = install(self.settings, self.config.clock)
 
+    def load_instruments(self, source: str) -> dict[str, object]:
+        """`basketgraph instruments load`: a Kite dump (file or URL) through the loader the refresh Lambda runs,
+        into the store and the paper exchange (so the new instruments can be traded once they have a price)."""
+        stack = self
+
+        class StoreAndExchange:
+            def put_instruments(self, instruments: list[Instrument]) -> None:
+                stack.store.instruments.put_instruments(instruments)
+                stack.exchange.add_instruments(instruments)
+
+        return load_instrument_dump(source, StoreAndExchange()).as_dict()
+
     def set_prices(self, prices: dict[InstrumentRef, Decimal]) -> None:
         """Move the paper market. With a still market, returns once the feed has written the marks (as on AWS a
         moment later); while the simulator runs, its next tick may move a price before the feed's throttle
@@ -239,6 +253,7 @@ class LocalStack:
             add_user=self.add_user,
             set_prices=self.set_prices,
             reconcile=self.reconcile,
+            load_instruments=self.load_instruments,
             dead_letters=self.dead_letters,
             stream_handler=self.stream_handler,
             postback_handler=postback_lambda.make_handler(lambda: self.composition),

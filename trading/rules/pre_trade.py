@@ -9,6 +9,7 @@ from trading.clock import IST
 from trading.errors import ValidationError
 from trading.model import OrderType, Variety
 from trading.rules.calendar import segment_of
+from trading.rules.contracts import is_tradable
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
 
 
 def check_quantity(quantity: int, instrument: Instrument) -> None:
-    """Quantity must be positive and a whole number of lots."""
+    """Quantity must be positive and a whole number of lots (of a tradable instrument: an index has no lots)."""
+    if not is_tradable(instrument):
+        raise ValidationError(f"{instrument.ref} cannot be traded (lot size {instrument.lot_size}: an index)")
     if quantity <= 0:
         raise ValidationError(f"quantity must be positive, got {quantity}")
     if quantity % instrument.lot_size:
@@ -32,6 +35,8 @@ def check_price(price: Decimal, instrument: Instrument, what: str = "price") -> 
     """Price must be positive and a multiple of the instrument's tick size."""
     if not price.is_finite() or price <= 0:
         raise ValidationError(f"{what} must be a positive number, got {price}")
+    if not is_tradable(instrument):
+        raise ValidationError(f"{instrument.ref} cannot be traded (tick size {instrument.tick_size}: an index)")
     if price % instrument.tick_size:
         raise ValidationError(
             f"{what} {price} of {instrument.ref} is not a multiple of its tick size {instrument.tick_size}"
