@@ -334,6 +334,7 @@ class LocalStack:
         while not self.server.started and time.monotonic() < deadline:
             time.sleep(0.02)
         self._start_background()
+        self._write_stack_file()  # the CLI finds this stack as it finds one `basketgraph dev` runs
         return self.url
 
     def serve(self) -> None:
