@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import pytest
 
@@ -66,7 +66,7 @@ def test_the_refresh_lambda_loads_the_dump_into_the_store_in_batches(
     # When the scheduled event invokes the Lambda
     handler = instruments_lambda.make_handler(lambda: composed)
     lambda_requests.start()
-    result = handler({"action": "refreshInstruments"}, LambdaContext("basketgraph-instruments"))
+    result = handler({"action": "refreshInstruments"}, cast("Any", LambdaContext("basketgraph-instruments")))
     lambda_requests.stop()
     # Then every tradable row is in the instrument master, completed from the contract tables
     assert result == {"loaded": 8, "skipped": 2, "withoutMultiplier": ["KAPAS"]}
@@ -92,6 +92,6 @@ def test_an_unreachable_dump_is_a_validation_error_and_writes_nothing(
     lambda_requests.start()
     handler = instruments_lambda.make_handler(lambda: composed)
     with pytest.raises(ValidationError, match="could not download the instrument dump"):
-        handler({}, LambdaContext("basketgraph-instruments"))
+        handler({}, cast("Any", LambdaContext("basketgraph-instruments")))
     lambda_requests.stop()
     assert lambda_requests.operations == []
