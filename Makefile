@@ -38,6 +38,7 @@ bench: setup
 	$(PY) -m bench.pnl_engine
 	$(PY) -m bench.live_latency
 	$(PY) -m bench.execution
+	$(PY) -m bench.instruments_load
 
 schema: setup
 	$(VENV)/bin/basketgraph schema export

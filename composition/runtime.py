@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -14,16 +15,21 @@ if TYPE_CHECKING:
     from brokers.secrets import SsmSecretStore
     from store import DynamoStore
     from store.schedules import EventBridgeScheduler
-    from trading.ports import AccountPorts, Ports
+    from trading.ports import AccountPorts, Clock, Ports
     from trading.rules.calendar import MarketCalendar
+    from trading.rules.holidays import Closures
 
 
 class Composition:
     """The adapters of one deployment, each made on first use: the domain's ports, the broker accounts."""
 
-    def __init__(self, settings: Settings, clients: AwsClients | None = None) -> None:
+    def __init__(self, settings: Settings, clients: AwsClients | None = None, clock: Clock | None = None) -> None:
+        from trading.clock import SystemClock
+
         self.settings = settings
         self.aws = clients or AwsClients(settings)
+        # the use cases' clock: the system's; the local stack may start on another day (a practice session)
+        self.clock: Clock = clock or SystemClock()
 
     @cached_property
     def store(self) -> DynamoStore:
@@ -39,9 +45,16 @@ class Composition:
 
     @property
     def calendar(self) -> MarketCalendar:
+        from trading.rules import holidays
         from trading.rules.calendar import MarketCalendar
 
-        return MarketCalendar(holidays=self.settings.holidays, always_open=self.settings.always_open)
+        settings = self.settings
+        if settings.always_open:
+            return MarketCalendar(always_open=True)
+        shipped = holidays.decode(settings.market_calendar) if settings.market_calendar else _shipped_closures()
+        return MarketCalendar.of(
+            shipped, settings.holidays, holidays.parse_special_sessions(settings.market_special_sessions)
+        )
 
     @property
     def scheduler(self) -> EventBridgeScheduler | None:
@@ -62,13 +75,12 @@ class Composition:
     def ports(self) -> Ports:
         """What the use cases reach outside the domain."""
         from composition.brokers import account_brokers
-        from trading.clock import SystemClock
         from trading.model.account import BrokerName
         from trading.ports import Ports
         from trading.usecases.accounts import mark_disconnected
 
         store = self.store
-        brokers = account_brokers(self.settings, self.secrets, store.instruments, SystemClock())
+        brokers = account_brokers(self.settings, self.secrets, store.instruments, self.clock)
         # a broker refusing a session marks the account DISCONNECTED (see brokers/registry.py)
         brokers.on_refused(
             lambda owner, broker, why: mark_disconnected(self.accounts, owner, BrokerName.of(broker), why)
@@ -80,7 +92,7 @@ class Composition:
             marks=store.marks,
             requests=store.requests,
             brokers=brokers,
-            clock=SystemClock(),
+            clock=self.clock,
             deliveries=store.deliveries,
             calendar=self.calendar,
             scheduler=self.scheduler,
@@ -92,13 +104,12 @@ class Composition:
         from brokers.registry import AccountBrokers
         from composition.brokers import account_ports
         from store.accounts import DynamoBrokerAccounts
-        from trading.clock import SystemClock
 
         brokers = self.ports.brokers
         if not isinstance(brokers, AccountBrokers):
             raise TypeError("accounts need the deployment's AccountBrokers")
         accounts = DynamoBrokerAccounts(self.aws.dynamodb, self.settings.table_name)
-        return account_ports(self.settings, accounts, self.secrets, brokers, SystemClock(), self.aws.client("ssm"))
+        return account_ports(self.settings, accounts, self.secrets, brokers, self.clock, self.aws.client("ssm"))
 
     def with_ports(self, ports: Ports) -> Composition:
         """The same composition over other ports (tests: a closed market, a fixed clock)."""
@@ -107,11 +118,18 @@ class Composition:
         return other
 
 
+@functools.cache
+def _shipped_closures() -> Closures:
+    from trading.rules.holidays import shipped_closures
+
+    return shipped_closures()
+
+
 _process: Composition | None = None
 _process_lock = threading.Lock()
 
 
-def install(settings: Settings) -> Composition:
+def install(settings: Settings, clock: Clock | None = None) -> Composition:
     """Compose this process from `settings` rather than from its environment.
 
     The local stack does this once: its Lambdas run in its own process, as the same handlers, and
@@ -119,7 +137,7 @@ def install(settings: Settings) -> Composition:
     """
     global _process
     with _process_lock:
-        _process = Composition(settings)
+        _process = Composition(settings, clock=clock)
         return _process
 
 

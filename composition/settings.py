@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from brokers.kite.instruments import KITE_INSTRUMENTS_URL
 from brokers.kite.ratelimit import DEFAULT_ORDER_RATE
 from brokers.secrets import DEFAULT_SECRETS_PREFIX
 from store.spec import DEFAULT_TABLE_NAME
@@ -47,14 +48,22 @@ class Settings(BaseSettings):
     secrets_prefix: str = DEFAULT_SECRETS_PREFIX
     secrets_kms_key_id: str | None = None
 
-    # the market calendar: `nse` sessions less the holidays (ISO dates, comma-separated), or `always`
+    # the market calendar: `nse` (each segment's sessions less its holidays) or `always` (a practice market);
+    # `market_calendar` the holidays per segment as `trading.rules.holidays.encode` writes them (the stacks set
+    # it from the shipped files; empty: the shipped files), `market_holidays` more days closed everywhere (ISO
+    # dates, comma-separated), `market_special_sessions` e.g. "2026-11-08 NSE,NFO 18:00-19:00" (`;`-separated)
     market_hours: str = "nse"
+    market_calendar: str = ""
     market_holidays: str = ""
+    market_special_sessions: str = ""
 
     # basket schedules on EventBridge Scheduler; none without a group
     schedule_group: str = ""
     scheduler_role_arn: str | None = None
     schedule_target_arn: str | None = None
+
+    # the instrument master's daily refresh: Kite's dump (public, no session needed)
+    instruments_url: str = KITE_INSTRUMENTS_URL
 
     # the reconciliation job's users; the stream Lambda's AppSync endpoint
     user_pool_id: str | None = None

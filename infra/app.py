@@ -92,6 +92,7 @@ class BasketgraphStack(cdk.Stack):
             stage=stage,
             target=self.functions.scheduler,
             reconcile=self.functions.reconcile,
+            instruments=self.functions.instruments,
             manager=self.functions.resolver,
         )
         self.feed = FeedConstruct(

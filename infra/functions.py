@@ -1,4 +1,4 @@
-"""The Lambdas: resolver, stream, postback, scheduler and reconcile, one code asset (the bundle).
+"""The Lambdas: resolver, stream, postback, scheduler, reconcile and instruments, one code asset (the bundle).
 
 Python 3.12 on arm64, Powertools settings in the environment, a log group each with the stage's
 retention, and a role each that holds only what that function does (granted by the other constructs).
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -17,6 +17,8 @@ from constructs import Construct
 
 from infra.nag import acknowledge
 from infra.tables import READ_ACTIONS, WRITE_ACTIONS, grant_table
+from store.items.keys import INSTRUMENT_PARTITION_PREFIX
+from trading.rules.holidays import encode, shipped_closures
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,6 +34,7 @@ STREAM_HANDLER = "subscriptions.handler.handler"
 POSTBACK_HANDLER = "resolvers.postback.handler"
 SCHEDULER_HANDLER = "resolvers.schedules.handler"
 RECONCILE_HANDLER = "resolvers.reconcile.handler"
+INSTRUMENTS_HANDLER = "resolvers.instruments.handler"
 METRICS_NAMESPACE = "Basketgraph"
 
 
@@ -81,7 +84,23 @@ SPECS = {
         Duration.minutes(3),
         "Broker order books and trades vs ours; repairs missed postbacks",
     ),
+    # ~90,000 rows streamed in batches of 25 items: a few minutes at most, a small steady memory
+    "instruments": FunctionSpec(
+        "instruments",
+        INSTRUMENTS_HANDLER,
+        "basketgraph-instruments",
+        512,
+        Duration.minutes(10),
+        "Kite's instrument dump into the instrument master, each weekday before the open",
+    ),
 }
+# The functions that act for users: they read and write trading state and the users' broker secrets.
+TRADING_FUNCTIONS = ("resolver", "stream", "postback", "scheduler", "reconcile")
+
+
+def market_calendar() -> str:
+    """The exchanges' holidays as the Lambdas' `MARKET_CALENDAR` (see `trading.rules.holidays.encode`)."""
+    return encode(shipped_closures())
 
 
 class FunctionsConstruct(Construct):
@@ -107,6 +126,10 @@ class FunctionsConstruct(Construct):
             "KITE_API_SECRET_PARAMETER": secrets.kite_app_secret_path,
             "BROKER": "kite",
             "MARKET_HOURS": "nse",
+            # the shipped holiday files (trading/rules/holidays/), per segment: the deployed calendar is on view
+            # in each function's configuration and changes with a deploy, as the code does
+            "MARKET_CALENDAR": market_calendar(),
+            "MARKET_SPECIAL_SESSIONS": Stack.of(self).node.try_get_context("marketSpecialSessions") or "",
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_TRACE_DISABLED": "false" if stage.tracing else "true",
@@ -164,19 +187,28 @@ class FunctionsConstruct(Construct):
         self.postback = self.functions["postback"]
         self.scheduler = self.functions["scheduler"]
         self.reconcile = self.functions["reconcile"]
+        self.instruments = self.functions["instruments"]
 
-        # Every function changes trading state through the domain (the stream one exits baskets past
+        # Every trading function changes trading state through the domain (the stream one exits baskets past
         # their risk limits); none may Scan, create or delete tables.
-        for key in SPECS:
+        for key in TRADING_FUNCTIONS:
             grant_table(table, self.functions[key], (*READ_ACTIONS, *WRITE_ACTIONS))
+        # The instrument refresh only writes instrument items (their partitions start INSTRUMENT#), and no secret.
+        self.instruments.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:BatchWriteItem", "dynamodb:PutItem"],
+                resources=[table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{INSTRUMENT_PARTITION_PREFIX}*"]}},
+            )
+        )
         # The resolver stores access tokens after a broker login; the others only read them.
         secrets.grant_users(self.resolver, write=True)
         for key in ("stream", "postback", "scheduler", "reconcile"):
             secrets.grant_users(self.functions[key])
         # Each reads the deployment's Kite app secret (one parameter, read-only).
-        for key in SPECS:
+        for key in TRADING_FUNCTIONS:
             secrets.grant(self.functions[key], secrets.kite_app_secret_path)
-        for key in SPECS:
+        for key in TRADING_FUNCTIONS:
             acknowledge(
                 self.functions[key].role,  # type: ignore[arg-type]
                 "Broker secrets are one SSM subtree per user (<prefix>/<sub>/...); the function acts for "

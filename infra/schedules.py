@@ -1,7 +1,9 @@
 """EventBridge Scheduler: a group for per-basket entry/exit schedules (the resolver creates them),
-the 15:15 IST MIS square-off and the reconciliation job during market hours, all in Asia/Kolkata.
+the 15:15 IST MIS square-off, the reconciliation job during market hours and the instrument master's refresh
+before the open, all in Asia/Kolkata.
 
-Cron fires Monday to Friday; exchange holidays are the handlers' business (the market calendar).
+Cron fires Monday to Friday; exchange holidays are the handlers' business: the market calendar, which the
+functions carry in MARKET_CALENDAR from the shipped holiday files (see functions.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ if TYPE_CHECKING:
 TIMEZONE = "Asia/Kolkata"
 SQUARE_OFF_CRON = "cron(15 15 ? * MON-FRI *)"
 RECONCILE_CRON = "cron(0/5 9-15 ? * MON-FRI *)"
+# Kite regenerates its instrument dump early each morning; 08:30 IST leaves half an hour before the pre-open.
+INSTRUMENTS_CRON = "cron(30 8 ? * MON-FRI *)"
 SQUARE_OFF_EVENT = {"action": "squareoff"}
+INSTRUMENTS_EVENT = {"action": "refreshInstruments"}
 RECONCILE_EVENT: dict[str, str] = {}  # every user of the pool
 
 
@@ -39,6 +44,7 @@ class SchedulesConstruct(Construct):
         stage: Stage,
         target: lambda_.IFunction,
         reconcile: lambda_.IFunction,
+        instruments: lambda_.IFunction,
         manager: lambda_.Function,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -50,11 +56,12 @@ class SchedulesConstruct(Construct):
                 "scheduler.amazonaws.com",
                 conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
             ),
-            description="EventBridge Scheduler invokes the scheduler and reconcile Lambdas",
+            description="EventBridge Scheduler invokes the scheduler, reconcile and instruments Lambdas",
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
-                actions=["lambda:InvokeFunction"], resources=[target.function_arn, reconcile.function_arn]
+                actions=["lambda:InvokeFunction"],
+                resources=[target.function_arn, reconcile.function_arn, instruments.function_arn],
             )
         )
         self.square_off = self._schedule(
@@ -66,6 +73,13 @@ class SchedulesConstruct(Construct):
             RECONCILE_CRON,
             reconcile,
             RECONCILE_EVENT,
+        )
+        self.instruments = self._schedule(
+            "Instruments",
+            "Load Kite's instrument dump, 08:30 IST on weekdays (before the 09:00 pre-open)",
+            INSTRUMENTS_CRON,
+            instruments,
+            INSTRUMENTS_EVENT,
         )
 
         # The resolver creates and removes one-off entry/exit schedules for baskets, inside this group only.

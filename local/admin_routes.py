@@ -1,4 +1,4 @@
-"""The local stack's own HTTP routes: users, prices, dead letters, reconciliation, health, and the postback URL."""
+"""The local stack's own HTTP routes: users, prices, instruments, dead letters, reconciliation, health, postbacks."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from local.lambda_context import LambdaContext
+from trading.errors import ValidationError
 from trading.model import InstrumentRef
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class Admin:
     add_user: Callable[[str], dict[str, str]]
     set_prices: Callable[[dict[InstrumentRef, Decimal]], None]
     reconcile: Callable[[], dict[str, Any]]
+    load_instruments: Callable[[str], dict[str, object]]
     dead_letters: DeadLetterStore
     stream_handler: Handler
     postback_handler: Handler
@@ -68,6 +70,18 @@ class Admin:
     async def run_reconcile(self, _: Request) -> JSONResponse:
         return JSONResponse(await anyio.to_thread.run_sync(self.reconcile))
 
+    async def instruments(self, request: Request) -> JSONResponse:
+        """`basketgraph instruments load`: {"source": a file path or URL of a Kite instrument dump}."""
+        try:
+            source = str((await request.json())["source"])
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": 'send {"source": "FILE or URL"}'}, status_code=400)
+        try:
+            report = await anyio.to_thread.run_sync(self.load_instruments, source)
+        except ValidationError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(report)
+
     @staticmethod
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -81,5 +95,6 @@ def admin_routes(admin: Admin) -> list[Route]:
         Route("/local/dead-letters", admin.list_dead_letters, methods=["GET"]),
         Route("/local/dead-letters/replay", admin.replay, methods=["POST"]),
         Route("/local/reconcile", admin.run_reconcile, methods=["POST"]),
+        Route("/local/instruments", admin.instruments, methods=["POST"]),
         Route("/health", admin.health),
     ]

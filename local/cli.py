@@ -1,4 +1,4 @@
-"""`basketgraph`: run the local stack, manage its users, export the schema."""
+"""`basketgraph`: run the local stack, manage its users, load instruments, export the schema."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+INSTRUMENT_LOAD_TIMEOUT_SECONDS = 900  # about 90,000 rows into the embedded DynamoDB
 FIRST_QUERY = '{ me { id username } instruments(search: "NIFTY", exchange: "NFO") { tradingsymbol lotSize } }'
 
 
@@ -168,6 +169,30 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 0 if not result["failed"] else 1
 
 
+def _instruments_load(args: argparse.Namespace) -> int:
+    source = args.source
+    if not source.startswith(("http://", "https://")):
+        source = str(Path(source).resolve())  # the stack reads it, from its own working directory
+    url = _running_stack(Path(args.state_dir)) + "/local/instruments"
+    request = urllib.request.Request(  # noqa: S310 - loopback URL written by our own stack
+        url, data=json.dumps({"source": source}).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=INSTRUMENT_LOAD_TIMEOUT_SECONDS) as reply:  # noqa: S310
+            result = json.loads(reply.read())
+    except urllib.error.HTTPError as exc:
+        raise SystemExit(json.loads(exc.read()).get("error", str(exc))) from None
+    except urllib.error.URLError as exc:
+        raise SystemExit(f"the local stack at {url} does not answer ({exc.reason}); is it running?") from None
+    print(
+        f"loaded {result['loaded']} instrument(s); skipped {result['skipped']} row(s) that cannot be traded (indices)"
+    )
+    if result["withoutMultiplier"]:
+        missing = ", ".join(result["withoutMultiplier"])
+        print(f"MCX commodities missing from trading/rules/contracts/mcx_multipliers.json (multiplier 1): {missing}")
+    return 0
+
+
 def _schema_export(args: argparse.Namespace) -> int:
     from schema.export import SCHEMA_FILE, export_sdl, write_schema
 
@@ -195,6 +220,8 @@ def _subparser(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]
 
 
 def parser() -> argparse.ArgumentParser:
+    from brokers.kite.instruments import KITE_INSTRUMENTS_URL
+
     # --state-dir is accepted before or after the subcommand (`basketgraph --state-dir X dev` or `basketgraph dev
     # --state-dir X`); the subcommands' copy has no default so it never overrides one given before them.
     state_dir_help = "the local stack's data directory (default .state)"
@@ -221,7 +248,10 @@ def parser() -> argparse.ArgumentParser:
         "--market-hours",
         choices=["always", "nse"],
         default="always",
-        help="always: the paper market never closes (default); nse: enforce exchange hours in IST",
+        help=(
+            "always: the paper market never closes (default); nse: each segment's exchange hours and AMO windows "
+            "in IST, less the shipped holidays (trading/rules/holidays/)"
+        ),
     )
     dev.add_argument(
         "--still-market", action="store_true", help="do not run the market simulator (prices move only when told)"
@@ -252,6 +282,15 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "reconcile", help="compare the broker's order book and trades with ours now, repairing missed postbacks"
     ).set_defaults(run=_reconcile)
+
+    instruments = commands.add_parser("instruments", help="the instrument master").add_subparsers(
+        dest="action", required=True
+    )
+    load = instruments.add_parser(
+        "load", help="load a Kite instrument dump (file, .gz too, or URL) into the running stack's store"
+    )
+    load.add_argument("source", metavar="FILE|URL", help=f"e.g. {KITE_INSTRUMENTS_URL} or a saved instruments.csv")
+    load.set_defaults(run=_instruments_load)
 
     schema = commands.add_parser("schema", help="the GraphQL schema").add_subparsers(dest="action", required=True)
     export = schema.add_parser("export", help="write schema/schema.graphql from the code")

@@ -75,8 +75,8 @@ def prepare_table(dynamodb: Any, table_name: str, restore_from: Path | None) -> 
         restored = snapshot.load(dynamodb, table_name, restore_from)
         log.info("restored %d items from %s", restored, restore_from)
     store = connect(table_name, dynamodb)
+    seed.load_seed_instruments(store.instruments)  # the loader `basketgraph instruments load` runs
     seeded = seed.instruments()
-    store.instruments.put_instruments([instrument for instrument, _ in seeded])
     known = store.marks.last_prices([instrument.ref for instrument, _ in seeded])
     now = datetime.now(UTC)
     for instrument, price in seeded:

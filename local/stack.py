@@ -26,6 +26,7 @@ from starlette.routing import Route
 from brokers.paper.exchange import PaperExchange
 from brokers.paper.http import PaperExchangeServer
 from composition.feed import mark_feed
+from composition.instruments import load_instrument_dump
 from composition.runtime import install
 from local import seed
 from local.admin_routes import Admin, admin_routes
@@ -56,7 +57,6 @@ from local.scheduler import LocalScheduler
 from local.tls import LocalCertificate, local_certificate
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
 from subscriptions.publishers import LocalPublisher
-from trading.clock import SystemClock
 from trading.ids import OwnerId
 
 if TYPE_CHECKING:
@@ -65,6 +65,8 @@ if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
     from trading.model import InstrumentRef
+    from trading.model.instrument import Instrument
+    from trading.ports import Clock
 
 log = logging.getLogger("basketgraph.local")
 
@@ -83,6 +85,7 @@ class StackConfig:
     simulate_market: bool = True
     tls: bool = False
     """Serve https:// and wss:// with a certificate from a local CA kept in the state directory."""
+    clock: Clock | None = None  # the stack's clock (default the system's): a practice day, a holiday in tests
 
 
 class LocalStack:
@@ -126,7 +129,7 @@ class LocalStack:
             self.users.pool_id,
         )
         # the in-process Lambdas find these settings as a Lambda finds its function's environment
-        self.composition = install(self.settings)
+        self.composition = install(self.settings, self.config.clock)
         self.scheduler = self._scheduler()
         self.add_user(DEMO_USER)
         self.mark_feed = self._mark_feed()
@@ -211,7 +214,19 @@ class LocalStack:
     def recompose(self, **changes: Any) -> None:
         """Compose the Lambdas afresh from the settings with `changes` (bench: another order rate)."""
         self.settings = self.settings.replace(**changes)
-        self.composition = install(self.settings)
+        self.composition = install(self.settings, self.config.clock)
+
+    def load_instruments(self, source: str) -> dict[str, object]:
+        """`basketgraph instruments load`: a Kite dump (file or URL) through the loader the refresh Lambda runs,
+        into the store and the paper exchange (so the new instruments can be traded once they have a price)."""
+        stack = self
+
+        class StoreAndExchange:
+            def put_instruments(self, instruments: list[Instrument]) -> None:
+                stack.store.instruments.put_instruments(instruments)
+                stack.exchange.add_instruments(instruments)
+
+        return load_instrument_dump(source, StoreAndExchange()).as_dict()
 
     def set_prices(self, prices: dict[InstrumentRef, Decimal]) -> None:
         """Move the paper market. With a still market, returns once the feed has written the marks (as on AWS a
@@ -255,6 +270,7 @@ class LocalStack:
             add_user=self.add_user,
             set_prices=self.set_prices,
             reconcile=self.reconcile,
+            load_instruments=self.load_instruments,
             dead_letters=self.dead_letters,
             stream_handler=self.stream_handler,
             postback_handler=postback_lambda.make_handler(lambda: self.composition),
@@ -281,7 +297,7 @@ class LocalStack:
             composed.aws.client("scheduler"),
             SCHEDULE_GROUP,
             schedules_lambda.make_handler(lambda: self.composition.ports),
-            SystemClock(),
+            self.composition.clock,
             composed.calendar,
         )
         scheduler.ensure_group()
@@ -293,7 +309,7 @@ class LocalStack:
             [instrument for instrument, _ in seed.instruments()],
             self.exchange.last_price,
             self.exchange.set_prices,
-            SystemClock(),
+            self.composition.clock,
             self.composition.calendar,
             held=self.live.pnl.engine.held_instruments,
         )
@@ -337,6 +353,7 @@ class LocalStack:
         while not self.server.started and time.monotonic() < deadline:
             time.sleep(0.02)
         self._start_background()
+        self._write_stack_file()  # the CLI finds this stack as it finds one `basketgraph dev` runs
         return self.url
 
     def serve(self) -> None:

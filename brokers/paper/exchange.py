@@ -165,6 +165,11 @@ class PaperExchange:
             tick = self._tick(key)
         self.ticker.publish_ticks([tick])
 
+    def add_instruments(self, instruments: Iterable[Instrument]) -> None:
+        """List more instruments (a loaded instrument dump); they trade once they have a price."""
+        with self._lock:
+            self._instruments.update((i.ref, i) for i in instruments)
+
     def set_prices(self, prices: Mapping[InstrumentRef, Decimal]) -> None:
         """Set several last prices at once; nothing changes if one of them is refused."""
         with self._lock:

@@ -49,8 +49,11 @@ def broker_order_partition(broker: str, broker_order_id: str) -> str:
     return f"BROKERORDER#{broker}#{broker_order_id}"
 
 
+INSTRUMENT_PARTITION_PREFIX = "INSTRUMENT#"
+
+
 def instrument_partition(exchange: str) -> str:
-    return f"INSTRUMENT#{exchange}"
+    return f"{INSTRUMENT_PARTITION_PREFIX}{exchange}"
 
 
 def instrument_key(ref: InstrumentRef) -> Item:

@@ -20,7 +20,7 @@ from infra.app import (
     USER_POOL_CLIENT_ID_OUTPUT,
     USER_POOL_ID_OUTPUT,
 )
-from infra.schedules import RECONCILE_CRON, SQUARE_OFF_CRON, TIMEZONE
+from infra.schedules import INSTRUMENTS_CRON, RECONCILE_CRON, SQUARE_OFF_CRON, TIMEZONE
 from infra.schema_fields import schema_fields
 from infra.stages import STAGES
 from infra.streams import MAX_RETRIES
@@ -336,8 +336,13 @@ def test_each_function_holds_only_its_own_table_actions(dev: Synthesized) -> Non
         "dynamodb:GetShardIterator",
         "dynamodb:ListStreams",
     }
-    for prefix in ("Resolver", "Stream", "Postback", "Scheduler", "Reconcile"):
+    for prefix in ("Resolver", "Stream", "Postback", "Scheduler", "Reconcile", "Instruments"):
         assert not [a for a in table_actions(prefix) if "Scan" in a or "Table" in a]
+    # The instrument refresh writes instrument partitions only, and reads nothing (no secret either)
+    assert table_actions("Instruments") == {"dynamodb:BatchWriteItem", "dynamodb:PutItem"}
+    (writes,) = [s for s in _role_policy_statements(dev, "Instruments") if "dynamodb:PutItem" in s["Action"]]
+    assert writes["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["INSTRUMENT#*"]}}
+    assert not [s for s in _role_policy_statements(dev, "Instruments") if "ssm:" in json.dumps(s["Action"])]
 
 
 def test_the_stream_function_may_call_only_the_publish_mutations(dev: Synthesized) -> None:
@@ -378,6 +383,7 @@ def test_functions_are_python_312_on_arm64_with_powertools_settings(dev: Synthes
         "resolvers.postback.handler",
         "resolvers.schedules.handler",
         "resolvers.reconcile.handler",
+        "resolvers.instruments.handler",
     }
     for function in functions.values():
         props = function["Properties"]
@@ -442,7 +448,7 @@ def test_square_off_runs_at_1515_ist_on_weekdays_and_reconcile_in_market_hours(d
         json.loads(s["Properties"]["Target"]["Input"]).get("action", "reconcile every user"): s["Properties"]
         for s in dev.resources("AWS::Scheduler::Schedule").values()
     }
-    assert set(schedules) == {"squareoff", "reconcile every user"}
+    assert set(schedules) == {"squareoff", "reconcile every user", "refreshInstruments"}
     square_off = schedules["squareoff"]
     assert square_off["ScheduleExpression"] == SQUARE_OFF_CRON == "cron(15 15 ? * MON-FRI *)"
     assert square_off["ScheduleExpressionTimezone"] == TIMEZONE == "Asia/Kolkata"
@@ -451,6 +457,10 @@ def test_square_off_runs_at_1515_ist_on_weekdays_and_reconcile_in_market_hours(d
     assert reconcile["ScheduleExpression"] == RECONCILE_CRON
     assert reconcile["ScheduleExpressionTimezone"] == TIMEZONE
     assert reconcile["Target"]["Arn"]["Fn::GetAtt"][0].startswith("FunctionsReconcile")
+    instruments = schedules["refreshInstruments"]
+    assert instruments["ScheduleExpression"] == INSTRUMENTS_CRON == "cron(30 8 ? * MON-FRI *)"  # before 09:00
+    assert instruments["ScheduleExpressionTimezone"] == "Asia/Kolkata"
+    assert instruments["Target"]["Arn"]["Fn::GetAtt"][0].startswith("FunctionsInstruments")
     (group,) = dev.resources("AWS::Scheduler::ScheduleGroup").values()
     assert all(s["GroupName"] == group["Properties"]["Name"] for s in schedules.values())
 
@@ -546,3 +556,38 @@ def test_the_feed_runs_one_task_when_told_what_to_follow(bundle_dir: Any) -> Non
     env = {e["Name"]: e["Value"] for e in task["Properties"]["ContainerDefinitions"][0]["Environment"]}
     assert env["FEED_INSTRUMENTS"] == "NSE:INFY,NFO:NIFTY26DEC26000CE"
     assert env["KITE_API_KEY"] == "kite-app-key"
+
+
+def test_every_function_carries_the_shipped_holidays_so_republic_day_is_no_trading_day(
+    stages: dict[str, Synthesized],
+) -> None:
+    from datetime import date
+
+    from composition.runtime import Composition
+    from composition.settings import Settings
+
+    for synthesized in stages.values():
+        # Given each stage's functions as synthesized
+        functions = synthesized.resources("AWS::Lambda::Function")
+        synthesized.template.all_resources_properties(
+            "AWS::Lambda::Function",
+            {
+                "Environment": {
+                    "Variables": Match.object_like(
+                        {"MARKET_HOURS": "nse", "MARKET_CALENDAR": Match.string_like_regexp("NSE:[^;]*2026-01-26")}
+                    )
+                }
+            },
+        )
+        for function in functions.values():
+            env = function["Properties"]["Environment"]["Variables"]
+            # When a Lambda composes its calendar from that configuration
+            calendar = Composition(
+                Settings(market_hours=env["MARKET_HOURS"], market_calendar=env["MARKET_CALENDAR"])
+            ).calendar
+            # Then the shipped holidays hold for every segment, and MCX keeps its Holi evening session
+            assert not calendar.is_trading_day(date(2026, 1, 26), "NSE")
+            assert not calendar.is_trading_day(date(2026, 1, 26), "NFO")
+            assert not calendar.is_trading_day(date(2026, 1, 26), "MCX")
+            assert calendar.is_trading_day(date(2026, 1, 27), "NSE")
+            assert calendar.session("MCX", date(2026, 3, 3))[0].hour == 17

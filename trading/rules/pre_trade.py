@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from trading.clock import IST
 from trading.errors import ValidationError
 from trading.model import OrderType, Variety
+from trading.rules.calendar import segment_of
+from trading.rules.contracts import is_tradable
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -17,7 +20,9 @@ if TYPE_CHECKING:
 
 
 def check_quantity(quantity: int, instrument: Instrument) -> None:
-    """Quantity must be positive and a whole number of lots."""
+    """Quantity must be positive and a whole number of lots (of a tradable instrument: an index has no lots)."""
+    if not is_tradable(instrument):
+        raise ValidationError(f"{instrument.ref} cannot be traded (lot size {instrument.lot_size}: an index)")
     if quantity <= 0:
         raise ValidationError(f"quantity must be positive, got {quantity}")
     if quantity % instrument.lot_size:
@@ -30,6 +35,8 @@ def check_price(price: Decimal, instrument: Instrument, what: str = "price") -> 
     """Price must be positive and a multiple of the instrument's tick size."""
     if not price.is_finite() or price <= 0:
         raise ValidationError(f"{what} must be a positive number, got {price}")
+    if not is_tradable(instrument):
+        raise ValidationError(f"{instrument.ref} cannot be traded (tick size {instrument.tick_size}: an index)")
     if price % instrument.tick_size:
         raise ValidationError(
             f"{what} {price} of {instrument.ref} is not a multiple of its tick size {instrument.tick_size}"
@@ -53,14 +60,28 @@ def check_order_prices(
 
 
 def check_market_hours(variety: Variety, instrument: Instrument, now: datetime, calendar: MarketCalendar) -> None:
-    """Regular orders only while the exchange is open; AMO orders only while it is closed."""
-    is_open = calendar.is_open(instrument.exchange, now)
-    opens, closes = calendar.session(instrument.exchange)
+    """Regular orders while the exchange takes them (its session; equity's pre-open too), AMO orders only inside
+    the segment's AMO window, as Kite refuses them.
+
+    Raises
+    ------
+    ValidationError
+        The order is outside the hours its variety is taken in; the message names those hours.
+    """
+    exchange = instrument.exchange
+    day = now.astimezone(IST).date()
+    opens, closes = calendar.session(exchange, day)
     hours = f"{opens:%H:%M}-{closes:%H:%M} IST on trading days"
-    if variety is Variety.REGULAR and not is_open:
-        raise ValidationError(f"{instrument.exchange} is closed (open {hours}); use variety AMO to queue the order")
-    if variety is Variety.AMO and is_open:
-        raise ValidationError(f"{instrument.exchange} is open ({hours}); AMO orders are taken only outside it")
+    if variety is Variety.REGULAR and not calendar.takes_regular(exchange, now):
+        if calendar.is_trading_day(day, exchange) and segment_of(exchange).pre_open:
+            hours += ", orders also 09:00-09:08 in the pre-open"
+        raise ValidationError(f"{exchange} is closed (open {hours}); use variety AMO to queue the order")
+    if variety is Variety.AMO and not calendar.takes_amo(exchange, now):
+        starts, until = calendar.amo_window(exchange, day)
+        raise ValidationError(
+            f"{exchange} takes AMO orders from {starts:%H:%M} to {until:%H:%M} IST and on days it is closed "
+            f"(open {hours}); AMO orders are taken only outside market hours"
+        )
 
 
 def slice_quantity(quantity: int, instrument: Instrument) -> list[int]:
