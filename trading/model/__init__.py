@@ -17,8 +17,8 @@ from trading.model.basket import (
     check_name,
 )
 from trading.model.instrument import InstrumentRef
-from trading.model.order import Fill, Order, OrderStatus, OrderUpdate, Validity, Variety
-from trading.model.position import Position, PositionDelta, PositionKey
+from trading.model.order import Fill, FillDecision, Order, OrderStatus, OrderUpdate, Validity, Variety, decide_fill
+from trading.model.position import Book, Position, PositionKey
 
 __all__ = [
     "MAX_LEGS",
@@ -26,7 +26,9 @@ __all__ = [
     "MAX_STRATEGIES",
     "Basket",
     "BasketStatus",
+    "Book",
     "Fill",
+    "FillDecision",
     "InstrumentRef",
     "Leg",
     "Order",
@@ -35,7 +37,6 @@ __all__ = [
     "OrderUpdate",
     "PartialFailurePolicy",
     "Position",
-    "PositionDelta",
     "PositionKey",
     "Product",
     "RiskLimits",
@@ -45,4 +46,5 @@ __all__ = [
     "Validity",
     "Variety",
     "check_name",
+    "decide_fill",
 ]
