@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 
@@ -10,10 +10,19 @@ from resolvers import arguments as args
 from resolvers.composed import ports
 from resolvers.identity import caller, identity
 from schema import shapes
+from trading.clock import IST
 from trading.ids import BasketId
 from trading.usecases import queries
 
+if TYPE_CHECKING:
+    from datetime import date
+
 router = Router()
+
+
+def trading_day() -> date:
+    """Today in IST by the composition's clock: the day of positions' day figures."""
+    return ports().clock.now().astimezone(IST).date()
 
 
 @router.resolver(type_name="Query", field_name="me")
@@ -25,13 +34,13 @@ def me() -> dict[str, Any]:
 @router.resolver(type_name="Query", field_name="positions")
 def positions(basketId: str) -> list[dict[str, Any]]:
     view = ports().baskets.view(caller(router), BasketId(args.text(basketId, "basketId", 40)))
-    return [shapes.position(p) for p in view.positions]
+    return [shapes.position(p, trading_day()) for p in view.positions]
 
 
 @router.resolver(type_name="Query", field_name="pnl")
 def pnl(basketId: str) -> dict[str, Any]:
     report = queries.basket_pnl(ports(), caller(router), BasketId(args.text(basketId, "basketId", 40)))
-    return shapes.pnl(report)
+    return shapes.pnl(report, trading_day())
 
 
 @router.resolver(type_name="Query", field_name="instruments")

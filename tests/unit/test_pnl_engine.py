@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import itertools
 import random
 from datetime import UTC, datetime, timedelta
@@ -310,7 +312,7 @@ def test_a_replayed_image_dirties_nothing() -> None:
     engine.upsert(position)
     engine.due(ms(0))
 
-    engine.upsert(a_position("b", PE_23500, (Side.BUY, LOT, "40")))
+    engine.upsert(copy.deepcopy(position))  # the same stream image again: the same fills
 
     assert engine.due(ms(1000)) == []
 
