@@ -66,9 +66,13 @@ class _Held:
 
     position: Position
     quote: _Quote
+    cached: PositionPnl | None = None  # the last row, reused while its instrument's price is unchanged
 
     def row(self) -> PositionPnl:
-        return PositionPnl.of(self.position, self.quote.price)
+        cached, price = self.cached, self.quote.price
+        if cached is None or cached.last_price != price or (cached.last_price is None) != (price is None):
+            cached = self.cached = PositionPnl.of(self.position, price)
+        return cached
 
 
 @dataclass(eq=False, slots=True)

@@ -31,8 +31,10 @@ class PositionPnl:
     def of(cls, position: Position, last_price: Decimal | None) -> PositionPnl:
         """At its mark; unmarked, its realised P&L (unrealised 0), never its open quantity at cost."""
         realised = position.realised
-        unrealised = position.unrealised(last_price)
-        return cls(position, last_price, realised + unrealised, realised, unrealised)
+        if last_price is None:
+            return cls(position, None, realised, realised, _ZERO)
+        pnl = position.pnl(last_price)  # Kite's formula: realised + unrealised by average cost, exactly
+        return cls(position, last_price, pnl, realised, pnl - realised)
 
 
 @dataclass(frozen=True)
