@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 
 from resolvers import arguments as args
-from resolvers.composed import ports
+from resolvers.composed import ports, trading_day
 from resolvers.identity import caller
-from resolvers.portfolio import trading_day
 from schema import shapes
 from trading.ids import BasketId, LegId, StrategyId
 from trading.model import Basket, BasketStatus, PartialFailurePolicy, RiskLimits, Schedule

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 
 from resolvers import arguments as args
-from resolvers.composed import ports
+from resolvers.composed import ports, trading_day
 from resolvers.identity import caller, identity
 from schema import shapes
-from trading.clock import IST
 from trading.ids import BasketId
 from trading.usecases import queries
 
-if TYPE_CHECKING:
-    from datetime import date
-
 router = Router()
-
-
-def trading_day() -> date:
-    """Today in IST by the composition's clock: the day of positions' day figures."""
-    return ports().clock.now().astimezone(IST).date()
 
 
 @router.resolver(type_name="Query", field_name="me")
