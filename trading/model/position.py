@@ -59,21 +59,25 @@ class Book:
 
     def step(self, fill: Fill, multiplier: Decimal) -> Book:
         """This book after one more fill (the next in exchange time order)."""
-        signed = fill.quantity if fill.side is Side.BUY else -fill.quantity
-        value = fill.price * fill.quantity * multiplier
-        buys = (self.buy_quantity + fill.quantity, self.buy_value + value) if signed > 0 else None
-        sells = (self.sell_quantity + fill.quantity, self.sell_value + value) if signed < 0 else None
+        return self.trade(fill.side, fill.quantity, fill.price, multiplier)
+
+    def trade(self, side: Side, quantity: int, price: Decimal, multiplier: Decimal) -> Book:
+        """This book after one more trade of `quantity` at `price` (the next in exchange time order)."""
+        signed = quantity if side is Side.BUY else -quantity
+        value = price * quantity * multiplier
+        buys = (self.buy_quantity + quantity, self.buy_value + value) if signed > 0 else None
+        sells = (self.sell_quantity + quantity, self.sell_value + value) if signed < 0 else None
         net, average, realised = self.net_quantity, self.average, self.realised
-        price = Fraction(fill.price)
+        exact = Fraction(price)
         if net == 0 or (net > 0) == (signed > 0):
-            average = (average * abs(net) + price * fill.quantity) / (abs(net) + fill.quantity)
+            average = (average * abs(net) + exact * quantity) / (abs(net) + quantity)
         else:
-            closed = min(fill.quantity, abs(net))
+            closed = min(quantity, abs(net))
             direction = 1 if net > 0 else -1
-            realised += closed * (price - average) * direction * Fraction(multiplier)
-            if fill.quantity > abs(net):
-                average = price
-            elif fill.quantity == abs(net):
+            realised += closed * (exact - average) * direction * Fraction(multiplier)
+            if quantity > abs(net):
+                average = exact
+            elif quantity == abs(net):
                 average = _ZERO
         return Book(
             buy_quantity=buys[0] if buys else self.buy_quantity,
