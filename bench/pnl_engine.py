@@ -116,7 +116,7 @@ def run_baseline(book: Book, stream: list[Tick]) -> dict[BasketId, Decimal]:
         totals = {}
         for position in book.positions:
             basket = position.key.basket_id
-            totals[basket] = totals.get(basket, Decimal(0)) + position.pnl(prices[position.key.instrument])
+            totals[basket] = totals.get(basket, Decimal(0)) + position.marked_pnl(prices[position.key.instrument])
     return totals
 
 

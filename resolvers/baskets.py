@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 
 from resolvers import arguments as args
-from resolvers.composed import ports
+from resolvers.composed import ports, trading_day
 from resolvers.identity import caller
 from schema import shapes
 from trading.ids import BasketId, LegId, StrategyId
@@ -36,7 +36,7 @@ def baskets(limit: int = 20, nextToken: str | None = None) -> dict[str, Any]:
 @router.resolver(type_name="Query", field_name="basket")
 def basket(id: str) -> dict[str, Any]:
     view = ports().baskets.view(caller(router), _basket_id(id))
-    return shapes.basket(view.basket, view.orders, view.positions)
+    return shapes.basket(view.basket, view.orders, view.positions, trading_day())
 
 
 @router.resolver(type_name="Mutation", field_name="createBasket")
@@ -185,4 +185,4 @@ def _with_details(b: Basket) -> dict[str, Any]:
     if b.status is BasketStatus.DRAFT:
         return shapes.basket(b)
     view = ports().baskets.view(b.owner, b.id)
-    return shapes.basket(view.basket, view.orders, view.positions)
+    return shapes.basket(view.basket, view.orders, view.positions, trading_day())

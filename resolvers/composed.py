@@ -6,8 +6,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
+from trading.clock import IST
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from datetime import date
 
     from composition.runtime import Composition
     from trading.ports import AccountPorts, Ports
@@ -33,3 +36,8 @@ def ports() -> Ports:
 
 def accounts() -> AccountPorts:
     return _current.get().accounts
+
+
+def trading_day() -> date:
+    """Today in IST by the composition's clock: the day positions' day figures (Kite's day/overnight) are of."""
+    return ports().clock.now().astimezone(IST).date()

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 
 from resolvers import arguments as args
-from resolvers.composed import ports
+from resolvers.composed import ports, trading_day
 from resolvers.identity import caller, identity
 from schema import shapes
 from trading.ids import BasketId
@@ -25,13 +25,13 @@ def me() -> dict[str, Any]:
 @router.resolver(type_name="Query", field_name="positions")
 def positions(basketId: str) -> list[dict[str, Any]]:
     view = ports().baskets.view(caller(router), BasketId(args.text(basketId, "basketId", 40)))
-    return [shapes.position(p) for p in view.positions]
+    return [shapes.position(p, trading_day()) for p in view.positions]
 
 
 @router.resolver(type_name="Query", field_name="pnl")
 def pnl(basketId: str) -> dict[str, Any]:
     report = queries.basket_pnl(ports(), caller(router), BasketId(args.text(basketId, "basketId", 40)))
-    return shapes.pnl(report)
+    return shapes.pnl(report, trading_day())
 
 
 @router.resolver(type_name="Query", field_name="instruments")

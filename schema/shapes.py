@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from trading.clock import IST, SystemClock
 from trading.model.account import BrokerName
+from trading.model.day_view import DayView
+from trading.money import shown_pnl, to_paise, to_places
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from trading.model import Basket, BookedFill, Order, Position
     from trading.model.instrument import Instrument
-    from trading.valuation import PnlReport
+    from trading.valuation import PnlReport, PositionPnl
 
 PAISA = Decimal("0.01")
 
@@ -30,17 +36,28 @@ def price(value: Decimal | None) -> str | None:
     return format(exact if exact.as_tuple().exponent < -2 else value.quantize(PAISA), "f")  # type: ignore[operator]
 
 
-def average(value: Decimal | None) -> str | None:
+def average(value: Decimal | Fraction | None) -> str | None:
     """An average price, rounded half-even to 4 places (a division rarely ends)."""
-    return None if value is None else price(value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
+    if value is None:
+        return None
+    if isinstance(value, Fraction):
+        return price(to_places(value, 4))
+    return price(value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
 
 
-def rupees(value: Decimal) -> str:
-    """Money rounded half-even to paise."""
-    return format(value.quantize(PAISA, rounding=ROUND_HALF_EVEN), "f")
+def rupees(value: Decimal | Fraction) -> str:
+    """Money rounded half-even to paise, once (never "-0.00")."""
+    return format(to_paise(value), "f")
 
 
-def basket(b: Basket, orders: list[Order] | None = None, positions: list[Position] | None = None) -> dict[str, Any]:
+def today() -> date:
+    """The IST trading day a position's day figures are of, when the caller does not say."""
+    return SystemClock().now().astimezone(IST).date()
+
+
+def basket(
+    b: Basket, orders: list[Order] | None = None, positions: list[Position] | None = None, day: date | None = None
+) -> dict[str, Any]:
     return {
         "id": b.id,
         "name": b.name,
@@ -76,7 +93,7 @@ def basket(b: Basket, orders: list[Order] | None = None, positions: list[Positio
         "onPartialFailure": b.on_partial_failure.value,
         "broker": BrokerName.of(b.broker).value if b.broker else None,
         "orders": [order(o) for o in orders or []],
-        "positions": [position(p) for p in positions or []],
+        "positions": [position(p, day) for p in positions or []],
         "createdAt": timestamp(b.created_at),
         "updatedAt": timestamp(b.updated_at),
     }
@@ -132,7 +149,9 @@ def fill(booked: BookedFill) -> dict[str, Any]:
     }
 
 
-def position(p: Position) -> dict[str, Any]:
+def position(p: Position, day: date | None = None) -> dict[str, Any]:
+    """A position with Kite's fields; the day figures are of `day` (default: today, IST)."""
+    view = DayView.of(p, day or today())
     return {
         "basketId": p.key.basket_id,
         "strategyId": p.key.strategy_id,
@@ -147,25 +166,43 @@ def position(p: Position) -> dict[str, Any]:
         "sellValue": price(p.sell_value),
         "buyPrice": average(p.buy_price),
         "sellPrice": average(p.sell_price),
+        "averagePrice": average(p.average_price),
+        "value": price(p.value),
+        "overnightQuantity": view.overnight_quantity,
+        "dayBuyQuantity": view.day_buy_quantity,
+        "dayBuyValue": price(view.day_buy_value),
+        "dayBuyPrice": average(view.day_buy_price),
+        "daySellQuantity": view.day_sell_quantity,
+        "daySellValue": price(view.day_sell_value),
+        "daySellPrice": average(view.day_sell_price),
     }
 
 
-def pnl(report: PnlReport) -> dict[str, Any]:
+def position_pnl(row: PositionPnl, day: date | None = None, close_price: Decimal | None = None) -> dict[str, Any]:
+    """One valued position: exact figures rounded once here, so pnl == realised + unrealised as shown."""
+    day = day or today()
+    shown, realised, unrealised = shown_pnl(row.pnl, row.realised)
+    m2m = None if row.last_price is None else DayView.of(row.position, day).m2m(row.pnl, close_price)
+    return {
+        "position": position(row.position, day),
+        "lastPrice": price(row.last_price),
+        "closePrice": price(close_price),
+        "pnl": format(shown, "f"),
+        "realised": format(realised, "f"),
+        "unrealised": format(unrealised, "f"),
+        "m2m": None if m2m is None else rupees(m2m),
+    }
+
+
+def pnl(report: PnlReport, day: date | None = None) -> dict[str, Any]:
+    """A basket's P&L: its totals rounded once (pnl == realised + unrealised as shown) and its rows."""
+    shown, realised, unrealised = shown_pnl(report.pnl, report.realised)
     return {
         "basketId": report.basket_id,
-        "pnl": rupees(report.pnl),
-        "realised": rupees(report.realised),
-        "unrealised": rupees(report.unrealised),
-        "positions": [
-            {
-                "position": position(row.position),
-                "lastPrice": price(row.last_price),
-                "pnl": rupees(row.pnl),
-                "realised": rupees(row.realised),
-                "unrealised": rupees(row.unrealised),
-            }
-            for row in report.positions
-        ],
+        "pnl": format(shown, "f"),
+        "realised": format(realised, "f"),
+        "unrealised": format(unrealised, "f"),
+        "positions": [position_pnl(row, day) for row in report.positions],
     }
 
 

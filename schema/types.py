@@ -128,6 +128,17 @@ class Position:
     sell_value: str = strawberry.field(description=DECIMAL)
     buy_price: str = strawberry.field(description=AVERAGE)
     sell_price: str = strawberry.field(description=AVERAGE)
+    average_price: str = strawberry.field(
+        description=AVERAGE + ". Kite's average_price: the open quantity's average cost; 0 when flat"
+    )
+    value: str = strawberry.field(description=DECIMAL + " Kite's value: sellValue - buyValue")
+    overnight_quantity: int = strawberry.field(description="Net quantity carried in from before today (IST)")
+    day_buy_quantity: int
+    day_buy_value: str = strawberry.field(description=DECIMAL)
+    day_buy_price: str = strawberry.field(description=AVERAGE)
+    day_sell_quantity: int
+    day_sell_value: str = strawberry.field(description=DECIMAL)
+    day_sell_price: str = strawberry.field(description=AVERAGE)
 
 
 @strawberry.type
@@ -175,16 +186,24 @@ class Execution:
 
 
 @strawberry.type(
-    description="pnl = (sellValue - buyValue) + netQuantity x lastPrice x multiplier (Kite's formula); "
-    "realised on the closed quantity at average prices, unrealised = pnl - realised",
+    description="pnl = (sellValue - buyValue) + netQuantity x lastPrice x multiplier (Kite's formula) = "
+    "realised + unrealised, by average cost in exchange time order; unmarked: pnl = realised, unrealised 0. "
+    "Exact until shown: pnl and realised are rounded once (half-even, paise), unrealised is their difference",
     directives=BOTH,
 )
 class PositionPnl:
     position: Position
     last_price: str | None = strawberry.field(description=DECIMAL + " Null until a mark exists.")
+    close_price: str | None = strawberry.field(
+        description=DECIMAL + " The previous close (Kite's close_price); null when not known"
+    )
     pnl: str = strawberry.field(description=RUPEES)
     realised: str = strawberry.field(description=RUPEES)
     unrealised: str = strawberry.field(description=RUPEES)
+    m2m: str | None = strawberry.field(
+        description=RUPEES + ". Kite's m2m: pnl with the overnight quantity valued at the previous close; "
+        "null while unmarked, or when a quantity was carried overnight and the close is not known"
+    )
 
 
 @strawberry.type

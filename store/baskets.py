@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from store.errors import translated
 from store.items.attributes import typed
 from store.items.basket import basket_item, basket_of
-from store.items.fill import fill_of
 from store.items.keys import (
     BASKET_SK,
-    FILL_SK_PREFIX,
     ORDER_SK_PREFIX,
     POSITION_SK_PREFIX,
     basket_key,
@@ -29,8 +26,8 @@ from trading.ports import BasketView, Page
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-    from trading.ids import BasketId, OwnerId, TradeId
-    from trading.model import Basket, Position, PositionKey
+    from trading.ids import BasketId, OwnerId
+    from trading.model import Basket
 
 
 class DynamoBaskets:
@@ -81,19 +78,7 @@ class DynamoBaskets:
             raise NotFound(f"basket {basket_id} not found")
         mine = [i for i in items if owned_by(i, owner)]
         orders = [order_of(i) for i in mine if sort_key_of(i).startswith(ORDER_SK_PREFIX)]
-        by_id = {o.id: o for o in orders}
-        seen: dict[PositionKey, set[TradeId]] = defaultdict(set)
-        for item in mine:
-            if sort_key_of(item).startswith(FILL_SK_PREFIX):
-                fill = fill_of(item)
-                if fill.order_id in by_id:
-                    seen[by_id[fill.order_id].position_key].add(fill.trade_id)
-        positions: list[Position] = []
-        for item in mine:
-            if sort_key_of(item).startswith(POSITION_SK_PREFIX):
-                position = position_of(item)
-                position.seen_trades = seen.get(position.key, set())
-                positions.append(position)
+        positions = [position_of(i) for i in mine if sort_key_of(i).startswith(POSITION_SK_PREFIX)]
         return BasketView(basket_of(basket_items[0]), orders, positions)
 
     def save(self, basket: Basket, expected_version: int) -> None:

@@ -28,12 +28,11 @@ from store.items.keys import (
     position_key,
 )
 from store.items.order import broker_order_attributes, order_item, order_of
-from store.items.position import intraday_keys, position_attributes, position_of
+from store.items.position import new_position, position_item, position_of
 from store.spec import BY_BROKER_ORDER, BY_INSTRUMENT, BY_ORDER_ID, BY_OWNER
 from store.table import TRANSACT_LIMIT, Table, backoff, chunks, owned_by
 from trading.clock import SystemClock
-from trading.errors import NotFound, ValidationError
-from trading.model import PositionDelta
+from trading.errors import Conflict, NotFound
 from trading.ports import Page
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from trading.ids import BasketId, BrokerOrderId, OrderId, OwnerId
-    from trading.model import BookedFill, Fill, InstrumentRef, Order, OrderStatus, Position
+    from trading.model import BookedFill, FillDecision, InstrumentRef, Order, OrderStatus, Position
     from trading.ports import Clock
 
 FILL_ATTEMPTS = 4  # the first try and 3 retries on a TransactionConflict
@@ -224,19 +223,28 @@ class DynamoOrders:
         booked.sort(key=lambda b: (b.fill.filled_at, b.fill.trade_id), reverse=True)
         return Page(booked, token)
 
-    def apply_fill(self, order: Order, fill: Fill) -> bool:
-        """Record a fill, add it to its order and position, all in one TransactWriteItems.
+    def position(self, order: Order) -> Position:
+        """The order's position as stored now (a strongly consistent GetItem); a new one before its first fill."""
+        item = self._table.client.get_item(
+            TableName=self._table.name, Key=position_key(order.position_key), ConsistentRead=True
+        ).get("Item")
+        return new_position(order) if item is None else position_of(item)
 
-        Returns False, writing nothing, when the fill was applied before.
+    def record_fill(self, order: Order, decision: FillDecision) -> bool:
+        """Write a decided fill in one TransactWriteItems: the fill, the order's counters, the position.
+
+        Each write is conditioned on the state the decision was made from (the order's filled
+        quantity, the position's version), so a decision made on stale state writes nothing.
+
+        Returns False, writing nothing, when the fill is stored already.
 
         Raises
         ------
-        ValidationError
-            The fill would take the order past its quantity (or the order is gone).
         Conflict
-            The items kept changing under concurrent transactions.
+            The order's fills or the position changed since the decision (decide again), the order
+            is gone, or the items kept conflicting with concurrent transactions.
         """
-        actions = _fill_transaction(self._table.name, order, fill, self._clock.now())
+        actions = _fill_transaction(self._table.name, order, decision, self._clock.now())
         for attempt in range(FILL_ATTEMPTS):
             try:
                 self._table.client.transact_write_items(TransactItems=actions)
@@ -245,40 +253,37 @@ class DynamoOrders:
                 reasons = cancellation_reasons(exc)
                 if reasons[:1] == [REASON_CONDITION_FAILED]:
                     return False
-                if reasons[1:2] == [REASON_CONDITION_FAILED]:
-                    raise ValidationError(
-                        f"fill {fill.trade_id} of {fill.quantity} overfills order {order.id} of {order.quantity}"
+                if REASON_CONDITION_FAILED in reasons:
+                    raise Conflict(
+                        f"order {order.id} or its position changed while fill {decision.fill.trade_id} was decided"
                     ) from exc
                 if REASON_TRANSACTION_CONFLICT in reasons and attempt + 1 < FILL_ATTEMPTS:
                     backoff(attempt)
                     continue
-                error = domain_error(exc, f"fill {fill.trade_id} kept conflicting with other writes; retry")
+                error = domain_error(exc, f"fill {decision.fill.trade_id} kept conflicting with other writes; retry")
                 if error is None:
                     raise
                 raise error from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _fill_transaction(table_name: str, order: Order, fill: Fill, now: datetime) -> list[Any]:
-    """The three actions of `DynamoOrders.apply_fill`: put the fill, count it on its order and position."""
-    delta = PositionDelta.of(fill, order.multiplier)
-    descriptive = {**position_attributes(order), **intraday_keys(order, fill.filled_at)}
-    position_names = {f"#{a}": a for a in descriptive}
-    position_values = {f":{a}": typed(v) for a, v in descriptive.items()}
-    position_values.update(
-        {
-            ":bq": typed(delta.buy_quantity),
-            ":bv": typed(delta.buy_value),
-            ":sq": typed(delta.sell_quantity),
-            ":sv": typed(delta.sell_value),
+def _fill_transaction(table_name: str, order: Order, decision: FillDecision, now: datetime) -> list[Any]:
+    """The three actions of `DynamoOrders.record_fill`, each writing what the decision says, over what it read."""
+    expected = decision.expected_position_version
+    position_condition: dict[str, Any] = (
+        {"ConditionExpression": "attribute_not_exists(PK)"}
+        if expected == 0
+        else {
+            "ConditionExpression": "#version = :expected",
+            "ExpressionAttributeNames": {"#version": "version"},
+            "ExpressionAttributeValues": {":expected": typed(expected)},
         }
     )
-    position_sets = ", ".join(f"#{a} = if_not_exists(#{a}, :{a})" for a in descriptive)
     return [
         {
             "Put": {
                 "TableName": table_name,
-                "Item": fill_item(order, fill, recorded_at=now),
+                "Item": fill_item(order, decision.fill, recorded_at=now),
                 "ConditionExpression": "attribute_not_exists(PK)",
             }
         },
@@ -286,25 +291,15 @@ def _fill_transaction(table_name: str, order: Order, fill: Fill, now: datetime) 
             "Update": {
                 "TableName": table_name,
                 "Key": order_key(order.basket_id, order.id),
-                "UpdateExpression": "ADD filledQuantity :q, filledValue :v SET updatedAt = :now",
-                "ConditionExpression": "attribute_exists(PK) AND filledQuantity <= :max",
+                "UpdateExpression": "SET filledQuantity = :q, filledValue = :v, updatedAt = :now",
+                "ConditionExpression": "attribute_exists(PK) AND filledQuantity = :expected",
                 "ExpressionAttributeValues": {
-                    ":q": typed(fill.quantity),
-                    ":v": typed(fill.price * fill.quantity),
+                    ":q": typed(decision.filled_quantity),
+                    ":v": typed(decision.filled_value),
                     ":now": typed(timestamp(now)),
-                    ":max": typed(order.quantity - fill.quantity),
+                    ":expected": typed(decision.expected_filled_quantity),
                 },
             }
         },
-        {
-            "Update": {
-                "TableName": table_name,
-                "Key": position_key(order.position_key),
-                "UpdateExpression": (
-                    f"SET {position_sets} ADD buyQuantity :bq, buyValue :bv, sellQuantity :sq, sellValue :sv"
-                ),
-                "ExpressionAttributeNames": position_names,
-                "ExpressionAttributeValues": position_values,
-            }
-        },
+        {"Put": {"TableName": table_name, "Item": position_item(order, decision.position), **position_condition}},
     ]

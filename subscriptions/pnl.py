@@ -12,6 +12,7 @@ from store.items.attributes import deserialize, parse_timestamp
 from store.items.mark import mark_of
 from store.items.position import position_of
 from subscriptions.payloads import item_type
+from trading.clock import IST
 from trading.ports import LiveEvent
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,8 @@ class PnlFeed:
 
 
 def pnl_event(snapshot: BasketPnlSnapshot, batch: str, clock: Clock) -> LiveEvent:
-    report = shapes.pnl(snapshot)  # type: ignore[arg-type]  # same fields as a PnlReport
+    day = clock.now().astimezone(IST).date()
+    report = shapes.pnl(snapshot, day)  # type: ignore[arg-type]  # same fields as a PnlReport
     report.pop("basketId")
     report["asOf"] = shapes.timestamp(snapshot.as_of or clock.now())
     return LiveEvent(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from brokers.kite.login import kite_token_expiry
 from tests.builders import NIFTY_PUT, NOW, an_instrument
 from trading.clock import IST
-from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, Conflict, NotFound, ValidationError
+from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, Conflict, NotFound
 from trading.ids import BrokerOrderId, OrderId, TradeId, new_id
 from trading.model import BookedFill, Fill, OrderStatus, OrderType, OrderUpdate, Position, PositionKey, Product
 from trading.model.account import Session
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from datetime import date, datetime
 
     from trading.ids import BasketId, ClientRequestId, OwnerId
-    from trading.model import Basket, InstrumentRef, Order, Variety
+    from trading.model import Basket, FillDecision, InstrumentRef, Order, Variety
     from trading.model.account import AppCredentials, BrokerAccount, BrokerName
     from trading.model.instrument import Instrument
     from trading.ports import OrderRequest, ScheduledAction, ScheduledJob
@@ -60,7 +60,7 @@ class MemoryOrders:
     def __init__(self, clock: FixedClock) -> None:
         self._clock = clock
         self.orders: dict[OrderId, Order] = {}
-        self.recorded_fills: dict[TradeId, Fill] = {}
+        self.recorded_fills: dict[tuple[OrderId, TradeId], Fill] = {}
         self.positions: dict[PositionKey, Position] = {}
         self.first_fill_day: dict[PositionKey, date] = {}
 
@@ -104,20 +104,31 @@ class MemoryOrders:
     def intraday_positions(self, day: date) -> list[Position]:
         return [copy.deepcopy(self.positions[k]) for k, first in self.first_fill_day.items() if first == day]
 
-    def apply_fill(self, order: Order, fill: Fill) -> bool:
-        if fill.trade_id in self.recorded_fills:
+    def position(self, order: Order) -> Position:
+        key = order.position_key
+        stored = self.positions.get(key)
+        return copy.deepcopy(stored) if stored else Position(key, order.owner, multiplier=order.multiplier)
+
+    def record_fill(self, order: Order, decision: FillDecision) -> bool:
+        """As the table's transaction: write the decision only over the state it was decided from."""
+        fill = decision.fill
+        if (fill.order_id, fill.trade_id) in self.recorded_fills:
             return False
         stored = self.orders.get(order.id)
-        if stored is None or stored.filled_quantity + fill.quantity > stored.quantity:
-            raise ValidationError(f"fill {fill.trade_id} of {fill.quantity} overfills order {order.id}")
-        self.recorded_fills[fill.trade_id] = fill
-        stored.filled_quantity += fill.quantity
-        stored.filled_value += fill.price * fill.quantity
         key = order.position_key
-        position = self.positions.setdefault(key, Position(key, order.owner, multiplier=order.multiplier))
-        position.apply(fill)
+        current = self.positions.get(key)
+        version = current.version if current else 0
+        if (
+            stored is None
+            or stored.filled_quantity != decision.expected_filled_quantity
+            or version != decision.expected_position_version
+        ):
+            raise Conflict(f"order {order.id} or its position changed while fill {fill.trade_id} was decided")
+        self.recorded_fills[(fill.order_id, fill.trade_id)] = fill
+        stored.filled_quantity, stored.filled_value = decision.filled_quantity, decision.filled_value
+        self.positions[key] = copy.deepcopy(decision.position)
         if order.product is Product.MIS:
-            self.first_fill_day.setdefault(key, fill.filled_at.astimezone(IST).date())
+            self.first_fill_day[key] = decision.position.fills[0].filled_at.astimezone(IST).date()
         return True
 
     def fills(self, owner: OwnerId, basket_id: BasketId, limit: int, next_token: str | None) -> Page[BookedFill]:

@@ -1,8 +1,10 @@
 """Incremental P&L: basket totals kept up to date tick by tick, and coalesced for publishing.
 
 A mark moves only the baskets holding that instrument, by `net_quantity * (new - old) * multiplier`
-per position; nothing rescans all positions. Totals are summed in an exact decimal context, so they
-equal a from-scratch sum of `trading.valuation.pnl_of` rows however long the stream runs.
+per position; nothing rescans all positions. Marked positions' P&L is summed in an exact decimal
+context (a mark's move is a product of decimals); realised P&L and unmarked positions (worth their
+realised P&L) are exact fractions. So totals equal a from-scratch `trading.valuation.pnl_of` however
+long the stream runs.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, InvalidOperation, getcontext, setcontext
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from trading.errors import ValidationError
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MIN_INTERVAL = timedelta(milliseconds=250)
 _ZERO = Decimal(0)
+_NONE = Fraction(0)
 
 
 def _exact_context() -> Context:
@@ -30,21 +34,8 @@ def _exact_context() -> Context:
     return Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Inexact])
 
 
-def _value(position: Position, last: Decimal | None) -> Decimal:
-    """A position's P&L exactly as `pnl_of` values it: at its mark, else its open quantity at average cost."""
-    if last is None:
-        return position.pnl(position.buy_price if position.net_quantity > 0 else position.sell_price)
-    return position.pnl(last)
-
-
-def _same_counters(a: Position, b: Position) -> bool:
-    return (a.multiplier, a.buy_quantity, a.buy_value, a.sell_quantity, a.sell_value) == (
-        b.multiplier,
-        b.buy_quantity,
-        b.buy_value,
-        b.sell_quantity,
-        b.sell_value,
-    )
+def _same_fills(a: Position, b: Position) -> bool:
+    return (a.multiplier, a.fills) == (b.multiplier, b.fills)
 
 
 @dataclass(frozen=True)
@@ -53,9 +44,9 @@ class BasketPnlSnapshot:
 
     basket_id: BasketId
     owner: OwnerId
-    pnl: Decimal
-    realised: Decimal
-    unrealised: Decimal
+    pnl: Fraction
+    realised: Fraction
+    unrealised: Fraction
     positions: tuple[PositionPnl, ...]
     as_of: datetime | None
 
@@ -75,12 +66,13 @@ class _Held:
 
     position: Position
     quote: _Quote
-    realised: Decimal
-    at_cost: Decimal  # its value until the instrument's first mark
+    cached: PositionPnl | None = None  # the last row, reused while its instrument's price is unchanged
 
-    def value(self) -> Decimal:
-        price = self.quote.price
-        return self.at_cost if price is None else self.position.pnl(price)
+    def row(self) -> PositionPnl:
+        cached, price = self.cached, self.quote.price
+        if cached is None or cached.last_price != price or (cached.last_price is None) != (price is None):
+            cached = self.cached = PositionPnl.of(self.position, price)
+        return cached
 
 
 @dataclass(eq=False, slots=True)
@@ -88,8 +80,9 @@ class _Basket:
     id: BasketId
     owner: OwnerId
     held: dict[PositionKey, _Held] = field(default_factory=dict)
-    pnl: Decimal = _ZERO
-    realised: Decimal = _ZERO
+    marked: Decimal = _ZERO  # Kite's P&L of the positions whose instrument has a mark
+    unmarked: Fraction = _NONE  # the realised P&L of those without
+    realised: Fraction = _NONE
     changed_at: datetime | None = None
     emitted_at: datetime | None = None
 
@@ -163,14 +156,14 @@ class PnlEngine:
             raise ValidationError(f"basket {key.basket_id} belongs to another owner than position {key}")
         old = basket.held.get(key)
         if old is not None:
-            if _same_counters(old.position, position):
+            if _same_fills(old.position, position):
                 return  # a replayed image: nothing moved
             self._account(basket, old, add=False)
         copy = replace(position)  # the caller may go on applying fills to its own object
         quote = self._quotes.get(key.instrument)
         if quote is None:
             quote = self._quotes[key.instrument] = _Quote()
-        held = _Held(copy, quote, copy.realised, _value(copy, None))
+        held = _Held(copy, quote)
         self._account(basket, held, add=True)
         basket.held[key] = held
         self._touch(basket, at)
@@ -245,7 +238,7 @@ class PnlEngine:
         try:
             move = price - old
             for basket_id, exposure in exposures.items():
-                exposure.basket.pnl += exposure.weight * move
+                exposure.basket.marked += exposure.weight * move
                 dirty[basket_id] = None
         finally:
             setcontext(ambient)
@@ -310,14 +303,16 @@ class PnlEngine:
         basket = self._baskets.get(basket_id)
         if basket is None:
             return None
-        rows = pnl_of(self, basket_id, [held.position for held in basket.held.values()]).positions
-        exact = self._exact
-        pnl, realised = _ZERO, _ZERO
-        for row in rows:
-            pnl = exact.add(pnl, row.pnl)
-            realised = exact.add(realised, row.realised)
-        unrealised = exact.subtract(pnl, realised)
-        return BasketPnlSnapshot(basket_id, basket.owner, pnl, realised, unrealised, tuple(rows), basket.as_of())
+        report = pnl_of(self, basket_id, [held.position for held in basket.held.values()])
+        return BasketPnlSnapshot(
+            basket_id,
+            basket.owner,
+            report.pnl,
+            report.realised,
+            report.unrealised,
+            tuple(report.positions),
+            basket.as_of(),
+        )
 
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
         """The latest marks of those of `refs` that have one (the `MarkSource` port)."""
@@ -332,9 +327,13 @@ class PnlEngine:
         """Add a position's contribution to its basket and instrument, or take it away."""
         exact = self._exact
         op = exact.add if add else exact.subtract
-        basket.pnl = op(basket.pnl, held.value())
-        basket.realised = op(basket.realised, held.realised)
         position, quote = held.position, held.quote
+        sign = 1 if add else -1
+        if quote.price is None:
+            basket.unmarked += sign * position.realised
+        else:
+            basket.marked = op(basket.marked, position.marked_pnl(quote.price))
+        basket.realised += sign * position.realised
         exposure = quote.exposures.get(basket.id)
         if exposure is None:
             exposure = quote.exposures[basket.id] = _Exposure(basket)
@@ -349,13 +348,14 @@ class PnlEngine:
                 del self._quotes[position.key.instrument]
 
     def _first_mark(self, quote: _Quote, price: Decimal, at: datetime) -> None:
-        """Revalue positions held at average cost at their first mark (the delta rule needs a previous mark)."""
+        """Move positions from their realised P&L to their marked P&L (the delta rule needs a previous mark)."""
         quote.price, quote.at = price, at
         exact = self._exact
         for basket_id, exposure in quote.exposures.items():
             basket = exposure.basket
             for held in exposure.held.values():
-                basket.pnl = exact.add(basket.pnl, exact.subtract(held.value(), held.at_cost))
+                basket.unmarked -= held.position.realised
+                basket.marked = exact.add(basket.marked, held.position.marked_pnl(price))
             self._dirty[basket_id] = None
 
     def _touch(self, basket: _Basket, at: datetime | None) -> None:
@@ -364,11 +364,8 @@ class PnlEngine:
         self._dirty[basket.id] = None
 
     def _snapshot(self, basket: _Basket) -> BasketPnlSnapshot:
-        rows = []
-        for held in basket.held.values():
-            pnl = held.value()
-            rows.append(PositionPnl(held.position, held.quote.price, pnl, held.realised, pnl - held.realised))
-        unrealised = self._exact.subtract(basket.pnl, basket.realised)
+        rows = tuple(held.row() for held in basket.held.values())
+        pnl = Fraction(basket.marked) + basket.unmarked
         return BasketPnlSnapshot(
-            basket.id, basket.owner, basket.pnl, basket.realised, unrealised, tuple(rows), basket.as_of()
+            basket.id, basket.owner, pnl, basket.realised, pnl - basket.realised, rows, basket.as_of()
         )

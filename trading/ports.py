@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         Basket,
         BookedFill,
         Fill,
+        FillDecision,
         InstrumentRef,
         Order,
         OrderStatus,
@@ -81,7 +82,18 @@ class Orders(Protocol):
         basket_id: BasketId | None = None,
         status: OrderStatus | None = None,
     ) -> Page[Order]: ...
-    def apply_fill(self, order: Order, fill: Fill) -> bool: ...
+    def position(self, order: Order) -> Position:
+        """The order's position as stored now (strongly consistent); a new one (version 0) before its first fill."""
+        ...
+
+    def record_fill(self, order: Order, decision: FillDecision) -> bool:
+        """Write a decided fill in one transaction: the fill, the order's counters, the position.
+
+        Returns False, writing nothing, when the fill is stored already. Raises `Conflict`, writing
+        nothing, when the order's fill counters or the position moved since the decision was made.
+        """
+        ...
+
     def fills(self, owner: OwnerId, basket_id: BasketId, limit: int, next_token: str | None) -> Page[BookedFill]:
         """One page of the basket's fills (its trade book), newest order first; each page in exchange time."""
         ...

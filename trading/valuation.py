@@ -3,49 +3,57 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from trading.ids import BasketId
     from trading.model import Position
     from trading.ports import MarkSource
 
 
+_ZERO = Fraction(0)
+
+
 @dataclass(frozen=True)
 class PositionPnl:
+    """One position at its mark; exact (`trading.money` rounds at the edge). pnl == realised + unrealised."""
+
     position: Position
     last_price: Decimal | None
-    pnl: Decimal
-    realised: Decimal
-    unrealised: Decimal
+    pnl: Fraction
+    realised: Fraction
+    unrealised: Fraction
+
+    @classmethod
+    def of(cls, position: Position, last_price: Decimal | None) -> PositionPnl:
+        """At its mark; unmarked, its realised P&L (unrealised 0), never its open quantity at cost."""
+        realised = position.realised
+        if last_price is None:
+            return cls(position, None, realised, realised, _ZERO)
+        pnl = position.pnl(last_price)  # Kite's formula: realised + unrealised by average cost, exactly
+        return cls(position, last_price, pnl, realised, pnl - realised)
 
 
 @dataclass(frozen=True)
 class PnlReport:
     basket_id: BasketId
-    pnl: Decimal
-    realised: Decimal
-    unrealised: Decimal
+    pnl: Fraction
+    realised: Fraction
+    unrealised: Fraction
     positions: list[PositionPnl]
 
 
 def pnl_of(marks: MarkSource, basket_id: BasketId, positions: list[Position]) -> PnlReport:
-    """Each position at its mark (without one: its open quantity at its own average cost), and the totals."""
+    """Each position at its mark (without one: its realised P&L), and the exact totals."""
     prices = marks.last_prices(list({p.key.instrument for p in positions}))
-    rows = []
-    for position in positions:
-        last = prices.get(position.key.instrument)
-        if last is None:
-            avg = position.buy_price if position.net_quantity > 0 else position.sell_price
-            pnl = position.pnl(avg)
-        else:
-            pnl = position.pnl(last)
-        rows.append(PositionPnl(position, last, pnl, position.realised, pnl - position.realised))
+    rows = [PositionPnl.of(position, prices.get(position.key.instrument)) for position in positions]
     return PnlReport(
         basket_id=basket_id,
-        pnl=sum((r.pnl for r in rows), Decimal(0)),
-        realised=sum((r.realised for r in rows), Decimal(0)),
-        unrealised=sum((r.unrealised for r in rows), Decimal(0)),
+        pnl=sum((r.pnl for r in rows), _ZERO),
+        realised=sum((r.realised for r in rows), _ZERO),
+        unrealised=sum((r.unrealised for r in rows), _ZERO),
         positions=rows,
     )

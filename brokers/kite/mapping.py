@@ -15,15 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from trading.clock import IST
 from trading.errors import ValidationError
-from trading.ids import BasketId, BrokerOrderId, OwnerId, TradeId
+from trading.ids import BrokerOrderId, TradeId
 from trading.model import (
     Fill,
-    InstrumentRef,
     OrderStatus,
     OrderType,
     OrderUpdate,
-    Position,
-    PositionKey,
     Product,
     Side,
     Validity,
@@ -205,28 +202,6 @@ def fill_from_kite(trade: Mapping[str, Any], order: Order) -> Fill:
         quantity=int(trade["quantity"]),
         price=Decimal(str(trade["average_price"])),
         filled_at=filled_at,
-    )
-
-
-def position_from_kite(row: Mapping[str, Any], owner: OwnerId) -> Position:
-    """A row of Kite's `positions()["net"]` as the account's position (no basket: `basket_id` is empty).
-
-    Kite's buy and sell values include the multiplier, as ours do, so `pnl(last_price)` is Kite's `pnl`.
-    """
-    key = PositionKey(
-        basket_id=BasketId(""),
-        strategy_id=None,
-        instrument=InstrumentRef(str(row["exchange"]), str(row["tradingsymbol"])),
-        product=product_from_kite(str(row["product"])),
-    )
-    return Position(
-        key=key,
-        owner=owner,
-        multiplier=Decimal(str(row.get("multiplier") or 1)),
-        buy_quantity=int(row["buy_quantity"]),
-        buy_value=Decimal(str(row["buy_value"])),
-        sell_quantity=int(row["sell_quantity"]),
-        sell_value=Decimal(str(row["sell_value"])),
     )
 
 

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from trading.model import Book, Side
+from trading.money import to_places
+
 ZERO = Decimal(0)
 
 
@@ -145,37 +148,48 @@ class PaperTrade:
 
 @dataclass
 class PaperPosition:
-    """Counters of one (instrument, product); values include the multiplier, as Kite's do."""
+    """One (instrument, product) as the domain's `Book` of its trades; values include the multiplier, as Kite's do."""
 
     exchange: str
     tradingsymbol: str
     instrument_token: int
     product: str
     multiplier: Decimal
-    buy_quantity: int = 0
-    buy_value: Decimal = ZERO
-    sell_quantity: int = 0
-    sell_value: Decimal = ZERO
+    book: Book = field(default_factory=Book)  # realised and average by the domain's average cost
 
     def add(self, side: str, quantity: int, price: Decimal) -> None:
-        value = price * quantity * self.multiplier
-        if side == "BUY":
-            self.buy_quantity += quantity
-            self.buy_value += value
-        else:
-            self.sell_quantity += quantity
-            self.sell_value += value
+        """Count one trade (the simulator trades in time order)."""
+        self.book = self.book.trade(Side(side), quantity, price, self.multiplier)
+
+    @property
+    def buy_quantity(self) -> int:
+        return self.book.buy_quantity
+
+    @property
+    def sell_quantity(self) -> int:
+        return self.book.sell_quantity
+
+    @property
+    def buy_value(self) -> Decimal:
+        return self.book.buy_value
+
+    @property
+    def sell_value(self) -> Decimal:
+        return self.book.sell_value
 
     def row(self, last_price: Decimal | None) -> dict[str, Any]:
-        """The position as a row of Kite's `GET /portfolio/positions` (positions.json); no overnight carry."""
-        net = self.buy_quantity - self.sell_quantity
+        """The position as a row of Kite's `GET /portfolio/positions` (positions.json); no overnight carry.
+
+        Realised and unrealised split by average cost (Zerodha's definition), rounded to paise; averages to 4 places.
+        """
+        net = self.book.net_quantity
         mark = last_price if last_price is not None else ZERO
         buy_price = self.buy_value / (self.buy_quantity * self.multiplier) if self.buy_quantity else ZERO
         sell_price = self.sell_value / (self.sell_quantity * self.multiplier) if self.sell_quantity else ZERO
         value = self.sell_value - self.buy_value
         pnl = value + net * mark * self.multiplier
-        realised = min(self.buy_quantity, self.sell_quantity) * (sell_price - buy_price) * self.multiplier
-        average = buy_price if net > 0 else sell_price if net < 0 else ZERO
+        realised = to_places(self.book.realised, 2)
+        average = to_places(self.book.average, 4)
         return {
             "tradingsymbol": self.tradingsymbol,
             "exchange": self.exchange,

@@ -74,7 +74,9 @@ def test_demo_condor_executes_fills_and_prices_by_kites_formula(stack: LocalStac
         stack,
         token,
         "query($id: ID!) { pnl(basketId: $id) { pnl realised unrealised "
-        "positions { lastPrice pnl position { tradingsymbol netQuantity } } } }",
+        "positions { lastPrice closePrice pnl realised unrealised m2m "
+        "position { tradingsymbol netQuantity averagePrice value overnightQuantity "
+        "dayBuyQuantity daySellQuantity } } } }",
         {"id": created["id"]},
     )["pnl"]
     sell_value = 65 * Decimal("318.65") + 65 * Decimal("281.20")
@@ -85,6 +87,18 @@ def test_demo_condor_executes_fills_and_prices_by_kites_formula(stack: LocalStac
     assert Decimal(pnl["pnl"]) == by_hand
     assert Decimal(pnl["realised"]) == 0
     assert {p["position"]["tradingsymbol"]: p["lastPrice"] for p in pnl["positions"]} == moves
+    # And each row carries Kite's fields: the open quantity's average, value, day/overnight split, m2m
+    for row in pnl["positions"]:
+        position = row["position"]
+        assert Decimal(position["averagePrice"]) == Decimal(opening[position["tradingsymbol"]])
+        assert Decimal(row["realised"]) + Decimal(row["unrealised"]) == Decimal(row["pnl"])
+        assert (row["realised"], row["closePrice"]) == ("0.00", None)
+        net = position["netQuantity"]
+        if position["overnightQuantity"] == 0:  # filled today (IST): the day's quantities are the position's
+            assert position["dayBuyQuantity"] - position["daySellQuantity"] == net
+            assert row["m2m"] == row["pnl"]
+        else:  # carried in with no previous close known
+            assert row["m2m"] is None
 
 
 def test_errors_come_back_typed_as_appsync_prints_them(stack: LocalStack, alice: dict[str, str]) -> None:

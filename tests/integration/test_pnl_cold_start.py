@@ -27,6 +27,7 @@ from trading.clock import SystemClock
 from trading.ids import OwnerId
 from trading.model import Side
 from trading.pnl_engine import PnlEngine
+from trading.usecases.orders import apply_fill
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,7 +55,7 @@ def held_positions(stack: LocalStack) -> tuple[DynamoStore, dict[str, str]]:
         basket = a_basket(owner=OwnerId(f"cold-{uuid.uuid4().hex[:8]}"))
         order = placed(an_order(basket, side=side, quantity=NIFTY_LOT, price=price))
         store.orders.add_all([order])
-        assert store.orders.apply_fill(order, a_fill(order, quantity=NIFTY_LOT, price=price))
+        assert apply_fill(store, order, a_fill(order, quantity=NIFTY_LOT, price=price))
         baskets[side.value] = basket.id
     return store, baskets
 

@@ -31,13 +31,14 @@ from tests.builders import (
 from trading.errors import Conflict, NotFound, ValidationError
 from trading.ids import BasketId, BrokerOrderId, ClientRequestId, OrderId, TradeId
 from trading.model import BasketStatus, InstrumentRef, OrderStatus, OrderType, Product, Side
+from trading.usecases.orders import apply_fill
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from store import DynamoStore
     from tests.requests_counter import RequestCounter
-    from trading.model import Basket, Order
+    from trading.model import Basket, Fill, Order
 
 
 def _stored_basket(store: DynamoStore, **overrides: object) -> Basket:
@@ -128,8 +129,8 @@ def test_fills_count_on_the_order_and_the_position(store: DynamoStore) -> None:
     store.orders.add_all([order])
     first, second = a_fill(order, price=Decimal("120.05")), a_fill(order, price=Decimal("120.10"))
     # When both its fills are applied
-    assert store.orders.apply_fill(order, first)
-    assert store.orders.apply_fill(order, second)
+    assert apply_fill(store, order, first)
+    assert apply_fill(store, order, second)
     # Then the order and the position count both, exactly
     view = store.baskets.view(OWNER, basket.id)
     assert view.orders[0].filled_quantity == 2 * NIFTY_LOT
@@ -142,13 +143,50 @@ def test_fills_count_on_the_order_and_the_position(store: DynamoStore) -> None:
     assert position.owner == OWNER
 
 
-def test_applying_a_fill_is_exactly_one_transact_write(store: DynamoStore, count_requests: RequestCounter) -> None:
+def test_applying_a_fill_is_one_read_and_one_transact_write(store: DynamoStore, count_requests: RequestCounter) -> None:
     order = an_order()
     store.orders.add_all([order])
     with count_requests.measure() as calls:
-        applied = store.orders.apply_fill(order, a_fill(order))
+        applied = apply_fill(store, order, a_fill(order))
     assert applied
-    assert calls == ["TransactWriteItems"]
+    assert calls == ["GetItem", "TransactWriteItems"]  # the position as stored, then the decision over it
+
+
+def test_concurrent_distinct_fills_of_one_position_all_count_once(store: DynamoStore) -> None:
+    # Given two orders on one position, and 8 distinct fills of them delivered at once
+    basket = _stored_basket(store)
+    strategy = basket.strategies[0].id
+    buy = an_order(basket, strategy_id=strategy, quantity=4 * NIFTY_LOT)
+    sell = an_order(basket, strategy_id=strategy, side=Side.SELL, quantity=4 * NIFTY_LOT)
+    store.orders.add_all([buy, sell])
+    fills = [
+        a_fill(
+            order,
+            trade_id=TradeId(f"T{i}{order.side}"),
+            price=Decimal(100 + i + (order.side is Side.SELL)),
+            filled_at=NOW + timedelta(seconds=i),
+        )
+        for i in range(4)
+        for order in (buy, sell)
+    ]
+    start = threading.Barrier(len(fills))
+
+    def deliver(fill: Fill) -> bool:
+        order = buy if fill.order_id == buy.id else sell
+        start.wait()
+        return apply_fill(store, replace(order), fill)
+
+    # When they are all applied concurrently
+    with ThreadPoolExecutor(len(fills)) as pool:
+        results = list(pool.map(deliver, fills))
+    # Then every fill counted once, and the position is the in-order walk of all eight
+    assert results == [True] * len(fills)
+    view = store.baskets.view(OWNER, basket.id)
+    assert sorted(o.filled_quantity for o in view.orders) == [4 * NIFTY_LOT, 4 * NIFTY_LOT]
+    [position] = view.positions
+    assert (position.buy_quantity, position.sell_quantity, position.version) == (4 * NIFTY_LOT, 4 * NIFTY_LOT, 8)
+    assert position.realised == 4 * NIFTY_LOT  # each lot bought at 100+i is sold at 101+i just after it
+    assert position.seen_trades == {f.trade_id for f in fills}
 
 
 def test_a_replayed_fill_writes_nothing(store: DynamoStore) -> None:
@@ -157,10 +195,10 @@ def test_a_replayed_fill_writes_nothing(store: DynamoStore) -> None:
     order = an_order(basket, side=Side.SELL)
     store.orders.add_all([order])
     fill = a_fill(order)
-    store.orders.apply_fill(order, fill)
+    apply_fill(store, order, fill)
     before = store.baskets.view(OWNER, basket.id)
     # When it is applied again
-    applied = store.orders.apply_fill(order, fill)
+    applied = apply_fill(store, order, fill)
     # Then nothing changed
     assert applied is False
     after = store.baskets.view(OWNER, basket.id)
@@ -179,7 +217,7 @@ def test_concurrent_replays_of_a_fill_count_once(store: DynamoStore) -> None:
 
     def deliver() -> bool:
         start.wait()
-        return store.orders.apply_fill(order, fill)
+        return apply_fill(store, order, fill)
 
     # When they all apply it
     with ThreadPoolExecutor(8) as pool:
@@ -196,10 +234,10 @@ def test_an_overfill_is_refused_and_writes_nothing(store: DynamoStore) -> None:
     basket = _stored_basket(store)
     order = an_order(basket)
     store.orders.add_all([order])
-    store.orders.apply_fill(order, a_fill(order, quantity=NIFTY_LOT + 1))
+    apply_fill(store, order, a_fill(order, quantity=NIFTY_LOT + 1))
     # When a fill of a full lot arrives
     with pytest.raises(ValidationError, match="overfills order"):
-        store.orders.apply_fill(order, a_fill(order))
+        apply_fill(store, order, a_fill(order))
     # Then neither the order nor the position moved past the first fill
     view = store.baskets.view(OWNER, basket.id)
     assert view.orders[0].filled_quantity == NIFTY_LOT + 1
@@ -218,7 +256,7 @@ def test_a_basket_view_is_one_query(store: DynamoStore, count_requests: RequestC
     ]
     store.orders.add_all(orders)
     for order in orders:
-        store.orders.apply_fill(order, a_fill(order))
+        apply_fill(store, order, a_fill(order))
     # When the basket is viewed
     with count_requests.measure() as calls:
         view = store.baskets.view(OWNER, basket.id)
@@ -344,7 +382,7 @@ def test_an_order_save_is_versioned_and_leaves_fills_alone(store: DynamoStore) -
     # Given an order with a fill applied behind the reader's back
     order = an_order()
     store.orders.add_all([order])
-    store.orders.apply_fill(order, a_fill(order))
+    apply_fill(store, order, a_fill(order))
     # When the reader saves a status change
     order.status, order.status_message, order.version = OrderStatus.OPEN, None, 2
     order.broker_order_id = BrokerOrderId("260105000000777")
@@ -457,7 +495,7 @@ def test_fills_of_an_unplaced_order_still_find_their_position_key(store: DynamoS
     order: Order = an_order(basket, side=Side.SELL, strategy_id=None)
     store.orders.add_all([order])
     # When it fills
-    store.orders.apply_fill(order, a_fill(order, trade_id=TradeId("T1")))
+    apply_fill(store, order, a_fill(order, trade_id=TradeId("T1")))
     # Then its position is keyed without a strategy
     [position] = store.baskets.view(OWNER, basket.id).positions
     assert position.key.strategy_id is None

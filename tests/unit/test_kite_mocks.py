@@ -17,7 +17,6 @@ from brokers.kite.mapping import (
     fill_from_kite,
     instruments_from_csv,
     order_update_from_kite,
-    position_from_kite,
     product_from_kite,
 )
 from trading.errors import ValidationError
@@ -102,20 +101,6 @@ class TestTrades:
 
 
 class TestPositions:
-    def test_every_net_position_prices_by_kites_own_pnl(self) -> None:
-        rows = load("positions.json")["net"]
-
-        positions = [position_from_kite(row, OwnerId("alice")) for row in rows]
-
-        assert [(p.key.instrument, p.key.product, p.net_quantity, p.multiplier) for p in positions] == [
-            (InstrumentRef("MCX", "LEADMINI17DECFUT"), Product.NRML, 1, Decimal(1000)),
-            (InstrumentRef("MCX", "GOLDGUINEA17DECFUT"), Product.NRML, 0, Decimal(1)),
-            (InstrumentRef("NSE", "SBIN"), Product.MIS, 0, Decimal(1)),  # a cover order: intraday
-        ]
-        for position, row in zip(positions, rows, strict=True):
-            assert position.pnl(Decimal(str(row["last_price"]))) == Decimal(str(row["pnl"]))
-        assert positions[1].realised == Decimal(801)
-
     def test_an_undocumented_product_is_refused(self) -> None:
         with pytest.raises(ValidationError, match="unknown Kite product"):
             product_from_kite("XYZ")

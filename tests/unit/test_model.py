@@ -22,6 +22,7 @@ from trading.model import (
     PositionKey,
     Product,
     Side,
+    decide_fill,
 )
 
 NOW = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
@@ -83,21 +84,35 @@ def test_a_late_report_never_moves_an_order_backwards_or_out_of_a_terminal_statu
     assert order.status is first
 
 
+def record(order: Order, position: Position, fill: Fill) -> Position:
+    """What the store does with a decision: the order and position take exactly what was decided."""
+    decision = decide_fill(order, position, fill)
+    assert decision is not None
+    order.take(decision)
+    return decision.position
+
+
+def a_position() -> Position:
+    return Position(PositionKey(BasketId("b1"), None, CE, Product.NRML), OwnerId("alice"))
+
+
 def test_fills_add_up_and_average_price_is_exact() -> None:
     order = an_order(quantity=130)
-    order.apply_fill(a_fill("t1", 65, "100.05"))
-    order.apply_fill(a_fill("t2", 65, "100.10"))
+    position = record(order, a_position(), a_fill("t1", 65, "100.05"))
+    position = record(order, position, a_fill("t2", 65, "100.10"))
     assert order.filled_quantity == 130
     assert order.average_price == Decimal("100.075")
+    assert (position.version, position.net_quantity) == (2, 130)
 
 
 def test_a_fill_cannot_overfill_or_belong_to_another_side() -> None:
     order = an_order(quantity=65)
-    order.apply_fill(a_fill("t1", 65, "100"))
+    position = record(order, a_position(), a_fill("t1", 65, "100"))
     with pytest.raises(ValidationError, match="overfills"):
-        order.apply_fill(a_fill("t2", 65, "100"))
+        decide_fill(order, position, a_fill("t2", 65, "100"))
     with pytest.raises(ValidationError, match="does not belong"):
         order.check_fill(a_fill("t3", 65, "100", side=Side.SELL))
+    assert decide_fill(order, position, a_fill("t1", 65, "100")) is None  # a replay: nothing to write
 
 
 def test_position_applies_a_trade_once_and_prices_by_kites_formula() -> None:
@@ -111,8 +126,8 @@ def test_position_applies_a_trade_once_and_prices_by_kites_formula() -> None:
     assert position.net_quantity == 6
     last = Decimal("105")
     assert position.pnl(last) == (Decimal(440) - Decimal(1000)) + 6 * last
-    assert position.realised == Decimal(40)
-    assert position.unrealised(last) == Decimal(30)
+    assert position.realised == Decimal(40)  # 4 closed against the average of 100
+    assert position.unrealised(last) == Decimal(30)  # 6 open at 100, marked at 105
 
 
 def test_basket_edits_only_in_draft_and_execution_needs_legs() -> None:

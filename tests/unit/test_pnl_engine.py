@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -78,9 +80,9 @@ def test_condor_pnl_after_fills_is_zero_until_marked() -> None:
     # When the basket is snapshotted
     snapshot = engine.snapshot(BasketId("condor"))
 
-    # Then every leg is valued at its own average cost: no P&L yet
+    # Then every leg is worth its realised P&L (none yet), never valued at cost
     assert snapshot is not None
-    assert (snapshot.pnl, snapshot.realised, snapshot.unrealised) == (0, 0, 0)
+    assert (snapshot.pnl, snapshot.realised, snapshot.unrealised) == (Fraction(0),) * 3
     assert [row.last_price for row in snapshot.positions] == [None] * 4
     assert_matches_recompute(engine, BasketId("condor"))
 
@@ -109,7 +111,7 @@ def test_condor_pnl_after_marks_follows_kites_formula() -> None:
         Decimal("-1956.50") + 65 * Decimal("36.60"),  # 422.50
     ]
     assert snapshot.pnl == Decimal("325.00")
-    assert (snapshot.realised, snapshot.unrealised) == (0, Decimal("325.00"))
+    assert (snapshot.realised, snapshot.unrealised) == (Fraction(0), Fraction("325.00"))
     assert snapshot.as_of == ms(5)
     prices = {PE_23500: Decimal(35), PE_23800: Decimal(80), CE_24200: Decimal("100.25"), CE_24500: Decimal("36.6")}
     assert snapshot.pnl == pnl_of(Marks(prices), BasketId("condor"), condor).pnl
@@ -134,9 +136,9 @@ def test_closing_a_leg_realises_its_pnl_and_later_marks_leave_it_alone() -> None
     snapshot = engine.snapshot(BasketId("condor"))
     assert snapshot is not None
     assert (snapshot.pnl, snapshot.realised, snapshot.unrealised) == (
-        Decimal("325.00"),
-        Decimal("422.50"),
-        Decimal("-97.50"),
+        Fraction("325.00"),
+        Fraction("422.50"),
+        Fraction("-97.50"),
     )
     assert_matches_recompute(engine, BasketId("condor"))
 
@@ -213,10 +215,8 @@ def test_incremental_totals_equal_a_recomputation_after_a_long_random_stream(see
         report = pnl_of(engine, basket, [p for k, p in held.items() if k.basket_id == basket])
         assert snapshot is not None
         assert snapshot.pnl == report.pnl
-        # Position.realised divides (average prices), so pnl_of's 28-digit running sum may round
-        # where the engine's exact sum does not: they agree to far below a paisa.
-        assert abs(snapshot.realised - report.realised) < Decimal("1E-15")
-        assert abs(snapshot.unrealised - report.unrealised) < Decimal("1E-15")
+        # Both are exact (fractions): equal, not merely close
+        assert (snapshot.realised, snapshot.unrealised) == (report.realised, report.unrealised)
 
 
 def test_many_marks_within_the_interval_give_one_snapshot_per_basket_and_the_last_value_wins() -> None:
@@ -310,7 +310,7 @@ def test_a_replayed_image_dirties_nothing() -> None:
     engine.upsert(position)
     engine.due(ms(0))
 
-    engine.upsert(a_position("b", PE_23500, (Side.BUY, LOT, "40")))
+    engine.upsert(copy.deepcopy(position))  # the same stream image again: the same fills
 
     assert engine.due(ms(1000)) == []
 
@@ -344,7 +344,7 @@ def test_removing_the_last_position_publishes_zero_once_then_forgets_the_basket(
 
     # Then it is published at exactly zero, once, and is then unknown
     [snapshot] = engine.due(ms(500))
-    assert (snapshot.pnl, snapshot.realised, snapshot.positions) == (0, 0, ())
+    assert (snapshot.pnl, snapshot.realised, snapshot.positions) == (Fraction(0), Fraction(0), ())
     assert engine.snapshot(BasketId("condor")) is None
     assert engine.due(ms(1000)) == []
 

@@ -17,8 +17,18 @@ from trading.model.basket import (
     check_name,
 )
 from trading.model.instrument import InstrumentRef
-from trading.model.order import BookedFill, Fill, Order, OrderStatus, OrderUpdate, Validity, Variety
-from trading.model.position import Position, PositionDelta, PositionKey
+from trading.model.order import (
+    BookedFill,
+    Fill,
+    FillDecision,
+    Order,
+    OrderStatus,
+    OrderUpdate,
+    Validity,
+    Variety,
+    decide_fill,
+)
+from trading.model.position import Book, Position, PositionKey
 
 __all__ = [
     "MAX_LEGS",
@@ -26,8 +36,10 @@ __all__ = [
     "MAX_STRATEGIES",
     "Basket",
     "BasketStatus",
+    "Book",
     "BookedFill",
     "Fill",
+    "FillDecision",
     "InstrumentRef",
     "Leg",
     "Order",
@@ -36,7 +48,6 @@ __all__ = [
     "OrderUpdate",
     "PartialFailurePolicy",
     "Position",
-    "PositionDelta",
     "PositionKey",
     "Product",
     "RiskLimits",
@@ -46,4 +57,5 @@ __all__ = [
     "Validity",
     "Variety",
     "check_name",
+    "decide_fill",
 ]

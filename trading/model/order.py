@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from trading.errors import ValidationError
-from trading.model.position import PositionKey
+from trading.model.position import Position, PositionKey
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -135,51 +135,108 @@ class Order:
     def apply_update(self, update: OrderUpdate) -> bool:
         """Move to the reported status; returns False when nothing changes.
 
-        A report that would move the order backwards, or out of a terminal status, is stale
-        (postbacks arrive out of order) and is ignored: statuses never regress.
+        A report that would move the order backwards is stale (postbacks arrive out of order) and is
+        ignored: statuses never regress. A terminal order is final in every field, its message too.
         """
+        if self.status.is_terminal:
+            return False
         if update.status is None or update.status == self.status:
             changed = bool(update.message) and update.message != self.status_message
             self.status_message = update.message or self.status_message
             return changed
-        if self.status.is_terminal or update.status.rank < self.status.rank:
+        if update.status.rank < self.status.rank:
             return False
         self.status = update.status
         self.status_message = update.message
         return True
 
     def check_fill(self, fill: Fill) -> None:
-        """Refuse a fill that cannot be this order's (the store refuses replays and overfills atomically).
+        """Refuse a fill that cannot be this order's, whatever has been filled so far.
 
         Raises
         ------
         ValidationError
-            The fill is for another order or side, or is larger than the order.
+            The fill is for another order or side, its quantity is not positive or larger than the
+            order, or its price is not a positive finite number.
         """
         if fill.order_id != self.id or fill.side is not self.side:
             raise ValidationError(f"fill {fill.trade_id} does not belong to order {self.id}")
-        if not 0 < fill.quantity <= self.quantity:
+        if isinstance(fill.quantity, bool) or not isinstance(fill.quantity, int) or fill.quantity <= 0:
+            raise ValidationError(f"fill {fill.trade_id} has quantity {fill.quantity}; it must be a positive integer")
+        if not isinstance(fill.price, Decimal) or not fill.price.is_finite() or fill.price <= 0:
+            raise ValidationError(f"fill {fill.trade_id} has price {fill.price}; it must be a positive finite number")
+        if fill.quantity > self.quantity:
             raise ValidationError(
                 f"fill {fill.trade_id} of {fill.quantity} does not fit order {self.id} of {self.quantity}"
             )
 
-    def apply_fill(self, fill: Fill) -> None:
-        """Count a fill that the store has accepted.
+    @property
+    def unfilled_quantity(self) -> int:
+        """What fills may still add, terminal or not (a cancelled order's last trades can arrive after it)."""
+        return self.quantity - self.filled_quantity
 
-        Raises
-        ------
-        ValidationError
-            As `check_fill`, or the fill would take the order past its quantity.
-        """
-        self.check_fill(fill)
-        if self.filled_quantity + fill.quantity > self.quantity:
-            raise ValidationError(
-                f"fill {fill.trade_id} of {fill.quantity} overfills order {self.id} "
-                f"({self.filled_quantity}/{self.quantity} filled)"
-            )
-        self.filled_quantity += fill.quantity
-        self.filled_value += fill.price * fill.quantity
+    def take(self, decision: FillDecision) -> None:
+        """Hold the fill counters a recorded decision gave this order."""
+        if decision.order_id != self.id:
+            raise ValueError(f"decision for order {decision.order_id} taken by order {self.id}")
+        self.filled_quantity, self.filled_value = decision.filled_quantity, decision.filled_value
 
     @property
     def position_key(self) -> PositionKey:
         return PositionKey(self.basket_id, self.strategy_id, self.instrument, self.product)
+
+
+@dataclass(frozen=True)
+class FillDecision:
+    """What recording one fill changes, decided once: the store writes exactly this.
+
+    The order's fill counters and the position (with the fill among its fills) as they must become,
+    and the state each was decided from, which the store makes a condition of its one transaction.
+    """
+
+    fill: Fill
+    order_id: OrderId
+    filled_quantity: int
+    filled_value: Decimal
+    expected_filled_quantity: int
+    position: Position
+    expected_position_version: int
+
+
+def decide_fill(order: Order, position: Position, fill: Fill) -> FillDecision | None:
+    """Decide what `fill` changes on `order` and its `position`; None when the position holds it already.
+
+    Parameters
+    ----------
+    order
+        The fill's order as stored now.
+    position
+        The order's position as stored now (no fills yet: a new position at version 0).
+
+    Raises
+    ------
+    ValidationError
+        As `Order.check_fill`, or the fill is larger than what the order has unfilled, or the
+        position is not this order's.
+    """
+    order.check_fill(fill)
+    if position.key != order.position_key:
+        raise ValidationError(f"position {position.key} is not the position of order {order.id}")
+    if position.has(fill):
+        return None
+    if fill.quantity > order.unfilled_quantity:
+        raise ValidationError(
+            f"fill {fill.trade_id} of {fill.quantity} overfills order {order.id} "
+            f"({order.filled_quantity}/{order.quantity} filled)"
+        )
+    after = replace(position, fills=position.fills, version=position.version + 1)
+    after.apply(fill)
+    return FillDecision(
+        fill=fill,
+        order_id=order.id,
+        filled_quantity=order.filled_quantity + fill.quantity,
+        filled_value=order.filled_value + fill.price * fill.quantity,
+        expected_filled_quantity=order.filled_quantity,
+        position=after,
+        expected_position_version=position.version,
+    )

@@ -6,9 +6,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from trading.errors import ValidationError
+from trading.money import to_paise
 
 if TYPE_CHECKING:
     from trading.model import RiskLimits, Schedule
+    from trading.money import Exact
     from trading.rules.calendar import MarketCalendar
 
 PAISA = Decimal("0.01")
@@ -26,12 +28,12 @@ def check_risk_limits(limits: RiskLimits) -> RiskLimits:
     return limits
 
 
-def limit_breach(limits: RiskLimits, pnl: Decimal) -> str | None:
-    """Why a basket at `pnl` must be exited (its max loss or target was reached), else None."""
+def limit_breach(limits: RiskLimits, pnl: Exact) -> str | None:
+    """Why a basket at (exact) `pnl` must be exited (its max loss or target was reached), else None."""
     if limits.max_loss is not None and pnl <= -limits.max_loss:
-        return f"max loss {limits.max_loss:.2f} reached (P&L {pnl:.2f}); exited automatically"
+        return f"max loss {limits.max_loss:.2f} reached (P&L {to_paise(pnl)}); exited automatically"
     if limits.target is not None and pnl >= limits.target:
-        return f"target {limits.target:.2f} reached (P&L {pnl:.2f}); exited automatically"
+        return f"target {limits.target:.2f} reached (P&L {to_paise(pnl)}); exited automatically"
     return None
 
 

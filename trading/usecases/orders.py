@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING, Protocol
 
 from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, Conflict, RateLimited, ValidationError
 from trading.ids import BasketId, BrokerOrderId, StrategyId
-from trading.model import BasketStatus, OrderStatus, OrderType, OrderUpdate, Product, Side, Validity, Variety
+from trading.model import (
+    BasketStatus,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Product,
+    Side,
+    Validity,
+    Variety,
+    decide_fill,
+)
 from trading.ports import OrderRequest
 from trading.rules.pre_trade import check_quantity
 from trading.usecases.idempotency import (
@@ -204,13 +214,38 @@ class FillPorts(Protocol):
     def orders(self) -> Orders: ...
 
 
-def apply_fill(ports: FillPorts, order: Order, fill: Fill) -> bool:
-    """Apply one fill to its order and position in one atomic write; a replay is a no-op."""
+FILL_ATTEMPTS = 8  # concurrent fills of one position each win in turn; a fill loses at most to the others
+
+
+def apply_fill(ports: FillPorts, order: Order, fill: Fill, attempts: int = FILL_ATTEMPTS) -> bool:
+    """Record one fill: the domain decides the order's and position's new state, the store writes it atomically.
+
+    Returns False, writing nothing, when the fill (same order and trade id) was recorded before. When
+    another fill of the same order or position was recorded since we read them, the store refuses the
+    stale decision and we decide again on what it holds now.
+
+    Raises
+    ------
+    ValidationError
+        The fill is not a valid fill of this order (price, quantity, side, more than is unfilled).
+    Conflict
+        The order or position kept changing under concurrent fills for `attempts` tries.
+    """
     order.check_fill(fill)
-    applied = ports.orders.apply_fill(order, fill)
-    if applied:
-        order.apply_fill(fill)
-    return applied
+    current = order
+    for _ in range(attempts):
+        decision = decide_fill(current, ports.orders.position(current), fill)
+        if decision is None:
+            return False
+        try:
+            recorded = ports.orders.record_fill(current, decision)
+        except Conflict:
+            current = ports.orders.get(order.owner, order.id)
+            continue
+        if recorded:
+            order.take(decision)
+        return recorded
+    raise Conflict(f"fill {fill.trade_id} of order {order.id} kept conflicting with other fills; retry")
 
 
 def sync_order(ports: SyncPorts, order: Order) -> Order:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import pytest
@@ -26,8 +27,8 @@ def test_basket_pnl_values_each_position_at_its_mark_or_its_own_average(fakes: F
     # Then the call made 5 * 65 and the unmarked put is flat at its own price
     by_ref = {row.position.key.instrument: row for row in report.positions}
     assert by_ref[NIFTY_CALL].pnl == Decimal("325.00")
-    assert (by_ref[NIFTY_PUT].last_price, by_ref[NIFTY_PUT].pnl) == (None, Decimal(0))
-    assert (report.pnl, report.realised, report.unrealised) == (Decimal("325.00"), Decimal(0), Decimal("325.00"))
+    assert (by_ref[NIFTY_PUT].last_price, by_ref[NIFTY_PUT].pnl) == (None, Fraction(0))  # unmarked: its realised
+    assert (report.pnl, report.realised, report.unrealised) == (Fraction("325.00"), Fraction(0), Fraction("325.00"))
 
 
 def test_another_users_basket_pnl_is_not_found(fakes: Fakes) -> None:
