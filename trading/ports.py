@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
+from trading.model.protection import AUTOMATIC, MarketProtection
 from trading.rules.calendar import MarketCalendar
 
 if TYPE_CHECKING:
@@ -153,6 +154,7 @@ class OrderRequest:
     price: Decimal | None
     trigger_price: Decimal | None
     tag: str
+    market_protection: MarketProtection = AUTOMATIC  # applies to MARKET and SL-M orders only
 
 
 class Broker(Protocol):

@@ -21,6 +21,7 @@ from brokers.kite.mapping import (
     order_update_from_kite,
     price_to_kite,
     product_to_kite,
+    protection_to_kite,
     validity_to_kite,
     variety_to_kite,
 )
@@ -146,6 +147,7 @@ class KiteBroker:
                 trigger_price=price_to_kite(request.trigger_price),
                 validity=validity_to_kite(request.validity),
                 tag=request.tag,
+                market_protection=protection_to_kite(request.order_type, request.market_protection),
             )
         return BrokerOrderId(str(order_id))
 
