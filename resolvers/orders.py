@@ -56,6 +56,7 @@ def place_order(input: dict[str, Any]) -> dict[str, Any]:
         validity=args.member(Validity, input.get("validity", "DAY"), "validity"),
         price=args.decimal_or_none(input.get("price"), "price"),
         trigger_price=args.decimal_or_none(input.get("triggerPrice"), "triggerPrice"),
+        market_protection=args.market_protection(input.get("marketProtection")),
         strategy_id=None if strategy_id is None else StrategyId(args.text(strategy_id, "strategyId", 40)),
     )
     placed = order_use_cases.place_order(

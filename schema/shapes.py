@@ -62,6 +62,7 @@ def basket(b: Basket, orders: list[Order] | None = None, positions: list[Positio
                         "product": leg.product.value,
                         "price": price(leg.price),
                         "triggerPrice": price(leg.trigger_price),
+                        "marketProtection": str(leg.market_protection),
                     }
                     for leg in s.legs
                 ],
@@ -108,6 +109,7 @@ def order(o: Order) -> dict[str, Any]:
         "validity": o.validity.value,
         "price": price(o.price),
         "triggerPrice": price(o.trigger_price),
+        "marketProtection": str(o.market_protection),
         "status": o.status.value,
         "statusMessage": o.status_message,
         "version": o.version,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from trading.errors import ValidationError
 
@@ -22,12 +22,25 @@ class MarketProtection:
                 f"market protection must be a percentage above 0 and at most 100 (or automatic), got {self.percent}"
             )
 
+    @classmethod
+    def parse(cls, text: str | None) -> MarketProtection:
+        """`None` or "AUTO": automatic; else a percentage as a decimal string ("2.5")."""
+        if text is None or text.strip().upper() == "AUTO":
+            return AUTOMATIC
+        try:
+            percent = Decimal(text.strip())
+        except InvalidOperation:
+            raise ValidationError(
+                f'market protection must be "AUTO" or a percentage above 0 up to 100, got {text[:20]!r}'
+            ) from None
+        return cls(percent)
+
     @property
     def automatic(self) -> bool:
         return self.percent is None
 
     def __str__(self) -> str:
-        return "AUTO" if self.percent is None else f"{self.percent}%"
+        return "AUTO" if self.percent is None else str(self.percent)
 
 
 AUTOMATIC = MarketProtection()

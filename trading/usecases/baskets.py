@@ -20,6 +20,7 @@ from trading.model import (
     Strategy,
     check_name,
 )
+from trading.model.protection import AUTOMATIC
 from trading.ports import ScheduledAction, ScheduledJob
 from trading.rules.limits import check_risk_limits, check_schedule
 from trading.rules.pre_trade import check_order_prices, check_quantity
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
     from trading.ids import OwnerId
+    from trading.model.protection import MarketProtection
     from trading.ports import Baskets, Clock, Instruments, Scheduler
     from trading.rules.calendar import MarketCalendar
 
@@ -64,6 +66,7 @@ class LegInput:
     product: Product = Product.NRML
     price: Decimal | None = None
     trigger_price: Decimal | None = None
+    market_protection: MarketProtection = AUTOMATIC
 
 
 def build_leg(ports: LegPorts, spec: LegInput, leg_id: LegId | None = None) -> Leg:
@@ -82,6 +85,7 @@ def build_leg(ports: LegPorts, spec: LegInput, leg_id: LegId | None = None) -> L
         product=spec.product,
         price=spec.price,
         trigger_price=spec.trigger_price,
+        market_protection=spec.market_protection,
     )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 from trading.errors import ValidationError
 from trading.ids import OrderId, new_id
 from trading.model import InstrumentRef, Order, OrderType, Product, Side, Validity, Variety
+from trading.model.protection import AUTOMATIC
 from trading.rules.pre_trade import check_market_hours, check_order_prices, check_quantity, slice_quantity
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from trading.ids import BasketId, ClientRequestId, LegId, OwnerId, StrategyId
     from trading.model import Leg, Position
     from trading.model.instrument import Instrument
+    from trading.model.protection import MarketProtection
     from trading.ports import Clock, Instruments
     from trading.rules.calendar import MarketCalendar
 
@@ -45,6 +47,7 @@ class OrderTicket:
     trigger_price: Decimal | None = None
     strategy_id: StrategyId | None = None
     leg_id: LegId | None = None
+    market_protection: MarketProtection = AUTOMATIC
 
     @classmethod
     def for_leg(cls, strategy_id: StrategyId, leg: Leg, instrument: Instrument) -> OrderTicket:
@@ -59,11 +62,12 @@ class OrderTicket:
             trigger_price=leg.trigger_price,
             strategy_id=strategy_id,
             leg_id=leg.id,
+            market_protection=leg.market_protection,
         )
 
     @classmethod
     def to_flatten(cls, position: Position, instrument: Instrument) -> OrderTicket:
-        """The MARKET ticket that squares off an open position."""
+        """The MARKET ticket that squares off an open position (automatic market protection)."""
         return cls(
             instrument=instrument,
             quantity=abs(position.net_quantity),
@@ -98,6 +102,7 @@ class OrderTicket:
                 price=self.price,
                 trigger_price=self.trigger_price,
                 multiplier=self.instrument.multiplier,
+                market_protection=self.market_protection,
             )
             for part in slice_quantity(self.quantity, self.instrument)
         ]
