@@ -82,6 +82,14 @@ def test_place_order_takes_a_percentage_and_refuses_one_out_of_range(stack: Loca
     assert "market protection must be" in refused["errors"][0]["message"]
     assert len(exchange_orders(stack, user["sub"])) == before
 
+    # an order needing more than 10 freeze-size slices is refused before anything is sent
+    too_big = gql(stack, token, PLACE, {"i": {**market_order(basket_id), "quantity": 65 * 1000}})
+    assert too_big["errors"][0]["errorType"] == "ValidationError"
+    assert (
+        "an order may have at most 10 slices, so the largest quantity that fits is" in too_big["errors"][0]["message"]
+    )
+    assert len(exchange_orders(stack, user["sub"])) == before
+
     placed = data(stack, token, PLACE, {"i": {**market_order(basket_id), "marketProtection": "1.5"}})["placeOrder"]
     assert placed["marketProtection"] == "1.5"
     assert exchange_orders(stack, user["sub"])[-1]["market_protection"] == 1.5

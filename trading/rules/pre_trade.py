@@ -63,6 +63,21 @@ def check_market_hours(variety: Variety, instrument: Instrument, now: datetime, 
         raise ValidationError(f"{instrument.exchange} is open ({hours}); AMO orders are taken only outside it")
 
 
+MAX_SLICES = 10  # slices per order under the exchanges' 2026 rules (Kite's autoslice cap)
+
+
+def check_slices(quantity: int, instrument: Instrument) -> None:
+    """Refuse a quantity that needs more than `MAX_SLICES` freeze-size slices, naming the largest that fits."""
+    slices = slice_quantity(quantity, instrument)
+    if len(slices) > MAX_SLICES:
+        largest = slices[0] * MAX_SLICES
+        raise ValidationError(
+            f"quantity {quantity} of {instrument.ref} needs {len(slices)} slices of at most {slices[0]} "
+            f"(its freeze quantity is {instrument.freeze_quantity}); an order may have at most {MAX_SLICES} "
+            f"slices, so the largest quantity that fits is {largest}"
+        )
+
+
 def slice_quantity(quantity: int, instrument: Instrument) -> list[int]:
     """Split a quantity above the freeze limit into lot-multiple slices no larger than it."""
     freeze = instrument.freeze_quantity

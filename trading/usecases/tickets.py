@@ -9,7 +9,13 @@ from trading.errors import ValidationError
 from trading.ids import OrderId, new_id
 from trading.model import InstrumentRef, Order, OrderType, Product, Side, Validity, Variety
 from trading.model.protection import AUTOMATIC
-from trading.rules.pre_trade import check_market_hours, check_order_prices, check_quantity, slice_quantity
+from trading.rules.pre_trade import (
+    check_market_hours,
+    check_order_prices,
+    check_quantity,
+    check_slices,
+    slice_quantity,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -48,6 +54,9 @@ class OrderTicket:
     strategy_id: StrategyId | None = None
     leg_id: LegId | None = None
     market_protection: MarketProtection = AUTOMATIC
+    # An order (a leg, placeOrder) is capped at 10 freeze-size slices. A square-off is not: it flattens what is
+    # open, and each of its slices is an order of its own within the freeze quantity.
+    slice_cap: bool = True
 
     @classmethod
     def for_leg(cls, strategy_id: StrategyId, leg: Leg, instrument: Instrument) -> OrderTicket:
@@ -75,6 +84,7 @@ class OrderTicket:
             order_type=OrderType.MARKET,
             product=position.key.product,
             strategy_id=position.key.strategy_id,
+            slice_cap=False,
         )
 
     def orders(
@@ -126,7 +136,12 @@ def checked_orders(
     broker: str,
     now: datetime,
 ) -> list[Order]:
-    """The ticket's orders (created at `now`), each checked for quantity, prices and market hours."""
+    """The ticket's orders (created at `now`), each checked for quantity, prices and market hours.
+
+    Raises ValidationError before anything is written, e.g. for more than 10 freeze-size slices (`check_slices`).
+    """
+    if ticket.slice_cap:
+        check_slices(ticket.quantity, ticket.instrument)
     orders = ticket.orders(owner, basket_id, crid, broker, now)
     for order in orders:
         check_quantity(order.quantity, ticket.instrument)

@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
 
 from brokers.protection import as_protected_limit
-from tests.builders import NIFTY_PUT, OWNER, a_basket, a_leg, a_strategy, an_instrument
+from tests.builders import NIFTY_CALL, NIFTY_PUT, OWNER, a_basket, a_leg, a_leg_input, a_strategy, an_instrument
 from tests.unit.usecases.given import a_live_basket
 from tests.unit.usecases.test_orders import an_order_input
 from trading.errors import ValidationError
-from trading.model import OrderType, Product, Side, Validity, Variety
+from trading.ids import BasketId, ClientRequestId
+from trading.model import OrderType, Position, PositionKey, Product, Side, Validity, Variety
 from trading.model.protection import AUTOMATIC, MarketProtection
 from trading.ports import OrderRequest
 from trading.rules.protection import protection_price
+from trading.usecases.baskets import create_basket
 from trading.usecases.execution import execute_basket
 from trading.usecases.exits import exit_basket
 from trading.usecases.orders import place_order
+from trading.usecases.tickets import OrderTicket
 
 if TYPE_CHECKING:
     from tests.fakes import Fakes
 
 TICK = Decimal("0.05")
+NOW = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
 
 
 def test_a_legs_protection_travels_to_the_broker(fakes: Fakes) -> None:
@@ -114,3 +119,32 @@ def test_an_sl_m_for_a_broker_without_market_orders_is_a_stop_limit_protected_fr
     )
     sent = as_protected_limit(request, an_instrument(), None)
     assert (sent.order_type, sent.price, sent.trigger_price) == (OrderType.SL, Decimal("78.40"), Decimal("80.00"))
+
+
+class TestSliceCap:
+    """At most 10 freeze-size slices per order (NIFTY: lot 65, freeze 1755 = 27 lots, so 270 lots fit)."""
+
+    def test_a_leg_needing_11_slices_is_refused_naming_the_largest_quantity(self, fakes: Fakes) -> None:
+        with pytest.raises(ValidationError, match=r"needs 11 slices .* the largest quantity that fits is 17550$"):
+            create_basket(fakes.ports, OWNER, "big", [("s", [a_leg_input(lots=271)])])
+
+    def test_a_leg_of_10_slices_executes_as_10_orders(self, fakes: Fakes) -> None:
+        basket = create_basket(fakes.ports, OWNER, "ten", [("s", [a_leg_input(lots=270)])])
+        execution = execute_basket(fakes.ports, OWNER, basket.id, "ten-1")
+        assert [o.quantity for o in execution.orders] == [1755] * 10
+
+    def test_place_order_above_the_cap_sends_nothing(self, fakes: Fakes) -> None:
+        basket = a_live_basket(fakes)
+        before = list(fakes.broker.placed)
+        with pytest.raises(ValidationError, match="largest quantity that fits is 17550"):
+            place_order(fakes.ports, OWNER, an_order_input(basket.id, quantity=17615), "cap-1")
+        assert fakes.broker.placed == before
+
+    def test_a_square_off_is_not_capped(self) -> None:
+        # A position built by several orders is flattened whatever it takes: each slice is an order of its own
+        position = Position(PositionKey(BasketId("b"), None, NIFTY_CALL, Product.NRML), OWNER, buy_quantity=20_020)
+        ticket = OrderTicket.to_flatten(position, an_instrument())
+        assert [o.quantity for o in ticket.orders(OWNER, BasketId("b"), ClientRequestId("x"), "paper", NOW)] == [
+            *[1755] * 11,
+            715,
+        ]
