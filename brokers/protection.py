@@ -14,11 +14,30 @@ from typing import TYPE_CHECKING
 
 from trading.errors import BrokerRejected
 from trading.model import OrderType
+from trading.ports import OrderRequest
 from trading.rules.protection import protection_price
 
 if TYPE_CHECKING:
+    from trading.model import Order
     from trading.model.instrument import Instrument
-    from trading.ports import MarkSource, OrderRequest
+    from trading.ports import MarkSource, OrderChange
+
+
+def change_request(order: Order, change: OrderChange) -> OrderRequest:
+    """A working order with its new terms, as a ticket (adapters map modifications with their placement mapping)."""
+    return OrderRequest(
+        instrument=order.instrument,
+        side=order.side,
+        quantity=change.quantity,
+        order_type=change.order_type,
+        product=order.product,
+        variety=order.variety,
+        validity=change.validity,
+        price=change.price,
+        trigger_price=change.trigger_price,
+        tag=order.id,
+        market_protection=change.market_protection,
+    )
 
 
 def as_protected_limit(request: OrderRequest, instrument: Instrument, marks: MarkSource | None) -> OrderRequest:

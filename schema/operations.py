@@ -24,6 +24,7 @@ from schema.types import (
     Execution,
     FillEvent,
     Instrument,
+    ModifyOrderInput,
     Order,
     OrderEvent,
     OrderPage,
@@ -150,6 +151,13 @@ class Mutation:
 
     @strawberry.mutation(description="Place one order in a LIVE basket (sliced above the freeze quantity)")
     def place_order(self, info: strawberry.Info, input: PlaceOrderInput) -> Order:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(
+        description="Change a working order's price, trigger, quantity, type or validity at its broker; the change "
+        "appears on onOrderUpdate. MARKET and SL_M carry market protection (automatic unless given)."
+    )
+    def modify_order(self, info: strawberry.Info, input: ModifyOrderInput) -> Order:
         return _lambda(info)  # type: ignore[no-any-return]
 
     @strawberry.mutation

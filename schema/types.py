@@ -361,3 +361,19 @@ class PlaceOrderInput:
     price: str | None = strawberry.field(default=None, description=DECIMAL)
     trigger_price: str | None = strawberry.field(default=None, description=DECIMAL)
     market_protection: str = strawberry.field(default="AUTO", description=PROTECTION)
+
+
+@strawberry.input(
+    description="New terms for a working (OPEN or TRIGGER_PENDING) order; a field left null keeps its value"
+)
+class ModifyOrderInput:
+    id: strawberry.ID = strawberry.field(description="Our order id")
+    client_request_id: str = strawberry.field(description="Idempotency key: a repeat returns the order, sends nothing")
+    order_type: model.OrderType | None = None
+    quantity: int | None = strawberry.field(
+        default=None, description="The new total quantity (more than is filled; at most the freeze quantity)"
+    )
+    price: str | None = strawberry.field(default=None, description=DECIMAL + " For LIMIT and SL.")
+    trigger_price: str | None = strawberry.field(default=None, description=DECIMAL + " For SL and SL_M.")
+    validity: model.Validity | None = None
+    market_protection: str | None = strawberry.field(default=None, description=PROTECTION + " Null: unchanged.")

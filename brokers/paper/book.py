@@ -65,6 +65,7 @@ class PaperOrder:
     filled_value: Decimal = ZERO
     cancelled_quantity: int = 0
     modified: bool = False
+    modifications: int = 0
     market_protection: Decimal = ZERO  # Kite's value: -1 automatic, 0 < p <= 100, 0 none
     history: list[dict[str, Any]] = field(default_factory=list)
 

@@ -25,6 +25,7 @@ LIMIT_TYPES = ("LIMIT", "SL")
 PROTECTED_TYPES = ("MARKET", "SL-M")
 MAX_TAG_LENGTH = 20
 MAX_SLICES = 10  # autoslice's cap under the 2026 rules
+MAX_MODIFICATIONS = 25  # Kite's cap on modifications of one order
 AUTOMATIC_PROTECTION = Decimal(-1)  # Kite's `market_protection=-1`
 NO_PROTECTION = "Market orders without market protection are not allowed via API"
 BAD_PROTECTION = (

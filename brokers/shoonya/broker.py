@@ -23,7 +23,7 @@ import NorenRestApiPy.NorenApi as noren_sdk
 import requests
 from NorenRestApiPy.NorenApi import NorenApi
 
-from brokers.protection import as_protected_limit
+from brokers.protection import as_protected_limit, change_request
 from brokers.shoonya.mapping import fill_from_noren, order_arguments, order_update_from_noren
 from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, RateLimited, ValidationError
 from trading.ids import BrokerOrderId
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from trading.model import Fill, Order, OrderUpdate, Variety
-    from trading.ports import Instruments, MarkSource, OrderRequest
+    from trading.ports import Instruments, MarkSource, OrderChange, OrderRequest
 
 SHOONYA_ROOT = "https://api.shoonya.com/NorenWClientTP/"
 SHOONYA_WEBSOCKET = "wss://api.shoonya.com/NorenWSTP/"
@@ -143,6 +143,25 @@ class ShoonyaBroker:
             reply = self.client.cancel_order(orderno=broker_order_id)
         if reply is None:
             raise self._refusal(f"refused to cancel order {broker_order_id}")
+
+    def modify_order(self, order: Order, change: OrderChange) -> None:
+        """Change a working order (Noren `ModifyOrder`); MARKET goes as a protected LIMIT, as at placement."""
+        instrument = self._instruments.get(order.instrument)
+        if instrument is None or order.broker_order_id is None:
+            raise ValidationError(f"order {order.id} cannot be modified at Shoonya (unknown instrument or order id)")
+        terms = order_arguments(as_protected_limit(change_request(order, change), instrument, self._marks), instrument)
+        with noren_errors_mapped(self.name):
+            reply = self.client.modify_order(
+                orderno=order.broker_order_id,
+                exchange=terms["exchange"],
+                tradingsymbol=terms["tradingsymbol"],
+                newquantity=terms["quantity"],
+                newprice_type=terms["price_type"],
+                newprice=terms["price"],
+                newtrigger_price=terms["trigger_price"],
+            )
+        if reply is None:
+            raise self._refusal(f"refused to modify order {order.broker_order_id}")
 
     def order_update(self, broker_order_id: BrokerOrderId) -> OrderUpdate:
         """The order's latest state: the newest row of its history."""

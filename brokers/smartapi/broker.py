@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from brokers.protection import as_protected_limit
+from brokers.protection import as_protected_limit, change_request
 from brokers.smartapi.mapping import fill_from_angel, order_params, order_update_from_angel
 from brokers.smartapi.sdk import SmartSession, smart_errors
 from trading.clock import IST, SystemClock
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from trading.model import Fill, Order, OrderUpdate, Variety
-    from trading.ports import Clock, Instruments, MarkSource, OrderRequest
+    from trading.ports import Clock, Instruments, MarkSource, OrderChange, OrderRequest
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,19 @@ class SmartApiBroker:
         row = self._order_row(broker_order_id)
         with angel_errors_mapped(self.name):
             checked(self.name, self.client.cancelOrder(broker_order_id, row.get("variety") or "NORMAL"))
+
+    def modify_order(self, order: Order, change: OrderChange) -> None:
+        """Change a working order (SmartAPI `modifyOrder`); MARKET goes as a protected LIMIT, as at placement."""
+        instrument = self._instruments.get(order.instrument)
+        if instrument is None or order.broker_order_id is None:
+            raise ValidationError(f"order {order.id} cannot be modified at Angel (unknown instrument or order id)")
+        if change.validity is Validity.IOC:
+            raise BrokerRejected("Angel One takes no IOC orders from algos (SEBI, April 2026); use DAY")
+        params = order_params(as_protected_limit(change_request(order, change), instrument, self._marks), instrument)
+        params.pop("ordertag", None)
+        params["orderid"] = order.broker_order_id
+        with angel_errors_mapped(self.name):
+            checked(self.name, self.client.modifyOrder(params))
 
     def order_update(self, broker_order_id: BrokerOrderId) -> OrderUpdate:
         """The order's latest state, from its row in the order book."""

@@ -74,6 +74,19 @@ def broker_order_keys(order: Order) -> dict[str, str]:
     return {"GSI3PK": broker_order_partition(order.broker, order.broker_order_id), "GSI3SK": GSI_ORDER_SK}
 
 
+def order_terms(order: Order) -> dict[str, Any]:
+    """The terms a modification may change, as attributes (absent when None: no price, automatic protection)."""
+    terms = {
+        "orderType": order.order_type.value,
+        "quantity": order.quantity,
+        "validity": order.validity.value,
+        "price": order.price,
+        "triggerPrice": order.trigger_price,
+        "marketProtection": order.market_protection.percent,
+    }
+    return {name: value for name, value in terms.items() if value is not None}
+
+
 def broker_order_attributes(order: Order) -> dict[str, str]:
     """What recording the broker's order id sets: the id and its sparse index keys (none before placement)."""
     if not order.broker_order_id:

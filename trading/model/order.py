@@ -125,6 +125,11 @@ class Order:
             return None
         return self.filled_value / self.filled_quantity
 
+    @property
+    def is_modifiable(self) -> bool:
+        """Only a working order at the broker (OPEN or TRIGGER_PENDING) can change its terms."""
+        return self.status in (OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING) and self.broker_order_id is not None
+
     def apply_update(self, update: OrderUpdate) -> bool:
         """Move to the reported status; returns False when nothing changes.
 
