@@ -139,11 +139,11 @@ class DynamoOrders:
             names[f"#{attribute}"] = attribute
             values[f":{attribute}"] = typed(value)
             sets.append(f"#{attribute} = :{attribute}")
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         for attribute in ("price", "triggerPrice", "marketProtection"):
-            if attribute not in terms:
+            if attribute not in terms:  # a modification dropped it (MARKET has no price; automatic protection)
                 names[f"#{attribute}"] = attribute
                 removes.append(f"#{attribute}")
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         with translated(f"order {order.id} changed since version {expected_version}; re-read it and retry"):
             self._table.client.update_item(
                 TableName=self._table.name,
