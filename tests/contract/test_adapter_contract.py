@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.contract.venues import LIMIT, QUANTITY, REF, VENUES
+from tests.contract.venues import LIMIT, QUANTITY, REF, VENUES, SentChange
 from trading.errors import BrokerNotConnected, BrokerRejected
 from trading.ids import BasketId, BrokerOrderId, ClientRequestId, OrderId, OwnerId
 from trading.model import Order, OrderStatus, OrderType, Product, Side, Validity, Variety
 from trading.model.protection import AUTOMATIC, MarketProtection
-from trading.ports import OrderRequest
+from trading.ports import OrderChange, OrderRequest
 
 if TYPE_CHECKING:
     from tests.contract.venues import Venue
@@ -205,3 +205,20 @@ def test_without_a_mark_a_broker_that_forbids_market_orders_refuses_before_sendi
             venue.last_order()
     finally:
         venue.close()
+
+
+def test_a_working_order_takes_a_new_price_then_becomes_a_protected_market_order(venue: Venue) -> None:
+    # Given a resting LIMIT BUY of 130 at 300 (the last price is 318.65)
+    order = our_order(venue.broker.place_order(TICKET), venue.name)
+
+    # When its price moves to 301
+    venue.broker.modify_order(order, OrderChange(OrderType.LIMIT, QUANTITY, Decimal("301.00"), None, Validity.DAY))
+    # Then the venue got (or holds) the new price, in its own words
+    assert venue.last_change() == SentChange(QUANTITY, venue.limit_type, Decimal("301.00"))
+
+    # When it becomes a MARKET order with 2 % protection
+    venue.broker.modify_order(
+        order, OrderChange(OrderType.MARKET, QUANTITY, None, None, Validity.DAY, MarketProtection(Decimal(2)))
+    )
+    # Then it is a LIMIT at the protection price: 318.65 x 1.02 rounded down to the tick
+    assert venue.last_change() == SentChange(QUANTITY, venue.limit_type, Decimal("325.00"))

@@ -138,6 +138,15 @@ class SentOrder:
     market_protection: Decimal | None = None  # Kite's field, as the order book shows it
 
 
+@dataclass(frozen=True)
+class SentChange:
+    """A modification as the venue received it (or, at the paper exchange, the order it left)."""
+
+    quantity: int
+    order_type: str
+    price: Decimal
+
+
 class Venue:
     """What the contract suite needs from a venue."""
 
@@ -162,6 +171,9 @@ class Venue:
         raise NotImplementedError
 
     def last_order(self) -> SentOrder:
+        raise NotImplementedError
+
+    def last_change(self) -> SentChange:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -211,6 +223,10 @@ class PaperVenue(Venue):
             Decimal(str(row["market_protection"])),
         )
 
+    def last_change(self) -> SentChange:
+        row = self.kite.orders()[-1]
+        return SentChange(int(row["quantity"]), row["order_type"], Decimal(str(row["price"])))
+
     def close(self) -> None:
         self.server.stop()
         self.exchange.close()
@@ -257,6 +273,8 @@ class AngelVenue(Venue):
         if route == "cancelOrder":
             self.state = "cancelled"
             return 200, self.recording["cancelOrder"]
+        if route == "modifyOrder":
+            return 200, self.recording["modifyOrder"]
         if route == "getRMS":
             return 200, self.recording["rmsLimit"]
         return 404, {"status": False, "message": "not recorded", "errorcode": "", "data": None}
@@ -283,6 +301,11 @@ class AngelVenue(Venue):
             Decimal(body["price"]),
             body.get("ordertag"),
         )
+
+    def last_change(self) -> SentChange:
+        body = json.loads(next(r for r in reversed(self.server.requests) if r.path.endswith("modifyOrder")).body)
+        assert body["orderid"] == self.recording["placeOrder"]["data"]["orderid"]
+        return SentChange(int(body["quantity"]), body["ordertype"], Decimal(body["price"]))
 
     def close(self) -> None:
         self.server.stop()
@@ -340,6 +363,8 @@ class ShoonyaVenue(Venue):
         if route == "CancelOrder":
             self.state = "cancelled"
             return 200, self.recording["cancelOrder"]
+        if route == "ModifyOrder":
+            return 200, self.recording["modifyOrder"]
         return 200, {"stat": "Not_Ok", "emsg": f"not recorded: {route}"}
 
     def fill(self, broker_order_id: str) -> list[tuple[int, Decimal]]:
@@ -365,6 +390,12 @@ class ShoonyaVenue(Venue):
             Decimal(values["prc"]),
             values.get("remarks"),
         )
+
+    def last_change(self) -> SentChange:
+        request = next(r for r in reversed(self.server.requests) if r.path.endswith("ModifyOrder"))
+        values, _ = self._form(request)
+        assert values["norenordno"] == self.recording["placeOrder"]["norenordno"]
+        return SentChange(int(values["qty"]), values["prctyp"], Decimal(values["prc"]))
 
     def close(self) -> None:
         self.server.stop()

@@ -211,3 +211,24 @@ class TestSliceAndValidityLimits:
         client, _ = kite
         order_id = sbin(client, order_type="LIMIT", price=800, validity="IOC")
         assert client.order_history(order_id)[-1]["status"] == "CANCELLED"
+
+
+class TestModificationLimits:
+    def test_a_26th_modification_is_refused_with_kites_order_exception(
+        self, kite: tuple[KiteConnect, PaperExchange]
+    ) -> None:
+        client, exchange = kite
+        exchange.order_rate = None  # 26 requests in a row; the 10/s limit has its own tests
+        order_id = sbin(client, order_type="LIMIT", price=700)
+        for step in range(25):
+            client.modify_order("regular", order_id, price=700 + step + 1)
+        with pytest.raises(kite_errors.OrderException) as refused:
+            client.modify_order("regular", order_id, price=800)
+        assert (refused.value.code, str(refused.value)) == (400, "Maximum allowed order modifications exceeded.")
+        assert client.order_history(order_id)[-1]["price"] == 725
+
+    def test_a_complete_order_cannot_be_modified(self, kite: tuple[KiteConnect, PaperExchange]) -> None:
+        client, _ = kite
+        order_id = sbin(client, market_protection=-1)
+        with pytest.raises(kite_errors.OrderException, match=r"^Order cannot be modified as it is complete\.$"):
+            client.modify_order("regular", order_id, quantity=20)
