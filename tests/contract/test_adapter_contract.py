@@ -222,3 +222,15 @@ def test_a_working_order_takes_a_new_price_then_becomes_a_protected_market_order
     )
     # Then it is a LIMIT at the protection price: 318.65 x 1.02 rounded down to the tick
     assert venue.last_change() == SentChange(QUANTITY, venue.limit_type, Decimal("325.00"))
+
+
+def test_angel_refuses_ioc_before_sending() -> None:
+    # Angel One prohibits IOC orders from algos (April 2026): refused here, nothing reaches Angel
+    venue = VENUES["angel"]()
+    try:
+        with pytest.raises(BrokerRejected, match="no IOC orders"):
+            venue.broker.place_order(replace(TICKET, validity=Validity.IOC))
+        with pytest.raises(StopIteration):
+            venue.last_order()
+    finally:
+        venue.close()
