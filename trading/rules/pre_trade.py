@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from trading.errors import ValidationError
-from trading.model import OrderType, Variety
+from trading.model import OrderType, Validity, Variety
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -61,6 +61,12 @@ def check_market_hours(variety: Variety, instrument: Instrument, now: datetime, 
         raise ValidationError(f"{instrument.exchange} is closed (open {hours}); use variety AMO to queue the order")
     if variety is Variety.AMO and is_open:
         raise ValidationError(f"{instrument.exchange} is open ({hours}); AMO orders are taken only outside it")
+
+
+def check_validity(validity: Validity, instrument: Instrument) -> None:
+    """No IOC orders on MCX (the exchanges' 2026 rules)."""
+    if validity is Validity.IOC and instrument.exchange == "MCX":
+        raise ValidationError(f"IOC orders are not allowed on MCX ({instrument.ref}); use DAY")
 
 
 MAX_SLICES = 10  # slices per order under the exchanges' 2026 rules (Kite's autoslice cap)

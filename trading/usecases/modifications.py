@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from trading.errors import Conflict, ValidationError
 from trading.model import OrderType
 from trading.ports import OrderChange
-from trading.rules.pre_trade import check_order_prices, check_quantity
+from trading.rules.pre_trade import check_order_prices, check_quantity, check_validity
 from trading.usecases.idempotency import Placed, RequestPorts, fingerprint_of, run_once
 from trading.usecases.tickets import instrument_of
 from trading.usecases.versions import bump
@@ -101,6 +101,7 @@ def modify_order(ports: ModifyPorts, owner: OwnerId, spec: ModifyInput, client_r
                 "a modified order is one slice, so place the rest as a new order"
             )
         check_order_prices(change.order_type, change.price, change.trigger_price, instrument)
+        check_validity(change.validity, instrument)
         if change == terms_of(order):
             raise ValidationError(f"the modification changes nothing on order {order.id}")
         return order, change

@@ -14,6 +14,7 @@ from trading.rules.pre_trade import (
     check_order_prices,
     check_quantity,
     check_slices,
+    check_validity,
     slice_quantity,
 )
 
@@ -142,6 +143,7 @@ def checked_orders(
     """
     if ticket.slice_cap:
         check_slices(ticket.quantity, ticket.instrument)
+    check_validity(ticket.validity, ticket.instrument)
     orders = ticket.orders(owner, basket_id, crid, broker, now)
     for order in orders:
         check_quantity(order.quantity, ticket.instrument)

@@ -148,3 +148,22 @@ class TestSliceCap:
             *[1755] * 11,
             715,
         ]
+
+
+def test_ioc_on_mcx_is_refused_and_ioc_elsewhere_is_not(fakes: Fakes) -> None:
+    gold = an_instrument(exchange="MCX", tradingsymbol="GOLDM26DECFUT", lot_size=1, freeze_quantity=None)
+    fakes.instruments.by_ref[gold.ref] = gold
+    basket = a_live_basket(fakes)
+    before = list(fakes.broker.placed)
+    with pytest.raises(ValidationError, match="IOC orders are not allowed on MCX"):
+        place_order(
+            fakes.ports,
+            OWNER,
+            an_order_input(
+                basket.id, exchange="MCX", tradingsymbol=gold.tradingsymbol, quantity=1, validity=Validity.IOC
+            ),
+            "ioc-1",
+        )
+    assert fakes.broker.placed == before
+    place_order(fakes.ports, OWNER, an_order_input(basket.id, validity=Validity.IOC), "ioc-2")
+    assert fakes.broker.placed[-1].validity is Validity.IOC
