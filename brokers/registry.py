@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from trading.ids import BrokerOrderId, OwnerId
     from trading.model import Fill, Order, OrderUpdate, Variety
-    from trading.ports import Broker, OrderRequest, Secrets
+    from trading.ports import Broker, OrderChange, OrderRequest, Secrets
 
     SecretReader = Callable[[str], str | None]
     BrokerFactory = Callable[[OwnerId, SecretReader], Broker | None]
@@ -60,6 +60,9 @@ class WatchedBroker:
 
     def cancel_order(self, broker_order_id: BrokerOrderId, variety: Variety) -> None:
         self._call(self.inner.cancel_order, broker_order_id, variety)
+
+    def modify_order(self, order: Order, change: OrderChange) -> None:
+        self._call(self.inner.modify_order, order, change)
 
     def order_update(self, broker_order_id: BrokerOrderId) -> OrderUpdate:
         update: OrderUpdate = self._call(self.inner.order_update, broker_order_id)

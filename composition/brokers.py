@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from composition.settings import Settings
     from trading.ids import OwnerId
-    from trading.ports import Broker, BrokerAccounts, BrokerLogin, Clock, Instruments, Secrets
+    from trading.ports import Broker, BrokerAccounts, BrokerLogin, Clock, Instruments, MarkSource, Secrets
 
     SecretReader = Callable[[str], str | None]
 
@@ -85,8 +85,11 @@ def _roots(settings: Settings) -> dict[str, str]:
     return roots
 
 
-def account_brokers(settings: Settings, secrets: Secrets, instruments: Instruments, clock: Clock) -> AccountBrokers:
-    """Every offered broker's adapter factory, over the owner's secrets."""
+def account_brokers(
+    settings: Settings, secrets: Secrets, instruments: Instruments, clock: Clock, marks: MarkSource | None = None
+) -> AccountBrokers:
+    """Every offered broker's adapter factory, over the owner's secrets (`marks` price Angel's and Shoonya's
+    protected LIMITs, which stand in for MARKET orders there)."""
     roots = _roots(settings)
 
     def kite(name: str) -> Callable[[OwnerId, SecretReader], Broker | None]:
@@ -114,7 +117,7 @@ def account_brokers(settings: Settings, secrets: Secrets, instruments: Instrumen
         if not token:
             return None
         api_key = read("api_key") or settings.angel_api_key or ""
-        return SmartApiBroker(api_key, token, instruments, root=roots["angel"] or None, clock=clock)
+        return SmartApiBroker(api_key, token, instruments, root=roots["angel"] or None, clock=clock, marks=marks)
 
     def shoonya(owner: OwnerId, read: SecretReader) -> Broker | None:
         from brokers.shoonya.broker import ShoonyaBroker
@@ -123,7 +126,12 @@ def account_brokers(settings: Settings, secrets: Secrets, instruments: Instrumen
         if not token or not user_id:
             return None
         return ShoonyaBroker(
-            user_id, token, instruments, root=roots["shoonya"] or None, websocket=settings.shoonya_websocket
+            user_id,
+            token,
+            instruments,
+            root=roots["shoonya"] or None,
+            websocket=settings.shoonya_websocket,
+            marks=marks,
         )
 
     factories: dict[str, Callable[[OwnerId, SecretReader], Broker | None]] = {}

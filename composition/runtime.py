@@ -80,7 +80,7 @@ class Composition:
         from trading.usecases.accounts import mark_disconnected
 
         store = self.store
-        brokers = account_brokers(self.settings, self.secrets, store.instruments, self.clock)
+        brokers = account_brokers(self.settings, self.secrets, store.instruments, self.clock, store.marks)
         # a broker refusing a session marks the account DISCONNECTED (see brokers/registry.py)
         brokers.on_refused(
             lambda owner, broker, why: mark_disconnected(self.accounts, owner, BrokerName.of(broker), why)

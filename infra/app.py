@@ -2,7 +2,8 @@
 
 Context: `stage`, `bundleDir` (the directory `python -m infra.bundle` wrote, default `build/bundle`),
 `kiteApiKey` (the Kite Connect app's public key; empty by default), `feedInstruments` (what the market-data
-feed follows, e.g. `NSE:INFY,NFO:NIFTY26DEC26000CE`; without it the feed service is scaled to zero).
+feed follows, e.g. `NSE:INFY,NFO:NIFTY26DEC26000CE`; without it the feed service is scaled to zero),
+`secondaryEgressIp` (`true`: a second NAT gateway and Elastic IP for order requests; one by default).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from cdk_nag import AwsSolutionsChecks
 from infra.api import ApiConstruct
 from infra.auth import AuthConstruct
 from infra.bundle import DEFAULT_OUT, LAMBDA_DIR
+from infra.egress import EgressConstruct
 from infra.feed import FeedConstruct
 from infra.functions import FunctionsConstruct
 from infra.observability import ObservabilityConstruct
@@ -42,6 +44,7 @@ POSTBACK_URL_OUTPUT = "PostbackUrl"
 ALARM_TOPIC_OUTPUT = "AlarmTopicArn"
 STREAM_DLQ_OUTPUT = "StreamDeadLetterQueueUrl"
 SECRETS_PREFIX_OUTPUT = "SecretsPrefix"
+EGRESS_IP_OUTPUTS = ("OrderEgressIpPrimary", "OrderEgressIpSecondary")  # register these with the broker
 
 
 class BundleMissing(RuntimeError):
@@ -60,6 +63,7 @@ class BasketgraphStack(cdk.Stack):
         bundle_dir: Path,
         kite_api_key: str = "",
         feed_instruments: str = "",
+        secondary_egress_ip: bool = False,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -74,8 +78,9 @@ class BasketgraphStack(cdk.Stack):
         table = self.tables.table
         self.auth = AuthConstruct(self, "Auth", stage=stage)
         self.secrets = SecretsConstruct(self, "Secrets", stage=stage)
+        self.egress = EgressConstruct(self, "Egress", stage=stage, secondary=secondary_egress_ip)
         self.functions = FunctionsConstruct(
-            self, "Functions", stage=stage, code_dir=code_dir, table=table, secrets=self.secrets
+            self, "Functions", stage=stage, code_dir=code_dir, table=table, secrets=self.secrets, egress=self.egress
         )
         self.functions.grant_user_listing(self.auth.user_pool)
         for function in self.functions.functions.values():
@@ -123,6 +128,13 @@ class BasketgraphStack(cdk.Stack):
         cdk.CfnOutput(self, ALARM_TOPIC_OUTPUT, value=self.observability.topic.topic_arn)
         cdk.CfnOutput(self, STREAM_DLQ_OUTPUT, value=self.streams.dead_letters.queue_url)
         cdk.CfnOutput(self, SECRETS_PREFIX_OUTPUT, value=self.secrets.prefix)
+        for output, address in zip(EGRESS_IP_OUTPUTS, self.egress.addresses, strict=False):
+            cdk.CfnOutput(
+                self,
+                output,
+                value=address,
+                description="Static IP order requests leave from; register it with the broker",
+            )
 
 
 def build(app: cdk.App, stage_name: str | None = None, bundle_dir: Path | None = None) -> BasketgraphStack:
@@ -137,6 +149,7 @@ def build(app: cdk.App, stage_name: str | None = None, bundle_dir: Path | None =
         bundle_dir=bundle,
         kite_api_key=app.node.try_get_context("kiteApiKey") or "",
         feed_instruments=app.node.try_get_context("feedInstruments") or "",
+        secondary_egress_ip=str(app.node.try_get_context("secondaryEgressIp") or "").lower() == "true",
         env=env,
         description=f"basketgraph {stage.name}: AppSync + Lambda + DynamoDB + Cognito, market feed, schedules",
         termination_protection=stage.retain_data,

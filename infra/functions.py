@@ -2,6 +2,8 @@
 
 Python 3.12 on arm64, Powertools settings in the environment, a log group each with the stage's
 retention, and a role each that holds only what that function does (granted by the other constructs).
+The functions that send order requests (`ORDER_SENDERS`) run in the egress VPC's private subnets, so brokers
+see them come from the stage's Elastic IPs; the others stay outside any VPC.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from aws_cdk import aws_cognito as cognito
     from aws_cdk import aws_dynamodb as dynamodb
 
+    from infra.egress import EgressConstruct
     from infra.secrets import SecretsConstruct
     from infra.stages import Stage
 
@@ -36,6 +39,11 @@ SCHEDULER_HANDLER = "resolvers.schedules.handler"
 RECONCILE_HANDLER = "resolvers.reconcile.handler"
 INSTRUMENTS_HANDLER = "resolvers.instruments.handler"
 METRICS_NAMESPACE = "Basketgraph"
+# What places, modifies or cancels orders: the resolver (placeOrder, executeBasket, cancel, exitBasket), the
+# stream handler (risk exits), the postback handler (an exit continues on each finished order) and the
+# scheduler (entry, exit, the 15:15 square-off). Reconcile only reads order books and trades.
+ORDER_SENDERS = ("resolver", "stream", "postback", "scheduler")
+VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole"
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ class FunctionsConstruct(Construct):
         code_dir: Path,
         table: dynamodb.TableV2,
         secrets: SecretsConstruct,
+        egress: EgressConstruct,
     ) -> None:
         super().__init__(scope, construct_id)
         code = lambda_.Code.from_asset(str(code_dir))
@@ -155,6 +164,7 @@ class FunctionsConstruct(Construct):
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
                 )
             )
+            sends_orders = key in ORDER_SENDERS
             self.functions[key] = lambda_.Function(
                 self,
                 spec.name.title(),
@@ -170,7 +180,17 @@ class FunctionsConstruct(Construct):
                 log_group=log_group,
                 tracing=lambda_.Tracing.ACTIVE if stage.tracing else lambda_.Tracing.DISABLED,
                 environment={**common, "POWERTOOLS_SERVICE_NAME": spec.service},
+                vpc=egress.vpc if sends_orders else None,
+                vpc_subnets=egress.subnets if sends_orders else None,
+                security_groups=[egress.security_group] if sends_orders else None,
             )
+            if sends_orders:
+                acknowledge(
+                    role,
+                    "AWS's managed policy for Lambda ENIs (ec2:Create/Describe/DeleteNetworkInterface): the function "
+                    "must run in the VPC to send orders from the stage's static IPs; the actions take no resource ARN.",
+                    f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{VPC_ACCESS_POLICY}]",
+                )
             acknowledge(
                 self.functions[key],
                 "Pinned to Python 3.12: the bundle's wheels are built for it and CI tests on it.",

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from trading.errors import ValidationError
 from trading.model import OrderType, PartialFailurePolicy, Product, RiskLimits, Schedule, Side
 from trading.model.account import BrokerName
+from trading.model.protection import MarketProtection
 from trading.usecases.baskets import LegInput
 
 E = TypeVar("E", bound=enum.Enum)
@@ -73,7 +74,13 @@ def leg_input(raw: dict[str, Any]) -> LegInput:
         product=member(Product, raw.get("product", "NRML"), "product"),
         price=decimal_or_none(raw.get("price"), "price"),
         trigger_price=decimal_or_none(raw.get("triggerPrice"), "triggerPrice"),
+        market_protection=market_protection(raw.get("marketProtection")),
     )
+
+
+def market_protection(value: Any) -> MarketProtection:
+    """ "AUTO" (or absent) or a percentage string 0 < p <= 100."""
+    return MarketProtection.parse(None if value is None else text(value, "marketProtection", 20))
 
 
 def risk_limits(raw: dict[str, Any] | None) -> RiskLimits | None:

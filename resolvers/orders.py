@@ -12,8 +12,8 @@ from resolvers.identity import caller
 from schema import shapes
 from trading.ids import BasketId, OrderId, StrategyId
 from trading.model import OrderStatus, OrderType, Product, Side, Validity, Variety
+from trading.usecases import modifications, queries
 from trading.usecases import orders as order_use_cases
-from trading.usecases import queries
 
 router = Router()
 
@@ -64,12 +64,32 @@ def place_order(input: dict[str, Any]) -> dict[str, Any]:
         validity=args.member(Validity, input.get("validity", "DAY"), "validity"),
         price=args.decimal_or_none(input.get("price"), "price"),
         trigger_price=args.decimal_or_none(input.get("triggerPrice"), "triggerPrice"),
+        market_protection=args.market_protection(input.get("marketProtection")),
         strategy_id=None if strategy_id is None else StrategyId(args.text(strategy_id, "strategyId", 40)),
     )
     placed = order_use_cases.place_order(
         ports(), caller(router), spec, args.text(input.get("clientRequestId"), "clientRequestId")
     )
     return shapes.order(placed)
+
+
+@router.resolver(type_name="Mutation", field_name="modifyOrder")
+def modify_order(input: dict[str, Any]) -> dict[str, Any]:
+    order_type, validity, quantity = input.get("orderType"), input.get("validity"), input.get("quantity")
+    protection = input.get("marketProtection")
+    spec = modifications.ModifyInput(
+        order_id=OrderId(args.text(input.get("id"), "order id", 40)),
+        order_type=None if order_type is None else args.member(OrderType, order_type, "orderType"),
+        quantity=None if quantity is None else args.integer(quantity, "quantity"),
+        price=args.decimal_or_none(input.get("price"), "price"),
+        trigger_price=args.decimal_or_none(input.get("triggerPrice"), "triggerPrice"),
+        validity=None if validity is None else args.member(Validity, validity, "validity"),
+        market_protection=None if protection is None else args.market_protection(protection),
+    )
+    changed = modifications.modify_order(
+        ports(), caller(router), spec, args.text(input.get("clientRequestId"), "clientRequestId")
+    )
+    return shapes.order(changed)
 
 
 @router.resolver(type_name="Mutation", field_name="cancelOrder")

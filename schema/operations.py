@@ -25,6 +25,7 @@ from schema.types import (
     FillEvent,
     FillPage,
     Instrument,
+    ModifyOrderInput,
     Order,
     OrderEvent,
     OrderPage,
@@ -159,6 +160,13 @@ class Mutation:
 
     @strawberry.mutation(description="Place one order in a LIVE basket (sliced above the freeze quantity)")
     def place_order(self, info: strawberry.Info, input: PlaceOrderInput) -> Order:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(
+        description="Change a working order's price, trigger, quantity, type or validity at its broker; the change "
+        "appears on onOrderUpdate. MARKET and SL_M carry market protection (automatic unless given)."
+    )
+    def modify_order(self, info: strawberry.Info, input: ModifyOrderInput) -> Order:
         return _lambda(info)  # type: ignore[no-any-return]
 
     @strawberry.mutation

@@ -79,6 +79,7 @@ def basket(
                         "product": leg.product.value,
                         "price": price(leg.price),
                         "triggerPrice": price(leg.trigger_price),
+                        "marketProtection": str(leg.market_protection),
                     }
                     for leg in s.legs
                 ],
@@ -125,6 +126,7 @@ def order(o: Order) -> dict[str, Any]:
         "validity": o.validity.value,
         "price": price(o.price),
         "triggerPrice": price(o.trigger_price),
+        "marketProtection": str(o.market_protection),
         "status": o.status.value,
         "statusMessage": o.status_message,
         "version": o.version,

@@ -30,6 +30,11 @@ AVERAGE = "Average price as a decimal string, rounded half-even to 4 places"
 # Types a publish mutation (IAM) returns, and everything nested in them, carry both auth modes.
 BOTH = [AwsIam(), AwsCognitoUserPools()]
 RUPEES = "Rupees as a decimal string, rounded half-even to 2 places"
+PROTECTION = (
+    'Market protection of MARKET and SL_M orders: "AUTO" (the broker\'s automatic protection) or a percentage '
+    'above 0 up to 100 as a decimal string ("2.5"). The order fills no worse than the last price plus (BUY) or '
+    "minus (SELL) that percentage; the rest waits as a LIMIT at that price."
+)
 
 
 @strawberry.type(description="The signed-in user")
@@ -49,6 +54,7 @@ class Leg:
     product: model.Product
     price: str | None = strawberry.field(description=DECIMAL)
     trigger_price: str | None = strawberry.field(description=DECIMAL)
+    market_protection: str = strawberry.field(description=PROTECTION)
 
 
 @strawberry.type
@@ -103,6 +109,7 @@ class Order:
     validity: model.Validity
     price: str | None = strawberry.field(description=DECIMAL)
     trigger_price: str | None = strawberry.field(description=DECIMAL)
+    market_protection: str = strawberry.field(description=PROTECTION)
     status: model.OrderStatus
     status_message: str | None
     version: int
@@ -284,6 +291,7 @@ class LegInput:
     product: model.Product = model.Product.NRML
     price: str | None = strawberry.field(default=None, description=DECIMAL + " Required for LIMIT and SL.")
     trigger_price: str | None = strawberry.field(default=None, description=DECIMAL + " Required for SL and SL_M.")
+    market_protection: str = strawberry.field(default="AUTO", description=PROTECTION)
 
 
 @strawberry.input
@@ -377,3 +385,20 @@ class PlaceOrderInput:
     validity: model.Validity = model.Validity.DAY
     price: str | None = strawberry.field(default=None, description=DECIMAL)
     trigger_price: str | None = strawberry.field(default=None, description=DECIMAL)
+    market_protection: str = strawberry.field(default="AUTO", description=PROTECTION)
+
+
+@strawberry.input(
+    description="New terms for a working (OPEN or TRIGGER_PENDING) order; a field left null keeps its value"
+)
+class ModifyOrderInput:
+    id: strawberry.ID = strawberry.field(description="Our order id")
+    client_request_id: str = strawberry.field(description="Idempotency key: a repeat returns the order, sends nothing")
+    order_type: model.OrderType | None = None
+    quantity: int | None = strawberry.field(
+        default=None, description="The new total quantity (more than is filled; at most the freeze quantity)"
+    )
+    price: str | None = strawberry.field(default=None, description=DECIMAL + " For LIMIT and SL.")
+    trigger_price: str | None = strawberry.field(default=None, description=DECIMAL + " For SL and SL_M.")
+    validity: model.Validity | None = None
+    market_protection: str | None = strawberry.field(default=None, description=PROTECTION + " Null: unchanged.")

@@ -27,7 +27,7 @@ from store.items.keys import (
     owner_partition,
     position_key,
 )
-from store.items.order import broker_order_attributes, order_item, order_of
+from store.items.order import broker_order_attributes, order_item, order_of, order_terms
 from store.items.position import new_position, position_item, position_of
 from store.spec import BY_BROKER_ORDER, BY_INSTRUMENT, BY_ORDER_ID, BY_OWNER
 from store.table import TRANSACT_LIMIT, Table, backoff, chunks, owned_by
@@ -109,7 +109,8 @@ class DynamoOrders:
         return None if item is None else order_of(item)
 
     def save(self, order: Order, expected_version: int) -> None:
-        """Write the order's status, message and broker order id if it is still at `expected_version`.
+        """Write the order's status, message, broker order id and terms (a modification's) if it is still at
+        `expected_version`.
 
         Fill counters are left alone: fills change them concurrently.
 
@@ -133,10 +134,15 @@ class DynamoOrders:
             values[":statusMessage"] = typed(order.status_message)
         else:
             removes.append("#statusMessage")
-        for attribute, value in broker_order_attributes(order).items():
+        terms = order_terms(order)
+        for attribute, value in {**broker_order_attributes(order), **terms}.items():
             names[f"#{attribute}"] = attribute
             values[f":{attribute}"] = typed(value)
             sets.append(f"#{attribute} = :{attribute}")
+        for attribute in ("price", "triggerPrice", "marketProtection"):
+            if attribute not in terms:  # a modification dropped it (MARKET has no price; automatic protection)
+                names[f"#{attribute}"] = attribute
+                removes.append(f"#{attribute}")
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         with translated(f"order {order.id} changed since version {expected_version}; re-read it and retry"):
             self._table.client.update_item(

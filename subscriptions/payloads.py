@@ -13,7 +13,20 @@ from trading.ports import LiveEvent
 
 # An order change worth telling a subscriber about: anything but bookkeeping (e.g. fill counters
 # are told through onFill and come with the next status change anyway).
-ORDER_FIELDS = ("status", "statusMessage", "brokerOrderId", "filledQuantity", "filledValue")
+ORDER_FIELDS = (
+    "status",
+    "statusMessage",
+    "brokerOrderId",
+    "filledQuantity",
+    "filledValue",
+    # a modification's terms
+    "orderType",
+    "quantity",
+    "price",
+    "triggerPrice",
+    "validity",
+    "marketProtection",
+)
 
 
 def item_type(image: dict[str, Any] | None) -> str | None:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from trading.model import Basket, FillDecision, InstrumentRef, Order, Variety
     from trading.model.account import AppCredentials, BrokerAccount, BrokerName
     from trading.model.instrument import Instrument
-    from trading.ports import OrderRequest, ScheduledAction, ScheduledJob
+    from trading.ports import OrderChange, OrderRequest, ScheduledAction, ScheduledJob
 
 
 class FixedClock:
@@ -93,6 +93,9 @@ class MemoryOrders:
         stored.status, stored.status_message, stored.version = order.status, order.status_message, order.version
         stored.updated_at = order.updated_at
         stored.broker_order_id = order.broker_order_id or stored.broker_order_id
+        stored.order_type, stored.quantity, stored.validity = order.order_type, order.quantity, order.validity
+        stored.price, stored.trigger_price = order.price, order.trigger_price
+        stored.market_protection = order.market_protection
 
     def record_placement(self, order: Order) -> None:
         if not order.broker_order_id:
@@ -307,6 +310,7 @@ class FakeBroker:
     unreachable: set[str] = field(default_factory=set)
     placed: list[OrderRequest] = field(default_factory=list)
     cancelled: list[BrokerOrderId] = field(default_factory=list)
+    modified: list[tuple[BrokerOrderId, OrderChange]] = field(default_factory=list)
     book: dict[BrokerOrderId, OrderUpdate] = field(default_factory=dict)
     trades: dict[BrokerOrderId, list[Fill]] = field(default_factory=dict)
     requests: dict[BrokerOrderId, OrderRequest] = field(default_factory=dict)
@@ -348,6 +352,24 @@ class FakeBroker:
             raise BrokerRejected(f"order {broker_order_id} is {update.status}; it cannot be cancelled")
         self.cancelled.append(broker_order_id)
         self.book[broker_order_id] = replace(update, status=OrderStatus.CANCELLED)
+
+    def modify_order(self, order: Order, change: OrderChange) -> None:
+        assert order.broker_order_id is not None
+        broker_order_id = order.broker_order_id
+        update = self.book[broker_order_id]
+        if update.status is not None and update.status.is_terminal:
+            raise BrokerRejected(f"order {broker_order_id} is {update.status}; it cannot be modified")
+        self.modified.append((broker_order_id, change))
+        request = self.requests[broker_order_id]
+        self.requests[broker_order_id] = replace(
+            request,
+            order_type=change.order_type,
+            quantity=change.quantity,
+            price=change.price,
+            trigger_price=change.trigger_price,
+            validity=change.validity,
+            market_protection=change.market_protection,
+        )
 
     def order_update(self, broker_order_id: BrokerOrderId) -> OrderUpdate:
         return self.book[broker_order_id]

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
+from trading.model.protection import AUTOMATIC, MarketProtection
 from trading.rules.calendar import MarketCalendar
 
 if TYPE_CHECKING:
@@ -169,6 +170,19 @@ class OrderRequest:
     price: Decimal | None
     trigger_price: Decimal | None
     tag: str
+    market_protection: MarketProtection = AUTOMATIC  # applies to MARKET and SL-M orders only
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    """A working order's new terms, all of them (what is not changing keeps the order's value)."""
+
+    order_type: OrderType
+    quantity: int
+    price: Decimal | None
+    trigger_price: Decimal | None
+    validity: Validity
+    market_protection: MarketProtection = AUTOMATIC
 
 
 class Broker(Protocol):
@@ -181,6 +195,13 @@ class Broker(Protocol):
         ...
 
     def cancel_order(self, broker_order_id: BrokerOrderId, variety: Variety) -> None: ...
+    def modify_order(self, order: Order, change: OrderChange) -> None:
+        """Ask the broker to change a working order (it has a broker order id); raises as `place_order`.
+
+        The outcome arrives as an update.
+        """
+        ...
+
     def order_update(self, broker_order_id: BrokerOrderId) -> OrderUpdate: ...
     def order_fills(self, order: Order) -> list[Fill]:
         """The order's exact trades at the broker, as fills of our order."""

@@ -21,6 +21,7 @@ from brokers.kite.mapping import (
     order_update_from_kite,
     price_to_kite,
     product_to_kite,
+    protection_to_kite,
     validity_to_kite,
     variety_to_kite,
 )
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from trading.model import Fill, Order, OrderUpdate, Variety
-    from trading.ports import OrderRequest
+    from trading.ports import OrderChange, OrderRequest
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,7 @@ class KiteBroker:
                 trigger_price=price_to_kite(request.trigger_price),
                 validity=validity_to_kite(request.validity),
                 tag=request.tag,
+                market_protection=protection_to_kite(request.order_type, request.market_protection),
             )
         return BrokerOrderId(str(order_id))
 
@@ -172,6 +174,21 @@ class KiteBroker:
         self.limiter.acquire()
         with kite_errors_mapped(self.name):
             self.client.cancel_order(variety=variety_to_kite(variety), order_id=broker_order_id)
+
+    def modify_order(self, order: Order, change: OrderChange) -> None:
+        """Change a working order (Kite's PUT /orders/{variety}/{id}); MARKET and SL-M carry market protection."""
+        self.limiter.acquire()
+        with kite_errors_mapped(self.name):
+            self.client.modify_order(
+                variety=variety_to_kite(order.variety),
+                order_id=order.broker_order_id,
+                quantity=change.quantity,
+                price=price_to_kite(change.price),
+                order_type=order_type_to_kite(change.order_type),
+                trigger_price=price_to_kite(change.trigger_price),
+                validity=validity_to_kite(change.validity),
+                market_protection=protection_to_kite(change.order_type, change.market_protection),
+            )
 
     def order_update(self, broker_order_id: BrokerOrderId) -> OrderUpdate:
         """The order's latest state: the last row of its Kite history."""

@@ -27,11 +27,13 @@ from trading.model import (
     Variety,
 )
 from trading.model.instrument import Instrument
+from trading.rules.protection import needs_protection
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from trading.model import Order
+    from trading.model.protection import MarketProtection
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +134,13 @@ def decimal_from_kite(value: Any) -> Decimal | None:
     if value is None or value == "":
         return None
     return Decimal(str(value))
+
+
+def protection_to_kite(order_type: OrderType, protection: MarketProtection) -> float | None:
+    """Kite's `market_protection` for a MARKET or SL-M order (-1 automatic, else the percentage); None otherwise."""
+    if not needs_protection(order_type):
+        return None
+    return -1 if protection.percent is None else float(str(protection.percent))
 
 
 def price_to_kite(value: Decimal | None) -> float | None:

@@ -68,6 +68,8 @@ class PaperOrder:
     filled_value: Decimal = ZERO
     cancelled_quantity: int = 0
     modified: bool = False
+    modifications: int = 0
+    market_protection: Decimal = ZERO  # Kite's value: -1 automatic, 0 < p <= 100, 0 none
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -111,7 +113,7 @@ class PaperOrder:
             "filled_quantity": self.filled_quantity,
             "pending_quantity": self.pending_quantity,
             "cancelled_quantity": self.cancelled_quantity,
-            "market_protection": 0,
+            "market_protection": self.market_protection,
             "meta": {},
             "tag": self.tag,
             "tags": [self.tag] if self.tag else [],

@@ -307,8 +307,11 @@ class PaperExchange:
             order = self._order_of(account, order_id)
             if order.status not in WORKING:
                 raise order_error(f"Order cannot be modified as it is {order.status.lower()}.")
+            if order.modifications >= rules.MAX_MODIFICATIONS:
+                raise order_error("Maximum allowed order modifications exceeded.")
             instrument = self._instrument(InstrumentRef(order.exchange, order.tradingsymbol))
             terms = rules.modified_terms(order, instrument, form, self._day.price_band(instrument.ref))
+            order.modifications += 1
             self._matching.modify(order, terms)
             return order.order_id
 

@@ -25,9 +25,11 @@ from brokers.paper.book import (
     PaperTrade,
 )
 from brokers.paper.market_day import waiting_amo
-from brokers.paper.rules import LIMIT_TYPES, STOP_TYPES
+from brokers.paper.rules import AUTOMATIC_PROTECTION, LIMIT_TYPES, PROTECTED_TYPES, STOP_TYPES
 from trading.clock import IST
-from trading.model import InstrumentRef
+from trading.model import InstrumentRef, Side
+from trading.model.protection import AUTOMATIC, MarketProtection
+from trading.rules.protection import protection_price
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -136,6 +138,7 @@ class MatchingEngine:
         self._move(order, MODIFY_VALIDATION_PENDING)
         order.order_type, order.quantity, order.price = terms["order_type"], terms["quantity"], terms["price"]
         order.trigger_price, order.validity, order.modified = terms["trigger_price"], terms["validity"], True
+        order.market_protection = terms["market_protection"]
         order.order_timestamp = kite_time(self._clock.now())
         self._move(order, MODIFY_PENDING)
         self._move(order, MODIFIED)
@@ -172,6 +175,8 @@ class MatchingEngine:
             aggressive = True
         if order.status != OPEN:
             return
+        if order.order_type in PROTECTED_TYPES and order.market_protection and last is not None:
+            self._protect(order, last)
         fill_price = _fill_price(order, last, aggressive=aggressive) if last is not None else None
         if fill_price is not None:
             for level in self._levels(order, fill_price, aggressive=aggressive):
@@ -181,6 +186,15 @@ class MatchingEngine:
                     break
         if order.status == OPEN and order.validity == "IOC" and aggressive:
             self._cancel(order)
+
+    def _protect(self, order: PaperOrder, last: Decimal) -> None:
+        """A protected MARKET (or triggered SL-M) order becomes a LIMIT at the protection price, as at Kite."""
+        value = order.market_protection
+        protection = AUTOMATIC if value == AUTOMATIC_PROTECTION else MarketProtection(value)
+        tick = self._instruments[_ref(order)].tick_size
+        band = self._day.price_band(_ref(order))
+        order.price = protection_price(Side(order.transaction_type), last, protection, tick, band)
+        order.order_type = "LIMIT"
 
     def _levels(self, order: PaperOrder, first: Decimal, *, aggressive: bool) -> Iterable[Decimal]:
         """The prices an order takes liquidity at: `first`, then worse ticks up to its limit (aggressive only)."""

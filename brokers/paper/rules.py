@@ -22,7 +22,15 @@ PRODUCTS = ("CNC", "NRML", "MIS")
 VALIDITIES = ("DAY", "IOC")
 STOP_TYPES = ("SL", "SL-M")
 LIMIT_TYPES = ("LIMIT", "SL")
+PROTECTED_TYPES = ("MARKET", "SL-M")
 MAX_TAG_LENGTH = 20
+MAX_SLICES = 10  # autoslice's cap under the 2026 rules
+MAX_MODIFICATIONS = 25  # Kite's cap on modifications of one order
+AUTOMATIC_PROTECTION = Decimal(-1)  # Kite's `market_protection=-1`
+NO_PROTECTION = "Market orders without market protection are not allowed via API"
+BAD_PROTECTION = (
+    "Invalid `market_protection`. Send -1 for automatic market protection, or a percentage above 0 up to 100."
+)
 
 Band = tuple[Decimal, Decimal]
 
@@ -55,6 +63,26 @@ def price(form: Mapping[str, str], name: str) -> Decimal | None:
     return number
 
 
+def protection(form: Mapping[str, str], order_type: str, current: Decimal = ZERO) -> Decimal:
+    """The order's `market_protection` (-1 automatic, or 0 < p <= 100; 0: none), refused where Kite refuses it.
+
+    A MARKET or SL-M order without protection (absent or 0) is refused with Kite's own message.
+    """
+    sent = text(form, "market_protection")
+    if sent is None:
+        value = current
+    else:
+        try:
+            value = Decimal(sent)
+        except InvalidOperation as exc:
+            raise input_error(BAD_PROTECTION) from exc
+        if not value.is_finite() or not (value == AUTOMATIC_PROTECTION or 0 <= value <= 100):
+            raise input_error(BAD_PROTECTION)
+    if order_type in PROTECTED_TYPES and value == ZERO:
+        raise input_error(NO_PROTECTION)
+    return value
+
+
 def parse_ref(text: str) -> InstrumentRef:
     """`"EXCHANGE:SYMBOL"` as an instrument reference."""
     exchange, _, symbol = text.partition(":")
@@ -84,6 +112,7 @@ def order_terms(variety: str, instrument: Instrument, form: Mapping[str, str], b
     limit, trigger = price(form, "price"), price(form, "trigger_price")
     validity = text(form, "validity") or "DAY"
     limit, trigger = check_terms(instrument, transaction_type, order_type, quantity, limit, trigger, validity, band)
+    market_protection = protection(form, order_type)
     return {
         "variety": variety,
         "transaction_type": transaction_type,
@@ -94,6 +123,7 @@ def order_terms(variety: str, instrument: Instrument, form: Mapping[str, str], b
         "price": limit,
         "trigger_price": trigger,
         "validity": validity,
+        "market_protection": market_protection,
     }
 
 
@@ -123,6 +153,7 @@ def modified_terms(
         "price": limit,
         "trigger_price": trigger,
         "validity": validity,
+        "market_protection": protection(form, order_type, order.market_protection),
     }
 
 
@@ -137,8 +168,18 @@ def check_freeze(instrument: Instrument, quantity: int) -> None:
 
 
 def autoslices(instrument: Instrument, quantity: int) -> list[int]:
-    """The child quantities of an autoslice placement: freeze-quantity slices, the rest last."""
+    """The child quantities of an autoslice placement: freeze-quantity slices, the rest last.
+
+    More than `MAX_SLICES` slices are refused before any is booked, naming the largest quantity that fits.
+    """
     freeze = instrument.freeze_quantity or quantity
+    needed = -(-quantity // freeze)
+    if needed > MAX_SLICES:
+        raise input_error(
+            f"Quantity {quantity} needs {needed} slices of the freeze quantity {freeze} of "
+            f"{instrument.exchange}:{instrument.tradingsymbol}; an order can be sliced into at most {MAX_SLICES}. "
+            f"Place at most {freeze * MAX_SLICES}."
+        )
     slices = []
     while quantity > 0:
         slices.append(min(freeze, quantity))
@@ -161,6 +202,8 @@ def check_terms(
         raise input_error("Invalid `order_type`.")
     if validity not in VALIDITIES:
         raise input_error("Invalid `validity`.")
+    if validity == "IOC" and instrument.exchange == "MCX":
+        raise input_error("IOC orders are not allowed for MCX. Place a DAY order instead.")
     if quantity is None or quantity <= 0:
         raise input_error("Invalid `quantity`.")
     if quantity % instrument.lot_size:

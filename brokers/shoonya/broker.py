@@ -23,6 +23,7 @@ import NorenRestApiPy.NorenApi as noren_sdk
 import requests
 from NorenRestApiPy.NorenApi import NorenApi
 
+from brokers.protection import as_protected_limit, change_request
 from brokers.shoonya.mapping import fill_from_noren, order_arguments, order_update_from_noren
 from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, RateLimited, ValidationError
 from trading.ids import BrokerOrderId
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from trading.model import Fill, Order, OrderUpdate, Variety
-    from trading.ports import Instruments, OrderRequest
+    from trading.ports import Instruments, MarkSource, OrderChange, OrderRequest
 
 SHOONYA_ROOT = "https://api.shoonya.com/NorenWClientTP/"
 SHOONYA_WEBSOCKET = "wss://api.shoonya.com/NorenWSTP/"
@@ -102,6 +103,9 @@ class ShoonyaBroker:
         The Kite instrument master, from which Noren's trading symbols are derived.
     root, websocket
         The Noren REST and WebSocket endpoints (Shoonya's by default).
+    marks
+        The latest marks: Noren takes no MARKET orders from algos, so they go as protected LIMITs priced
+        from these (`brokers.protection`).
     """
 
     def __init__(
@@ -113,17 +117,20 @@ class ShoonyaBroker:
         root: str | None = None,
         websocket: str | None = None,
         name: str = "shoonya",
+        marks: MarkSource | None = None,
     ) -> None:
         self.name = name
         self.client: Any = NorenApi(host=root or SHOONYA_ROOT, websocket=websocket or SHOONYA_WEBSOCKET)
         self.client.set_session(userid=user_id, password="", usertoken=session_token)
         self._instruments = instruments
+        self._marks = marks
 
     def place_order(self, request: OrderRequest) -> BrokerOrderId:
         """Place an order; raises BrokerRejected, BrokerUnavailable or BrokerNotConnected."""
         instrument = self._instruments.get(request.instrument)
         if instrument is None:
             raise ValidationError(f"unknown instrument {request.instrument}; Shoonya needs its master entry")
+        request = as_protected_limit(request, instrument, self._marks)
         with noren_errors_mapped(self.name):
             reply = self.client.place_order(**order_arguments(request, instrument))
         if reply is None:
@@ -136,6 +143,25 @@ class ShoonyaBroker:
             reply = self.client.cancel_order(orderno=broker_order_id)
         if reply is None:
             raise self._refusal(f"refused to cancel order {broker_order_id}")
+
+    def modify_order(self, order: Order, change: OrderChange) -> None:
+        """Change a working order (Noren `ModifyOrder`); MARKET goes as a protected LIMIT, as at placement."""
+        instrument = self._instruments.get(order.instrument)
+        if instrument is None or order.broker_order_id is None:
+            raise ValidationError(f"order {order.id} cannot be modified at Shoonya (unknown instrument or order id)")
+        terms = order_arguments(as_protected_limit(change_request(order, change), instrument, self._marks), instrument)
+        with noren_errors_mapped(self.name):
+            reply = self.client.modify_order(
+                orderno=order.broker_order_id,
+                exchange=terms["exchange"],
+                tradingsymbol=terms["tradingsymbol"],
+                newquantity=terms["quantity"],
+                newprice_type=terms["price_type"],
+                newprice=terms["price"],
+                newtrigger_price=terms["trigger_price"],
+            )
+        if reply is None:
+            raise self._refusal(f"refused to modify order {order.broker_order_id}")
 
     def order_update(self, broker_order_id: BrokerOrderId) -> OrderUpdate:
         """The order's latest state: the newest row of its history."""

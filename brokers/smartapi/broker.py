@@ -13,17 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from brokers.protection import as_protected_limit, change_request
 from brokers.smartapi.mapping import fill_from_angel, order_params, order_update_from_angel
 from brokers.smartapi.sdk import SmartSession, smart_errors
 from trading.clock import IST, SystemClock
 from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, RateLimited, ValidationError
 from trading.ids import BrokerOrderId
+from trading.model import Validity
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from trading.model import Fill, Order, OrderUpdate, Variety
-    from trading.ports import Clock, Instruments, OrderRequest
+    from trading.ports import Clock, Instruments, MarkSource, OrderChange, OrderRequest
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,9 @@ class SmartApiBroker:
         The API root; Angel's production endpoint by default.
     clock
         Dates the trade book's bare fill times (today, IST).
+    marks
+        The latest marks: Angel takes no MARKET orders from algos, so they go as protected LIMITs priced
+        from these (`brokers.protection`).
     """
 
     def __init__(
@@ -102,17 +107,22 @@ class SmartApiBroker:
         timeout: float = DEFAULT_TIMEOUT,
         clock: Clock | None = None,
         name: str = "angel",
+        marks: MarkSource | None = None,
     ) -> None:
         self.name = name
         self.client: Any = SmartSession(api_key, access_token, root or ANGEL_ROOT, timeout)
         self._instruments = instruments
         self._clock = clock or SystemClock()
+        self._marks = marks
 
     def place_order(self, request: OrderRequest) -> BrokerOrderId:
         """Place an order; raises BrokerRejected, BrokerUnavailable, BrokerNotConnected or RateLimited."""
         instrument = self._instruments.get(request.instrument)
         if instrument is None:
             raise ValidationError(f"unknown instrument {request.instrument}; Angel needs its master entry")
+        if request.validity is Validity.IOC:
+            raise BrokerRejected("Angel One takes no IOC orders from algos (SEBI, April 2026); use DAY")
+        request = as_protected_limit(request, instrument, self._marks)
         with angel_errors_mapped(self.name):
             reply = checked(self.name, self.client.placeOrderFullResponse(order_params(request, instrument)))
         order_id = (reply.get("data") or {}).get("orderid")
@@ -125,6 +135,19 @@ class SmartApiBroker:
         row = self._order_row(broker_order_id)
         with angel_errors_mapped(self.name):
             checked(self.name, self.client.cancelOrder(broker_order_id, row.get("variety") or "NORMAL"))
+
+    def modify_order(self, order: Order, change: OrderChange) -> None:
+        """Change a working order (SmartAPI `modifyOrder`); MARKET goes as a protected LIMIT, as at placement."""
+        instrument = self._instruments.get(order.instrument)
+        if instrument is None or order.broker_order_id is None:
+            raise ValidationError(f"order {order.id} cannot be modified at Angel (unknown instrument or order id)")
+        if change.validity is Validity.IOC:
+            raise BrokerRejected("Angel One takes no IOC orders from algos (SEBI, April 2026); use DAY")
+        params = order_params(as_protected_limit(change_request(order, change), instrument, self._marks), instrument)
+        params.pop("ordertag", None)
+        params["orderid"] = order.broker_order_id
+        with angel_errors_mapped(self.name):
+            checked(self.name, self.client.modifyOrder(params))
 
     def order_update(self, broker_order_id: BrokerOrderId) -> OrderUpdate:
         """The order's latest state, from its row in the order book."""

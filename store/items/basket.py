@@ -29,6 +29,7 @@ from trading.model import (
     Side,
     Strategy,
 )
+from trading.model.protection import MarketProtection
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -84,6 +85,7 @@ def _leg_map(leg: Leg) -> dict[str, Any]:
         "product": leg.product.value,
         "price": leg.price,
         "triggerPrice": leg.trigger_price,
+        "marketProtection": leg.market_protection.percent,  # absent: automatic
     }
 
 
@@ -122,4 +124,5 @@ def _leg_of(v: Mapping[str, Any]) -> Leg:
         product=Product(v["product"]),
         price=decimal_or_none(v.get("price")),
         trigger_price=decimal_or_none(v.get("triggerPrice")),
+        market_protection=MarketProtection(decimal_or_none(v.get("marketProtection"))),
     )

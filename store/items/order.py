@@ -16,6 +16,7 @@ from store.items.keys import (
 )
 from trading.ids import BasketId, BrokerOrderId, ClientRequestId, LegId, OrderId, OwnerId, StrategyId
 from trading.model import InstrumentRef, Order, OrderStatus, OrderType, Product, Side, Validity, Variety
+from trading.model.protection import MarketProtection
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -53,6 +54,7 @@ def order_item(order: Order) -> Item:
             "price": order.price,
             "triggerPrice": order.trigger_price,
             "multiplier": order.multiplier,
+            "marketProtection": order.market_protection.percent,  # absent: automatic
             "brokerOrderId": order.broker_order_id,
             "status": order.status.value,
             "statusMessage": order.status_message,
@@ -70,6 +72,19 @@ def broker_order_keys(order: Order) -> dict[str, str]:
     if not order.broker_order_id:
         return {}
     return {"GSI3PK": broker_order_partition(order.broker, order.broker_order_id), "GSI3SK": GSI_ORDER_SK}
+
+
+def order_terms(order: Order) -> dict[str, Any]:
+    """The terms a modification may change, as attributes (absent when None: no price, automatic protection)."""
+    terms = {
+        "orderType": order.order_type.value,
+        "quantity": order.quantity,
+        "validity": order.validity.value,
+        "price": order.price,
+        "triggerPrice": order.trigger_price,
+        "marketProtection": order.market_protection.percent,
+    }
+    return {name: value for name, value in terms.items() if value is not None}
 
 
 def broker_order_attributes(order: Order) -> dict[str, str]:
@@ -101,6 +116,7 @@ def order_of(item: Mapping[str, Any]) -> Order:
         price=decimal_or_none(v.get("price")),
         trigger_price=decimal_or_none(v.get("triggerPrice")),
         multiplier=Decimal(v["multiplier"]),
+        market_protection=MarketProtection(decimal_or_none(v.get("marketProtection"))),
         broker_order_id=BrokerOrderId(v["brokerOrderId"]) if "brokerOrderId" in v else None,
         status=OrderStatus(v["status"]),
         status_message=v.get("statusMessage"),

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.contract.venues import LIMIT, QUANTITY, REF
+from tests.contract.venues import LIMIT, QUANTITY, REF, VENUES, SentChange
 from trading.errors import BrokerNotConnected, BrokerRejected
 from trading.ids import BasketId, BrokerOrderId, ClientRequestId, OrderId, OwnerId
 from trading.model import Order, OrderStatus, OrderType, Product, Side, Validity, Variety
-from trading.ports import OrderRequest
+from trading.model.protection import AUTOMATIC, MarketProtection
+from trading.ports import OrderChange, OrderRequest
 
 if TYPE_CHECKING:
     from tests.contract.venues import Venue
@@ -153,3 +154,83 @@ def test_a_refused_token_is_broker_not_connected_on_every_call(venue: Venue) -> 
         venue.broker.order_fills(our_order(broker_order_id, venue.broker.name))
     with pytest.raises(BrokerNotConnected, match="reconnect"):
         venue.broker.cancel_order(broker_order_id, Variety.REGULAR)
+
+
+MARKET_TICKET = replace(TICKET, order_type=OrderType.MARKET, price=None)
+
+
+@pytest.mark.parametrize(
+    ("protection", "kite_value", "limit"),
+    [
+        # 318.65 x 1.02 = 325.023, rounded down to the 0.05 tick
+        (MarketProtection(Decimal(2)), Decimal(2), Decimal("325.00")),
+        # automatic: the documented table's 2 % for last prices from 100 up to 500
+        (AUTOMATIC, Decimal(-1), Decimal("325.00")),
+        (MarketProtection(Decimal("0.5")), Decimal("0.5"), Decimal("320.20")),
+    ],
+)
+def test_a_market_order_carries_its_protection_and_lands_as_a_limit_at_the_protection_price(
+    venue: Venue, protection: MarketProtection, kite_value: Decimal, limit: Decimal
+) -> None:
+    # When a MARKET BUY is placed with market protection (the latest mark / last price is 318.65)
+    venue.broker.place_order(replace(MARKET_TICKET, market_protection=protection))
+
+    # Then Kite's exchange converted it to a LIMIT at the protection price, and the others were sent one
+    sent = venue.last_order()
+    assert (sent.order_type, sent.price) == (venue.limit_type, limit)
+    if venue.takes_market_orders:
+        assert sent.market_protection == kite_value
+
+
+def test_a_market_sell_is_protected_below_the_last_price(venue: Venue) -> None:
+    venue.broker.place_order(replace(MARKET_TICKET, side=Side.SELL, market_protection=MarketProtection(Decimal(1))))
+
+    sent = venue.last_order()
+    # 318.65 x 0.99 = 315.4635, rounded up to the tick: the protection never goes past the percentage
+    assert (sent.order_type, sent.price) == (venue.limit_type, Decimal("315.50"))
+
+
+@pytest.mark.parametrize("name", ["angel", "shoonya"])
+def test_without_a_mark_a_broker_that_forbids_market_orders_refuses_before_sending(name: str) -> None:
+    # Given a broker that takes no MARKET orders from algos, and no mark yet for the instrument
+    venue = VENUES[name]()
+    try:
+        assert venue.marks is not None
+        venue.marks.prices.clear()
+        # When / Then the order is refused here, and nothing reached the broker
+        with pytest.raises(BrokerRejected, match="no last price"):
+            venue.broker.place_order(MARKET_TICKET)
+        assert venue.takes_market_orders is False
+        with pytest.raises(StopIteration):
+            venue.last_order()
+    finally:
+        venue.close()
+
+
+def test_a_working_order_takes_a_new_price_then_becomes_a_protected_market_order(venue: Venue) -> None:
+    # Given a resting LIMIT BUY of 130 at 300 (the last price is 318.65)
+    order = our_order(venue.broker.place_order(TICKET), venue.name)
+
+    # When its price moves to 301
+    venue.broker.modify_order(order, OrderChange(OrderType.LIMIT, QUANTITY, Decimal("301.00"), None, Validity.DAY))
+    # Then the venue got (or holds) the new price, in its own words
+    assert venue.last_change() == SentChange(QUANTITY, venue.limit_type, Decimal("301.00"))
+
+    # When it becomes a MARKET order with 2 % protection
+    venue.broker.modify_order(
+        order, OrderChange(OrderType.MARKET, QUANTITY, None, None, Validity.DAY, MarketProtection(Decimal(2)))
+    )
+    # Then it is a LIMIT at the protection price: 318.65 x 1.02 rounded down to the tick
+    assert venue.last_change() == SentChange(QUANTITY, venue.limit_type, Decimal("325.00"))
+
+
+def test_angel_refuses_ioc_before_sending() -> None:
+    # Angel One prohibits IOC orders from algos (April 2026): refused here, nothing reaches Angel
+    venue = VENUES["angel"]()
+    try:
+        with pytest.raises(BrokerRejected, match="no IOC orders"):
+            venue.broker.place_order(replace(TICKET, validity=Validity.IOC))
+        with pytest.raises(StopIteration):
+            venue.last_order()
+    finally:
+        venue.close()

@@ -45,6 +45,7 @@ CE = Instrument(
 )
 LIMIT = Decimal("300.00")
 QUANTITY = 130
+LAST_PRICE = Decimal("318.65")  # every venue's latest mark of CE (the paper exchange's last price)
 TODAY = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)  # 10:30 IST, the recorded trading day
 
 
@@ -64,6 +65,16 @@ class StaticInstruments:
 
     def search(self, text: str, exchange: str | None, limit: int) -> list[Instrument]:
         return [i for i in self._by_ref.values() if i.tradingsymbol.startswith(text)][:limit]
+
+
+class StaticMarks:
+    """The `MarkSource` port over fixed last prices (Angel's and Shoonya's protected LIMITs are priced from it)."""
+
+    def __init__(self, prices: dict[InstrumentRef, Decimal]) -> None:
+        self.prices = prices
+
+    def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
+        return {ref: self.prices[ref] for ref in refs if ref in self.prices}
 
 
 @dataclass
@@ -124,6 +135,16 @@ class SentOrder:
     order_type: str
     price: Decimal
     tag: str | None
+    market_protection: Decimal | None = None  # Kite's field, as the order book shows it
+
+
+@dataclass(frozen=True)
+class SentChange:
+    """A modification as the venue received it (or, at the paper exchange, the order it left)."""
+
+    quantity: int
+    order_type: str
+    price: Decimal
 
 
 class Venue:
@@ -136,6 +157,8 @@ class Venue:
     limit_type: str  # and LIMIT
     buy: str  # and BUY
     rejection: str  # a fragment of the venue's message when it refuses the 1-unit order
+    takes_market_orders: bool  # False: MARKET goes as a protected LIMIT priced from our marks
+    marks: StaticMarks | None = None
 
     def fill(self, broker_order_id: str) -> list[tuple[int, Decimal]]:
         """Let the resting BUY order fill; returns the venue's own trades (quantity, price)."""
@@ -150,6 +173,9 @@ class Venue:
     def last_order(self) -> SentOrder:
         raise NotImplementedError
 
+    def last_change(self) -> SentChange:
+        raise NotImplementedError
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -161,6 +187,7 @@ class PaperVenue(Venue):
     limit_type = "LIMIT"
     buy = "BUY"
     rejection = "multiple of the lot size"
+    takes_market_orders = True
 
     def __init__(self) -> None:
         from kiteconnect import KiteConnect
@@ -169,7 +196,7 @@ class PaperVenue(Venue):
         from brokers.paper.exchange import PaperExchange
         from brokers.paper.http import PaperExchangeServer
 
-        self.exchange = PaperExchange([CE], {CE.ref: Decimal("318.65")}, api_key="contract", api_secret="s3cret")
+        self.exchange = PaperExchange([CE], {CE.ref: LAST_PRICE}, api_key="contract", api_secret="s3cret")
         self.server = PaperExchangeServer(self.exchange)
         self.root = self.server.start()
         session = KiteConnect("contract", root=self.root).generate_session("paper-contract", api_secret="s3cret")
@@ -193,7 +220,12 @@ class PaperVenue(Venue):
             row["order_type"],
             Decimal(str(row["price"])),
             row["tag"],
+            Decimal(str(row["market_protection"])),
         )
+
+    def last_change(self) -> SentChange:
+        row = self.kite.orders()[-1]
+        return SentChange(int(row["quantity"]), row["order_type"], Decimal(str(row["price"])))
 
     def close(self) -> None:
         self.server.stop()
@@ -207,6 +239,7 @@ class AngelVenue(Venue):
     limit_type = "LIMIT"
     buy = "BUY"
     rejection = "Symbol Not Found"
+    takes_market_orders = False
     TOKEN = "eyJhbGciOiJIUzUxMiJ9.contract.jwt"
 
     def __init__(self) -> None:
@@ -218,8 +251,9 @@ class AngelVenue(Venue):
         self.token_valid = True
         self.server = RecordedServer(self._respond)
         root = self.server.start()
+        self.marks = StaticMarks({CE.ref: LAST_PRICE})
         self.broker = SmartApiBroker(
-            "contract-key", self.TOKEN, StaticInstruments([CE]), root=root, clock=FixedClock(TODAY)
+            "contract-key", self.TOKEN, StaticInstruments([CE]), root=root, clock=FixedClock(TODAY), marks=self.marks
         )
 
     def _respond(self, request: Received) -> tuple[int, Any]:
@@ -239,6 +273,8 @@ class AngelVenue(Venue):
         if route == "cancelOrder":
             self.state = "cancelled"
             return 200, self.recording["cancelOrder"]
+        if route == "modifyOrder":
+            return 200, self.recording["modifyOrder"]
         if route == "getRMS":
             return 200, self.recording["rmsLimit"]
         return 404, {"status": False, "message": "not recorded", "errorcode": "", "data": None}
@@ -266,6 +302,11 @@ class AngelVenue(Venue):
             body.get("ordertag"),
         )
 
+    def last_change(self) -> SentChange:
+        body = json.loads(next(r for r in reversed(self.server.requests) if r.path.endswith("modifyOrder")).body)
+        assert body["orderid"] == self.recording["placeOrder"]["data"]["orderid"]
+        return SentChange(int(body["quantity"]), body["ordertype"], Decimal(body["price"]))
+
     def close(self) -> None:
         self.server.stop()
 
@@ -277,6 +318,7 @@ class ShoonyaVenue(Venue):
     limit_type = "LMT"
     buy = "B"
     rejection = "Trading Symbol not found"
+    takes_market_orders = False
     TOKEN = "5f2e8c1a9b7d4e3f6a0c2b1d8e9f7a6b"
 
     def __init__(self) -> None:
@@ -288,8 +330,14 @@ class ShoonyaVenue(Venue):
         self.token_valid = True
         self.server = RecordedServer(self._respond)
         root = self.server.start()
+        self.marks = StaticMarks({CE.ref: LAST_PRICE})
         self.broker = ShoonyaBroker(
-            "FA12345", self.TOKEN, StaticInstruments([CE]), root=f"{root}/NorenWClientTP/", websocket="ws://127.0.0.1:9"
+            "FA12345",
+            self.TOKEN,
+            StaticInstruments([CE]),
+            root=f"{root}/NorenWClientTP/",
+            websocket="ws://127.0.0.1:9",
+            marks=self.marks,
         )
 
     @staticmethod
@@ -315,6 +363,8 @@ class ShoonyaVenue(Venue):
         if route == "CancelOrder":
             self.state = "cancelled"
             return 200, self.recording["cancelOrder"]
+        if route == "ModifyOrder":
+            return 200, self.recording["modifyOrder"]
         return 200, {"stat": "Not_Ok", "emsg": f"not recorded: {route}"}
 
     def fill(self, broker_order_id: str) -> list[tuple[int, Decimal]]:
@@ -340,6 +390,12 @@ class ShoonyaVenue(Venue):
             Decimal(values["prc"]),
             values.get("remarks"),
         )
+
+    def last_change(self) -> SentChange:
+        request = next(r for r in reversed(self.server.requests) if r.path.endswith("ModifyOrder"))
+        values, _ = self._form(request)
+        assert values["norenordno"] == self.recording["placeOrder"]["norenordno"]
+        return SentChange(int(values["qty"]), values["prctyp"], Decimal(values["prc"]))
 
     def close(self) -> None:
         self.server.stop()

@@ -251,6 +251,7 @@ class TestRejections:
                 quantity=75,
                 product="NRML",
                 order_type="MARKET",
+                market_protection=-1,
             )
         with pytest.raises(BrokerRejected, match=r"^Insufficient funds\. Required margin is 9000\.00 but available"):
             market.broker().place_order(a_request(OrderType.MARKET))
@@ -276,6 +277,7 @@ class TestRejections:
                 quantity=80,
                 product="NRML",
                 order_type="MARKET",
+                market_protection=-1,
             )
 
     def test_a_tag_longer_than_kites_20_characters_is_refused(self, market: Market) -> None:
@@ -342,6 +344,7 @@ class TestRateLimit:
                     "quantity": "1",
                     "product": "CNC",
                     "order_type": "MARKET",
+                    "market_protection": "-1",
                 },
                 headers={"Authorization": f"token {API_KEY}:{market.kite.access_token}"},
                 timeout=5,

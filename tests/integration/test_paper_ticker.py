@@ -214,6 +214,7 @@ class TestKiteTicker:
                 quantity=7,
                 product="CNC",
                 order_type="MARKET",
+                market_protection=-1,
             )
             paper.set_price(INFY.ref, Decimal("1575.00"))
             paper.set_price(INFY.ref, Decimal("1573.70"))
@@ -244,6 +245,7 @@ class TestKiteTicker:
                 quantity=75,
                 product="NRML",
                 order_type="MARKET",
+                market_protection=-1,
                 tag=a_request().tag,
             )
             updates = [me.orders.get(timeout=10) for _ in range(5)]

@@ -117,6 +117,7 @@ def test_create_edit_and_delete_a_draft_basket(alice: dict[str, str]) -> None:
         "product": "NRML",
         "price": "300.05",
         "triggerPrice": None,
+        "marketProtection": "AUTO",
     }
     basket = ok(
         "Mutation",

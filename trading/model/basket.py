@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from trading.errors import Conflict, ValidationError
+from trading.model.protection import AUTOMATIC
 
 if TYPE_CHECKING:
     from datetime import datetime, time
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
     from trading.ids import BasketId, LegId, OwnerId, StrategyId
     from trading.model.instrument import InstrumentRef
+    from trading.model.protection import MarketProtection
 
 MAX_NAME_LENGTH = 100
 MAX_STRATEGIES = 20
@@ -68,6 +70,7 @@ class Leg:
     product: Product = Product.NRML
     price: Decimal | None = None
     trigger_price: Decimal | None = None
+    market_protection: MarketProtection = AUTOMATIC  # used by MARKET and SL_M legs only
 
 
 @dataclass(frozen=True)

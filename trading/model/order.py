@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from trading.errors import ValidationError
 from trading.model.position import Position, PositionKey
+from trading.model.protection import AUTOMATIC
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from trading.ids import BasketId, BrokerOrderId, ClientRequestId, LegId, OrderId, OwnerId, StrategyId, TradeId
     from trading.model.basket import OrderType, Product, Side
     from trading.model.instrument import InstrumentRef
+    from trading.model.protection import MarketProtection
 
 
 class Variety(enum.StrEnum):
@@ -115,6 +117,7 @@ class Order:
     price: Decimal | None = None
     trigger_price: Decimal | None = None
     multiplier: Decimal = Decimal(1)
+    market_protection: MarketProtection = AUTOMATIC  # sent with MARKET and SL_M orders
     broker_order_id: BrokerOrderId | None = None
     status: OrderStatus = OrderStatus.PENDING
     status_message: str | None = None
@@ -131,6 +134,11 @@ class Order:
         if not self.filled_quantity:
             return None
         return self.filled_value / self.filled_quantity
+
+    @property
+    def is_modifiable(self) -> bool:
+        """Only a working order at the broker (OPEN or TRIGGER_PENDING) can change its terms."""
+        return self.status in (OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING) and self.broker_order_id is not None
 
     def apply_update(self, update: OrderUpdate) -> bool:
         """Move to the reported status; returns False when nothing changes.

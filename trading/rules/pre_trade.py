@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from trading.clock import IST
 from trading.errors import ValidationError
-from trading.model import OrderType, Variety
+from trading.model import OrderType, Validity, Variety
 from trading.rules.calendar import segment_of
 from trading.rules.contracts import is_tradable
 
@@ -81,6 +81,27 @@ def check_market_hours(variety: Variety, instrument: Instrument, now: datetime, 
         raise ValidationError(
             f"{exchange} takes AMO orders from {starts:%H:%M} to {until:%H:%M} IST and on days it is closed "
             f"(open {hours}); AMO orders are taken only outside market hours"
+        )
+
+
+def check_validity(validity: Validity, instrument: Instrument) -> None:
+    """No IOC orders on MCX (the exchanges' 2026 rules)."""
+    if validity is Validity.IOC and instrument.exchange == "MCX":
+        raise ValidationError(f"IOC orders are not allowed on MCX ({instrument.ref}); use DAY")
+
+
+MAX_SLICES = 10  # slices per order under the exchanges' 2026 rules (Kite's autoslice cap)
+
+
+def check_slices(quantity: int, instrument: Instrument) -> None:
+    """Refuse a quantity that needs more than `MAX_SLICES` freeze-size slices, naming the largest that fits."""
+    slices = slice_quantity(quantity, instrument)
+    if len(slices) > MAX_SLICES:
+        largest = slices[0] * MAX_SLICES
+        raise ValidationError(
+            f"quantity {quantity} of {instrument.ref} needs {len(slices)} slices of at most {slices[0]} "
+            f"(its freeze quantity is {instrument.freeze_quantity}); an order may have at most {MAX_SLICES} "
+            f"slices, so the largest quantity that fits is {largest}"
         )
 
 

@@ -20,9 +20,10 @@ from trading.model import (
     Strategy,
     check_name,
 )
+from trading.model.protection import AUTOMATIC
 from trading.ports import ScheduledAction, ScheduledJob
 from trading.rules.limits import check_risk_limits, check_schedule
-from trading.rules.pre_trade import check_order_prices, check_quantity
+from trading.rules.pre_trade import check_order_prices, check_quantity, check_slices
 from trading.usecases.tickets import instrument_of
 from trading.usecases.versions import bump, check_version
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
     from trading.ids import OwnerId
+    from trading.model.protection import MarketProtection
     from trading.ports import Baskets, Clock, Instruments, Scheduler
     from trading.rules.calendar import MarketCalendar
 
@@ -64,6 +66,7 @@ class LegInput:
     product: Product = Product.NRML
     price: Decimal | None = None
     trigger_price: Decimal | None = None
+    market_protection: MarketProtection = AUTOMATIC
 
 
 def build_leg(ports: LegPorts, spec: LegInput, leg_id: LegId | None = None) -> Leg:
@@ -72,6 +75,7 @@ def build_leg(ports: LegPorts, spec: LegInput, leg_id: LegId | None = None) -> L
     if spec.lots <= 0:
         raise ValidationError(f"lots must be positive, got {spec.lots}")
     check_quantity(spec.lots * instrument.lot_size, instrument)
+    check_slices(spec.lots * instrument.lot_size, instrument)
     check_order_prices(spec.order_type, spec.price, spec.trigger_price, instrument)
     return Leg(
         id=leg_id or LegId(new_id()),
@@ -82,6 +86,7 @@ def build_leg(ports: LegPorts, spec: LegInput, leg_id: LegId | None = None) -> L
         product=spec.product,
         price=spec.price,
         trigger_price=spec.trigger_price,
+        market_protection=spec.market_protection,
     )
 
 

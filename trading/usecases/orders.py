@@ -19,6 +19,7 @@ from trading.model import (
     Variety,
     decide_fill,
 )
+from trading.model.protection import AUTOMATIC
 from trading.ports import OrderRequest
 from trading.rules.pre_trade import check_quantity
 from trading.usecases.idempotency import (
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
     from trading.ids import OrderId, OwnerId
     from trading.model import Basket, Fill, Order
+    from trading.model.protection import MarketProtection
     from trading.ports import Baskets, Broker, Brokers, Clock, Orders
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,7 @@ class OrderInput:
     price: Decimal | None = None
     trigger_price: Decimal | None = None
     strategy_id: StrategyId | None = None
+    market_protection: MarketProtection = AUTOMATIC
 
 
 def place_all(ports: SyncPorts, owner: OwnerId, orders: list[Order], stop_on_refusal: bool = False) -> list[str]:
@@ -109,6 +112,7 @@ def place_all(ports: SyncPorts, owner: OwnerId, orders: list[Order], stop_on_ref
             price=order.price,
             trigger_price=order.trigger_price,
             tag=order.id,
+            market_protection=order.market_protection,
         )
         try:
             session = sessions.get(order.broker)
@@ -152,6 +156,7 @@ def place_order(ports: PlaceOrderPorts, owner: OwnerId, spec: OrderInput, client
             price=spec.price,
             trigger_price=spec.trigger_price,
             strategy_id=spec.strategy_id,
+            market_protection=spec.market_protection,
         )
         crid = check_client_request_id(client_request_id)
         broker = ports.brokers.for_owner(owner, basket.broker).name

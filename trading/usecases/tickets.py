@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Protocol
 from trading.errors import ValidationError
 from trading.ids import OrderId, new_id
 from trading.model import InstrumentRef, Order, OrderType, Product, Side, Validity, Variety
-from trading.rules.pre_trade import check_market_hours, check_order_prices, check_quantity, slice_quantity
+from trading.model.protection import AUTOMATIC
+from trading.rules.pre_trade import (
+    check_market_hours,
+    check_order_prices,
+    check_quantity,
+    check_slices,
+    check_validity,
+    slice_quantity,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -17,6 +25,7 @@ if TYPE_CHECKING:
     from trading.ids import BasketId, ClientRequestId, LegId, OwnerId, StrategyId
     from trading.model import Leg, Position
     from trading.model.instrument import Instrument
+    from trading.model.protection import MarketProtection
     from trading.ports import Clock, Instruments
     from trading.rules.calendar import MarketCalendar
 
@@ -45,6 +54,10 @@ class OrderTicket:
     trigger_price: Decimal | None = None
     strategy_id: StrategyId | None = None
     leg_id: LegId | None = None
+    market_protection: MarketProtection = AUTOMATIC
+    # An order (a leg, placeOrder) is capped at 10 freeze-size slices. A square-off is not: it flattens what is
+    # open, and each of its slices is an order of its own within the freeze quantity.
+    slice_cap: bool = True
 
     @classmethod
     def for_leg(cls, strategy_id: StrategyId, leg: Leg, instrument: Instrument) -> OrderTicket:
@@ -59,11 +72,12 @@ class OrderTicket:
             trigger_price=leg.trigger_price,
             strategy_id=strategy_id,
             leg_id=leg.id,
+            market_protection=leg.market_protection,
         )
 
     @classmethod
     def to_flatten(cls, position: Position, instrument: Instrument) -> OrderTicket:
-        """The MARKET ticket that squares off an open position."""
+        """The MARKET ticket that squares off an open position (automatic market protection)."""
         return cls(
             instrument=instrument,
             quantity=abs(position.net_quantity),
@@ -71,6 +85,7 @@ class OrderTicket:
             order_type=OrderType.MARKET,
             product=position.key.product,
             strategy_id=position.key.strategy_id,
+            slice_cap=False,
         )
 
     def orders(
@@ -98,6 +113,7 @@ class OrderTicket:
                 price=self.price,
                 trigger_price=self.trigger_price,
                 multiplier=self.instrument.multiplier,
+                market_protection=self.market_protection,
             )
             for part in slice_quantity(self.quantity, self.instrument)
         ]
@@ -121,7 +137,13 @@ def checked_orders(
     broker: str,
     now: datetime,
 ) -> list[Order]:
-    """The ticket's orders (created at `now`), each checked for quantity, prices and market hours."""
+    """The ticket's orders (created at `now`), each checked for quantity, prices and market hours.
+
+    Raises ValidationError before anything is written, e.g. for more than 10 freeze-size slices (`check_slices`).
+    """
+    if ticket.slice_cap:
+        check_slices(ticket.quantity, ticket.instrument)
+    check_validity(ticket.validity, ticket.instrument)
     orders = ticket.orders(owner, basket_id, crid, broker, now)
     for order in orders:
         check_quantity(order.quantity, ticket.instrument)
