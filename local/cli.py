@@ -12,6 +12,8 @@ import urllib.request
 from pathlib import Path
 
 FIRST_QUERY = '{ me { id username } instruments(search: "NIFTY", exchange: "NFO") { tradingsymbol lotSize } }'
+# How often `basketgraph dev` runs the reconciliation job (on AWS: every 5 minutes in market hours).
+LOCAL_RECONCILE_SECONDS = 60.0
 
 
 def _banner(url: str, token: str, state_dir: Path) -> str:
@@ -51,6 +53,7 @@ def _dev(args: argparse.Namespace) -> int:
         endpoint_url=args.endpoint_url,
         market_hours=args.market_hours,
         simulate_market=not args.still_market,
+        reconcile_every=LOCAL_RECONCILE_SECONDS,
     )
     print("starting embedded DynamoDB, Cognito, SSM, the paper exchange and the AppSync emulator...", flush=True)
     stack = LocalStack(config)

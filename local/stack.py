@@ -78,6 +78,8 @@ class StackConfig:
     table_name: str = "Trading"
     market_hours: str = "always"
     simulate_market: bool = True
+    # Seconds between runs of the reconciliation job (AWS: every 5 minutes in market hours); None: only at start.
+    reconcile_every: float | None = None
 
 
 class LocalStack:
@@ -122,7 +124,10 @@ class LocalStack:
         # the in-process Lambdas find these settings as a Lambda finds its function's environment
         self.composition = install(self.settings)
         self.scheduler = self._scheduler()
-        self.add_user(DEMO_USER)
+        # SSM (the broker sessions) is not kept across restarts locally: every known user's paper account
+        # is connected again, as their session would still be there on AWS
+        for username in sorted({DEMO_USER, *self.users.usernames()}):
+            self.add_user(username)
         self.mark_feed = self._mark_feed()
         self.pubsub, self.endpoint, schema, invoker = self._api()
         self.updates = LiveUpdates.compose(
@@ -296,6 +301,24 @@ class LocalStack:
         self.scheduler.start()
         if self.config.simulate_market:
             self.market.start()
+        threading.Thread(target=self._reconcile_in_background, name="reconcile", daemon=True).start()
+
+    def _reconcile_in_background(self) -> None:
+        """Reconcile once the emulator serves (postbacks reach it), then every `reconcile_every` seconds.
+
+        The first run resumes what a restart interrupted: exits still EXITING take their next turn.
+        """
+        deadline = time.monotonic() + 30
+        while not (self.server is not None and self.server.started) and time.monotonic() < deadline:
+            if self._stop.wait(0.05):
+                return
+        while not self._stop.is_set():
+            try:
+                self.reconcile()
+            except Exception:  # as a failed scheduled run: logged, and the next run tries again
+                log.exception("reconciliation failed")
+            if self.config.reconcile_every is None or self._stop.wait(self.config.reconcile_every):
+                return
 
     def _server_config(self) -> uvicorn.Config:
         # No permessage-deflate: on loopback it only costs a compression per message per subscriber.

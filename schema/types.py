@@ -16,8 +16,9 @@ strawberry.enum(model.Validity, description="DAY or IOC")
 strawberry.enum(model.BasketStatus, description="DRAFT → EXECUTING → LIVE → EXITING → CLOSED, or FAILED")
 strawberry.enum(
     model.PartialFailurePolicy,
-    description="When some legs of an execution are refused: EXIT_FILLED (default) stops placing, squares off "
-    "what filled and marks the basket FAILED with the reason; KEEP_FILLED places every leg and keeps what "
+    description="When some legs of an execution are refused: EXIT_FILLED (default) stops placing, exits what "
+    "went through as exitBasket does (the basket is EXITING meanwhile) and, once flat, marks the basket FAILED with "
+    "the reason; KEEP_FILLED places every leg and keeps what "
     "filled in a LIVE basket (its limits and schedule still apply; statusMessage lists the refused legs)",
 )
 strawberry.enum(

@@ -1,4 +1,4 @@
-"""Exits: squaring a basket off (wholly or by product), and unwinding a partly failed execution."""
+"""Exits: the loop that squares a basket off until flat (wholly or by product), whatever started it."""
 
 from __future__ import annotations
 
@@ -111,8 +111,11 @@ def fail_exit(ports: ExitPorts, owner: OwnerId, basket_id: BasketId, reason: str
         open_ = ", ".join(
             f"{p.key.instrument.tradingsymbol} {p.net_quantity:+d}" for p in view.positions if p.net_quantity
         )
+        failed = f"exit failed: {reason}; open: {open_ or 'none'}"
+        # an unwound execution keeps why it failed in the first place
+        basket.status_message = f"{basket.status_message}; {failed}" if basket.unwinding else failed
         basket.status = BasketStatus.FAILED
-        basket.status_message = f"exit failed: {reason}; open: {open_ or 'none'}"
+        basket.unwinding = False
         basket.updated_at = ports.clock.now()
         try:
             ports.baskets.save(basket, bump(basket))
@@ -157,26 +160,47 @@ def note(ports: SettlePorts, owner: OwnerId, basket_id: BasketId, message: str, 
     log.warning("basket %s kept changing; not noted: %s", basket_id, message)
 
 
-def unwind(ports: ExitPorts, basket: Basket, accepted: list[Order], crid: ClientRequestId) -> list[Order]:
-    """After a partly failed execution: stop what still works, square off what filled; returns the exit orders."""
-    for order in accepted:
-        try:
-            current = sync_order(ports, order)  # the fills may not have been posted back yet
-        except DomainError as exc:
-            log.warning("could not sync order %s while unwinding: %s", order.id, exc.message)
-            continue
-        if not current.status.is_terminal:
-            cancel_quietly(ports, current)
-    positions = ports.baskets.view(basket.owner, basket.id).positions
-    exits = exit_orders(ports, basket, positions, crid, None)
-    if not exits:
-        note(ports, basket.owner, basket.id, "nothing had filled")
+def run_exit(
+    ports: ExitPorts,
+    owner: OwnerId,
+    basket_id: BasketId,
+    working: list[Order],
+    crid: ClientRequestId,
+    products: frozenset[Product] | None = None,
+) -> list[Order]:
+    """Start the exit loop of a basket already saved as EXITING (or LIVE, squaring off `products`).
+
+    Cancels `working` (a refusal because it just filled syncs it: its fill is squared off too), then takes
+    the loop's first turn; an exit that cannot go on ends FAILED. Every path that squares off comes here:
+    `exitBasket`, risk and scheduled exits, the 15:15 square-off and the unwinding of a failed execution.
+    """
+    for order in working:
+        cancel_quietly(ports, order)
+    try:
+        return square_off(ports, owner, basket_id, crid, products)
+    except DomainError as exc:
+        fail_exit(ports, owner, basket_id, exc.message)
         return []
-    ports.orders.add_all(exits)
-    rejected = place_all(ports, basket.owner, exits)
-    done = f"filled legs exited ({len(exits)} order{'s' if len(exits) > 1 else ''})"
-    note(ports, basket.owner, basket.id, done + ("; exit rejected: " + "; ".join(rejected) if rejected else ""))
-    return exits
+
+
+def resume_exit(ports: ExitPorts, owner: OwnerId, basket_id: BasketId) -> list[Order]:
+    """Take the next turn of an EXITING basket's exit (after a restart, or postbacks lost): its working
+    orders are brought up to date from the broker first. Returns the exit orders placed; a no-op otherwise."""
+    view = ports.baskets.view(owner, basket_id)
+    if view.basket.status is not BasketStatus.EXITING:
+        return []
+    for order in view.orders:
+        if not order.status.is_terminal:
+            try:
+                sync_order(ports, order)
+            except DomainError as exc:
+                log.warning("order %s of exiting basket %s not synced: %s", order.id, basket_id, exc.message)
+    crid = check_client_request_id(f"resume-{basket_id}-{view.basket.version}")
+    try:
+        return square_off(ports, owner, basket_id, crid)
+    except DomainError as exc:
+        fail_exit(ports, owner, basket_id, exc.message)
+        return []
 
 
 def exit_basket(
@@ -243,14 +267,7 @@ def exit_basket(
         basket, working = plan
         basket.updated_at = ports.clock.now()
         ports.baskets.save(basket, bump(basket))  # the gate: of two racing exits, one writes and the other fails
-        for order in working:
-            cancel_quietly(ports, order)  # a refusal because it just filled syncs it: its fill is squared off below
-        crid = check_client_request_id(client_request_id)
-        try:
-            exits = square_off(ports, owner, basket.id, crid, products)
-        except DomainError as exc:
-            fail_exit(ports, owner, basket.id, exc.message)
-            exits = []
+        exits = run_exit(ports, owner, basket.id, working, check_client_request_id(client_request_id), products)
         return Placed(basket.id, tuple(o.id for o in exits))
 
     scope = "" if products is None else ":" + ",".join(sorted(products))
