@@ -16,6 +16,8 @@ from trading.model import BasketStatus, OrderStatus, OrderType, Product, Side
 from trading.usecases.execution import execute_basket
 from trading.usecases.exits import exit_basket, on_exiting_update
 from trading.usecases.orders import cancel_order, on_broker_update, place_order
+from trading.usecases.reconciliation import reconcile_owner
+from trading.usecases.versions import bump
 
 if TYPE_CHECKING:
     from tests.fakes import Fakes
@@ -189,3 +191,44 @@ def test_exiting_again_when_nothing_of_the_exit_works_resumes_it(fakes: Fakes) -
     # When exiting again, it resumes (no Conflict) and squares off what is still open
     again = exit_basket(fakes.ports, OWNER, basket.id, "out-8")
     assert sorted(o.side for o in again.orders) == sorted(o.side for o in first.orders)
+
+
+def test_an_exit_interrupted_after_its_gate_is_resumed_by_reconciliation_until_closed(fakes: Fakes) -> None:
+    # Given a LIVE basket whose exit stopped right after it was saved EXITING (a restart): nothing works, all open
+    basket = a_live_basket(fakes)
+    basket.start_exit()
+    fakes.baskets.save(basket, bump(basket))
+    # When the periodic reconciliation runs
+    first = reconcile_owner(fakes.ports, OWNER)
+    # Then it took the exit's next turn: the short put is bought back before the long call is sold
+    view = fakes.baskets.view(OWNER, basket.id)
+    exits = [o for o in view.orders if not o.status.is_terminal]
+    placed = [(r.instrument, r.side) for r in fakes.broker.placed[-2:]]
+    assert placed == [(NIFTY_PUT, Side.BUY), (NIFTY_CALL, Side.SELL)]
+    assert len(exits) == 2
+    assert (first.exits, view.basket.status) == (1, BasketStatus.EXITING)
+    # and when the exits fill with every postback lost, the next pass closes the basket, flat
+    for order in exits:
+        assert order.broker_order_id is not None
+        fakes.broker.fill(order.broker_order_id)
+    reconcile_owner(fakes.ports, OWNER)
+    assert _flat_and_closed(fakes, basket.id)
+
+
+def test_an_exit_resumed_with_the_broker_session_gone_ends_failed_naming_the_open_positions(fakes: Fakes) -> None:
+    # Given an interrupted exit whose every order is finished, and the broker now refuses everything
+    basket = a_live_basket(fakes)
+    basket.start_exit()
+    fakes.baskets.save(basket, bump(basket))
+    for symbol in (NIFTY_CALL.tradingsymbol, NIFTY_PUT.tradingsymbol):
+        fakes.broker.refuse[symbol] = "session expired"
+    # When reconciliation resumes it
+    reconcile_owner(fakes.ports, OWNER)
+    # Then it is FAILED (not left EXITING), saying why and what is open
+    failed = fakes.baskets.get(OWNER, basket.id)
+    assert failed.status is BasketStatus.FAILED
+    assert failed.status_message is not None
+    assert failed.status_message.startswith("exit failed: exit rejected: BUY 65 ")
+    assert failed.status_message.endswith(f"open: {NIFTY_PUT.tradingsymbol} -65, {NIFTY_CALL.tradingsymbol} +65") or (
+        failed.status_message.endswith(f"open: {NIFTY_CALL.tradingsymbol} +65, {NIFTY_PUT.tradingsymbol} -65")
+    )
