@@ -238,6 +238,21 @@ class FillEvent:
     fill: Fill
 
 
+@strawberry.type(
+    description="A basket's status or status message changed (onBasketUpdate): e.g. EXITING → CLOSED, or FAILED "
+    "with the reason and the positions still open",
+    directives=BOTH,
+)
+class BasketEvent:
+    event_id: strawberry.ID
+    owner_id: strawberry.ID
+    basket_id: strawberry.ID
+    status: model.BasketStatus
+    status_message: str | None
+    version: int
+    updated_at: AWSDateTime
+
+
 @strawberry.type(description="A basket's P&L moved (onPnl); coalesced to a few per second", directives=BOTH)
 class PnlEvent:
     event_id: strawberry.ID
