@@ -51,7 +51,7 @@ def execute_basket(ports: ExecutionPorts, owner: OwnerId, basket_id: BasketId, c
         basket.finish_execution(rejected, len(accepted))
         basket.updated_at = ports.clock.now()
         ports.baskets.save(basket, bump(basket))
-        exits = run_exit(ports, owner, basket.id, accepted, orders[0].client_request_id) if basket.unwinding else []
+        exits = run_exit(ports, owner, basket.id, orders[0].client_request_id) if basket.unwinding else []
         return Placed(basket.id, tuple(o.id for o in orders + exits))
 
     fingerprint = fingerprint_of("executeBasket", basket_id)

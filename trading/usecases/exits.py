@@ -19,8 +19,7 @@ from trading.usecases.idempotency import (
 from trading.usecases.orders import (
     BrokerUpdatePorts,
     SettlePorts,
-    SyncPorts,
-    cancel_working,
+    cancel_quietly,
     on_broker_update,
     place_all,
     settle_basket,
@@ -59,18 +58,6 @@ def exit_orders(
         exits.extend(checked_orders(ports, ticket, basket.owner, basket.id, crid, broker, now))
     exits.sort(key=lambda o: o.side is not Side.BUY)  # buy back shorts before selling longs
     return exits
-
-
-def cancel_quietly(ports: SyncPorts, order: Order) -> None:
-    """Cancel a working order during an exit; one that finished meanwhile is only brought up to date."""
-    try:
-        cancel_working(ports, order)
-    except DomainError as exc:
-        log.warning("could not cancel order %s while exiting: %s", order.id, exc.message)
-        try:
-            sync_order(ports, order)
-        except DomainError:
-            log.warning("order %s is left for reconciliation", order.id)
 
 
 def square_off(
@@ -164,18 +151,19 @@ def run_exit(
     ports: ExitPorts,
     owner: OwnerId,
     basket_id: BasketId,
-    working: list[Order],
     crid: ClientRequestId,
     products: frozenset[Product] | None = None,
 ) -> list[Order]:
     """Start the exit loop of a basket already saved as EXITING (or LIVE, squaring off `products`).
 
-    Cancels `working` (a refusal because it just filled syncs it: its fill is squared off too), then takes
-    the loop's first turn; an exit that cannot go on ends FAILED. Every path that squares off comes here:
-    `exitBasket`, risk and scheduled exits, the 15:15 square-off and the unwinding of a failed execution.
+    Cancels what works (read after that save: an order placed meanwhile is either seen here or sees the
+    basket EXITING and cancels itself; a refusal because it just filled syncs it, and its fill is squared off
+    too), then takes the loop's first turn; an exit that cannot go on ends FAILED. Every path that squares off
+    comes here: `exitBasket`, risk and scheduled exits, the 15:15 square-off, the unwinding of a failed execution.
     """
-    for order in working:
-        cancel_quietly(ports, order)
+    for order in ports.baskets.view(owner, basket_id).orders:
+        if not order.status.is_terminal and order.broker_order_id and (products is None or order.product in products):
+            cancel_quietly(ports, order)
     try:
         return square_off(ports, owner, basket_id, crid, products)
     except DomainError as exc:
@@ -231,7 +219,7 @@ def exit_basket(
         The basket is not in a state to exit, or another exit changed it first.
     """
 
-    def prepare() -> tuple[Basket, list[Order]]:
+    def prepare() -> Basket:
         view = ports.baskets.view(owner, basket_id)
         basket, orders, positions = view.basket, view.orders, view.positions
         if only_live and basket.status is not BasketStatus.LIVE:
@@ -256,18 +244,12 @@ def exit_basket(
             basket.start_exit()
             basket.status_message = reason or basket.status_message
         exit_orders(ports, basket, positions, crid, products)  # validates the tickets before the first write
-        working = [
-            o
-            for o in orders
-            if not o.status.is_terminal and o.broker_order_id and (products is None or o.product in products)
-        ]
-        return basket, working
+        return basket
 
-    def run(plan: tuple[Basket, list[Order]]) -> Placed:
-        basket, working = plan
+    def run(basket: Basket) -> Placed:
         basket.updated_at = ports.clock.now()
         ports.baskets.save(basket, bump(basket))  # the gate: of two racing exits, one writes and the other fails
-        exits = run_exit(ports, owner, basket.id, working, check_client_request_id(client_request_id), products)
+        exits = run_exit(ports, owner, basket.id, check_client_request_id(client_request_id), products)
         return Placed(basket.id, tuple(o.id for o in exits))
 
     scope = "" if products is None else ":" + ",".join(sorted(products))
