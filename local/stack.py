@@ -94,6 +94,7 @@ class LocalStack:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._snapshots: threading.Thread | None = None
+        self.reconciled = threading.Event()  # set once the reconciliation at start has run
         self.url = ""
 
     @property
@@ -317,6 +318,7 @@ class LocalStack:
                 self.reconcile()
             except Exception:  # as a failed scheduled run: logged, and the next run tries again
                 log.exception("reconciliation failed")
+            self.reconciled.set()
             if self.config.reconcile_every is None or self._stop.wait(self.config.reconcile_every):
                 return
 

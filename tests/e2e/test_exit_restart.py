@@ -58,16 +58,23 @@ def test_an_exit_interrupted_by_a_restart_finishes_after_it(config: StackConfig,
     # Given a LIVE basket long the 26000 call and short the 26500 call
     first = started(config)
     stacks.append(first)
+    assert first.reconciled.wait(60)  # its reconciliation at start is over: nothing resumes this exit but a restart
     user = first.add_user(USER)
     basket_id = create(first, user["token"], [leg(CE_26000), leg(CE_26500, side="SELL")])
     execute(first, user["token"], basket_id)
     wait_until(lambda: basket(first, user["token"], basket_id)["status"] == "LIVE", timeout=60)
     # and its exit interrupted right after its first write (the gate that makes the basket EXITING): the process
     # went down before it cancelled or placed anything
-    gate = first.store.baskets.get(OwnerId(user["sub"]), BasketId(basket_id))
+    assert first.exchange.flush_postbacks(60)  # the entry's postbacks are in (a late one would go on with the exit)
+    wait_until(lambda: {o["status"] for o in basket(first, user["token"], basket_id)["orders"]} == {"COMPLETE"})
+    owner, key = OwnerId(user["sub"]), BasketId(basket_id)
+    gate = first.store.baskets.get(owner, key)
     gate.start_exit()
     first.store.baskets.save(gate, bump(gate))
-    assert first.exchange.flush_postbacks(60)
+    left = first.store.baskets.view(owner, key)
+    assert left.basket.status is BasketStatus.EXITING
+    assert sorted(p.net_quantity for p in left.positions) == [-65, 65]
+    assert len(left.orders) == 2
     first.stop()
 
     # When the stack starts again on the same state directory
