@@ -63,6 +63,9 @@ def test_an_exit_that_cannot_finish_ends_failed_and_subscribers_hear_why(stack: 
             await asyncio.to_thread(wait_until, lambda: stack.pubsub.subscriber_count() >= 1)
             await asyncio.to_thread(execute, stack, token, basket_id)
             await asyncio.to_thread(wait_until, lambda: basket(stack, token, basket_id)["status"] == "LIVE")
+            await asyncio.to_thread(  # both fills are in: the positions the failure names are the real ones
+                wait_until, lambda: {o["status"] for o in basket(stack, token, basket_id)["orders"]} == {"COMPLETE"}
+            )
             # When the broker session dies (the morning expiry) and the basket is exited
             access = SsmSecretStore(stack.ssm).get(access_token_name(user["sub"], "paper"))
             assert access

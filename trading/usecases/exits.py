@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Protocol
 
-from trading.errors import Conflict, DomainError
+from trading.errors import BrokerNotConnected, Conflict, DomainError
 from trading.model import BasketStatus, Side
 from trading.usecases.idempotency import (
     Placed,
@@ -161,10 +161,11 @@ def run_exit(
     too), then takes the loop's first turn; an exit that cannot go on ends FAILED. Every path that squares off
     comes here: `exitBasket`, risk and scheduled exits, the 15:15 square-off, the unwinding of a failed execution.
     """
-    for order in ports.baskets.view(owner, basket_id).orders:
-        if not order.status.is_terminal and order.broker_order_id and (products is None or order.product in products):
-            cancel_quietly(ports, order)
     try:
+        for order in ports.baskets.view(owner, basket_id).orders:
+            working = not order.status.is_terminal and order.broker_order_id
+            if working and (products is None or order.product in products):
+                cancel_quietly(ports, order)
         return square_off(ports, owner, basket_id, crid, products)
     except DomainError as exc:
         fail_exit(ports, owner, basket_id, exc.message)
@@ -177,18 +178,30 @@ def resume_exit(ports: ExitPorts, owner: OwnerId, basket_id: BasketId) -> list[O
     view = ports.baskets.view(owner, basket_id)
     if view.basket.status is not BasketStatus.EXITING:
         return []
-    for order in view.orders:
-        if not order.status.is_terminal:
-            try:
-                sync_order(ports, order)
-            except DomainError as exc:
-                log.warning("order %s of exiting basket %s not synced: %s", order.id, basket_id, exc.message)
-    crid = check_client_request_id(f"resume-{basket_id}-{view.basket.version}")
     try:
-        return square_off(ports, owner, basket_id, crid)
+        for order in view.orders:
+            if not order.status.is_terminal:
+                _sync_working(ports, order)
+        return square_off(ports, owner, basket_id, check_client_request_id(f"resume-{basket_id}-{view.basket.version}"))
     except DomainError as exc:
         fail_exit(ports, owner, basket_id, exc.message)
         return []
+
+
+def _sync_working(ports: ExitPorts, order: Order) -> None:
+    """Bring a working order of an exit up to date; a broker that did not answer leaves it for the next turn.
+
+    Raises
+    ------
+    BrokerNotConnected
+        Its broker session is gone: the exit cannot go on.
+    """
+    try:
+        sync_order(ports, order)
+    except BrokerNotConnected:
+        raise
+    except DomainError as exc:
+        log.warning("order %s of exiting basket %s not synced: %s", order.id, order.basket_id, exc.message)
 
 
 def exit_basket(

@@ -162,7 +162,10 @@ def place_order(ports: PlaceOrderPorts, owner: OwnerId, spec: OrderInput, client
             # the basket began exiting while this order was on its way, after the exit looked for working orders
             for order in orders:
                 if order.broker_order_id:
-                    cancel_quietly(ports, order)
+                    try:
+                        cancel_quietly(ports, order)
+                    except BrokerNotConnected as exc:  # the exit itself fails on it, naming what is open
+                        log.warning("order %s placed as its basket began exiting: %s", order.id, exc.message)
         return Placed(spec.basket_id, tuple(o.id for o in orders))
 
     fingerprint = fingerprint_of("placeOrder", *vars(spec).values())
@@ -183,13 +186,21 @@ def cancel_working(ports: SyncPorts, order: Order) -> Order:
 
 def cancel_quietly(ports: SyncPorts, order: Order) -> None:
     """Cancel a working order during an exit (or one placed as its basket began exiting); one that finished
-    meanwhile is only brought up to date."""
+    meanwhile is only brought up to date.
+
+    Raises
+    ------
+    BrokerNotConnected
+        The order can be neither cancelled nor read: its broker session is gone (an exit cannot go on).
+    """
     try:
         cancel_working(ports, order)
     except DomainError as exc:
         log.warning("could not cancel order %s while exiting: %s", order.id, exc.message)
         try:
             sync_order(ports, order)
+        except BrokerNotConnected:
+            raise
         except DomainError:
             log.warning("order %s is left for reconciliation", order.id)
 

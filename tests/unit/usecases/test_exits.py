@@ -232,3 +232,36 @@ def test_an_exit_resumed_with_the_broker_session_gone_ends_failed_naming_the_ope
     assert failed.status_message.endswith(f"open: {NIFTY_PUT.tradingsymbol} -65, {NIFTY_CALL.tradingsymbol} +65") or (
         failed.status_message.endswith(f"open: {NIFTY_CALL.tradingsymbol} +65, {NIFTY_PUT.tradingsymbol} -65")
     )
+
+
+def test_an_exit_whose_broker_session_died_with_an_order_working_ends_failed_not_exiting(fakes: Fakes) -> None:
+    # Given a LIVE basket with a resting order, and then the broker session dies
+    basket = a_live_basket(fakes)
+    place_order(fakes.ports, OWNER, an_order_input(basket.id), "resting")
+    fakes.broker.disconnected = True
+    # When it is exited: the resting order can be neither cancelled nor read
+    exit_basket(fakes.ports, OWNER, basket.id, "out-dead")
+    # Then the exit does not wait for it forever: FAILED, saying why and what is open
+    failed = fakes.baskets.get(OWNER, basket.id)
+    assert failed.status is BasketStatus.FAILED
+    assert failed.status_message is not None
+    assert failed.status_message.startswith("exit failed: your PAPER session expired")
+    assert f"{NIFTY_CALL.tradingsymbol} +65" in failed.status_message
+    assert f"{NIFTY_PUT.tradingsymbol} -65" in failed.status_message
+
+
+def test_an_interrupted_exit_with_an_order_working_and_the_session_dead_is_failed_by_reconciliation(
+    fakes: Fakes,
+) -> None:
+    # Given an exit interrupted with an order still working, and the broker session dead since
+    basket = a_live_basket(fakes)
+    place_order(fakes.ports, OWNER, an_order_input(basket.id), "resting-2")
+    exiting = fakes.baskets.get(OWNER, basket.id)
+    exiting.start_exit()
+    fakes.baskets.save(exiting, bump(exiting))
+    fakes.broker.disconnected = True
+    # When reconciliation runs (it cannot reach the broker either)
+    with contextlib.suppress(DomainError):
+        reconcile_owner(fakes.ports, OWNER)
+    # Then the exit is FAILED, not left EXITING
+    assert fakes.baskets.get(OWNER, basket.id).status is BasketStatus.FAILED
