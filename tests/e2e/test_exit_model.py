@@ -116,7 +116,7 @@ class Run:
             self.exit(basket_id)
         elif action == "risk":  # the long call falls: past the max loss (when the basket has one) the watch exits
             long_call = REFS[0]
-            self.stack.set_prices({long_call: tick_below(self.price(long_call), self.rng.randint(80, 160))})
+            self.stack.set_prices({long_call: tick_below(self.price(long_call), self.rng.randint(130, 240))})
         elif action == "thin":
             self.stack.exchange.liquidity = self.rng.choice([None, 25, 40])
         time.sleep(self.rng.uniform(0, 0.15))  # what lands meanwhile (postbacks, fills) interleaves differently
