@@ -21,7 +21,8 @@ from trading.usecases.versions import bump
 
 if TYPE_CHECKING:
     from tests.fakes import Fakes
-    from trading.ids import BasketId
+    from trading.ids import BasketId, BrokerOrderId
+    from trading.ports import OrderRequest
 
 
 def test_an_exit_buys_back_shorts_first_and_the_basket_closes_once_flat(fakes: Fakes) -> None:
@@ -265,3 +266,25 @@ def test_an_interrupted_exit_with_an_order_working_and_the_session_dead_is_faile
         reconcile_owner(fakes.ports, OWNER)
     # Then the exit is FAILED, not left EXITING
     assert fakes.baskets.get(OWNER, basket.id).status is BasketStatus.FAILED
+
+
+def test_an_order_placed_as_its_basket_began_exiting_cancels_itself(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a LIVE basket, and an exit whose gate lands while a resting order is on its way to the broker
+    basket = a_live_basket(fakes)
+    place = fakes.broker.place_order
+
+    def place_while_the_exit_starts(request: OrderRequest) -> BrokerOrderId:
+        broker_order_id = place(request)
+        exiting = fakes.baskets.get(OWNER, basket.id)
+        exiting.start_exit()
+        fakes.baskets.save(exiting, bump(exiting))
+        return broker_order_id
+
+    monkeypatch.setattr(fakes.broker, "place_order", place_while_the_exit_starts)
+    # When the order's placement returns
+    order = place_order(fakes.ports, OWNER, an_order_input(basket.id), "raced")
+    # Then it was cancelled (the exit, which looked for working orders before it had a broker id, cannot block on it)
+    assert order.broker_order_id in fakes.broker.cancelled
+    assert fakes.orders.get(OWNER, order.id).status is OrderStatus.CANCELLED
