@@ -232,7 +232,7 @@ def exit_basket(
         The basket is not in a state to exit, or another exit changed it first.
     """
 
-    def prepare() -> Basket:
+    def prepare() -> tuple[Basket, frozenset[Product] | None]:
         view = ports.baskets.view(owner, basket_id)
         basket, orders, positions = view.basket, view.orders, view.positions
         if only_live and basket.status is not BasketStatus.LIVE:
@@ -257,12 +257,15 @@ def exit_basket(
             basket.start_exit()
             basket.status_message = reason or basket.status_message
         exit_orders(ports, basket, positions, crid, products)  # validates the tickets before the first write
-        return basket
+        # A square-off that leaves nothing else open is a whole exit: it cancels every working order too, as
+        # the loop's later turns (which know no products) wait for every order of an EXITING basket.
+        return basket, products if partial else None
 
-    def run(basket: Basket) -> Placed:
+    def run(plan: tuple[Basket, frozenset[Product] | None]) -> Placed:
+        basket, scope = plan
         basket.updated_at = ports.clock.now()
         ports.baskets.save(basket, bump(basket))  # the gate: of two racing exits, one writes and the other fails
-        exits = run_exit(ports, owner, basket.id, check_client_request_id(client_request_id), products)
+        exits = run_exit(ports, owner, basket.id, check_client_request_id(client_request_id), scope)
         return Placed(basket.id, tuple(o.id for o in exits))
 
     scope = "" if products is None else ":" + ",".join(sorted(products))
