@@ -6,7 +6,8 @@ import logging
 from typing import TYPE_CHECKING, Protocol
 
 from trading.errors import BrokerNotConnected, Conflict, DomainError
-from trading.model import BasketStatus, Side
+from trading.ids import BrokerOrderId
+from trading.model import BasketStatus, OrderStatus, OrderUpdate, Side
 from trading.usecases.idempotency import (
     Placed,
     ReadBackPorts,
@@ -19,6 +20,7 @@ from trading.usecases.idempotency import (
 from trading.usecases.orders import (
     BrokerUpdatePorts,
     SettlePorts,
+    apply_order_update_to,
     cancel_quietly,
     on_broker_update,
     place_all,
@@ -30,7 +32,7 @@ from trading.usecases.versions import bump
 
 if TYPE_CHECKING:
     from trading.ids import BasketId, ClientRequestId, OwnerId
-    from trading.model import Basket, Order, OrderUpdate, Position, Product
+    from trading.model import Basket, Order, Position, Product
     from trading.usecases.idempotency import Execution
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,9 @@ def square_off(
 
     Called when an exit starts and again whenever one of the basket's orders finishes, so every fill
     that lands while the exit runs (a cancel refused because the order had just filled) is squared off.
+    A turn that places orders first stores them and saves the basket at the version it read: of two turns
+    that raced (two postbacks at once, a postback and reconciliation), one places; the other's orders are
+    stored CANCELLED, never sent, so the positions are never squared off twice.
     """
     view = ports.baskets.view(owner, basket_id)
     basket = view.basket
@@ -82,6 +87,14 @@ def square_off(
             settle_basket(ports, owner, basket_id)
         return []
     ports.orders.add_all(exits)
+    basket.updated_at = ports.clock.now()
+    try:
+        ports.baskets.save(basket, bump(basket))  # one turn at a time: of two racing turns, one places its orders
+    except Conflict:
+        not_placed = OrderUpdate(BrokerOrderId(""), OrderStatus.CANCELLED, message="not placed: another turn placed")
+        for order in exits:
+            apply_order_update_to(ports, order, not_placed)
+        return []
     rejected = place_all(ports, owner, exits)
     if rejected and basket.status is BasketStatus.EXITING:
         fail_exit(ports, owner, basket_id, "exit rejected: " + "; ".join(rejected))

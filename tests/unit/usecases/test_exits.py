@@ -14,7 +14,7 @@ from tests.unit.usecases.test_orders import an_order_input
 from trading.errors import Conflict, DomainError
 from trading.model import BasketStatus, OrderStatus, OrderType, Product, Side
 from trading.usecases.execution import execute_basket
-from trading.usecases.exits import exit_basket, on_exiting_update
+from trading.usecases.exits import exit_basket, on_exiting_update, resume_exit
 from trading.usecases.orders import cancel_order, on_broker_update, place_order
 from trading.usecases.reconciliation import reconcile_owner
 from trading.usecases.versions import bump
@@ -22,6 +22,7 @@ from trading.usecases.versions import bump
 if TYPE_CHECKING:
     from tests.fakes import Fakes
     from trading.ids import BasketId, BrokerOrderId
+    from trading.model import Order
     from trading.ports import OrderRequest
 
 
@@ -288,3 +289,32 @@ def test_an_order_placed_as_its_basket_began_exiting_cancels_itself(
     # Then it was cancelled (the exit, which looked for working orders before it had a broker id, cannot block on it)
     assert order.broker_order_id in fakes.broker.cancelled
     assert fakes.orders.get(OWNER, order.id).status is OrderStatus.CANCELLED
+
+
+def test_of_two_racing_turns_of_an_exit_only_one_places_orders(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an EXITING basket with nothing working and both positions open, and two turns of its exit at once:
+    # the second reads the basket while the first is storing its orders
+    basket = a_live_basket(fakes)
+    exiting = fakes.baskets.get(OWNER, basket.id)
+    exiting.start_exit()
+    fakes.baskets.save(exiting, bump(exiting))
+    add_all = fakes.orders.add_all
+    raced: list[list[Order]] = []
+
+    def add_all_while_another_turn_runs(orders: list[Order]) -> None:
+        if not raced:
+            raced.append([])
+            raced[0] = resume_exit(fakes.ports, OWNER, basket.id)
+        add_all(orders)
+
+    monkeypatch.setattr(fakes.orders, "add_all", add_all_while_another_turn_runs)
+    placed_before = len(fakes.broker.placed)
+    # When
+    first = resume_exit(fakes.ports, OWNER, basket.id)
+    # Then one turn placed the two exit orders; the other's were stored CANCELLED, never sent
+    assert len(fakes.broker.placed) - placed_before == 2
+    assert sorted([len(first), len(raced[0])]) == [0, 2]
+    not_sent = [o for o in fakes.baskets.view(OWNER, basket.id).orders if o.broker_order_id is None]
+    assert [(o.status, o.status_message) for o in not_sent] == [
+        (OrderStatus.CANCELLED, "not placed: another turn placed")
+    ] * 2
