@@ -45,8 +45,15 @@ def started(config: StackConfig) -> LocalStack:
 
 
 @pytest.fixture
-def stacks() -> Iterator[list[LocalStack]]:
-    """Every stack the test starts; whichever still runs is stopped at the end."""
+def stacks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[LocalStack]]:
+    """Every stack the test starts; whichever still runs is stopped at the end.
+
+    A stack installs its composition as the process's (the Lambda handlers' `bootstrap()`); the session's
+    stack, if any, gets its own back afterwards.
+    """
+    from composition import runtime
+
+    monkeypatch.setattr(runtime, "_process", runtime._process)
     running: list[LocalStack] = []
     yield running
     for stack in running:
