@@ -14,6 +14,8 @@ from pathlib import Path
 
 INSTRUMENT_LOAD_TIMEOUT_SECONDS = 900  # about 90,000 rows into the embedded DynamoDB
 FIRST_QUERY = '{ me { id username } instruments(search: "NIFTY", exchange: "NFO") { tradingsymbol lotSize } }'
+# How often `basketgraph dev` runs the reconciliation job (on AWS: every 5 minutes in market hours).
+LOCAL_RECONCILE_SECONDS = 60.0
 
 
 def _banner(url: str, token: str, state_dir: Path, trust: str | None = None) -> str:
@@ -73,6 +75,7 @@ def _dev(args: argparse.Namespace) -> int:
         market_hours=args.market_hours,
         simulate_market=not args.still_market,
         tls=args.tls,
+        reconcile_every=LOCAL_RECONCILE_SECONDS,
     )
     print("starting embedded DynamoDB, Cognito, SSM, the paper exchange and the AppSync emulator...", flush=True)
     stack = LocalStack(config)

@@ -181,6 +181,10 @@ class LocalUserPool:
         user.id = sub
         user.update_attributes([{"Name": "sub", "Value": sub}])
 
+    def usernames(self) -> list[str]:
+        """Every user kept in `users.json` (those created by this or an earlier run of the stack)."""
+        return sorted(self._load_users())
+
     def _load_users(self) -> dict[str, dict[str, str]]:
         try:
             data = json.loads(self._users_file.read_text(encoding="utf-8"))

@@ -86,6 +86,8 @@ class StackConfig:
     tls: bool = False
     """Serve https:// and wss:// with a certificate from a local CA kept in the state directory."""
     clock: Clock | None = None  # the stack's clock (default the system's): a practice day, a holiday in tests
+    # Seconds between runs of the reconciliation job (AWS: every 5 minutes in market hours); None: only at start.
+    reconcile_every: float | None = None
 
 
 class LocalStack:
@@ -100,6 +102,7 @@ class LocalStack:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._snapshots: threading.Thread | None = None
+        self.reconciled = threading.Event()  # set once the reconciliation at start has run
         self.url = ""
         self.certificate: LocalCertificate | None = None
 
@@ -131,7 +134,10 @@ class LocalStack:
         # the in-process Lambdas find these settings as a Lambda finds its function's environment
         self.composition = install(self.settings, self.config.clock)
         self.scheduler = self._scheduler()
-        self.add_user(DEMO_USER)
+        # SSM (the broker sessions) is not kept across restarts locally: every known user's paper account
+        # is connected again, as their session would still be there on AWS
+        for username in sorted({DEMO_USER, *self.users.usernames()}):
+            self.add_user(username)
         self.mark_feed = self._mark_feed()
         self.pubsub, self.endpoint, schema, invoker = self._api()
         self.updates = LiveUpdates.compose(
@@ -329,6 +335,25 @@ class LocalStack:
         self.scheduler.start()
         if self.config.simulate_market:
             self.market.start()
+        threading.Thread(target=self._reconcile_in_background, name="reconcile", daemon=True).start()
+
+    def _reconcile_in_background(self) -> None:
+        """Reconcile once the emulator serves (postbacks reach it), then every `reconcile_every` seconds.
+
+        The first run resumes what a restart interrupted: exits still EXITING take their next turn.
+        """
+        deadline = time.monotonic() + 30
+        while not (self.server is not None and self.server.started) and time.monotonic() < deadline:
+            if self._stop.wait(0.05):
+                return
+        while not self._stop.is_set():
+            try:
+                self.reconcile()
+            except Exception:  # as a failed scheduled run: logged, and the next run tries again
+                log.exception("reconciliation failed")
+            self.reconciled.set()
+            if self.config.reconcile_every is None or self._stop.wait(self.config.reconcile_every):
+                return
 
     def _server_config(self) -> uvicorn.Config:
         # No permessage-deflate: on loopback it only costs a compression per message per subscriber.

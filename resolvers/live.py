@@ -42,6 +42,7 @@ def _publish(eventId: str, ownerId: str, basketId: str, payload: str) -> dict[st
 router.resolver(type_name="Mutation", field_name="publishOrderUpdate")(_publish)
 router.resolver(type_name="Mutation", field_name="publishFill")(_publish)
 router.resolver(type_name="Mutation", field_name="publishPnl")(_publish)
+router.resolver(type_name="Mutation", field_name="publishBasketUpdate")(_publish)
 
 
 def _authorize(ownerId: str, basketId: str | None = None) -> None:
@@ -56,3 +57,4 @@ def _authorize(ownerId: str, basketId: str | None = None) -> None:
 router.resolver(type_name="Subscription", field_name="onOrderUpdate")(_authorize)
 router.resolver(type_name="Subscription", field_name="onFill")(_authorize)
 router.resolver(type_name="Subscription", field_name="onPnl")(_authorize)
+router.resolver(type_name="Subscription", field_name="onBasketUpdate")(_authorize)

@@ -67,9 +67,10 @@ def reconcile(ports: Ports, owners: list[OwnerId]) -> dict[str, Any]:
         "fills": total.fills,
         "adopted": total.adopted,
         "abandoned": total.abandoned,
+        "exits": total.exits,
         "problems": total.problems[:20],
     }
-    if total.updated or total.fills or total.adopted or total.abandoned:
+    if total.updated or total.fills or total.adopted or total.abandoned or total.exits:
         logger.info("reconciliation repaired orders", extra=result)
     return result
 

@@ -18,6 +18,7 @@ from schema.types import (
     AddLegInput,
     AddStrategyInput,
     Basket,
+    BasketEvent,
     BasketPage,
     BasketPnl,
     CreateBasketInput,
@@ -249,6 +250,21 @@ class Mutation:
     ) -> PnlEvent | None:
         return _lambda(info)  # type: ignore[no-any-return]
 
+    @strawberry.mutation(
+        description="Publish a basket's status change to onBasketUpdate (IAM only). payload: the BasketEvent's "
+        "other fields as JSON",
+        directives=[AwsIam()],
+    )
+    def publish_basket_update(
+        self,
+        info: strawberry.Info,
+        event_id: strawberry.ID,
+        owner_id: strawberry.ID,
+        basket_id: strawberry.ID,
+        payload: AWSJSON,
+    ) -> BasketEvent | None:
+        return _lambda(info)  # type: ignore[no-any-return]
+
 
 async def _never() -> AsyncGenerator[None, None]:
     """Subscriptions are delivered by AppSync (locally: the emulator's pub/sub), never by this resolver."""
@@ -285,5 +301,16 @@ class Subscription:
     async def on_pnl(
         self, owner_id: strawberry.ID, basket_id: strawberry.ID | None = None
     ) -> AsyncGenerator[PnlEvent | None, None]:
+        async for item in _never():
+            yield item
+
+    @strawberry.subscription(
+        description="Every status change of the caller's baskets (optionally one): LIVE, EXITING, CLOSED, or FAILED "
+        "with the reason (an exit that cannot finish names the positions still open)",
+        directives=[AwsSubscribe(mutations=["publishBasketUpdate"])],
+    )
+    async def on_basket_update(
+        self, owner_id: strawberry.ID, basket_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[BasketEvent | None, None]:
         async for item in _never():
             yield item

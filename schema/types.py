@@ -16,8 +16,9 @@ strawberry.enum(model.Validity, description="DAY or IOC")
 strawberry.enum(model.BasketStatus, description="DRAFT → EXECUTING → LIVE → EXITING → CLOSED, or FAILED")
 strawberry.enum(
     model.PartialFailurePolicy,
-    description="When some legs of an execution are refused: EXIT_FILLED (default) stops placing, squares off "
-    "what filled and marks the basket FAILED with the reason; KEEP_FILLED places every leg and keeps what "
+    description="When some legs of an execution are refused: EXIT_FILLED (default) stops placing, exits what "
+    "went through as exitBasket does (the basket is EXITING meanwhile) and, once flat, marks the basket FAILED with "
+    "the reason; KEEP_FILLED places every leg and keeps what "
     "filled in a LIVE basket (its limits and schedule still apply; statusMessage lists the refused legs)",
 )
 strawberry.enum(
@@ -267,6 +268,21 @@ class FillEvent:
     owner_id: strawberry.ID
     basket_id: strawberry.ID
     fill: Fill
+
+
+@strawberry.type(
+    description="A basket's status or status message changed (onBasketUpdate): e.g. EXITING → CLOSED, or FAILED "
+    "with the reason and the positions still open",
+    directives=BOTH,
+)
+class BasketEvent:
+    event_id: strawberry.ID
+    owner_id: strawberry.ID
+    basket_id: strawberry.ID
+    status: model.BasketStatus
+    status_message: str | None
+    version: int
+    updated_at: AWSDateTime
 
 
 @strawberry.type(description="A basket's P&L moved (onPnl); coalesced to a few per second", directives=BOTH)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from subscriptions.payloads import fill_event, order_event
+from subscriptions.payloads import basket_event, fill_event, order_event
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -63,7 +63,7 @@ def make_handler(live: Callable[[], Live]) -> Handler:
     def record_handler(record: DynamoDBRecord) -> None:
         composed = live()
         raw = record.raw_event
-        for event in (order_event(raw), fill_event(raw)):
+        for event in (order_event(raw), fill_event(raw), basket_event(raw)):
             if event is not None:
                 composed.publisher.publish(event)
         composed.pnl.feed(raw)

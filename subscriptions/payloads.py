@@ -1,4 +1,5 @@
-"""What a stream record means to subscribers: order changes and fills as live events (P&L is the engine's)."""
+"""What a stream record means to subscribers: order changes, fills and basket status changes as live events
+(P&L is the engine's)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from schema import shapes
 from store.items.attributes import deserialize
+from store.items.basket import basket_of
 from store.items.fill import booked_fill_of
 from store.items.order import order_of
 from trading.ids import OwnerId
@@ -48,6 +50,32 @@ def order_event(record: dict[str, Any]) -> LiveEvent | None:
         owner=order.owner,
         basket_id=order.basket_id,
         payload={"order": shapes.order(order)},
+    )
+
+
+BASKET_FIELDS = ("status", "statusMessage")
+
+
+def basket_event(record: dict[str, Any]) -> LiveEvent | None:
+    """publishBasketUpdate for a new basket or a change of its status or status message (edits are not told)."""
+    change = record.get("dynamodb", {})
+    new, old = change.get("NewImage"), change.get("OldImage")
+    if record.get("eventName") == "REMOVE" or item_type(new) != "Basket":
+        return None
+    if old and all(new.get(f) == old.get(f) for f in BASKET_FIELDS):
+        return None
+    basket = basket_of(new)
+    return LiveEvent(
+        kind="basket",
+        event_id=f"basket:{record['eventID']}",
+        owner=basket.owner,
+        basket_id=basket.id,
+        payload={
+            "status": basket.status.value,
+            "statusMessage": basket.status_message,
+            "version": basket.version,
+            "updatedAt": shapes.timestamp(basket.updated_at),
+        },
     )
 
 

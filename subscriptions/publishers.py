@@ -19,6 +19,7 @@ MUTATIONS = {
     "order": ("publishOrderUpdate", "OrderEvent"),
     "fill": ("publishFill", "FillEvent"),
     "pnl": ("publishPnl", "PnlEvent"),
+    "basket": ("publishBasketUpdate", "BasketEvent"),
 }
 ALREADY_DELIVERED = "AlreadyDelivered"
 

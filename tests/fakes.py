@@ -307,6 +307,7 @@ class FakeBroker:
     market_price: Decimal = Decimal("100.00")
     refuse: dict[str, str] = field(default_factory=dict)
     cancel_refusals: int = 0  # how many next cancels fail as if the order had just filled
+    disconnected: bool = False  # the session died (an expired token): every call is refused as not connected
     unreachable: set[str] = field(default_factory=set)
     placed: list[OrderRequest] = field(default_factory=list)
     cancelled: list[BrokerOrderId] = field(default_factory=list)
@@ -315,7 +316,12 @@ class FakeBroker:
     trades: dict[BrokerOrderId, list[Fill]] = field(default_factory=dict)
     requests: dict[BrokerOrderId, OrderRequest] = field(default_factory=dict)
 
+    def _check_session(self) -> None:
+        if self.disconnected:
+            raise BrokerNotConnected(f"your {self.name.upper()} session expired; reconnect the broker account")
+
     def place_order(self, request: OrderRequest) -> BrokerOrderId:
+        self._check_session()
         symbol = request.instrument.tradingsymbol
         if symbol in self.refuse:
             raise BrokerRejected(self.refuse[symbol])
@@ -343,6 +349,7 @@ class FakeBroker:
         return trade
 
     def cancel_order(self, broker_order_id: BrokerOrderId, variety: Variety) -> None:
+        self._check_session()
         update = self.book[broker_order_id]
         if self.cancel_refusals and not (update.status is not None and update.status.is_terminal):
             self.cancel_refusals -= 1
@@ -372,13 +379,16 @@ class FakeBroker:
         )
 
     def order_update(self, broker_order_id: BrokerOrderId) -> OrderUpdate:
+        self._check_session()
         return self.book[broker_order_id]
 
     def order_fills(self, order: Order) -> list[Fill]:
+        self._check_session()
         trades = self.trades.get(order.broker_order_id, []) if order.broker_order_id else []
         return [replace(t, order_id=order.id) for t in trades]
 
     def order_book(self) -> list[OrderUpdate]:
+        self._check_session()
         return list(self.book.values())
 
 

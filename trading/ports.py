@@ -132,7 +132,7 @@ class Requests(Protocol):
 class LiveEvent:
     """Something a subscriber hears about: an order change, a fill or a basket's P&L.
 
-    `kind` is "order", "fill" or "pnl"; `payload` holds the event's fields as the API shapes them.
+    `kind` is "order", "fill", "pnl" or "basket"; `payload` holds the event's fields as the API shapes them.
     """
 
     kind: str

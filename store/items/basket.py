@@ -59,6 +59,7 @@ def basket_item(basket: Basket) -> Item:
             },
             "onPartialFailure": basket.on_partial_failure.value,
             "broker": basket.broker,
+            "unwinding": basket.unwinding or None,
             "version": basket.version,
             "createdAt": created,
             "updatedAt": timestamp(basket.updated_at),
@@ -106,6 +107,7 @@ def basket_of(item: Mapping[str, Any]) -> Basket:
         schedule=Schedule(entry_at=parse_clock(schedule.get("entryAt")), exit_at=parse_clock(schedule.get("exitAt"))),
         on_partial_failure=PartialFailurePolicy(v.get("onPartialFailure", PartialFailurePolicy.EXIT_FILLED.value)),
         broker=v.get("broker"),
+        unwinding=bool(v.get("unwinding", False)),
         version=int(v["version"]),
     )
 

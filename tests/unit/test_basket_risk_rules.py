@@ -31,7 +31,8 @@ def test_buy_legs_of_every_strategy_go_before_any_sell_leg_keeping_their_order()
 @pytest.mark.parametrize(
     ("policy", "accepted", "status", "message"),
     [
-        (PartialFailurePolicy.EXIT_FILLED, 1, BasketStatus.FAILED, "rejected: SELL 65 NFO:X: margin"),
+        (PartialFailurePolicy.EXIT_FILLED, 1, BasketStatus.EXITING, "rejected: SELL 65 NFO:X: margin"),
+        (PartialFailurePolicy.EXIT_FILLED, 0, BasketStatus.FAILED, "rejected: SELL 65 NFO:X: margin"),
         (PartialFailurePolicy.KEEP_FILLED, 1, BasketStatus.LIVE, "partly executed, filled legs kept; rejected: "),
         (PartialFailurePolicy.KEEP_FILLED, 0, BasketStatus.FAILED, "rejected: SELL 65 NFO:X: margin"),
     ],

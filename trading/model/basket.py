@@ -56,7 +56,7 @@ class BasketStatus(enum.StrEnum):
 class PartialFailurePolicy(enum.StrEnum):
     """What executing a basket does when some legs are refused and others went through."""
 
-    EXIT_FILLED = "EXIT_FILLED"  # stop placing, square off what filled, mark the basket FAILED
+    EXIT_FILLED = "EXIT_FILLED"  # stop placing, exit what went through (the exit loop), end FAILED once flat
     KEEP_FILLED = "KEEP_FILLED"  # place every leg; keep what filled in a LIVE basket (limits still apply)
 
 
@@ -119,6 +119,8 @@ class Basket:
     on_partial_failure: PartialFailurePolicy = PartialFailurePolicy.EXIT_FILLED
     # The broker its orders go to ("kite", "paper", "angel", "shoonya"); None: the deployment's default.
     broker: str | None = None
+    # An EXITING basket unwinding a partly failed execution (EXIT_FILLED): once flat it ends FAILED, not CLOSED.
+    unwinding: bool = False
     version: int = 1
 
     @property
@@ -189,7 +191,8 @@ class Basket:
         rejected
             Why each refused leg was refused.
         accepted
-            How many orders the broker took; with KEEP_FILLED and at least one, the basket stays LIVE.
+            How many orders the broker took; with KEEP_FILLED and at least one, the basket stays LIVE;
+            with EXIT_FILLED and at least one, it is EXITING (unwinding) until what went through is flat.
         """
         reason = "rejected: " + "; ".join(rejected)
         if not rejected:
@@ -198,6 +201,10 @@ class Basket:
         elif accepted and self.on_partial_failure is PartialFailurePolicy.KEEP_FILLED:
             self.status = BasketStatus.LIVE
             self.status_message = f"partly executed, filled legs kept; {reason}"
+        elif accepted:
+            self.status = BasketStatus.EXITING
+            self.status_message = reason
+            self.unwinding = True
         else:
             self.status = BasketStatus.FAILED
             self.status_message = reason
@@ -213,6 +220,13 @@ class Basket:
         if self.status not in (BasketStatus.LIVE, BasketStatus.FAILED, BasketStatus.EXITING):
             raise Conflict(f"basket is {self.status}; only a LIVE or FAILED basket can be exited")
         self.status = BasketStatus.EXITING
+        self.unwinding = False
 
     def close(self) -> None:
-        self.status = BasketStatus.CLOSED
+        """Flat and idle: an exit ends CLOSED; the unwinding of a failed execution ends FAILED."""
+        if self.unwinding:
+            self.status = BasketStatus.FAILED
+            self.status_message = f"{self.status_message}; what went through was squared off"
+            self.unwinding = False
+        else:
+            self.status = BasketStatus.CLOSED

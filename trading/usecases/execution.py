@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from trading.model import PartialFailurePolicy
-from trading.usecases.exits import ExitPorts, unwind
+from trading.usecases.exits import ExitPorts, run_exit
 from trading.usecases.idempotency import Placed, check_client_request_id, fingerprint_of, read_back, run_once
 from trading.usecases.orders import place_all
 from trading.usecases.tickets import OrderTicket, checked_orders, instrument_of
@@ -16,14 +16,15 @@ if TYPE_CHECKING:
     from trading.model import Basket, Order
     from trading.usecases.idempotency import Execution
 
-# Execution reaches what an exit does (a partly failed one is unwound), and nothing more.
+# Execution reaches what an exit does (a partly failed one is unwound by the exit loop), and nothing more.
 ExecutionPorts = ExitPorts
 
 
 def execute_basket(ports: ExecutionPorts, owner: OwnerId, basket_id: BasketId, client_request_id: str) -> Execution:
     """Place every leg of a DRAFT basket, BUY legs before SELL legs (hedges first, less margin).
 
-    Under EXIT_FILLED, the legs after a refused one are not sent, and what filled is squared off.
+    Under EXIT_FILLED, the legs after a refused one are not sent, and the basket is EXITING (unwinding) through
+    the exit loop until what went through is flat; then it ends FAILED with the refusal.
     """
 
     def prepare() -> tuple[Basket, list[Order]]:
@@ -50,7 +51,7 @@ def execute_basket(ports: ExecutionPorts, owner: OwnerId, basket_id: BasketId, c
         basket.finish_execution(rejected, len(accepted))
         basket.updated_at = ports.clock.now()
         ports.baskets.save(basket, bump(basket))
-        exits = unwind(ports, basket, accepted, orders[0].client_request_id) if rejected and exit_filled else []
+        exits = run_exit(ports, owner, basket.id, orders[0].client_request_id) if basket.unwinding else []
         return Placed(basket.id, tuple(o.id for o in orders + exits))
 
     fingerprint = fingerprint_of("executeBasket", basket_id)

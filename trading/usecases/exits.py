@@ -1,12 +1,13 @@
-"""Exits: squaring a basket off (wholly or by product), and unwinding a partly failed execution."""
+"""Exits: the loop that squares a basket off until flat (wholly or by product), whatever started it."""
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Protocol
 
-from trading.errors import Conflict, DomainError
-from trading.model import BasketStatus, Side
+from trading.errors import BrokerNotConnected, Conflict, DomainError
+from trading.ids import BrokerOrderId
+from trading.model import BasketStatus, OrderStatus, OrderUpdate, Side
 from trading.usecases.idempotency import (
     Placed,
     ReadBackPorts,
@@ -19,8 +20,8 @@ from trading.usecases.idempotency import (
 from trading.usecases.orders import (
     BrokerUpdatePorts,
     SettlePorts,
-    SyncPorts,
-    cancel_working,
+    apply_order_update_to,
+    cancel_quietly,
     on_broker_update,
     place_all,
     settle_basket,
@@ -31,7 +32,7 @@ from trading.usecases.versions import bump
 
 if TYPE_CHECKING:
     from trading.ids import BasketId, ClientRequestId, OwnerId
-    from trading.model import Basket, Order, OrderUpdate, Position, Product
+    from trading.model import Basket, Order, Position, Product
     from trading.usecases.idempotency import Execution
 
 log = logging.getLogger(__name__)
@@ -61,18 +62,6 @@ def exit_orders(
     return exits
 
 
-def cancel_quietly(ports: SyncPorts, order: Order) -> None:
-    """Cancel a working order during an exit; one that finished meanwhile is only brought up to date."""
-    try:
-        cancel_working(ports, order)
-    except DomainError as exc:
-        log.warning("could not cancel order %s while exiting: %s", order.id, exc.message)
-        try:
-            sync_order(ports, order)
-        except DomainError:
-            log.warning("order %s is left for reconciliation", order.id)
-
-
 def square_off(
     ports: ExitPorts,
     owner: OwnerId,
@@ -84,6 +73,9 @@ def square_off(
 
     Called when an exit starts and again whenever one of the basket's orders finishes, so every fill
     that lands while the exit runs (a cancel refused because the order had just filled) is squared off.
+    A turn that places orders first stores them and saves the basket at the version it read: of two turns
+    that raced (two postbacks at once, a postback and reconciliation), one places; the other's orders are
+    stored CANCELLED, never sent, so the positions are never squared off twice.
     """
     view = ports.baskets.view(owner, basket_id)
     basket = view.basket
@@ -95,6 +87,14 @@ def square_off(
             settle_basket(ports, owner, basket_id)
         return []
     ports.orders.add_all(exits)
+    basket.updated_at = ports.clock.now()
+    try:
+        ports.baskets.save(basket, bump(basket))  # one turn at a time: of two racing turns, one places its orders
+    except Conflict:
+        not_placed = OrderUpdate(BrokerOrderId(""), OrderStatus.CANCELLED, message="not placed: another turn placed")
+        for order in exits:
+            apply_order_update_to(ports, order, not_placed)
+        return []
     rejected = place_all(ports, owner, exits)
     if rejected and basket.status is BasketStatus.EXITING:
         fail_exit(ports, owner, basket_id, "exit rejected: " + "; ".join(rejected))
@@ -111,8 +111,11 @@ def fail_exit(ports: ExitPorts, owner: OwnerId, basket_id: BasketId, reason: str
         open_ = ", ".join(
             f"{p.key.instrument.tradingsymbol} {p.net_quantity:+d}" for p in view.positions if p.net_quantity
         )
+        failed = f"exit failed: {reason}; open: {open_ or 'none'}"
+        # an unwound execution keeps why it failed in the first place
+        basket.status_message = f"{basket.status_message}; {failed}" if basket.unwinding else failed
         basket.status = BasketStatus.FAILED
-        basket.status_message = f"exit failed: {reason}; open: {open_ or 'none'}"
+        basket.unwinding = False
         basket.updated_at = ports.clock.now()
         try:
             ports.baskets.save(basket, bump(basket))
@@ -157,26 +160,61 @@ def note(ports: SettlePorts, owner: OwnerId, basket_id: BasketId, message: str, 
     log.warning("basket %s kept changing; not noted: %s", basket_id, message)
 
 
-def unwind(ports: ExitPorts, basket: Basket, accepted: list[Order], crid: ClientRequestId) -> list[Order]:
-    """After a partly failed execution: stop what still works, square off what filled; returns the exit orders."""
-    for order in accepted:
-        try:
-            current = sync_order(ports, order)  # the fills may not have been posted back yet
-        except DomainError as exc:
-            log.warning("could not sync order %s while unwinding: %s", order.id, exc.message)
-            continue
-        if not current.status.is_terminal:
-            cancel_quietly(ports, current)
-    positions = ports.baskets.view(basket.owner, basket.id).positions
-    exits = exit_orders(ports, basket, positions, crid, None)
-    if not exits:
-        note(ports, basket.owner, basket.id, "nothing had filled")
+def run_exit(
+    ports: ExitPorts,
+    owner: OwnerId,
+    basket_id: BasketId,
+    crid: ClientRequestId,
+    products: frozenset[Product] | None = None,
+) -> list[Order]:
+    """Start the exit loop of a basket already saved as EXITING (or LIVE, squaring off `products`).
+
+    Cancels what works (read after that save: an order placed meanwhile is either seen here or sees the
+    basket EXITING and cancels itself; a refusal because it just filled syncs it, and its fill is squared off
+    too), then takes the loop's first turn; an exit that cannot go on ends FAILED. Every path that squares off
+    comes here: `exitBasket`, risk and scheduled exits, the 15:15 square-off, the unwinding of a failed execution.
+    """
+    try:
+        for order in ports.baskets.view(owner, basket_id).orders:
+            working = not order.status.is_terminal and order.broker_order_id
+            if working and (products is None or order.product in products):
+                cancel_quietly(ports, order)
+        return square_off(ports, owner, basket_id, crid, products)
+    except DomainError as exc:
+        fail_exit(ports, owner, basket_id, exc.message)
         return []
-    ports.orders.add_all(exits)
-    rejected = place_all(ports, basket.owner, exits)
-    done = f"filled legs exited ({len(exits)} order{'s' if len(exits) > 1 else ''})"
-    note(ports, basket.owner, basket.id, done + ("; exit rejected: " + "; ".join(rejected) if rejected else ""))
-    return exits
+
+
+def resume_exit(ports: ExitPorts, owner: OwnerId, basket_id: BasketId) -> list[Order]:
+    """Take the next turn of an EXITING basket's exit (after a restart, or postbacks lost): its working
+    orders are brought up to date from the broker first. Returns the exit orders placed; a no-op otherwise."""
+    view = ports.baskets.view(owner, basket_id)
+    if view.basket.status is not BasketStatus.EXITING:
+        return []
+    try:
+        for order in view.orders:
+            if not order.status.is_terminal:
+                _sync_working(ports, order)
+        return square_off(ports, owner, basket_id, check_client_request_id(f"resume-{basket_id}-{view.basket.version}"))
+    except DomainError as exc:
+        fail_exit(ports, owner, basket_id, exc.message)
+        return []
+
+
+def _sync_working(ports: ExitPorts, order: Order) -> None:
+    """Bring a working order of an exit up to date; a broker that did not answer leaves it for the next turn.
+
+    Raises
+    ------
+    BrokerNotConnected
+        Its broker session is gone: the exit cannot go on.
+    """
+    try:
+        sync_order(ports, order)
+    except BrokerNotConnected:
+        raise
+    except DomainError as exc:
+        log.warning("order %s of exiting basket %s not synced: %s", order.id, order.basket_id, exc.message)
 
 
 def exit_basket(
@@ -207,7 +245,7 @@ def exit_basket(
         The basket is not in a state to exit, or another exit changed it first.
     """
 
-    def prepare() -> tuple[Basket, list[Order]]:
+    def prepare() -> tuple[Basket, frozenset[Product] | None]:
         view = ports.baskets.view(owner, basket_id)
         basket, orders, positions = view.basket, view.orders, view.positions
         if only_live and basket.status is not BasketStatus.LIVE:
@@ -232,25 +270,15 @@ def exit_basket(
             basket.start_exit()
             basket.status_message = reason or basket.status_message
         exit_orders(ports, basket, positions, crid, products)  # validates the tickets before the first write
-        working = [
-            o
-            for o in orders
-            if not o.status.is_terminal and o.broker_order_id and (products is None or o.product in products)
-        ]
-        return basket, working
+        # A square-off that leaves nothing else open is a whole exit: it cancels every working order too, as
+        # the loop's later turns (which know no products) wait for every order of an EXITING basket.
+        return basket, products if partial else None
 
-    def run(plan: tuple[Basket, list[Order]]) -> Placed:
-        basket, working = plan
+    def run(plan: tuple[Basket, frozenset[Product] | None]) -> Placed:
+        basket, scope = plan
         basket.updated_at = ports.clock.now()
         ports.baskets.save(basket, bump(basket))  # the gate: of two racing exits, one writes and the other fails
-        for order in working:
-            cancel_quietly(ports, order)  # a refusal because it just filled syncs it: its fill is squared off below
-        crid = check_client_request_id(client_request_id)
-        try:
-            exits = square_off(ports, owner, basket.id, crid, products)
-        except DomainError as exc:
-            fail_exit(ports, owner, basket.id, exc.message)
-            exits = []
+        exits = run_exit(ports, owner, basket.id, check_client_request_id(client_request_id), scope)
         return Placed(basket.id, tuple(o.id for o in exits))
 
     scope = "" if products is None else ":" + ",".join(sorted(products))

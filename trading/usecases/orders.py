@@ -6,7 +6,15 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, Conflict, RateLimited, ValidationError
+from trading.errors import (
+    BrokerNotConnected,
+    BrokerRejected,
+    BrokerUnavailable,
+    Conflict,
+    DomainError,
+    RateLimited,
+    ValidationError,
+)
 from trading.ids import BasketId, BrokerOrderId, StrategyId
 from trading.model import (
     BasketStatus,
@@ -165,6 +173,14 @@ def place_order(ports: PlaceOrderPorts, owner: OwnerId, spec: OrderInput, client
     def run(orders: list[Order]) -> Placed:
         ports.orders.add_all(orders)
         place_all(ports, owner, orders)
+        if ports.baskets.get(owner, spec.basket_id).status is BasketStatus.EXITING:
+            # the basket began exiting while this order was on its way, after the exit looked for working orders
+            for order in orders:
+                if order.broker_order_id:
+                    try:
+                        cancel_quietly(ports, order)
+                    except BrokerNotConnected as exc:  # the exit itself fails on it, naming what is open
+                        log.warning("order %s placed as its basket began exiting: %s", order.id, exc.message)
         return Placed(spec.basket_id, tuple(o.id for o in orders))
 
     fingerprint = fingerprint_of("placeOrder", *vars(spec).values())
@@ -181,6 +197,27 @@ def cancel_working(ports: SyncPorts, order: Order) -> Order:
     broker = ports.brokers.for_owner(order.owner, order.broker)
     broker.cancel_order(order.broker_order_id, order.variety)
     return sync_order(ports, order)
+
+
+def cancel_quietly(ports: SyncPorts, order: Order) -> None:
+    """Cancel a working order during an exit (or one placed as its basket began exiting); one that finished
+    meanwhile is only brought up to date.
+
+    Raises
+    ------
+    BrokerNotConnected
+        The order can be neither cancelled nor read: its broker session is gone (an exit cannot go on).
+    """
+    try:
+        cancel_working(ports, order)
+    except DomainError as exc:
+        log.warning("could not cancel order %s while exiting: %s", order.id, exc.message)
+        try:
+            sync_order(ports, order)
+        except BrokerNotConnected:
+            raise
+        except DomainError:
+            log.warning("order %s is left for reconciliation", order.id)
 
 
 def cancel_order(ports: SyncPorts, owner: OwnerId, order_id: OrderId) -> Order:

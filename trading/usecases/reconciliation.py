@@ -3,7 +3,9 @@
 Postbacks get lost (a receiver down, a retry budget spent) and a placement can time out after the
 broker took the order. This use case compares the owner's unfinished orders with the broker's book,
 adopts orders found by their tag (our order id), applies missed status changes and exact fills, and
-gives up on orders the broker never received. It never places an order.
+gives up on orders the broker never received. It places no order of its own, but it takes the next turn
+of every exit it finds unfinished (a basket still EXITING after a restart or lost postbacks), so no
+basket stays EXITING: the exit loop then squares off what is open, or closes the basket when flat.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from trading.errors import BrokerNotConnected, BrokerUnavailable, Conflict
+from trading.errors import BrokerNotConnected, BrokerUnavailable, Conflict, DomainError
 from trading.ids import BrokerOrderId
-from trading.model import OrderStatus, OrderUpdate
-from trading.usecases.orders import BrokerUpdatePorts, apply_fill, apply_order_update_to, settle_basket
+from trading.model import BasketStatus, OrderStatus, OrderUpdate
+from trading.usecases.exits import ExitPorts, resume_exit
+from trading.usecases.orders import apply_fill, apply_order_update_to
 
 if TYPE_CHECKING:
     from trading.ids import BasketId, OwnerId
@@ -29,8 +32,8 @@ DEFAULT_GRACE = timedelta(minutes=2)
 RECENT_ORDERS = 100
 
 
-# Reconciliation reads orders and brokers and settles baskets: what a broker's update needs.
-ReconcilePorts = BrokerUpdatePorts
+# Reconciliation reads orders and brokers, and continues unfinished exits: what an exit needs.
+ReconcilePorts = ExitPorts
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Reconciliation:
     fills: int = 0
     adopted: int = 0
     abandoned: int = 0
+    exits: int = 0  # unfinished exits taken a turn further
     problems: list[str] = field(default_factory=list)
 
     def add(self, other: Reconciliation) -> None:
@@ -50,6 +54,7 @@ class Reconciliation:
         self.fills += other.fills
         self.adopted += other.adopted
         self.abandoned += other.abandoned
+        self.exits += other.exits
         self.problems.extend(other.problems)
 
 
@@ -79,22 +84,33 @@ def reconcile_owner(
     """
     report = Reconciliation()
     by_broker: dict[str, list[Order]] = {}
-    for order in ports.orders.list(owner, recent, None).items:
+    recent_orders = ports.orders.list(owner, recent, None).items
+    for order in recent_orders:
         if _unsettled(order):
             by_broker.setdefault(order.broker, []).append(order)
-    baskets: set[tuple[OwnerId, BasketId]] = set()
     failures: list[BrokerNotConnected | BrokerUnavailable] = []
     for name, orders in by_broker.items():
         try:
-            _reconcile_with(ports, ports.brokers.for_owner(owner, name), orders, grace, report, baskets)
+            _reconcile_with(ports, ports.brokers.for_owner(owner, name), orders, grace, report)
         except (BrokerNotConnected, BrokerUnavailable) as exc:
             failures.append(exc)
             report.problems.append(f"{name}: {exc.message}")
-    for basket_owner, basket_id in baskets:
-        settle_basket(ports, basket_owner, basket_id)
+    if not any(isinstance(f, BrokerUnavailable) for f in failures):  # a broker that did not answer: next pass
+        for basket_id in sorted({o.basket_id for o in recent_orders}):
+            _resume(ports, owner, basket_id, report)
     if failures and len(failures) == len(by_broker):
         raise failures[0]
     return report
+
+
+def _resume(ports: ReconcilePorts, owner: OwnerId, basket_id: BasketId, report: Reconciliation) -> None:
+    """The next turn of the basket's exit if it is still EXITING (it settles a flat one)."""
+    try:
+        if ports.baskets.get(owner, basket_id).status is BasketStatus.EXITING:
+            resume_exit(ports, owner, basket_id)
+            report.exits += 1
+    except DomainError as exc:
+        report.problems.append(f"basket {basket_id}: {exc.message}")
 
 
 def _reconcile_with(
@@ -103,9 +119,8 @@ def _reconcile_with(
     orders: list[Order],
     grace: timedelta,
     report: Reconciliation,
-    baskets: set[tuple[OwnerId, BasketId]],
 ) -> None:
-    """Reconcile `orders` (all at `broker`), noting the baskets whose orders settled."""
+    """Reconcile `orders` (all at `broker`)."""
     book = broker.order_book()  # None: this broker lists no orders, so each is asked for on its own
     by_tag = {u.tag: u for u in book or [] if u.tag}
     by_id = {u.broker_order_id: u for u in book or []}
@@ -121,14 +136,10 @@ def _reconcile_with(
                 if order.broker_order_id is None and now - order.created_at >= grace:
                     _abandon(ports, order, broker.name)
                     report.abandoned += 1
-                    baskets.add((order.owner, order.basket_id))
                 continue
-            order = _repair(ports, broker, order, update, report)
+            _repair(ports, broker, order, update, report)
         except Conflict as exc:  # changed underneath by a postback: the next pass sees it settled
             report.problems.append(f"order {order.id}: {exc.message}")
-            continue
-        if order.status.is_terminal:
-            baskets.add((order.owner, order.basket_id))
 
 
 def _repair(ports: ReconcilePorts, broker: Broker, order: Order, update: OrderUpdate, report: Reconciliation) -> Order:

@@ -374,6 +374,19 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
         },
         error: failed,
       }),
+      client.subscribe(ops.ON_BASKET_UPDATE, variables, {
+        next: ({ onBasketUpdate: event }) => {
+          if (!event) return;
+          const { status, statusMessage, version } = event;
+          if (event.basketId === selected.current) {
+            setBasket((current) => (current && current.version <= version ? { ...current, status, statusMessage, version } : current));
+          }
+          // an exit that could not finish: say why and what is still open, wherever the user is looking
+          if (status === "FAILED" && statusMessage) alert({ errorType: "BasketFailed", message: statusMessage });
+          loadBaskets();
+        },
+        error: failed,
+      }),
     ];
     return () => {
       stops.forEach((stop) => stop());

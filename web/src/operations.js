@@ -43,6 +43,10 @@ export const ON_FILL = `subscription OnFill($ownerId: ID!) {
   onFill(ownerId: $ownerId) { eventId basketId fill { ${FILL} } }
 }`;
 
+export const ON_BASKET_UPDATE = `subscription OnBasketUpdate($ownerId: ID!) {
+  onBasketUpdate(ownerId: $ownerId) { eventId basketId status statusMessage version updatedAt }
+}`;
+
 export const ON_PNL = `subscription OnPnl($ownerId: ID!) {
   onPnl(ownerId: $ownerId) { eventId basketId pnl realised unrealised asOf positions { ${POSITION_PNL} } }
 }`;

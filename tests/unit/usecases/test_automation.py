@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING
 
 from tests.builders import NIFTY_CALL, NIFTY_PUT, NOW, OWNER
 from tests.unit.usecases.given import a_live_basket, a_stored_draft
-from trading.model import BasketStatus, Product, RiskLimits
+from tests.unit.usecases.test_orders import an_order_input
+from trading.model import BasketStatus, OrderStatus, Product, RiskLimits
 from trading.ports import ScheduledAction
 from trading.rules.calendar import SCHEDULED_EVENT_LATENESS_LIMIT, MarketCalendar
 from trading.usecases.automation import exit_on_limit, run_scheduled, square_off, square_off_all
+from trading.usecases.exits import on_exiting_update
+from trading.usecases.orders import place_order
 
 if TYPE_CHECKING:
     from tests.fakes import Fakes
@@ -110,3 +113,21 @@ def test_a_scheduled_square_off_squares_off_the_mis_positions(fakes: Fakes) -> N
     execution = run_scheduled(fakes.ports, ScheduledAction.SQUARE_OFF, OWNER, basket.id, NOW)
     assert execution is not None
     assert execution.view.basket.status_message == "MIS positions squared off at 15:15 IST"
+
+
+def test_a_square_off_that_leaves_nothing_open_is_a_whole_exit_and_cancels_every_working_order(fakes: Fakes) -> None:
+    # Given a basket whose open positions are all MIS, and a resting NRML order in it
+    basket = a_live_basket(fakes, product=Product.MIS)
+    resting = place_order(fakes.ports, OWNER, an_order_input(basket.id, product=Product.NRML), "resting-nrml")
+    # When the 15:15 square-off runs
+    execution = square_off(fakes.ports, OWNER, basket.id, NOW.date())
+    # Then the basket is EXITING, the NRML order was cancelled too (nothing keeps the exit waiting)
+    assert execution is not None
+    assert execution.view.basket.status is BasketStatus.EXITING
+    assert fakes.orders.get(OWNER, resting.id).status is OrderStatus.CANCELLED
+    # and once the MIS exits fill, the basket is CLOSED
+    for order in execution.orders:
+        assert order.broker_order_id is not None
+        fakes.broker.fill(order.broker_order_id)
+        on_exiting_update(fakes.ports, "paper", fakes.broker.order_update(order.broker_order_id))
+    assert fakes.baskets.get(OWNER, basket.id).status is BasketStatus.CLOSED

@@ -11,7 +11,7 @@ from trading.errors import Conflict, ValidationError
 from trading.model import BasketStatus, OrderStatus, OrderType, PartialFailurePolicy, Side
 from trading.usecases.baskets import LegInput, create_basket
 from trading.usecases.execution import execute_basket
-from trading.usecases.orders import sync_order
+from trading.usecases.exits import on_exiting_update
 
 
 def test_buy_legs_are_placed_before_sell_legs_and_the_basket_goes_live(fakes: Fakes) -> None:
@@ -45,19 +45,40 @@ def test_exit_filled_stops_at_the_first_refusal_and_exits_what_filled(fakes: Fak
     fakes.broker.refuse[NIFTY_PUT.tradingsymbol] = "insufficient margin"
     # When
     execution = execute_basket(fakes.ports, OWNER, basket.id, "go-2")
-    # Then the basket failed, the put is REJECTED and the filled call is sold back at market
+    # Then the put is REJECTED and the exit loop sells the filled call back at market: the basket is EXITING
     view = execution.view
-    assert view.basket.status is BasketStatus.FAILED
+    assert view.basket.status is BasketStatus.EXITING
     assert "insufficient margin" in (view.basket.status_message or "")
-    assert "filled legs exited (1 order)" in (view.basket.status_message or "")
     by_side = {(o.instrument, o.side): o for o in view.orders}
     assert by_side[(NIFTY_PUT, Side.SELL)].status is OrderStatus.REJECTED
     assert by_side[(NIFTY_CALL, Side.BUY)].status is OrderStatus.COMPLETE
     exit_order = by_side[(NIFTY_CALL, Side.SELL)]
     assert (exit_order.order_type, exit_order.quantity) == (OrderType.MARKET, 65)
-    # and once its fill is heard of, the position is flat
-    sync_order(fakes.ports, exit_order)
-    assert [p.net_quantity for p in fakes.baskets.view(OWNER, basket.id).positions] == [0]
+    # and once its fill is heard of, the position is flat and the basket FAILED with the refusal
+    assert exit_order.broker_order_id is not None
+    on_exiting_update(fakes.ports, "paper", fakes.broker.order_update(exit_order.broker_order_id))
+    after = fakes.baskets.view(OWNER, basket.id)
+    assert [p.net_quantity for p in after.positions] == [0]
+    assert after.basket.status is BasketStatus.FAILED
+    assert after.basket.status_message == (
+        f"rejected: SELL 65 {NIFTY_PUT}: insufficient margin; what went through was squared off"
+    )
+
+
+def test_exit_filled_unwinds_an_order_filled_behind_our_back_too(fakes: Fakes) -> None:
+    # Given the call is accepted (resting) and the put refused, and the call fills just as the unwind cancels it
+    basket = a_stored_draft(fakes, PartialFailurePolicy.EXIT_FILLED)
+    fakes.broker.refuse[NIFTY_PUT.tradingsymbol] = "insufficient margin"
+    fakes.broker.cancel_refusals = 1
+    # When
+    execution = execute_basket(fakes.ports, OWNER, basket.id, "go-6")
+    # Then the refused cancel synced the fill and the loop placed its exit
+    exits = [o for o in execution.view.orders if o.side is Side.SELL and o.instrument == NIFTY_CALL]
+    assert [o.quantity for o in exits] == [65]
+    assert exits[0].broker_order_id is not None
+    fakes.broker.fill(exits[0].broker_order_id)
+    on_exiting_update(fakes.ports, "paper", fakes.broker.order_update(exits[0].broker_order_id))
+    assert fakes.baskets.get(OWNER, basket.id).status is BasketStatus.FAILED
 
 
 def test_exit_filled_does_not_send_legs_after_a_refusal() -> None:
@@ -71,8 +92,8 @@ def test_exit_filled_does_not_send_legs_after_a_refusal() -> None:
     assert fakes.broker.placed == []
     put = next(o for o in execution.view.orders if o.instrument == NIFTY_PUT)
     assert (put.status, put.status_message) == (OrderStatus.CANCELLED, "not placed: an earlier leg failed")
-    assert execution.view.basket.status_message is not None
-    assert "nothing had filled" in execution.view.basket.status_message
+    assert execution.view.basket.status is BasketStatus.FAILED
+    assert execution.view.basket.status_message == f"rejected: BUY 65 {NIFTY_CALL}: blocked"
 
 
 def test_keep_filled_keeps_the_accepted_legs_live(fakes: Fakes) -> None:

@@ -14,12 +14,16 @@ from tests.unit.usecases.test_orders import an_order_input
 from trading.errors import Conflict, DomainError
 from trading.model import BasketStatus, OrderStatus, OrderType, Product, Side
 from trading.usecases.execution import execute_basket
-from trading.usecases.exits import exit_basket, on_exiting_update
+from trading.usecases.exits import exit_basket, on_exiting_update, resume_exit
 from trading.usecases.orders import cancel_order, on_broker_update, place_order
+from trading.usecases.reconciliation import reconcile_owner
+from trading.usecases.versions import bump
 
 if TYPE_CHECKING:
     from tests.fakes import Fakes
-    from trading.ids import BasketId
+    from trading.ids import BasketId, BrokerOrderId
+    from trading.model import Order
+    from trading.ports import OrderRequest
 
 
 def test_an_exit_buys_back_shorts_first_and_the_basket_closes_once_flat(fakes: Fakes) -> None:
@@ -189,3 +193,128 @@ def test_exiting_again_when_nothing_of_the_exit_works_resumes_it(fakes: Fakes) -
     # When exiting again, it resumes (no Conflict) and squares off what is still open
     again = exit_basket(fakes.ports, OWNER, basket.id, "out-8")
     assert sorted(o.side for o in again.orders) == sorted(o.side for o in first.orders)
+
+
+def test_an_exit_interrupted_after_its_gate_is_resumed_by_reconciliation_until_closed(fakes: Fakes) -> None:
+    # Given a LIVE basket whose exit stopped right after it was saved EXITING (a restart): nothing works, all open
+    basket = a_live_basket(fakes)
+    basket.start_exit()
+    fakes.baskets.save(basket, bump(basket))
+    # When the periodic reconciliation runs
+    first = reconcile_owner(fakes.ports, OWNER)
+    # Then it took the exit's next turn: the short put is bought back before the long call is sold
+    view = fakes.baskets.view(OWNER, basket.id)
+    exits = [o for o in view.orders if not o.status.is_terminal]
+    placed = [(r.instrument, r.side) for r in fakes.broker.placed[-2:]]
+    assert placed == [(NIFTY_PUT, Side.BUY), (NIFTY_CALL, Side.SELL)]
+    assert len(exits) == 2
+    assert (first.exits, view.basket.status) == (1, BasketStatus.EXITING)
+    # and when the exits fill with every postback lost, the next pass closes the basket, flat
+    for order in exits:
+        assert order.broker_order_id is not None
+        fakes.broker.fill(order.broker_order_id)
+    reconcile_owner(fakes.ports, OWNER)
+    assert _flat_and_closed(fakes, basket.id)
+
+
+def test_an_exit_resumed_with_the_broker_session_gone_ends_failed_naming_the_open_positions(fakes: Fakes) -> None:
+    # Given an interrupted exit whose every order is finished, and the broker now refuses everything
+    basket = a_live_basket(fakes)
+    basket.start_exit()
+    fakes.baskets.save(basket, bump(basket))
+    for symbol in (NIFTY_CALL.tradingsymbol, NIFTY_PUT.tradingsymbol):
+        fakes.broker.refuse[symbol] = "session expired"
+    # When reconciliation resumes it
+    reconcile_owner(fakes.ports, OWNER)
+    # Then it is FAILED (not left EXITING), saying why and what is open
+    failed = fakes.baskets.get(OWNER, basket.id)
+    assert failed.status is BasketStatus.FAILED
+    assert failed.status_message is not None
+    assert failed.status_message.startswith("exit failed: exit rejected: BUY 65 ")
+    assert failed.status_message.endswith(f"open: {NIFTY_PUT.tradingsymbol} -65, {NIFTY_CALL.tradingsymbol} +65") or (
+        failed.status_message.endswith(f"open: {NIFTY_CALL.tradingsymbol} +65, {NIFTY_PUT.tradingsymbol} -65")
+    )
+
+
+def test_an_exit_whose_broker_session_died_with_an_order_working_ends_failed_not_exiting(fakes: Fakes) -> None:
+    # Given a LIVE basket with a resting order, and then the broker session dies
+    basket = a_live_basket(fakes)
+    place_order(fakes.ports, OWNER, an_order_input(basket.id), "resting")
+    fakes.broker.disconnected = True
+    # When it is exited: the resting order can be neither cancelled nor read
+    exit_basket(fakes.ports, OWNER, basket.id, "out-dead")
+    # Then the exit does not wait for it forever: FAILED, saying why and what is open
+    failed = fakes.baskets.get(OWNER, basket.id)
+    assert failed.status is BasketStatus.FAILED
+    assert failed.status_message is not None
+    assert failed.status_message.startswith("exit failed: your PAPER session expired")
+    assert f"{NIFTY_CALL.tradingsymbol} +65" in failed.status_message
+    assert f"{NIFTY_PUT.tradingsymbol} -65" in failed.status_message
+
+
+def test_an_interrupted_exit_with_an_order_working_and_the_session_dead_is_failed_by_reconciliation(
+    fakes: Fakes,
+) -> None:
+    # Given an exit interrupted with an order still working, and the broker session dead since
+    basket = a_live_basket(fakes)
+    place_order(fakes.ports, OWNER, an_order_input(basket.id), "resting-2")
+    exiting = fakes.baskets.get(OWNER, basket.id)
+    exiting.start_exit()
+    fakes.baskets.save(exiting, bump(exiting))
+    fakes.broker.disconnected = True
+    # When reconciliation runs (it cannot reach the broker either)
+    with contextlib.suppress(DomainError):
+        reconcile_owner(fakes.ports, OWNER)
+    # Then the exit is FAILED, not left EXITING
+    assert fakes.baskets.get(OWNER, basket.id).status is BasketStatus.FAILED
+
+
+def test_an_order_placed_as_its_basket_began_exiting_cancels_itself(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a LIVE basket, and an exit whose gate lands while a resting order is on its way to the broker
+    basket = a_live_basket(fakes)
+    place = fakes.broker.place_order
+
+    def place_while_the_exit_starts(request: OrderRequest) -> BrokerOrderId:
+        broker_order_id = place(request)
+        exiting = fakes.baskets.get(OWNER, basket.id)
+        exiting.start_exit()
+        fakes.baskets.save(exiting, bump(exiting))
+        return broker_order_id
+
+    monkeypatch.setattr(fakes.broker, "place_order", place_while_the_exit_starts)
+    # When the order's placement returns
+    order = place_order(fakes.ports, OWNER, an_order_input(basket.id), "raced")
+    # Then it was cancelled (the exit, which looked for working orders before it had a broker id, cannot block on it)
+    assert order.broker_order_id in fakes.broker.cancelled
+    assert fakes.orders.get(OWNER, order.id).status is OrderStatus.CANCELLED
+
+
+def test_of_two_racing_turns_of_an_exit_only_one_places_orders(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an EXITING basket with nothing working and both positions open, and two turns of its exit at once:
+    # the second reads the basket while the first is storing its orders
+    basket = a_live_basket(fakes)
+    exiting = fakes.baskets.get(OWNER, basket.id)
+    exiting.start_exit()
+    fakes.baskets.save(exiting, bump(exiting))
+    add_all = fakes.orders.add_all
+    raced: list[list[Order]] = []
+
+    def add_all_while_another_turn_runs(orders: list[Order]) -> None:
+        if not raced:
+            raced.append([])
+            raced[0] = resume_exit(fakes.ports, OWNER, basket.id)
+        add_all(orders)
+
+    monkeypatch.setattr(fakes.orders, "add_all", add_all_while_another_turn_runs)
+    placed_before = len(fakes.broker.placed)
+    # When
+    first = resume_exit(fakes.ports, OWNER, basket.id)
+    # Then one turn placed the two exit orders; the other's were stored CANCELLED, never sent
+    assert len(fakes.broker.placed) - placed_before == 2
+    assert sorted([len(first), len(raced[0])]) == [0, 2]
+    not_sent = [o for o in fakes.baskets.view(OWNER, basket.id).orders if o.broker_order_id is None]
+    assert [(o.status, o.status_message) for o in not_sent] == [
+        (OrderStatus.CANCELLED, "not placed: another turn placed")
+    ] * 2
