@@ -3,17 +3,19 @@ field resolved by the resolver Lambda, errors printed as AppSync prints them."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, parse
 from starlette.responses import JSONResponse
 
 from local.emulator.context import LOCAL_IAM_IDENTITY
 from local.emulator.invoker import ResolverError
+from local.realtime.pubsub import mutation_results, routes_from_schema
 from trading.errors import Unauthorized
 
 if TYPE_CHECKING:
@@ -55,6 +57,12 @@ def unauthorized(message: str) -> JSONResponse:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(query: str) -> DocumentNode:
+    """The publishers send a handful of fixed documents: parse each once."""
+    return parse(query)
+
+
 Publish = Callable[[str, dict[str, Any], "str | None"], bool]
 
 
@@ -76,9 +84,16 @@ class GraphQLEndpoint:
         self.invoker = invoker
         self.verifier = verifier
         self.publish = publish
+        self.routes = routes_from_schema(schema)
 
-    def execute(self, body: dict[str, Any], identity: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-        """Run one GraphQL request for `identity`; returns the response body AppSync would send."""
+    def execute(
+        self, body: dict[str, Any], identity: dict[str, Any], headers: dict[str, str], *, iam: bool = False
+    ) -> dict[str, Any]:
+        """Run one GraphQL request for `identity`; returns the response body AppSync would send.
+
+        Only an IAM-signed request (`iam`) publishes: AppSync fans out the results of the mutation fields
+        a subscription names, and the publish mutations are `@aws_iam`.
+        """
         context = {"invoke": lambda info: self.invoker(info, identity, headers)}
         result = self.schema.execute_sync(
             body["query"],
@@ -89,15 +104,16 @@ class GraphQLEndpoint:
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             payload["errors"] = [format_error(e) for e in result.errors]
-        if self.publish is not None and result.data:
-            for field_name, value in result.data.items():
-                if isinstance(value, dict):
-                    self.publish(field_name, value, value.get("eventId"))
+        if iam and self.publish is not None and result.data:
+            document = _parsed(body["query"])
+            for field_name, value in mutation_results(self.routes, document, result.data, body.get("operationName")):
+                event_id = value.get("eventId")
+                self.publish(field_name, dict(value), str(event_id) if event_id is not None else None)
         return payload
 
     def execute_as_iam(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         """An IAM-signed request from inside the stack (the local stream handler's publisher)."""
-        return self.execute({"query": query, "variables": variables}, LOCAL_IAM_IDENTITY, {})
+        return self.execute({"query": query, "variables": variables}, LOCAL_IAM_IDENTITY, {}, iam=True)
 
     async def handle(self, request: Request) -> JSONResponse:
         try:
