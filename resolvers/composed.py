@@ -33,3 +33,7 @@ def ports() -> Ports:
 
 def accounts() -> AccountPorts:
     return _current.get().accounts
+
+
+def composition() -> Composition:
+    return _current.get()
