@@ -302,7 +302,7 @@ def mutation_results(
                 keys.setdefault(node.alias.value if node.alias else node.name.value, node.name.value)
             elif isinstance(node, InlineFragmentNode):
                 walk(node.selection_set, seen)
-            elif isinstance(node, FragmentSpreadNode) and node.name.value in fragments - seen:
+            elif isinstance(node, FragmentSpreadNode) and node.name.value in fragments and node.name.value not in seen:
                 walk(fragments[node.name.value].selection_set, seen | {node.name.value})
 
     walk(operation.selection_set, frozenset())
