@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from graphql import parse
 
@@ -28,7 +30,9 @@ EVENT = {"eventId": "e1", "ownerId": "victim"}
     ],
     ids=["aliased query", "subscription", "aliased other mutation", "alias", "plain", "fragment", "null result"],
 )
-def test_only_routed_mutation_fields_publish_by_field_name(query: str, data: dict, published: list) -> None:
+def test_only_routed_mutation_fields_publish_by_field_name(
+    query: str, data: dict[str, Any], published: list[Any]
+) -> None:
     assert mutation_results(ROUTES, parse(query), data) == published
 
 
