@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -14,6 +15,7 @@ from trading.usecases.baskets import LegInput
 
 E = TypeVar("E", bound=enum.Enum)
 MAX_DECIMAL_CHARS = 32
+UNTEXT = frozenset({"Cs", "Cc"})  # lone surrogates (not Unicode text; nothing can store them) and control characters
 
 
 def decimal_or_none(value: Any, what: str) -> Decimal | None:
@@ -50,6 +52,8 @@ def text(value: Any, what: str, max_length: int = 200) -> str:
         raise ValidationError(f"{what} must be a string")
     if len(value) > max_length:
         raise ValidationError(f"{what} is {len(value)} characters long; at most {max_length} allowed")
+    if any(unicodedata.category(c) in UNTEXT for c in value):
+        raise ValidationError(f"{what} must be valid Unicode text without control characters")
     return value
 
 
