@@ -45,8 +45,8 @@ def basket(id: str) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="createBasket")
 def create_basket(input: dict[str, Any]) -> dict[str, Any]:
     strategies = [
-        (args.text(s.get("name"), "strategy name"), [args.leg_input(leg) for leg in s.get("legs") or []])
-        for s in input.get("strategies") or []
+        (args.text(s.get("name"), "strategy name"), args.leg_inputs(s.get("legs") or []))
+        for s in args.counted_strategies(input.get("strategies") or [])
     ]
     created = editing.create_basket(
         ports(),
@@ -94,7 +94,7 @@ def add_strategy(input: dict[str, Any]) -> dict[str, Any]:
         _basket_id(input.get("basketId")),
         args.integer(input.get("expectedVersion"), "expectedVersion"),
         args.text(input.get("name"), "strategy name"),
-        [args.leg_input(leg) for leg in input.get("legs") or []],
+        args.leg_inputs(input.get("legs") or []),
     )
     return _with_details(changed)
 

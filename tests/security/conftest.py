@@ -31,20 +31,49 @@ class Recorder:
             self.calls.clear()
 
 
-@pytest.fixture
-def stack_writes(stack: LocalStack) -> Iterator[Recorder]:
-    """Every DynamoDB write the stack's Lambdas make during the test."""
+class UserRequests(threading.local):
+    """Set while the resolver Lambda serves a signed-in user's request on this thread."""
+
+    serving = False
+
+
+def _user_requests_recorder(stack: LocalStack, monkeypatch: pytest.MonkeyPatch, keep: Any) -> Iterator[Recorder]:
+    """DynamoDB requests (those `keep` picks) made while resolving a user's request; the stack's own
+    background work (postbacks, the stream poller's publishes) is not the user's."""
     recorder = Recorder()
-    dynamodb = stack.composition.aws.dynamodb
+    state = UserRequests()
+    invoker = stack.endpoint.invoker
+    handler = invoker.handler
+
+    def serving(event: dict[str, Any], context: Any) -> Any:
+        state.serving = bool(event.get("identity", {}).get("sub"))
+        try:
+            return handler(event, context)
+        finally:
+            state.serving = False
 
     def record(model: Any, **_: Any) -> None:
-        if model.name in WRITES:
+        if state.serving and keep(model.name):
             recorder.add(model.name)
 
-    unique_id = f"security-writes-{id(recorder)}"
+    monkeypatch.setattr(invoker, "handler", serving)
+    dynamodb = stack.composition.aws.dynamodb
+    unique_id = f"security-user-requests-{id(recorder)}"
     dynamodb.meta.events.register("before-call.dynamodb", record, unique_id=unique_id)
     yield recorder
     dynamodb.meta.events.unregister("before-call.dynamodb", unique_id=unique_id)
+
+
+@pytest.fixture
+def user_writes(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+    """The DynamoDB writes made while resolving users' requests during the test."""
+    yield from _user_requests_recorder(stack, monkeypatch, lambda name: name in WRITES)
+
+
+@pytest.fixture
+def user_requests(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+    """Every DynamoDB request (reads too) made while resolving users' requests during the test."""
+    yield from _user_requests_recorder(stack, monkeypatch, lambda name: True)
 
 
 @pytest.fixture

@@ -120,7 +120,7 @@ MALFORMED: list[tuple[str, Any, int, str]] = [
 def test_a_malformed_request_gets_a_typed_error_and_writes_nothing(
     stack: LocalStack,
     alice: dict[str, str],
-    stack_writes: Recorder,
+    user_writes: Recorder,
     case: str,
     body: Any,
     status: int,
@@ -131,18 +131,18 @@ def test_a_malformed_request_gets_a_typed_error_and_writes_nothing(
     errors = typed_errors(reply)
     assert reply.status_code == status, reply.text
     assert errors[0]["errorType"] == error_type, errors
-    assert stack_writes.calls == []
+    assert user_writes.calls == []
 
 
 def test_a_name_is_valid_unicode_text_of_bounded_length(
-    stack: LocalStack, alice: dict[str, str], stack_writes: Recorder
+    stack: LocalStack, alice: dict[str, str], user_writes: Recorder
 ) -> None:
     # Unicode text is a fine name (and the write recorder sees the emulator's writes); past the bound it is refused
     fine = post(stack, alice["token"], {"query": CREATE, "variables": {"i": {**condor_input(), "name": "निफ्टी 🦅"}}})
     too_long = post(stack, alice["token"], {"query": CREATE, "variables": {"i": {**condor_input(), "name": "n" * 201}}})
 
     assert fine.json()["data"]["createBasket"]["name"] == "निफ्टी 🦅"
-    assert "PutItem" in stack_writes.calls or "TransactWriteItems" in stack_writes.calls, stack_writes.calls
+    assert "PutItem" in user_writes.calls or "TransactWriteItems" in user_writes.calls, user_writes.calls
     assert typed_errors(too_long)[0]["errorType"] == "ValidationError"
     assert typed_errors(too_long)[0]["path"] == ["createBasket"]
 
