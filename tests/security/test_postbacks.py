@@ -63,3 +63,42 @@ def test_a_postback_too_large_undecodable_or_too_deep_is_refused_before_parsing(
     assert stack.composition.ports.orders.get(OwnerId(user["sub"]), OrderId(order["id"])) == before
     # and the genuine body is still accepted
     assert by_route(stack, json.dumps(genuine).encode()).status_code == 200
+
+
+def test_an_edited_postback_under_a_genuine_checksum_changes_nothing_the_broker_did_not(
+    stack: LocalStack, held_postbacks: list[dict[str, Any]]
+) -> None:
+    # Given two resting orders of a user, and the genuine OPEN postback of the first
+    user = stack.add_user("postback_edits")
+    basket_id = create(
+        stack,
+        user["token"],
+        [leg(CE_26000, orderType="LIMIT", price="1.00"), leg(CE_26000, orderType="LIMIT", price="1.05")],
+    )
+    first, second = execute(stack, user["token"], basket_id)["orders"]
+    postbacks = release(stack, held_postbacks)
+    [genuine] = [p for p in postbacks if p["order_id"] == first["brokerOrderId"]][-1:]
+    for postback in postbacks:  # delivered as sent: both orders are OPEN here as at the exchange
+        by_route(stack, json.dumps(postback).encode())
+    owner = OwnerId(user["sub"])
+    before = {o: stack.composition.ports.orders.get(owner, OrderId(o)) for o in (first["id"], second["id"])}
+    assert genuine["status"] == "OPEN"
+    assert {o.status.value for o in before.values()} == {"OPEN"}
+
+    # When edited copies arrive, each keeping the genuine order_id, order_timestamp and checksum
+    edits = [
+        {"status_message": "HACKED: margin call, deposit now"},
+        {"status": "CANCELLED", "status_message": "HACKED"},
+        {"status": "TRIGGER PENDING"},
+        {"status": "COMPLETE", "filled_quantity": 65, "pending_quantity": 0, "average_price": 1},
+        {"tag": second["id"], "status": "CANCELLED"},  # aimed at the other order
+        {"user_id": "XX0000", "status": "REJECTED"},
+    ]
+    replies = [by_route(stack, json.dumps({**genuine, **edit}).encode()) for edit in edits]
+
+    # Then every reply is a 2xx, and each order is as the exchange has it: OPEN, unfilled, no planted message
+    assert [r.status_code for r in replies] == [200] * len(edits), [r.text for r in replies]
+    for order_id, was in before.items():
+        now = stack.composition.ports.orders.get(owner, OrderId(order_id))
+        assert (now.status, now.filled_quantity, now.status_message) == (was.status, 0, was.status_message)
+        assert "HACKED" not in (now.status_message or "")
