@@ -19,6 +19,7 @@ from constructs import Construct
 
 from infra.nag import acknowledge
 from infra.schema_fields import SCHEMA_FILE, schema_fields
+from schema.limits import QUERY_DEPTH_LIMIT, RESOLVER_COUNT_LIMIT
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cognito as cognito
@@ -69,6 +70,8 @@ class ApiConstruct(Construct):
                 ],
             ),
             xray_enabled=stage.tracing,
+            query_depth_limit=QUERY_DEPTH_LIMIT,
+            resolver_count_limit=RESOLVER_COUNT_LIMIT,
         )
         # Set on the L1: the L2's log_config adds a LogRetention custom resource (a Node Lambda with a
         # managed policy). AppSync logs to /aws/appsync/apis/<api id>, created here with the retention.

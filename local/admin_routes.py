@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -12,6 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from local.lambda_context import LambdaContext
+from resolvers.postback import MAX_POSTBACK_BYTES
 from trading.errors import ValidationError
 from trading.model import InstrumentRef
 
@@ -38,8 +40,17 @@ class Admin:
     postback_handler: Handler
 
     async def postback(self, request: Request) -> JSONResponse:
-        """Kite's postback URL, answered by the production postback Lambda (a function URL on AWS)."""
-        event = {"body": (await request.body()).decode(), "isBase64Encoded": False, "headers": dict(request.headers)}
+        """Kite's postback URL, answered by the production postback Lambda (a function URL on AWS).
+
+        The body goes to the Lambda as bytes, base64-encoded as a function URL sends a body that is not text;
+        read no further than the Lambda accepts, so an endless body is not buffered.
+        """
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_POSTBACK_BYTES:
+                return JSONResponse({"error": f"a postback is at most {MAX_POSTBACK_BYTES} bytes"}, status_code=413)
+        event = {"body": base64.b64encode(raw).decode(), "isBase64Encoded": True, "headers": dict(request.headers)}
         context = cast("Any", LambdaContext("basketgraph-postbacks"))
         reply = await anyio.to_thread.run_sync(lambda: self.postback_handler(event, context))
         return JSONResponse(json.loads(reply["body"]), status_code=reply["statusCode"])

@@ -1,4 +1,9 @@
-"""A local Cognito user pool (moto) whose pool, app client and users keep their ids across restarts."""
+"""A local Cognito user pool (moto) whose pool, app client and users keep their ids across restarts.
+
+The pool signs with a key pair of its own, made for the state directory at first start and kept there
+(`cognito-signing-key.pem`, mode 0600), never the key moto ships in its package: anyone can read that one,
+so a token it signs is refused.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,10 @@ import secrets
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -19,6 +28,9 @@ DETERMINISTIC_ID_ENV = {
     "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
 }
 
+SIGNING_KEY_FILE = "cognito-signing-key.pem"
+# moto names this kid in the header of every token it signs (its create_jwt), whatever the key
+SIGNING_KID = "dummy"
 APP_CLIENT_NAME = "basketgraph-local-app"
 APP_CLIENT_AUTH_FLOWS = [
     "ALLOW_ADMIN_USER_PASSWORD_AUTH",
@@ -62,6 +74,8 @@ class LocalUserPool:
         state_dir.mkdir(parents=True, exist_ok=True)
         self._pool_id = self._find_or_create_pool(pool_name)
         self._client_id = self._find_or_create_client()
+        self._signing_pem = _signing_key_pem(state_dir / SIGNING_KEY_FILE)
+        self._install_signing_key()
 
     @property
     def pool_id(self) -> str:
@@ -81,10 +95,31 @@ class LocalUserPool:
         return f"https://cognito-idp.{self.region}.amazonaws.com/{self._pool_id}"
 
     @property
-    def jwks_url(self) -> str:
-        """Where the moto server publishes the signing keys (not the amazonaws.com issuer URL)."""
-        endpoint = str(self._cognito.meta.endpoint_url).rstrip("/")
-        return f"{endpoint}/{self._pool_id}/.well-known/jwks.json"
+    def jwks(self) -> dict[str, Any]:
+        """The pool's public signing keys as a JWKS (moto's jwks.json URL serves its shipped key instead)."""
+        private = serialization.load_pem_private_key(self._signing_pem, password=None)
+        assert isinstance(private, rsa.RSAPrivateKey)  # noqa: S101 -- the file is ours, written as RSA
+        public: dict[str, Any] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+        return {"keys": [{**public, "kid": SIGNING_KID, "alg": "RS256", "use": "sig"}]}
+
+    def _install_signing_key(self) -> None:
+        """Make moto's pool sign with this state directory's key (moto has no API for it)."""
+        from joserfc import jwk
+
+        pool = self._moto_pool()
+        if pool is None:
+            raise RuntimeError(
+                "the local user pool signs with a key of its own, set in moto's backend: it needs moto in this "
+                "process (moto's shipped key is public, so its tokens are refused)"
+            )
+        pool.json_web_key = jwk.RSAKey.import_key(self._signing_pem)
+
+    def _moto_pool(self) -> Any:
+        from moto.cognitoidp.models import cognitoidp_backends
+
+        arn = self._cognito.describe_user_pool(UserPoolId=self._pool_id)["UserPool"]["Arn"]
+        account_id = arn.split(":")[4]
+        return cognitoidp_backends[account_id][self.region].user_pools.get(self._pool_id)
 
     def ensure_user(self, username: str) -> LocalUser:
         """The user, created with a random password if missing; a persisted user keeps its `sub`."""
@@ -167,11 +202,7 @@ class LocalUserPool:
         users on restart and assigns a random one. The local stand-in for Cognito's durable store is
         `users.json` plus this edit, so data owned by a `sub` stays reachable after a restart.
         """
-        from moto.cognitoidp.models import cognitoidp_backends
-
-        arn = self._cognito.describe_user_pool(UserPoolId=self._pool_id)["UserPool"]["Arn"]
-        account_id = arn.split(":")[4]
-        pool = cognitoidp_backends[account_id][self.region].user_pools.get(self._pool_id)
+        pool = self._moto_pool()
         user = pool._get_user(username) if pool is not None else None
         if user is None:
             raise RuntimeError(
@@ -201,6 +232,29 @@ class LocalUserPool:
             json.dump(users, out, indent=2, sort_keys=True)
         os.chmod(tmp, 0o600)
         os.replace(tmp, self._users_file)
+
+
+def _signing_key_pem(path: Path) -> bytes:
+    """The PEM private key in `path`, made (RSA 2048, mode 0600) if there is none."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)
+        out.flush()
+        os.fsync(out.fileno())
+    try:
+        os.link(tmp, path)  # whole or not at all, and never over a key another process made first
+    except FileExistsError:
+        return path.read_bytes()
+    finally:
+        tmp.unlink()
+    return pem
 
 
 def _strong_password() -> str:

@@ -164,7 +164,7 @@ class LocalStack:
 
     def _identity(self) -> tuple[LocalUserPool, JwtVerifier]:
         users = LocalUserPool(self.aws.client("cognito-idp"), self.state_dir)
-        verifier = JwtVerifier(jwks_url=users.jwks_url, issuer=users.issuer, client_ids={users.client_id})
+        verifier = JwtVerifier(jwks=users.jwks, issuer=users.issuer, client_ids={users.client_id})
         return users, verifier
 
     def _bind_emulator_port(self) -> None:

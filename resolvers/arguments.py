@@ -3,33 +3,42 @@
 from __future__ import annotations
 
 import enum
+import re
+import unicodedata
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from trading.errors import ValidationError
-from trading.model import OrderType, PartialFailurePolicy, Product, RiskLimits, Schedule, Side
+from trading.model import MAX_LEGS, OrderType, PartialFailurePolicy, Product, RiskLimits, Schedule, Side
 from trading.model.account import BrokerName
 from trading.model.protection import MarketProtection
+from trading.rules.pre_trade import check_lots
 from trading.usecases.baskets import LegInput
 
 E = TypeVar("E", bound=enum.Enum)
 MAX_DECIMAL_CHARS = 32
+MAX_INTEGER_DIGITS = 12
+MAX_FRACTION_DIGITS = 4  # two beyond a 0.05 tick's precision; the tick and paise rules refuse the rest
+PLAIN_DECIMAL = re.compile(rf"-?[0-9]{{1,{MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{MAX_FRACTION_DIGITS}}})?", re.ASCII)
+UNTEXT = frozenset({"Cs", "Cc"})  # lone surrogates (not Unicode text; nothing can store them) and control characters
 
 
 def decimal_or_none(value: Any, what: str) -> Decimal | None:
+    """A plain ASCII decimal ("318.65", "-5"): no exponent, no underscores, no other scripts' digits, at most
+    MAX_INTEGER_DIGITS before the point and MAX_FRACTION_DIGITS after it (the rules bound the value further)."""
     if value is None:
         return None
-    text = str(value).strip()
-    if len(text) > MAX_DECIMAL_CHARS:
-        raise ValidationError(f"{what} is too long to be an amount")
+    if not isinstance(value, str) or len(value) > MAX_DECIMAL_CHARS or not PLAIN_DECIMAL.fullmatch(value):
+        shown = str(value)[:20].encode("ascii", "backslashreplace").decode()
+        raise ValidationError(
+            f'{what} must be a plain decimal like "123.45" (ASCII digits, at most {MAX_INTEGER_DIGITS} before'
+            f" the point and {MAX_FRACTION_DIGITS} after), got {shown!r}"
+        )
     try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValidationError(f'{what} must be a decimal number like "123.45", got {text[:20]!r}') from None
-    if not number.is_finite():
-        raise ValidationError(f"{what} must be a finite number")
-    return number
+        return Decimal(value)
+    except InvalidOperation:  # the pattern admits only what Decimal reads; kept for safety
+        raise ValidationError(f'{what} must be a decimal number like "123.45"') from None
 
 
 def member(kind: type[E], value: Any, what: str) -> E:
@@ -51,7 +60,30 @@ def text(value: Any, what: str, max_length: int = 200) -> str:
         raise ValidationError(f"{what} must be a string")
     if len(value) > max_length:
         raise ValidationError(f"{what} is {len(value)} characters long; at most {max_length} allowed")
+    if any(unicodedata.category(c) in UNTEXT for c in value):
+        raise ValidationError(f"{what} must be valid Unicode text without control characters")
     return value
+
+
+def lots(value: Any) -> int:
+    """A leg's lots, bounded before anything else about the leg is looked at."""
+    count = integer(value, "lots")
+    check_lots(count)
+    return count
+
+
+def counted_strategies(strategies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A basket input's strategies, their legs counted (at most MAX_LEGS in all) before any leg is read."""
+    if len(strategies) > MAX_LEGS or sum(len(s.get("legs") or []) for s in strategies) > MAX_LEGS:
+        raise ValidationError(f"a basket holds at most {MAX_LEGS} legs")
+    return strategies
+
+
+def leg_inputs(legs: list[dict[str, Any]]) -> list[LegInput]:
+    """A strategy's legs, counted (at most MAX_LEGS) before any is read."""
+    if len(legs) > MAX_LEGS:
+        raise ValidationError(f"a basket holds at most {MAX_LEGS} legs")
+    return [leg_input(leg) for leg in legs]
 
 
 def time_of_day(value: Any, what: str) -> time | None:
@@ -69,7 +101,7 @@ def leg_input(raw: dict[str, Any]) -> LegInput:
         exchange=text(raw.get("exchange"), "exchange", 10),
         tradingsymbol=text(raw.get("tradingsymbol"), "tradingsymbol", 50),
         side=member(Side, raw.get("side"), "side"),
-        lots=integer(raw.get("lots"), "lots"),
+        lots=lots(raw.get("lots")),
         order_type=member(OrderType, raw.get("orderType", "MARKET"), "orderType"),
         product=member(Product, raw.get("product", "NRML"), "product"),
         price=decimal_or_none(raw.get("price"), "price"),

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 
 from resolvers import arguments as args
-from resolvers.composed import ports, trading_day
+from resolvers.composed import composition, ports, trading_day
 from resolvers.identity import caller
+from resolvers.pages import page_tokens, scope
 from schema import shapes
 from trading.ids import BasketId, LegId, StrategyId
 from trading.model import Basket, BasketStatus, PartialFailurePolicy, RiskLimits, Schedule
@@ -29,8 +30,10 @@ def _basket_id(value: Any) -> BasketId:
 
 @router.resolver(type_name="Query", field_name="baskets")
 def baskets(limit: int = 20, nextToken: str | None = None) -> dict[str, Any]:
-    page = queries.list_baskets(ports(), caller(router), args.integer(limit, "limit"), nextToken)
-    return {"items": [shapes.basket(b) for b in page.items], "nextToken": page.next_token}
+    owner = caller(router)
+    tokens, bound_to = page_tokens(composition()), scope(owner, "baskets")
+    page = queries.list_baskets(ports(), owner, args.integer(limit, "limit"), tokens.open(nextToken, bound_to))
+    return {"items": [shapes.basket(b) for b in page.items], "nextToken": tokens.seal(page.next_token, bound_to)}
 
 
 @router.resolver(type_name="Query", field_name="basket")
@@ -42,8 +45,8 @@ def basket(id: str) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="createBasket")
 def create_basket(input: dict[str, Any]) -> dict[str, Any]:
     strategies = [
-        (args.text(s.get("name"), "strategy name"), [args.leg_input(leg) for leg in s.get("legs") or []])
-        for s in input.get("strategies") or []
+        (args.text(s.get("name"), "strategy name"), args.leg_inputs(s.get("legs") or []))
+        for s in args.counted_strategies(input.get("strategies") or [])
     ]
     created = editing.create_basket(
         ports(),
@@ -91,7 +94,7 @@ def add_strategy(input: dict[str, Any]) -> dict[str, Any]:
         _basket_id(input.get("basketId")),
         args.integer(input.get("expectedVersion"), "expectedVersion"),
         args.text(input.get("name"), "strategy name"),
-        [args.leg_input(leg) for leg in input.get("legs") or []],
+        args.leg_inputs(input.get("legs") or []),
     )
     return _with_details(changed)
 

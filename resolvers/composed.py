@@ -41,3 +41,7 @@ def accounts() -> AccountPorts:
 def trading_day() -> date:
     """Today in IST by the composition's clock: the day positions' day figures (Kite's day/overnight) are of."""
     return ports().clock.now().astimezone(IST).date()
+
+
+def composition() -> Composition:
+    return _current.get()

@@ -7,8 +7,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 
 from resolvers import arguments as args
-from resolvers.composed import ports
+from resolvers.composed import composition, ports
 from resolvers.identity import caller
+from resolvers.pages import page_tokens, scope
 from schema import shapes
 from trading.ids import BasketId, OrderId, StrategyId
 from trading.model import OrderStatus, OrderType, Product, Side, Validity, Variety
@@ -25,15 +26,19 @@ def orders(
     limit: int = 50,
     nextToken: str | None = None,
 ) -> dict[str, Any]:
+    owner = caller(router)
+    basket_id = None if basketId is None else BasketId(args.text(basketId, "basketId", 40))
+    order_status = None if status is None else args.member(OrderStatus, status, "status")
+    tokens, bound_to = page_tokens(composition()), scope(owner, "orders", basket_id, order_status)
     page = queries.list_orders(
         ports(),
-        caller(router),
+        owner,
         args.integer(limit, "limit"),
-        nextToken,
-        basket_id=None if basketId is None else BasketId(args.text(basketId, "basketId", 40)),
-        status=None if status is None else args.member(OrderStatus, status, "status"),
+        tokens.open(nextToken, bound_to),
+        basket_id=basket_id,
+        status=order_status,
     )
-    return {"items": [shapes.order(o) for o in page.items], "nextToken": page.next_token}
+    return {"items": [shapes.order(o) for o in page.items], "nextToken": tokens.seal(page.next_token, bound_to)}
 
 
 @router.resolver(type_name="Query", field_name="fills")

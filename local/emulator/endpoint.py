@@ -3,17 +3,26 @@ field resolved by the resolver Lambda, errors printed as AppSync prints them."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from graphql import GraphQLError
+from graphql import GraphQLError, get_operation_ast
 from starlette.responses import JSONResponse
 
 from local.emulator.context import LOCAL_IAM_IDENTITY
 from local.emulator.invoker import ResolverError
+from local.emulator.requests import (
+    MAX_REQUEST_BYTES,
+    RequestRefused,
+    check_limits,
+    error_entry,
+    parsed,
+    request_body,
+    too_large,
+)
+from local.realtime.pubsub import mutation_results, routes_from_schema
 from trading.errors import Unauthorized
 
 if TYPE_CHECKING:
@@ -76,28 +85,48 @@ class GraphQLEndpoint:
         self.invoker = invoker
         self.verifier = verifier
         self.publish = publish
+        self.routes = routes_from_schema(schema)
 
-    def execute(self, body: dict[str, Any], identity: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-        """Run one GraphQL request for `identity`; returns the response body AppSync would send."""
+    def execute(
+        self, body: dict[str, Any], identity: dict[str, Any], headers: dict[str, str], *, iam: bool = False
+    ) -> dict[str, Any]:
+        """Run one GraphQL request for `identity`; returns the response body AppSync would send.
+
+        Only an IAM-signed request (`iam`) publishes: AppSync fans out the results of the mutation fields
+        a subscription names, and the publish mutations are `@aws_iam`.
+        """
+        try:
+            document = parsed(body["query"])
+        except GraphQLError as exc:  # a syntax error, or more tokens than the emulator parses
+            return {"data": None, "errors": [error_entry(exc.message, "ValidationError", exc)]}
+        operation_name = body.get("operationName")
+        operation = get_operation_ast(document, operation_name)
+        if operation is None:
+            named = f"no operation named {operation_name!r}" if operation_name else "an operation name is needed"
+            return {"data": None, "errors": [error_entry(f"{named} in this document", "ValidationError")]}
+        try:
+            check_limits(document, operation)
+        except RequestRefused as exc:
+            return {"data": None, "errors": [error_entry(exc.message, exc.error_type)]}
         context = {"invoke": lambda info: self.invoker(info, identity, headers)}
         result = self.schema.execute_sync(
             body["query"],
             variable_values=body.get("variables") or None,
             context_value=context,
-            operation_name=body.get("operationName"),
+            operation_name=operation_name,
         )
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             payload["errors"] = [format_error(e) for e in result.errors]
-        if self.publish is not None and result.data:
-            for field_name, value in result.data.items():
-                if isinstance(value, dict):
-                    self.publish(field_name, value, value.get("eventId"))
+        if iam and self.publish is not None and result.data:
+            for field_name, value in mutation_results(self.routes, document, result.data, body.get("operationName")):
+                event_id = value.get("eventId")
+                self.publish(field_name, dict(value), str(event_id) if event_id is not None else None)
         return payload
 
     def execute_as_iam(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         """An IAM-signed request from inside the stack (the local stream handler's publisher)."""
-        return self.execute({"query": query, "variables": variables}, LOCAL_IAM_IDENTITY, {})
+        return self.execute({"query": query, "variables": variables}, LOCAL_IAM_IDENTITY, {}, iam=True)
 
     async def handle(self, request: Request) -> JSONResponse:
         try:
@@ -105,18 +134,28 @@ class GraphQLEndpoint:
         except Unauthorized as exc:
             return unauthorized(exc.message)
         try:
-            body = json.loads(await request.body())
-            if not isinstance(body.get("query"), str):
-                raise TypeError
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return JSONResponse(
-                {
-                    "errors": [
-                        {"errorType": "MalformedHttpRequestException", "message": "body must be JSON with a query"}
-                    ]
-                },
-                status_code=400,
-            )
+            body = request_body(await _limited_body(request))
+        except RequestRefused as exc:
+            return JSONResponse({"errors": [error_entry(exc.message, exc.error_type)]}, status_code=exc.status)
         headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
-        payload = await anyio.to_thread.run_sync(lambda: self.execute(body, identity, headers))
+        try:
+            payload = await anyio.to_thread.run_sync(lambda: self.execute(body, identity, headers))
+        except Exception:  # a bug of the emulator's: logged, and answered as AppSync answers its own failures
+            log.exception("request failed")
+            payload = {"data": None, "errors": [error_entry("something went wrong in the emulator", "InternalError")]}
         return JSONResponse(payload)
+
+
+async def _limited_body(request: Request) -> bytes:
+    """The body, refused (RequestRefused) as soon as it is known to be over MAX_REQUEST_BYTES, unread beyond."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
+        raise too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            raise too_large()
+    return b"".join(chunks)

@@ -14,10 +14,15 @@ from typing import TYPE_CHECKING, Any
 from graphql import (
     DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
     ListValueNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
+    OperationType,
     SchemaDefinitionNode,
+    SelectionSetNode,
     StringValueNode,
     get_operation_ast,
     parse,
@@ -273,25 +278,50 @@ def routes_from_schema(schema: strawberry.Schema | str | DocumentNode) -> dict[s
     return routes
 
 
-def publish_mutation_result(pubsub: PubSub, data: Mapping[str, Any] | None, query: str | None = None) -> int:
+def mutation_results(
+    routes: Mapping[str, list[str]],
+    document: DocumentNode,
+    data: Mapping[str, Any] | None,
+    operation_name: str | None = None,
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """What AppSync hands its subscriptions after a request: (mutation field, result) for each root field of
+    the executed *mutation* whose field name (never its response key) is routed by `@aws_subscribe`.
+
+    A query or subscription publishes nothing, whatever its response keys are called; an aliased mutation
+    field is found under its alias. Who may publish (IAM callers only) is the caller's check.
+    """
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation != OperationType.MUTATION:
+        return []
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    keys: dict[str, str] = {}  # response key -> field name
+
+    def walk(selection_set: SelectionSetNode, seen: frozenset[str]) -> None:
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                keys.setdefault(node.alias.value if node.alias else node.name.value, node.name.value)
+            elif isinstance(node, InlineFragmentNode):
+                walk(node.selection_set, seen)
+            elif isinstance(node, FragmentSpreadNode) and node.name.value in fragments and node.name.value not in seen:
+                walk(fragments[node.name.value].selection_set, seen | {node.name.value})
+
+    walk(operation.selection_set, frozenset())
+    results: list[tuple[str, Mapping[str, Any]]] = []
+    for key, value in (data or {}).items():
+        field = keys.get(key)
+        if field is not None and field in routes and isinstance(value, Mapping):
+            results.append((field, value))
+    return results
+
+
+def publish_mutation_result(pubsub: PubSub, data: Mapping[str, Any] | None, query: str) -> int:
     """Fan a mutation's result out to subscribers, as AppSync does after a successful mutation.
 
-    `data` is the response's `data`; every non-null root field routed by `@aws_subscribe` is published,
-    deduplicated by its `eventId` when it has one. Give `query` when the mutation used aliases.
-    Returns how many root fields were delivered.
+    `data` is the response's `data` for `query`; see `mutation_results` for what is published. Each is
+    deduplicated by its `eventId` when it has one. Returns how many root fields were delivered.
     """
-    names: dict[str, str] = {}
-    if query is not None:
-        operation = get_operation_ast(parse(query))
-        if operation is not None:
-            for node in operation.selection_set.selections:
-                if isinstance(node, FieldNode):
-                    names[node.alias.value if node.alias else node.name.value] = node.name.value
     delivered = 0
-    for key, value in (data or {}).items():
-        field = names.get(key, key)
-        if not isinstance(value, Mapping) or field not in pubsub.routes:
-            continue
+    for field, value in mutation_results(pubsub.routes, parse(query), data):
         event_id = value.get("eventId")
         if pubsub.publish(field, value, str(event_id) if event_id is not None else None):
             delivered += 1

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 
+from local.cognito import SIGNING_KEY_FILE
 from tests.browser.drive import MovingMarket, needs_chromium, real_problems, run_scenario
 from tests.helpers import invoke, live_condor
 from tests.integration.test_local_auth import forge
@@ -133,10 +135,11 @@ def test_dashboard_shows_rejections_and_an_expired_token_and_keeps_users_apart(s
     demo = stack.add_user("demo")
     basket = live_condor(demo["sub"])
     now = int(time.time())
-    expired = forge(demo["token"], iat=now - 7200, auth_time=now - 7200, exp=now - 3600)
+    pool_key = serialization.load_pem_private_key((stack.state_dir / SIGNING_KEY_FILE).read_bytes(), None)
+    expired = forge(demo["token"], key=pool_key, iat=now - 7200, auth_time=now - 7200, exp=now - 3600)
     session = {"token": expired, "sub": demo["sub"], "username": "demo", "expiresAt": (now - 3600) * 1000}
     # and one that is still valid but expires in a little over two minutes
-    expiring = forge(demo["token"], exp=now + 125)
+    expiring = forge(demo["token"], key=pool_key, exp=now + 125)
     # an exit time inside the session whose next occurrence is hours away, so it cannot fire during the test
     quiet_exit = max(("09:20", "12:20", "15:20"), key=minutes_until)
     expiring_session = {"token": expiring, "sub": demo["sub"], "username": "demo", "expiresAt": (now + 125) * 1000}

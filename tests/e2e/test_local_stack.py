@@ -179,12 +179,15 @@ def test_graphiql_is_served_offline_with_the_demo_token(stack: LocalStack) -> No
 
 
 def test_expired_and_foreign_signed_tokens_get_401_and_write_nothing(stack: LocalStack, alice: dict[str, str]) -> None:
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
+    from local.cognito import SIGNING_KEY_FILE
     from tests.integration.test_local_auth import forge
 
     now = int(time.time())
-    expired = forge(alice["token"], iat=now - 7200, auth_time=now - 7200, exp=now - 3600)
+    pool_key = serialization.load_pem_private_key((stack.state_dir / SIGNING_KEY_FILE).read_bytes(), None)
+    expired = forge(alice["token"], key=pool_key, iat=now - 7200, auth_time=now - 7200, exp=now - 3600)
     foreign = forge(alice["token"], key=rsa.generate_private_key(public_exponent=65537, key_size=2048))
     create = {"query": 'mutation { createBasket(input: {name: "should not exist"}) { id } }'}
     for token, message in ((expired, "expired"), (foreign, "signature")):

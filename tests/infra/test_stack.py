@@ -26,6 +26,7 @@ from infra.stages import STAGES
 from infra.streams import MAX_RETRIES
 from schema.aws import AwsSubscribe
 from schema.export import build_schema
+from schema.limits import QUERY_DEPTH_LIMIT, RESOLVER_COUNT_LIMIT
 from schema.operations import Subscription
 from store.spec import INDEXES, TTL_ATTRIBUTE, table_definition
 
@@ -209,6 +210,13 @@ def test_api_uses_the_user_pool_by_default_and_iam_as_well(dev: Synthesized, pro
     from infra.schema_fields import SCHEMA_FILE
 
     assert definition == SCHEMA_FILE.read_text()
+
+
+def test_api_has_the_query_limits_the_emulator_enforces(prod: Synthesized) -> None:
+    prod.template.has_resource_properties(
+        "AWS::AppSync::GraphQLApi",
+        {"QueryDepthLimit": QUERY_DEPTH_LIMIT, "ResolverCountLimit": RESOLVER_COUNT_LIMIT},
+    )
 
 
 def test_event_source_mapping_reports_partial_failures_bisects_retries_boundedly_and_dead_letters(

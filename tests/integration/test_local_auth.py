@@ -10,13 +10,14 @@ import boto3
 import jwt
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from moto.server import ThreadedMotoServer
 from moto.utilities.utils import load_resource
 
 from local import auth
 from local.auth import JwtVerifier
-from local.cognito import DETERMINISTIC_ID_ENV, LocalUserPool
+from local.cognito import DETERMINISTIC_ID_ENV, SIGNING_KEY_FILE, LocalUserPool
 from trading.errors import Unauthorized
 
 if TYPE_CHECKING:
@@ -62,9 +63,15 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cognito-state")
 
 
+# the private key of the module's pool, read from its state directory (forge's default signer)
+POOL_KEY: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="module")
 def pool(cognito_endpoint: str, state_dir: Path) -> LocalUserPool:
-    return LocalUserPool(cognito_client(cognito_endpoint), state_dir)
+    made = LocalUserPool(cognito_client(cognito_endpoint), state_dir)
+    POOL_KEY["key"] = serialization.load_pem_private_key((state_dir / SIGNING_KEY_FILE).read_bytes(), None)
+    return made
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +86,7 @@ def tokens(pool: LocalUserPool, alice: LocalUser) -> Tokens:
 
 @pytest.fixture
 def verifier(pool: LocalUserPool) -> JwtVerifier:
-    return JwtVerifier(jwks_url=pool.jwks_url, issuer=pool.issuer, client_ids={pool.client_id})
+    return JwtVerifier(jwks=pool.jwks, issuer=pool.issuer, client_ids={pool.client_id})
 
 
 def moto_private_key() -> Any:
@@ -87,12 +94,12 @@ def moto_private_key() -> Any:
 
 
 def forge(template: str, *, key: Any = None, kid: str = MOTO_KID, drop: tuple[str, ...] = (), **claims: Any) -> str:
-    """A token with `template`'s claims changed, signed with moto's own key unless `key` is given."""
+    """A token with `template`'s claims changed, signed with the pool's key unless `key` is given."""
     payload = jwt.decode(template, options={"verify_signature": False})
     payload.update(claims)
     for name in drop:
         payload.pop(name)
-    return jwt.encode(payload, key or moto_private_key(), algorithm="RS256", headers={"kid": kid})
+    return jwt.encode(payload, key or POOL_KEY["key"], algorithm="RS256", headers={"kid": kid})
 
 
 def test_id_token_verifies_to_the_users_identity(verifier: JwtVerifier, alice: LocalUser, tokens: Tokens) -> None:
@@ -134,14 +141,22 @@ def test_moto_tokens_use_cognitos_issuer_and_the_pools_client(pool: LocalUserPoo
     assert tokens.refresh_token
 
 
-def test_a_static_jwks_works_like_the_url(pool: LocalUserPool, alice: LocalUser, tokens: Tokens) -> None:
-    static = JwtVerifier(
+def test_the_pool_signs_with_its_state_directorys_key_not_motos(
+    pool: LocalUserPool, tokens: Tokens, state_dir: Path
+) -> None:
+    # Given the key moto ships in its package (anyone can read it)
+    shipped = JwtVerifier(
         jwks=load_resource("cognitoidp/resources/jwks-public.json"),
         issuer=pool.issuer,
         client_ids={pool.client_id},
     )
 
-    assert static.verify(tokens.id_token).sub == alice.sub
+    # Then the pool's tokens are not signed with it, and its key is the state directory's, private
+    with pytest.raises(Unauthorized, match="signature is invalid"):
+        shipped.verify(tokens.id_token)
+    key_file = state_dir / SIGNING_KEY_FILE
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert pool.jwks["keys"][0]["n"] != load_resource("cognitoidp/resources/jwks-public.json")["keys"][0]["n"]
 
 
 def test_ensure_user_is_stable_and_persisted_privately(pool: LocalUserPool, alice: LocalUser, state_dir: Path) -> None:
@@ -178,6 +193,11 @@ REJECTIONS: list[tuple[str, Any, str]] = [
         "issued in the future",
         lambda t: forge(t.id_token, iat=_now() + 3600, exp=_now() + 7200),
         "not valid yet",
+    ),
+    (
+        "signed with moto's shipped key",
+        lambda t: forge(t.id_token, key=moto_private_key()),
+        "signature is invalid",
     ),
     (
         "foreign key with moto's kid",
@@ -218,7 +238,7 @@ def test_each_kind_of_failure_has_its_own_message() -> None:
 
 
 def test_unknown_kid_refetches_the_key_set_once(
-    pool: LocalUserPool, tokens: Tokens, monkeypatch: pytest.MonkeyPatch
+    pool: LocalUserPool, tokens: Tokens, cognito_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fetches: list[str] = []
     real_get = requests.get
@@ -229,10 +249,12 @@ def test_unknown_kid_refetches_the_key_set_once(
 
     monkeypatch.setattr("local.auth.requests.get", counting_get)
     monkeypatch.setattr(auth, "JWKS_REFETCH_INTERVAL_S", 0.0)
-    verifier = JwtVerifier(jwks_url=pool.jwks_url, issuer=pool.issuer, client_ids={pool.client_id})
+    # a key set served by URL: moto's own, so tokens signed with moto's key here
+    jwks_url = f"{cognito_endpoint}/{pool.pool_id}/.well-known/jwks.json"
+    verifier = JwtVerifier(jwks_url=jwks_url, issuer=pool.issuer, client_ids={pool.client_id})
 
-    verifier.verify(tokens.id_token)
-    verifier.verify(tokens.access_token)
+    verifier.verify(forge(tokens.id_token, key=moto_private_key()))
+    verifier.verify(forge(tokens.access_token, key=moto_private_key()))
     assert len(fetches) == 1, "the key set is cached"
 
     with pytest.raises(Unauthorized, match="unknown key"):
@@ -285,7 +307,8 @@ def test_pool_users_and_tokens_survive_a_moto_restart(tmp_path: Path) -> None:
             bob_again = after.ensure_user("bob")
             new_token = after.token("bob").id_token
             moto_user = second_client.admin_get_user(UserPoolId=after.pool_id, Username="bob")
-            verifier = JwtVerifier(jwks_url=after.jwks_url, issuer=after.issuer, client_ids={after.client_id})
+            assert after.jwks == before.jwks, "the signing key is the state directory's"
+            verifier = JwtVerifier(jwks=after.jwks, issuer=after.issuer, client_ids={after.client_id})
             old_identity = verifier.verify(old_token)
             new_identity = verifier.verify(new_token)
         finally:

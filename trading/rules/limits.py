@@ -14,15 +14,19 @@ if TYPE_CHECKING:
     from trading.rules.calendar import MarketCalendar
 
 PAISA = Decimal("0.01")
+# The ceiling of a max loss or target: 100 crore rupees, past any basket's P&L, exact in Decimal arithmetic.
+MAX_AMOUNT = Decimal(1_000_000_000)
 
 
 def check_risk_limits(limits: RiskLimits) -> RiskLimits:
-    """Max loss and target are positive rupee amounts with at most paise."""
+    """Max loss and target are positive rupee amounts with at most paise, at most MAX_AMOUNT."""
     for what, value in (("max loss", limits.max_loss), ("target", limits.target)):
         if value is None:
             continue
         if not value.is_finite() or value <= 0:
             raise ValidationError(f"{what} must be a positive amount in rupees, got {value}")
+        if value > MAX_AMOUNT:
+            raise ValidationError(f"{what} {value} is above the ceiling of {MAX_AMOUNT} rupees")
         if value != value.quantize(PAISA):
             raise ValidationError(f"{what} {value} has more than two decimals; give rupees and paise")
     return limits

@@ -1,8 +1,15 @@
 """Pre-trade checks as pure functions: lot and tick multiples, prices per order type, market hours, freeze
-slicing."""
+slicing, and the bounds every number is held to before any other work.
+
+Bounds (documented ceilings, far above anything tradable, low enough that arithmetic on them stays exact):
+- a price or trigger price is at most MAX_PRICE rupees (1 crore; the dearest Indian share trades near 1.5 lakh);
+- one order is at most MAX_SLICES freeze-quantity slices (the broker slices no further in one request);
+- a leg is at most MAX_LOTS_PER_LEG lots before its instrument is even looked up (then the slice cap applies).
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from trading.clock import IST
@@ -13,10 +20,22 @@ from trading.rules.contracts import is_tradable
 
 if TYPE_CHECKING:
     from datetime import datetime
-    from decimal import Decimal
 
     from trading.model.instrument import Instrument
     from trading.rules.calendar import MarketCalendar
+
+
+MAX_PRICE = Decimal(10_000_000)
+MAX_SLICES = 10  # slices per order under the exchanges' 2026 rules (Kite's autoslice cap)
+MAX_LOTS_PER_LEG = 10_000
+
+
+def check_lots(lots: int) -> None:
+    """A leg's lots: positive and at most MAX_LOTS_PER_LEG (checked before the instrument is looked up)."""
+    if lots <= 0:
+        raise ValidationError(f"lots must be positive, got {lots}")
+    if lots > MAX_LOTS_PER_LEG:
+        raise ValidationError(f"a leg is at most {MAX_LOTS_PER_LEG} lots, got {lots}")
 
 
 def check_quantity(quantity: int, instrument: Instrument) -> None:
@@ -32,11 +51,13 @@ def check_quantity(quantity: int, instrument: Instrument) -> None:
 
 
 def check_price(price: Decimal, instrument: Instrument, what: str = "price") -> None:
-    """Price must be positive and a multiple of the instrument's tick size."""
+    """Price must be positive, at most MAX_PRICE, and a multiple of the instrument's tick size."""
     if not price.is_finite() or price <= 0:
         raise ValidationError(f"{what} must be a positive number, got {price}")
     if not is_tradable(instrument):
         raise ValidationError(f"{instrument.ref} cannot be traded (tick size {instrument.tick_size}: an index)")
+    if price > MAX_PRICE:
+        raise ValidationError(f"{what} {price} is above the ceiling of {MAX_PRICE} rupees")
     if price % instrument.tick_size:
         raise ValidationError(
             f"{what} {price} of {instrument.ref} is not a multiple of its tick size {instrument.tick_size}"
@@ -57,6 +78,8 @@ def check_order_prices(
         check_price(trigger_price, instrument, "trigger price")
     if order_type in (OrderType.MARKET, OrderType.SL_M) and price is not None:
         raise ValidationError(f"a {order_type} order takes no price")
+    if order_type in (OrderType.MARKET, OrderType.LIMIT) and trigger_price is not None:
+        raise ValidationError(f"a {order_type} order takes no trigger price (only SL and SL-M do)")
 
 
 def check_market_hours(variety: Variety, instrument: Instrument, now: datetime, calendar: MarketCalendar) -> None:
@@ -88,9 +111,6 @@ def check_validity(validity: Validity, instrument: Instrument) -> None:
     """No IOC orders on MCX (the exchanges' 2026 rules)."""
     if validity is Validity.IOC and instrument.exchange == "MCX":
         raise ValidationError(f"IOC orders are not allowed on MCX ({instrument.ref}); use DAY")
-
-
-MAX_SLICES = 10  # slices per order under the exchanges' 2026 rules (Kite's autoslice cap)
 
 
 def check_slices(quantity: int, instrument: Instrument) -> None:

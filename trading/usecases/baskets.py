@@ -23,7 +23,7 @@ from trading.model import (
 from trading.model.protection import AUTOMATIC
 from trading.ports import ScheduledAction, ScheduledJob
 from trading.rules.limits import check_risk_limits, check_schedule
-from trading.rules.pre_trade import check_order_prices, check_quantity, check_slices
+from trading.rules.pre_trade import check_lots, check_order_prices, check_quantity, check_slices
 from trading.usecases.tickets import instrument_of
 from trading.usecases.versions import bump, check_version
 
@@ -71,9 +71,8 @@ class LegInput:
 
 def build_leg(ports: LegPorts, spec: LegInput, leg_id: LegId | None = None) -> Leg:
     """Validate a leg against the instrument master and turn it into a domain leg."""
+    check_lots(spec.lots)
     instrument = instrument_of(ports.instruments, spec.exchange, spec.tradingsymbol)
-    if spec.lots <= 0:
-        raise ValidationError(f"lots must be positive, got {spec.lots}")
     check_quantity(spec.lots * instrument.lot_size, instrument)
     check_slices(spec.lots * instrument.lot_size, instrument)
     check_order_prices(spec.order_type, spec.price, spec.trigger_price, instrument)

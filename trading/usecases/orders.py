@@ -307,19 +307,21 @@ def _apply_fills(ports: SyncPorts, order: Order) -> None:
 
 
 def on_broker_update(ports: BrokerUpdatePorts, broker: str, update: OrderUpdate) -> Order | None:
-    """A postback or feed update: apply it and the order's fills; None when the order is not ours.
+    """A postback or feed update: a notification that an order changed; None when the order is not ours.
 
-    A terminal status is final, so it is taken from the broker's order history, not from the report:
-    Kite's postback checksum signs only order_id + order_timestamp, so a replayed checksum on an edited
-    body would pass. Fills never come from the report (they are the broker's trades); this closes the status too.
+    Only the report's order ids are used: Kite's postback checksum signs just order_id + order_timestamp,
+    so any other field of a replayed body may have been edited. The order's state (status, quantities,
+    message, tag) is read from the broker's own order history and applied from there, for every status;
+    fills never come from the report either (they are the broker's trades).
     """
     order = ports.orders.find(broker, update.broker_order_id, update.tag)
-    if order is None:
+    if order is None or not update.broker_order_id:
         return None
-    if update.status is not None and update.status.is_terminal and not order.status.is_terminal:
-        update = ports.brokers.for_owner(order.owner, order.broker).order_update(update.broker_order_id)
-    order = apply_order_update_to(ports, order, update)
-    if update.filled_quantity > order.filled_quantity:
+    truth = ports.brokers.for_owner(order.owner, order.broker).order_update(update.broker_order_id)
+    if truth.tag and truth.tag != order.id:
+        return None  # the broker's order is another of ours (or not ours): the report's tag was not its own
+    order = apply_order_update_to(ports, order, truth)
+    if truth.filled_quantity > order.filled_quantity:
         _apply_fills(ports, order)
     if order.status.is_terminal:  # only a finished order can let an exiting basket close
         settle_basket(ports, order.owner, order.basket_id)

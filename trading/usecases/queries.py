@@ -23,7 +23,7 @@ class BasketReadPorts(Protocol):
     def baskets(self) -> Baskets: ...
 
 
-class OrderReadPorts(Protocol):
+class OrderReadPorts(BasketReadPorts, Protocol):
     @property
     def orders(self) -> Orders: ...
 
@@ -50,7 +50,11 @@ def list_orders(
     basket_id: BasketId | None = None,
     status: OrderStatus | None = None,
 ) -> Page[Order]:
-    return ports.orders.list(owner, _limit(limit), next_token, basket_id, status)
+    """One page of the owner's orders; a basket that is not the owner's is NotFound, as one that does not exist."""
+    limit = _limit(limit)
+    if basket_id is not None:
+        ports.baskets.get(owner, basket_id)
+    return ports.orders.list(owner, limit, next_token, basket_id, status)
 
 
 class FillReadPorts(BasketReadPorts, OrderReadPorts, Protocol):
