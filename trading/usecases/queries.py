@@ -57,12 +57,8 @@ def list_orders(
     return ports.orders.list(owner, limit, next_token, basket_id, status)
 
 
-class FillReadPorts(BasketReadPorts, OrderReadPorts, Protocol):
-    """The trade book reads the basket (to check it is the caller's) and its fills."""
-
-
 def list_fills(
-    ports: FillReadPorts, owner: OwnerId, basket_id: BasketId, limit: int, next_token: str | None
+    ports: OrderReadPorts, owner: OwnerId, basket_id: BasketId, limit: int, next_token: str | None
 ) -> Page[BookedFill]:
     """The basket's trade book, a page at a time; another user's basket is NotFound, as one that does not exist."""
     ports.baskets.get(owner, basket_id)
