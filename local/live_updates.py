@@ -39,10 +39,20 @@ class LiveUpdates:
 
     @classmethod
     def compose(
-        cls, composed: Composition, publisher: Publisher, dynamodb: Any, table_name: str, state_dir: Path
+        cls,
+        composed: Composition,
+        publisher: Publisher,
+        dynamodb: Any,
+        table_name: str,
+        state_dir: Path,
+        *,
+        resume: bool = False,
     ) -> LiveUpdates:
         """Composed as the stream Lambda's is (the same function), publishing through `publisher` and
-        draining P&L on a timer rather than waiting for stragglers."""
+        draining P&L on a timer rather than waiting for stragglers.
+
+        `resume`: the table's stream was restored with its records (the journal), so the poller goes on
+        after its checkpoints and delivers what it had not; otherwise the records are not news."""
         live = stream_live(composed, publisher, wait_for_stragglers=False)
         stream_handler = stream_lambda.make_handler(lambda: live)
         streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb.meta.endpoint_url, region_name=REGION)
@@ -54,8 +64,9 @@ class LiveUpdates:
             dead_letters=dead_letters,
             checkpoint_path=state_dir / "stream-checkpoints.json",
         )
-        # Restored and seeded items are not news to subscribers; the engine learns them directly instead.
-        poller.skip_to_end()
+        if not (resume and poller.has_checkpoints):
+            # Seeded items on a fresh table are not news to subscribers; the engine learns them directly.
+            poller.skip_to_end()
         stop_waking = wake_on_writes(poller, [dynamodb, composed.aws.dynamodb])
         for item in snapshot.items(dynamodb, table_name):
             live.pnl.feed({"eventName": "INSERT", "dynamodb": {"NewImage": item}})

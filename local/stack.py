@@ -31,7 +31,6 @@ from local.admin_routes import Admin, admin_routes
 from local.auth import JwtVerifier
 from local.cognito import LocalUserPool
 from local.dashboard import dashboard_routes, local_config
-from local.dynamodb import snapshot
 from local.edges import (
     PAPER_API_KEY,
     SCHEDULE_GROUP,
@@ -61,12 +60,13 @@ if TYPE_CHECKING:
 
     from moto.server import ThreadedMotoServer
 
+    from local.dynamodb.journal import Journal
+
     from trading.model import InstrumentRef
 
 log = logging.getLogger("basketgraph.local")
 
 DEMO_USER = "demo"
-SNAPSHOT_EVERY_SECONDS = 5.0
 
 
 @dataclass
@@ -91,12 +91,8 @@ class LocalStack:
         self.server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._snapshots: threading.Thread | None = None
+        self.journal: Journal | None = None
         self.url = ""
-
-    @property
-    def snapshot_file(self) -> Path:
-        return self.state_dir / "dynamodb.json"
 
     def start(self) -> None:
         """Compose the stack from its parts; each part takes what the earlier ones made."""
@@ -106,8 +102,9 @@ class LocalStack:
         self.aws = EmbeddedAws.start(self.config.endpoint_url)
         self.moto, self.moto_url = self.aws.moto, self.aws.moto_url
         self.dynamodb, self.ssm = self.aws.dynamodb, self.aws.ssm
-        restore_from = self.snapshot_file if self.embedded else None
-        self.store = prepare_table(self.dynamodb, self.config.table_name, restore_from)
+        self.store, self.journal = prepare_table(
+            self.dynamodb, self.config.table_name, self.state_dir if self.embedded else None
+        )
         self.users, self.verifier = self._identity()
         self._bind_emulator_port()
         self.exchange, self.exchange_server, self.exchange_url = self._paper_exchange()
@@ -131,6 +128,7 @@ class LocalStack:
             self.dynamodb,
             self.config.table_name,
             self.state_dir,
+            resume=self.journal is not None and self.journal.restored_items > 0,
         )
         self.live, self.stream_handler = self.updates.live, self.updates.stream_handler
         self.dead_letters, self.poller = self.updates.dead_letters, self.updates.poller
@@ -291,7 +289,6 @@ class LocalStack:
 
     def _start_background(self) -> None:
         threading.Thread(target=self.updates.drain_pnl, args=(self._stop,), name="pnl-drain", daemon=True).start()
-        self._start_snapshots()
         self.poller.start()
         self.scheduler.start()
         if self.config.simulate_market:
@@ -335,23 +332,10 @@ class LocalStack:
         info = {"url": self.url, "pid": os.getpid(), "exchange": self.exchange_url}
         (self.state_dir / "stack.json").write_text(json.dumps(info))
 
-    def _start_snapshots(self) -> None:
-        if not self.embedded:
-            return
-
-        def loop() -> None:
-            while not self._stop.wait(SNAPSHOT_EVERY_SECONDS):
-                self.save()
-
-        self._snapshots = threading.Thread(target=loop, daemon=True)
-        self._snapshots.start()
-
     def save(self) -> None:
-        if self.embedded and self.moto is not None:
-            try:
-                snapshot.dump(self.dynamodb, self.config.table_name, self.snapshot_file)
-            except Exception:  # a failed autosave must not take the stack down; the next one retries
-                log.exception("snapshot failed")
+        """Make everything acknowledged so far durable (the journal already is; this closes its segment)."""
+        if self.journal is not None:
+            self.journal.close()
 
     def stop(self) -> None:
         self._stop.set()
@@ -371,9 +355,9 @@ class LocalStack:
             self._thread.join(timeout=10)
         if self.exchange_server is not None:
             self.exchange_server.stop()
-        self.save()
         with contextlib.suppress(FileNotFoundError):
             (self.state_dir / "stack.json").unlink()
         if self.moto is not None:
             self.moto.stop()
             self.moto = None
+        self.save()
