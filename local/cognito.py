@@ -181,6 +181,11 @@ class LocalUserPool:
         user.id = sub
         user.update_attributes([{"Name": "sub", "Value": sub}])
 
+    def saved_usernames(self) -> list[str]:
+        """Every user kept in `users.json` (the stack re-creates them in a fresh moto at start)."""
+        with self._lock:
+            return sorted(self._load_users())
+
     def _load_users(self) -> dict[str, dict[str, str]]:
         try:
             data = json.loads(self._users_file.read_text(encoding="utf-8"))

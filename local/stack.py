@@ -47,6 +47,7 @@ from local.live_updates import LiveUpdates
 from local.mark_feed import LocalMarkFeed
 from local.market import MarketSimulator
 from local.realtime.authorizer import lambda_authorizer
+from local.request_journal import journal_requests, stop_journaling
 from local.realtime.endpoint import realtime_routes
 from local.realtime.pubsub import PubSub, routes_from_schema
 from local.scheduler import LocalScheduler
@@ -102,6 +103,9 @@ class LocalStack:
         self.aws = EmbeddedAws.start(self.config.endpoint_url)
         self.moto, self.moto_url = self.aws.moto, self.aws.moto_url
         self.dynamodb, self.ssm = self.aws.dynamodb, self.aws.ssm
+        if self.embedded:
+            replayed = journal_requests(self.state_dir / "moto-requests.jsonl", self.moto_url)
+            log.info("replayed %d SSM and Scheduler writes", replayed)
         self.store, self.journal = prepare_table(
             self.dynamodb, self.config.table_name, self.state_dir if self.embedded else None
         )
@@ -120,6 +124,8 @@ class LocalStack:
         self.composition = install(self.settings)
         self.scheduler = self._scheduler()
         self.add_user(DEMO_USER)
+        for username in self.users.saved_usernames():
+            self.users.ensure_user(username)  # moto forgets users; their sub and sessions are kept
         self.mark_feed = self._mark_feed()
         self.pubsub, self.endpoint, schema, invoker = self._api()
         self.updates = LiveUpdates.compose(
@@ -174,6 +180,7 @@ class LocalStack:
             api_key=PAPER_API_KEY,
             api_secret=self.api_secret,
             postback_url=f"{self.url}/postback/kite",
+            book_file=self.state_dir / "paper-exchange.pickle",
         )
         server = PaperExchangeServer(exchange)
         return exchange, server, server.start(host="127.0.0.1", port=0)
@@ -287,10 +294,18 @@ class LocalStack:
             {}, cast("Any", LambdaContext("basketgraph-reconcile"))
         )
 
+    def _recover(self) -> None:
+        """At start, reconcile every user with the exchange: adopt what it took by tag, settle what it never saw."""
+        try:
+            log.info("start-up reconciliation: %s", self.reconcile())
+        except Exception:  # the nightly job and `basketgraph reconcile` run it again
+            log.exception("start-up reconciliation failed")
+
     def _start_background(self) -> None:
         threading.Thread(target=self.updates.drain_pnl, args=(self._stop,), name="pnl-drain", daemon=True).start()
         self.poller.start()
         self.scheduler.start()
+        threading.Thread(target=self._recover, name="start-reconcile", daemon=True).start()
         if self.config.simulate_market:
             self.market.start()
 
@@ -329,7 +344,7 @@ class LocalStack:
             self.stop()
 
     def _write_stack_file(self) -> None:
-        info = {"url": self.url, "pid": os.getpid(), "exchange": self.exchange_url}
+        info = {"url": self.url, "pid": os.getpid(), "exchange": self.exchange_url, "moto": self.moto_url}
         (self.state_dir / "stack.json").write_text(json.dumps(info))
 
     def save(self) -> None:
@@ -360,4 +375,5 @@ class LocalStack:
         if self.moto is not None:
             self.moto.stop()
             self.moto = None
+        stop_journaling()
         self.save()
