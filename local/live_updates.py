@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -75,10 +76,11 @@ class LiveUpdates:
     def drain_pnl(self, stop: threading.Event) -> None:
         """Publish coalesced P&L as it falls due, off the stream's path (a Lambda waits instead)."""
         interval = self.live.pnl.engine.min_interval.total_seconds()
+        boot = uuid.uuid4().hex[:12]  # tick numbers start again after a restart; their event ids must not
         tick = 0
         while not stop.wait(interval):
             tick += 1
             try:
-                self.live.pnl.publish_due(self.live.publisher, f"tick:{tick}")
+                self.live.pnl.publish_due(self.live.publisher, f"tick:{boot}:{tick}")
             except Exception:  # logged; the basket publishes again on its next change
                 log.exception("P&L drain failed")

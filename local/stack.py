@@ -39,6 +39,8 @@ from local.edges import (
     local_settings,
     prepare_table,
 )
+from local.dynamodb.server import backend_holding
+from local.dynamodb.ttl import TtlSweeper
 from local.emulator.endpoint import GraphQLEndpoint
 from local.emulator.invoker import LambdaInvoker
 from local.graphiql import graphiql_routes
@@ -304,6 +306,9 @@ class LocalStack:
     def _start_background(self) -> None:
         threading.Thread(target=self.updates.drain_pnl, args=(self._stop,), name="pnl-drain", daemon=True).start()
         self.poller.start()
+        if self.embedded:
+            self.ttl = TtlSweeper(backend_holding(self.config.table_name), self.config.table_name)
+            self.ttl.start()
         self.scheduler.start()
         threading.Thread(target=self._recover, name="start-reconcile", daemon=True).start()
         if self.config.simulate_market:
@@ -359,6 +364,7 @@ class LocalStack:
             getattr(self, "market", None),
             getattr(self, "poller", None),
             getattr(self, "scheduler", None),
+            getattr(self, "ttl", None),
         ):
             if background is not None:
                 background.stop()

@@ -148,3 +148,40 @@ def test_a_torn_last_line_is_ignored(dynamodb_client: Any, table_name: str, tmp_
         assert [i["PK"]["S"] for i in _items(dynamodb_client, table_name)] == ["kept"]
     finally:
         again.close()
+
+
+def test_items_past_their_ttl_are_deleted_as_dynamodb_deletes_them(
+    dynamodb_client: Any, moto_endpoint: str, table_name: str, tmp_path: Path
+) -> None:
+    from local.dynamodb.ttl import TtlSweeper
+    from local.streams.records import lambda_record
+
+    # Given a journaled table with one expired delivery marker, one that is not, and an item without TTL
+    journal = Journal(tmp_path)
+    backend = backend_holding(table_name)
+    journal.install(backend)
+    now = 1_800_000_000
+    c = dynamodb_client
+    try:
+        c.put_item(TableName=table_name, Item={**_key("EVENT#old"), "expiresAt": {"N": str(now - 1)}})
+        c.put_item(TableName=table_name, Item={**_key("EVENT#new"), "expiresAt": {"N": str(now + 60)}})
+        c.put_item(TableName=table_name, Item={**_key("ORDER#1"), "expiresAt": {"S": "not a number"}})
+
+        # When the sweeper passes
+        deleted = TtlSweeper(backend, table_name, now=lambda: float(now)).sweep()
+
+        # Then only the expired item is gone, its REMOVE is marked as the TTL service's, and that survives a restart
+        assert deleted == 1
+        assert {i["PK"]["S"] for i in _items(c, table_name)} == {"EVENT#new", "ORDER#1"}
+        streams = boto3.client("dynamodbstreams", endpoint_url=moto_endpoint, region_name="ap-south-1")
+        arn = c.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+        last = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"][-1]
+        handed = lambda_record(last, arn, "ap-south-1")
+        assert handed["eventName"] == "REMOVE"
+        assert handed["userIdentity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+        journal = _restart(c, table_name, tmp_path, journal)
+        assert {i["PK"]["S"] for i in _items(c, table_name)} == {"EVENT#new", "ORDER#1"}
+    finally:
+        journal.close()
