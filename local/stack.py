@@ -31,6 +31,8 @@ from local.admin_routes import Admin, admin_routes
 from local.auth import JwtVerifier
 from local.cognito import LocalUserPool
 from local.dashboard import dashboard_routes, local_config
+from local.dynamodb.server import backend_holding
+from local.dynamodb.ttl import TtlSweeper
 from local.edges import (
     PAPER_API_KEY,
     SCHEDULE_GROUP,
@@ -39,8 +41,6 @@ from local.edges import (
     local_settings,
     prepare_table,
 )
-from local.dynamodb.server import backend_holding
-from local.dynamodb.ttl import TtlSweeper
 from local.emulator.endpoint import GraphQLEndpoint
 from local.emulator.invoker import LambdaInvoker
 from local.graphiql import graphiql_routes
@@ -49,9 +49,9 @@ from local.live_updates import LiveUpdates
 from local.mark_feed import LocalMarkFeed
 from local.market import MarketSimulator
 from local.realtime.authorizer import lambda_authorizer
-from local.request_journal import journal_requests, stop_journaling
 from local.realtime.endpoint import realtime_routes
 from local.realtime.pubsub import PubSub, routes_from_schema
+from local.request_journal import journal_requests, stop_journaling
 from local.scheduler import LocalScheduler
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
 from subscriptions.publishers import LocalPublisher
@@ -64,7 +64,6 @@ if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
     from local.dynamodb.journal import Journal
-
     from trading.model import InstrumentRef
 
 log = logging.getLogger("basketgraph.local")

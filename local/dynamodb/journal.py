@@ -212,7 +212,8 @@ class Journal:
                 self._cond.wait()  # roll over only between fsyncs
             if self._size and self._size + len(line) > self.segment_bytes:
                 self._roll()
-            assert self._fd is not None
+            if self._fd is None:
+                raise RuntimeError("the journal is closed")
             os.write(self._fd, line)
             self._size += len(line)
             self._written += 1
@@ -242,7 +243,8 @@ class Journal:
 
     def _roll(self) -> None:
         """Close the full segment (fsynced) and open the next; a compaction folds the closed ones."""
-        assert self._fd is not None
+        if self._fd is None:
+            raise RuntimeError("the journal is closed")
         os.fdatasync(self._fd)
         os.close(self._fd)
         self._synced = self._written

@@ -9,6 +9,7 @@ exchange holds is one of ours.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -66,7 +67,17 @@ class Stack:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(  # noqa: S603 - our own CLI
-                [sys.executable, "-m", "local.cli", "--state-dir", str(self.state_dir), "dev", "--port", str(port), "--still-market"],
+                [
+                    sys.executable,
+                    "-m",
+                    "local.cli",
+                    "--state-dir",
+                    str(self.state_dir),
+                    "dev",
+                    "--port",
+                    str(port),
+                    "--still-market",
+                ],
                 cwd=ROOT,
                 env=env,
                 stdout=out,
@@ -106,7 +117,10 @@ class Stack:
 
     def graphql(self, token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         reply = requests.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables}, headers={"Authorization": token}, timeout=60
+            f"{self.url}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": token},
+            timeout=60,
         )
         assert reply.status_code == 200, reply.text
         return dict(reply.json())
@@ -135,6 +149,10 @@ def crashing_stack(tmp_path: Path) -> Iterator[Stack]:
         yield stack
     finally:
         stack.kill()
+
+
+def _replied_since(last_reply: list[float], then: float) -> bool:
+    return last_reply[0] > then
 
 
 class Acknowledged:
@@ -187,7 +205,14 @@ def _work(stack: Stack, token: str, done: Acknowledged, rng: random.Random, last
         return  # the stack was killed mid-request: that one was never acknowledged
 
 
-LEG_ORDER = {"exchange": "NFO", "tradingsymbol": "NIFTY26DEC26500CE", "side": "BUY", "quantity": 65, "orderType": "LIMIT", "price": "1.00"}
+LEG_ORDER = {
+    "exchange": "NFO",
+    "tradingsymbol": "NIFTY26DEC26500CE",
+    "side": "BUY",
+    "quantity": 65,
+    "orderType": "LIMIT",
+    "price": "1.00",
+}
 
 
 def test_sigkill_at_random_moments_loses_nothing_acknowledged(crashing_stack: Stack) -> None:
@@ -199,8 +224,7 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(crashing_stack: St
         worker = threading.Thread(target=_work, args=(stack, user["token"], done, rng, last_reply), daemon=True)
         worker.start()
         if kill % 2:  # within 100 ms of a response
-            replies = last_reply[0]
-            wait_until(lambda: last_reply[0] > replies, timeout=60)
+            wait_until(functools.partial(_replied_since, last_reply, last_reply[0]), timeout=60)
             time.sleep(rng.uniform(0, 0.1))
         else:
             time.sleep(rng.uniform(0.2, 2.5))
@@ -245,6 +269,8 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(crashing_stack: St
         basket = stack.graphql(token, BASKET, {"id": basket_id})["data"]["basket"]
         known |= {o["brokerOrderId"] for o in basket["orders"] if o["brokerOrderId"]}
         known |= {o["id"] for o in basket["orders"]}
-    strangers = [o for o in stack.exchange_orders(user["sub"]) if o["order_id"] not in known and o.get("tag") not in known]
+    strangers = [
+        o for o in stack.exchange_orders(user["sub"]) if o["order_id"] not in known and o.get("tag") not in known
+    ]
     assert not strangers, f"orders at the exchange unknown to us: {strangers}"
     stack.stop()

@@ -59,23 +59,45 @@ def test_acknowledged_writes_and_the_stream_survive_a_restart(
         # When every kind of write is made, some refused
         c.put_item(TableName=table_name, Item={**_key("p1"), "n": {"N": "1"}})
         c.update_item(
-            TableName=table_name, Key=_key("p1"), UpdateExpression="ADD n :one", ExpressionAttributeValues={":one": {"N": "1"}}
+            TableName=table_name,
+            Key=_key("p1"),
+            UpdateExpression="ADD n :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
         )
         with pytest.raises(ClientError):
-            c.put_item(TableName=table_name, Item={**_key("p1"), "n": {"N": "99"}}, ConditionExpression="attribute_not_exists(PK)")
-        c.batch_write_item(RequestItems={table_name: [{"PutRequest": {"Item": {**_key(f"b{i}"), "v": {"S": "x"}}}} for i in range(5)]})
+            c.put_item(
+                TableName=table_name,
+                Item={**_key("p1"), "n": {"N": "99"}},
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        c.batch_write_item(
+            RequestItems={table_name: [{"PutRequest": {"Item": {**_key(f"b{i}"), "v": {"S": "x"}}}} for i in range(5)]}
+        )
         c.delete_item(TableName=table_name, Key=_key("b0"))
         with pytest.raises(ClientError):  # a cancelled transaction writes nothing
             c.transact_write_items(
                 TransactItems=[
                     {"Put": {"TableName": table_name, "Item": {**_key("t1"), "v": {"S": "never"}}}},
-                    {"ConditionCheck": {"TableName": table_name, "Key": _key("p1"), "ConditionExpression": "attribute_not_exists(PK)"}},
+                    {
+                        "ConditionCheck": {
+                            "TableName": table_name,
+                            "Key": _key("p1"),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
                 ]
             )
         c.transact_write_items(
             TransactItems=[
                 {"Put": {"TableName": table_name, "Item": {**_key("t2"), "v": {"S": "yes"}}}},
-                {"Update": {"TableName": table_name, "Key": _key("p1"), "UpdateExpression": "SET m = :m", "ExpressionAttributeValues": {":m": {"S": "ok"}}}},
+                {
+                    "Update": {
+                        "TableName": table_name,
+                        "Key": _key("p1"),
+                        "UpdateExpression": "SET m = :m",
+                        "ExpressionAttributeValues": {":m": {"S": "ok"}},
+                    }
+                },
             ]
         )
         before_items = _items(c, table_name)
