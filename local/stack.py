@@ -297,10 +297,16 @@ class LocalStack:
 
     def _recover(self) -> None:
         """At start, reconcile every user with the exchange: adopt what it took by tag, settle what it never saw."""
-        try:
-            log.info("start-up reconciliation: %s", self.reconcile())
-        except Exception:  # the nightly job and `basketgraph reconcile` run it again
-            log.exception("start-up reconciliation failed")
+        from trading.usecases.reconciliation import DEFAULT_GRACE
+
+        # twice: orders the exchange never saw are given up once older than the grace a placement gets
+        for when in ("start-up", "after the placement grace"):
+            try:
+                log.info("%s reconciliation: %s", when, self.reconcile())
+            except Exception:  # the nightly job and `basketgraph reconcile` run it again
+                log.exception("%s reconciliation failed", when)
+            if self._stop.wait(DEFAULT_GRACE.total_seconds() + 5):
+                return
 
     def _start_background(self) -> None:
         threading.Thread(target=self.updates.drain_pnl, args=(self._stop,), name="pnl-drain", daemon=True).start()

@@ -260,6 +260,17 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(crashing_stack: St
             assert again["data"]["placeOrder"]["id"] == result["id"]
     assert len(stack.exchange_orders(user["sub"])) == before, "a repeated clientRequestId placed an order"
 
+    # an order left working before a crash is no zombie: it can still be cancelled
+    still_live = set(done.live)
+    working = next(
+        (r for v, r in reversed(done.orders) if r["status"] == "OPEN" and v["input"]["basketId"] in still_live), None
+    )
+    if working is not None:
+        cancelled = stack.graphql(
+            token, "mutation($id: ID!) { cancelOrder(id: $id) { id status } }", {"id": working["id"]}
+        )
+        assert not cancelled.get("errors"), cancelled
+
     # the broker account still works, and the exchange holds no order unknown to us
     fresh = stack.graphql(token, CREATE, {"input": {"name": "after", "strategies": [{"name": "s", "legs": [LEG]}]}})
     executed = stack.graphql(token, EXECUTE, {"id": fresh["data"]["createBasket"]["id"], "rid": str(uuid.uuid4())})
