@@ -190,7 +190,10 @@ class Journal:
 
     def after(self, backend: Any, before: dict[str, int] | None, succeeded: bool) -> int:
         """Journal what the request added to the streams (under the request lock); returns its ticket."""
-        if not succeeded or backend is None or before is None:
+        # `succeeded` is not consulted: a refused condition or a cancelled transaction adds no stream record
+        # (moto's rollback, `speedups.fast_transactions`, truncates them), and anything a failing request
+        # did leave applied in memory must be on disk too, or memory and journal would part ways.
+        if backend is None or before is None:
             with self._cond:
                 return self._written
         entries = []
