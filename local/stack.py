@@ -304,6 +304,8 @@ class LocalStack:
             try:
                 log.info("%s reconciliation: %s", when, self.reconcile())
             except Exception:  # the nightly job and `basketgraph reconcile` run it again
+                if self._stop.is_set():
+                    return  # the stack stopped under it
                 log.exception("%s reconciliation failed", when)
             if self._stop.wait(DEFAULT_GRACE.total_seconds() + 5):
                 return
