@@ -15,10 +15,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from local.dynamodb.atomicity import _lock, serialized_write
+from local.dynamodb.journal import STREAM_RETENTION_SECONDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,6 +42,24 @@ def _expired(value: Any, now: float) -> bool:
     return now - FIVE_YEARS < expires < Decimal(str(now))
 
 
+def trim_stream(table: Any, now: float) -> int:
+    """Drop the stream records older than the stream's 24-hour retention from memory, as DynamoDB trims
+    them (moto keeps every record for ever); the next records keep their sequence numbers. Under the lock."""
+    shard = table.stream_shard
+    if shard is None or len(shard.items) < 2:
+        return 0
+    oldest = datetime.fromtimestamp(now - STREAM_RETENTION_SECONDS, UTC).replace(tzinfo=None)
+    old = 0
+    for record in shard.items[:-1]:  # keep the newest, so the shard's next sequence number follows on
+        if record.to_json()["dynamodb"]["ApproximateCreationDateTime"] >= oldest:
+            break
+        old += 1
+    if old:
+        del shard.items[:old]
+        shard.starting_sequence_number += old
+    return old
+
+
 class TtlSweeper:
     """Deletes the expired items of `backend`'s table `table_name` every `interval` seconds (`start`/`stop`)."""
 
@@ -58,6 +78,7 @@ class TtlSweeper:
         self.chunk = chunk
         self.now = now
         self.deleted = 0
+        self.trimmed = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -84,6 +105,8 @@ class TtlSweeper:
                                 table.stream_shard.items[-1].to_json()["userIdentity"] = dict(TTL_DELETION)
                             deleted += 1
         self.deleted += deleted
+        with _lock:
+            self.trimmed += trim_stream(table, self.now())
         return deleted
 
     def start(self) -> None:

@@ -8,6 +8,7 @@ the ones acknowledged before.
 from __future__ import annotations
 
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -207,3 +208,24 @@ def test_items_past_their_ttl_are_deleted_as_dynamodb_deletes_them(
         assert {i["PK"]["S"] for i in _items(c, table_name)} == {"EVENT#new", "ORDER#1"}
     finally:
         journal.close()
+
+
+def test_stream_records_past_the_retention_leave_memory(
+    dynamodb_client: Any, moto_endpoint: str, table_name: str
+) -> None:
+    from local.dynamodb.journal import STREAM_RETENTION_SECONDS
+    from local.dynamodb.ttl import trim_stream
+
+    # Given a stream with three records
+    for name in ("a", "b", "c"):
+        dynamodb_client.put_item(TableName=table_name, Item=_key(name))
+    _, records = _records(dynamodb_client, moto_endpoint, table_name)
+    table = backend_holding(table_name).tables[table_name]
+    # When a day and more has passed
+    trimmed = trim_stream(table, time.time() + STREAM_RETENTION_SECONDS + 60)
+    # Then all but the newest are gone, and the next record continues the sequence
+    assert trimmed == 2
+    dynamodb_client.put_item(TableName=table_name, Item=_key("d"))
+    _, after = _records(dynamodb_client, moto_endpoint, table_name)
+    assert [r[2] for r in after[:1]] == [records[-1][2]]
+    assert int(after[-1][2]) == int(records[-1][2]) + 1
