@@ -179,7 +179,9 @@ def _work(stack: Stack, token: str, done: Acknowledged, rng: random.Random, last
             choice = rng.random()
             if done.live and choice < 0.35:
                 basket_id = rng.choice(done.live)
-                variables = {"input": {"basketId": basket_id, "clientRequestId": str(uuid.uuid4()), **LEG_ORDER}}
+                variables: dict[str, Any] = {
+                    "input": {"basketId": basket_id, "clientRequestId": str(uuid.uuid4()), **LEG_ORDER}
+                }
                 result = call(PLACE, variables)
                 if result:
                     done.orders.append((variables, result["placeOrder"]))

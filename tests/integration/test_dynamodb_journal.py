@@ -27,7 +27,7 @@ def _items(client: Any, table: str) -> list[dict[str, Any]]:
     return sorted(client.scan(TableName=table)["Items"], key=lambda item: (item["PK"]["S"], item["SK"]["S"]))
 
 
-def _records(client: Any, endpoint: str, table: str) -> tuple[str, list[dict[str, Any]]]:
+def _records(client: Any, endpoint: str, table: str) -> tuple[str, list[tuple[str, str, str]]]:
     streams = boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name="ap-south-1")
     arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
