@@ -213,8 +213,9 @@ class LocalUserPool:
         user.update_attributes([{"Name": "sub", "Value": sub}])
 
     def usernames(self) -> list[str]:
-        """Every user kept in `users.json` (those created by this or an earlier run of the stack)."""
-        return sorted(self._load_users())
+        """Every user kept in `users.json` (the stack re-creates them in a fresh moto at start)."""
+        with self._lock:
+            return sorted(self._load_users())
 
     def _load_users(self) -> dict[str, dict[str, str]]:
         try:

@@ -15,7 +15,8 @@ from starlette.middleware.cors import CORSMiddleware
 from composition.settings import Settings
 from local import seed
 from local.dynamodb import snapshot
-from local.dynamodb.server import start_moto
+from local.dynamodb.journal import Journal
+from local.dynamodb.server import backend_holding, start_moto
 from store import connect
 from store.spec import create_table
 
@@ -68,12 +69,20 @@ class EmbeddedAws:
         return boto3.client(service, endpoint_url=self.moto_url, region_name=REGION)  # type: ignore[call-overload]
 
 
-def prepare_table(dynamodb: Any, table_name: str, restore_from: Path | None) -> DynamoStore:
-    """The table, restored from the last snapshot (embedded only), with the seed instruments and first marks."""
+def prepare_table(dynamodb: Any, table_name: str, state_dir: Path | None) -> tuple[DynamoStore, Journal | None]:
+    """The table, restored from its journal (embedded only: `state_dir` given), with the seed instruments
+    and first marks; the journal, from now on holding every write the embedded DynamoDB acknowledges."""
     create_table(dynamodb, table_name)
-    if restore_from is not None:
-        restored = snapshot.load(dynamodb, table_name, restore_from)
-        log.info("restored %d items from %s", restored, restore_from)
+    journal = None
+    if state_dir is not None:
+        journal = Journal(state_dir / "dynamodb")
+        restored = journal.install(backend_holding(table_name))
+        log.info("restored %d items from %s", restored, journal.directory)
+        legacy = state_dir / "dynamodb.json"  # the periodic snapshot of earlier versions
+        if legacy.exists():
+            moved = snapshot.load(dynamodb, table_name, legacy)  # through the journal now
+            legacy.rename(legacy.with_suffix(".json.migrated"))
+            log.info("moved %d items from %s into the journal", moved, legacy)
     store = connect(table_name, dynamodb)
     seed.load_seed_instruments(store.instruments)  # the loader `basketgraph instruments load` runs
     seeded = seed.instruments()
@@ -82,7 +91,7 @@ def prepare_table(dynamodb: Any, table_name: str, restore_from: Path | None) -> 
     for instrument, price in seeded:
         if instrument.ref not in known:
             store.marks.put_mark(instrument.ref, price, now)  # seed data, as a restore is
-    return store
+    return store, journal
 
 
 def local_settings(

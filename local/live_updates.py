@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,10 +40,20 @@ class LiveUpdates:
 
     @classmethod
     def compose(
-        cls, composed: Composition, publisher: Publisher, dynamodb: Any, table_name: str, state_dir: Path
+        cls,
+        composed: Composition,
+        publisher: Publisher,
+        dynamodb: Any,
+        table_name: str,
+        state_dir: Path,
+        *,
+        resume: bool = False,
     ) -> LiveUpdates:
         """Composed as the stream Lambda's is (the same function), publishing through `publisher` and
-        draining P&L on a timer rather than waiting for stragglers."""
+        draining P&L on a timer rather than waiting for stragglers.
+
+        `resume`: the table's stream was restored with its records (the journal), so the poller goes on
+        after its checkpoints and delivers what it had not; otherwise the records are not news."""
         live = stream_live(composed, publisher, wait_for_stragglers=False)
         stream_handler = stream_lambda.make_handler(lambda: live)
         streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb.meta.endpoint_url, region_name=REGION)
@@ -54,8 +65,9 @@ class LiveUpdates:
             dead_letters=dead_letters,
             checkpoint_path=state_dir / "stream-checkpoints.json",
         )
-        # Restored and seeded items are not news to subscribers; the engine learns them directly instead.
-        poller.skip_to_end()
+        if not (resume and poller.has_checkpoints):
+            # Seeded items on a fresh table are not news to subscribers; the engine learns them directly.
+            poller.skip_to_end()
         stop_waking = wake_on_writes(poller, [dynamodb, composed.aws.dynamodb])
         for item in snapshot.items(dynamodb, table_name):
             live.pnl.feed({"eventName": "INSERT", "dynamodb": {"NewImage": item}})
@@ -64,10 +76,11 @@ class LiveUpdates:
     def drain_pnl(self, stop: threading.Event) -> None:
         """Publish coalesced P&L as it falls due, off the stream's path (a Lambda waits instead)."""
         interval = self.live.pnl.engine.min_interval.total_seconds()
+        boot = uuid.uuid4().hex[:12]  # tick numbers start again after a restart; their event ids must not
         tick = 0
         while not stop.wait(interval):
             tick += 1
             try:
-                self.live.pnl.publish_due(self.live.publisher, f"tick:{tick}")
+                self.live.pnl.publish_due(self.live.publisher, f"tick:{boot}:{tick}")
             except Exception:  # logged; the basket publishes again on its next change
                 log.exception("P&L drain failed")

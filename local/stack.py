@@ -33,7 +33,8 @@ from local.admin_routes import Admin, admin_routes
 from local.auth import JwtVerifier
 from local.cognito import LocalUserPool
 from local.dashboard import dashboard_routes, local_config
-from local.dynamodb import snapshot
+from local.dynamodb.server import backend_holding
+from local.dynamodb.ttl import TtlSweeper
 from local.edges import (
     PAPER_API_KEY,
     SCHEDULE_GROUP,
@@ -53,6 +54,7 @@ from local.market import MarketSimulator
 from local.realtime.authorizer import lambda_authorizer
 from local.realtime.endpoint import realtime_routes
 from local.realtime.pubsub import PubSub, routes_from_schema
+from local.request_journal import journal_requests, stop_journaling
 from local.scheduler import LocalScheduler
 from local.tls import LocalCertificate, local_certificate
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
@@ -64,6 +66,7 @@ if TYPE_CHECKING:
 
     from moto.server import ThreadedMotoServer
 
+    from local.dynamodb.journal import Journal
     from trading.model import InstrumentRef
     from trading.model.instrument import Instrument
     from trading.ports import Clock
@@ -71,7 +74,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("basketgraph.local")
 
 DEMO_USER = "demo"
-SNAPSHOT_EVERY_SECONDS = 5.0
 
 
 @dataclass
@@ -101,14 +103,10 @@ class LocalStack:
         self.server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._snapshots: threading.Thread | None = None
         self.reconciled = threading.Event()  # set once the reconciliation at start has run
+        self.journal: Journal | None = None
         self.url = ""
         self.certificate: LocalCertificate | None = None
-
-    @property
-    def snapshot_file(self) -> Path:
-        return self.state_dir / "dynamodb.json"
 
     def start(self) -> None:
         """Compose the stack from its parts; each part takes what the earlier ones made."""
@@ -118,8 +116,12 @@ class LocalStack:
         self.aws = EmbeddedAws.start(self.config.endpoint_url)
         self.moto, self.moto_url = self.aws.moto, self.aws.moto_url
         self.dynamodb, self.ssm = self.aws.dynamodb, self.aws.ssm
-        restore_from = self.snapshot_file if self.embedded else None
-        self.store = prepare_table(self.dynamodb, self.config.table_name, restore_from)
+        if self.embedded:
+            replayed = journal_requests(self.state_dir / "moto-requests.jsonl", self.moto_url)
+            log.info("replayed %d SSM and Scheduler writes", replayed)
+        self.store, self.journal = prepare_table(
+            self.dynamodb, self.config.table_name, self.state_dir if self.embedded else None
+        )
         self.users, self.verifier = self._identity()
         self._bind_emulator_port()
         self.exchange, self.exchange_server, self.exchange_url = self._paper_exchange()
@@ -134,10 +136,9 @@ class LocalStack:
         # the in-process Lambdas find these settings as a Lambda finds its function's environment
         self.composition = install(self.settings, self.config.clock)
         self.scheduler = self._scheduler()
-        # SSM (the broker sessions) is not kept across restarts locally: every known user's paper account
-        # is connected again, as their session would still be there on AWS
-        for username in sorted({DEMO_USER, *self.users.usernames()}):
-            self.add_user(username)
+        self.add_user(DEMO_USER)
+        for username in self.users.usernames():
+            self.users.ensure_user(username)  # moto forgets users; their sub and sessions are kept
         self.mark_feed = self._mark_feed()
         self.pubsub, self.endpoint, schema, invoker = self._api()
         self.updates = LiveUpdates.compose(
@@ -146,6 +147,7 @@ class LocalStack:
             self.dynamodb,
             self.config.table_name,
             self.state_dir,
+            resume=self.journal is not None and self.journal.restored_items > 0,
         )
         self.live, self.stream_handler = self.updates.live, self.updates.stream_handler
         self.dead_letters, self.poller = self.updates.dead_letters, self.updates.poller
@@ -194,6 +196,7 @@ class LocalStack:
             api_secret=self.api_secret,
             postback_url=f"{self.url}/postback/kite",
             postback_ca=str(self.certificate.ca_file) if self.certificate else None,
+            book_file=self.state_dir / "paper-exchange.pickle",
         )
         server = PaperExchangeServer(exchange)
         return exchange, server, server.start(host="127.0.0.1", port=0)
@@ -328,11 +331,29 @@ class LocalStack:
             {}, cast("Any", LambdaContext("basketgraph-reconcile"))
         )
 
+    def _recover(self) -> None:
+        """At start, reconcile every user with the exchange: adopt what it took by tag, settle what it never saw."""
+        from trading.usecases.reconciliation import DEFAULT_GRACE
+
+        # twice: orders the exchange never saw are given up once older than the grace a placement gets
+        for when in ("start-up", "after the placement grace"):
+            try:
+                log.info("%s reconciliation: %s", when, self.reconcile())
+            except Exception:  # the nightly job and `basketgraph reconcile` run it again
+                if self._stop.is_set():
+                    return  # the stack stopped under it
+                log.exception("%s reconciliation failed", when)
+            if self._stop.wait(DEFAULT_GRACE.total_seconds() + 5):
+                return
+
     def _start_background(self) -> None:
         threading.Thread(target=self.updates.drain_pnl, args=(self._stop,), name="pnl-drain", daemon=True).start()
-        self._start_snapshots()
         self.poller.start()
+        if self.embedded:
+            self.ttl = TtlSweeper(backend_holding(self.config.table_name), self.config.table_name)
+            self.ttl.start()
         self.scheduler.start()
+        threading.Thread(target=self._recover, name="start-reconcile", daemon=True).start()
         if self.config.simulate_market:
             self.market.start()
         threading.Thread(target=self._reconcile_in_background, name="reconcile", daemon=True).start()
@@ -397,27 +418,15 @@ class LocalStack:
             "url": self.url,
             "pid": os.getpid(),
             "exchange": self.exchange_url,
+            "moto": self.moto_url,
             "ca": str(self.certificate.ca_file) if self.certificate else None,
         }
         (self.state_dir / "stack.json").write_text(json.dumps(info))
 
-    def _start_snapshots(self) -> None:
-        if not self.embedded:
-            return
-
-        def loop() -> None:
-            while not self._stop.wait(SNAPSHOT_EVERY_SECONDS):
-                self.save()
-
-        self._snapshots = threading.Thread(target=loop, daemon=True)
-        self._snapshots.start()
-
     def save(self) -> None:
-        if self.embedded and self.moto is not None:
-            try:
-                snapshot.dump(self.dynamodb, self.config.table_name, self.snapshot_file)
-            except Exception:  # a failed autosave must not take the stack down; the next one retries
-                log.exception("snapshot failed")
+        """Make everything acknowledged so far durable (the journal already is; this closes its segment)."""
+        if self.journal is not None:
+            self.journal.close()
 
     def stop(self) -> None:
         self._stop.set()
@@ -426,6 +435,7 @@ class LocalStack:
             getattr(self, "market", None),
             getattr(self, "poller", None),
             getattr(self, "scheduler", None),
+            getattr(self, "ttl", None),
         ):
             if background is not None:
                 background.stop()
@@ -437,9 +447,10 @@ class LocalStack:
             self._thread.join(timeout=10)
         if self.exchange_server is not None:
             self.exchange_server.stop()
-        self.save()
         with contextlib.suppress(FileNotFoundError):
             (self.state_dir / "stack.json").unlink()
         if self.moto is not None:
             self.moto.stop()
             self.moto = None
+        stop_journaling()
+        self.save()

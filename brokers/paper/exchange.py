@@ -21,6 +21,7 @@ from brokers.paper.faults import Faults
 from brokers.paper.margin import Margin
 from brokers.paper.market_day import MarketDay
 from brokers.paper.matching import MatchingEngine
+from brokers.paper.persistence import load_book, save_book
 from brokers.paper.postbacks import PostbackSender, postback_body
 from brokers.paper.ratelimit import ORDER_REQUESTS_PER_SECOND, OrderRateLimit
 from brokers.paper.sessions import Sessions
@@ -31,6 +32,7 @@ from trading.model import InstrumentRef
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from datetime import datetime
+    from pathlib import Path
 
     from brokers.paper.book import PaperAccount, PaperOrder
     from brokers.paper.rules import Band
@@ -86,12 +88,15 @@ class PaperExchange:
         order_rate: int | None = ORDER_REQUESTS_PER_SECOND,
         market_open: Callable[[str, datetime], bool] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        book_file: Path | None = None,
     ) -> None:
         self.api_key = api_key
         self.ticker = TickerHub(self._tick_of_token)
         self._api_secret = api_secret
         self._clock = clock or SystemClock()
-        self._lock = threading.RLock()
+        self._lock = _BookLock(self._save_if_changed)
+        self._book_file = book_file
+        self._changed = False
         self._instruments = {i.ref: i for i in instruments}
         self._prices: dict[InstrumentRef, Decimal] = {}
         self._faults = Faults()
@@ -103,8 +108,46 @@ class PaperExchange:
             self._instruments, self._prices, self._day, self._clock, self._announce, liquidity
         )
         self._postbacks = PostbackSender(postback_url, verify=postback_ca or True) if postback_url else None
+        saved = load_book(book_file) if book_file is not None else None
+        if saved is not None:
+            self._restore(saved)
         for ref, price in (prices or {}).items():
             self.set_price(ref, Decimal(str(price)))
+
+    # -- the book on disk (`book_file`): written before any reply that changed it ---------------------
+
+    def _changes(self) -> None:
+        self._changed = True
+
+    def _save_if_changed(self) -> None:
+        if self._changed and self._book_file is not None:
+            self._changed = False
+            save_book(self._book_file, self._state())
+
+    def _state(self) -> dict[str, Any]:
+        m = self._matching
+        return {
+            "accounts": self._sessions.accounts,
+            "sessions": self._sessions._sessions,
+            "orders": m.orders,
+            "book": dict(m._book),
+            "order_seq": m._order_seq,
+            "trade_seq": m._trade_seq,
+            "own_funds": self._margin._own,
+            "days": self._day.days,
+            "prices": dict(self._prices),
+        }
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        m = self._matching
+        self._sessions.accounts.update(saved["accounts"])
+        self._sessions._sessions.update(saved["sessions"])
+        m.orders.update(saved["orders"])
+        m._book.update(saved["book"])
+        m._order_seq, m._trade_seq = saved["order_seq"], saved["trade_seq"]
+        self._margin._own.update(saved["own_funds"])
+        self._day.days.update(saved["days"])
+        self._prices.update(saved["prices"])
 
     # The knobs tests and the benchmarks turn on a running exchange.
     @property
@@ -197,16 +240,19 @@ class PaperExchange:
     def release_amo_orders(self) -> None:
         """Market open: after-market orders enter the book."""
         with self._lock:
+            self._changes()
             self._matching.release_all_amo()
 
     def expire_sessions(self) -> None:
         """Invalidate every access token (as Kite does every morning)."""
         with self._lock:
+            self._changes()
             self._sessions.expire_all()
 
     def expire_session(self, access_token: str) -> None:
         """Let one access token reach its expiry now (the morning's expiry, for one account)."""
         with self._lock:
+            self._changes()
             self._sessions.expire(access_token)
 
     def hold_postbacks(self) -> None:
@@ -222,6 +268,7 @@ class PaperExchange:
     def set_funds(self, user_id: str, funds: Decimal | None) -> None:
         """One account's margin (None: the exchange-wide `funds`)."""
         with self._lock:
+            self._changes()
             self._margin.set_funds(user_id, funds)
 
     def admit_order_request(self, account: PaperAccount) -> None:
@@ -247,10 +294,12 @@ class PaperExchange:
     def create_session(self, form: Mapping[str, str]) -> dict[str, Any]:
         """`POST /session/token`: exchange a `paper-{user_id}` request token for an access token."""
         with self._lock:
+            self._changes()
             return self._sessions.create(form, (ref.exchange for ref in self._instruments))
 
     def invalidate_session(self, access_token: str) -> bool:
         with self._lock:
+            self._changes()
             return self._sessions.invalidate(access_token)
 
     def account_for(self, authorization: str | None) -> PaperAccount:
@@ -364,6 +413,7 @@ class PaperExchange:
 
     def _announce(self, state: dict[str, Any], order: PaperOrder) -> None:
         """Tell the account about an order change: a signed postback and a ticker order update."""
+        self._changes()
         payload = postback_body(order, state, self._api_secret)
         if not self._faults.held(payload) and self._postbacks is not None:
             self._postbacks.send(payload)
@@ -378,3 +428,25 @@ class PaperExchange:
                 if instrument.token == token and ref in self._prices:
                     return self._tick(ref)
         return None
+
+
+class _BookLock:
+    """The exchange's re-entrant lock; leaving its outermost hold writes the book if it changed."""
+
+    def __init__(self, on_release: Callable[[], None]) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._on_release = on_release
+
+    def __enter__(self) -> _BookLock:
+        self._lock.acquire()
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._depth == 1:
+                self._on_release()
+        finally:
+            self._depth -= 1
+            self._lock.release()

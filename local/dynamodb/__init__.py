@@ -1,1 +1,1 @@
-"""The embedded DynamoDB: moto with DynamoDB's per-item atomicity, its speed-ups, and snapshots of its data."""
+"""The embedded DynamoDB: moto with DynamoDB's per-item atomicity, its speed-ups, a journal of applied writes, TTL."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from moto.server import ThreadedMotoServer
 
 from local.dynamodb.atomicity import serialize_dynamodb_requests
@@ -29,3 +31,20 @@ def start_moto(*, partition_queries: bool = True) -> tuple[ThreadedMotoServer, s
     server.start()
     host, port = server.get_host_and_port()
     return server, f"http://{host}:{port}"
+
+
+def backend_holding(table_name: str) -> Any:
+    """The in-process moto DynamoDB backend that holds `table_name` (the journal restores into it).
+
+    Raises
+    ------
+    LookupError
+        No backend of this process has the table.
+    """
+    from moto.dynamodb.models import dynamodb_backends
+
+    for regions in list(dynamodb_backends.values()):
+        for backend in list(regions.values()):
+            if table_name in backend.tables:
+                return backend
+    raise LookupError(f"no embedded table {table_name}")

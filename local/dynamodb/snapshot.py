@@ -1,4 +1,7 @@
-"""Keep the embedded DynamoDB's data across restarts: dump the table to the state directory, load it back."""
+"""Read a whole table (the P&L engine's start), and load the periodic dumps of earlier versions (`dynamodb.json`).
+
+The stack's durability is the journal (`local.dynamodb.journal`); `dump` remains for tools that want a
+one-off copy of a table."""
 
 from __future__ import annotations
 

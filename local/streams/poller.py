@@ -230,6 +230,11 @@ class StreamPoller:
         with self._lock:
             return sum(self._drain(shard, deliver=True) for shard in self._readable_shards())
 
+    @property
+    def has_checkpoints(self) -> bool:
+        """Whether a checkpoint of this stream was loaded (or taken since)."""
+        return bool(self._checkpoints or self._finished)
+
     def skip_to_end(self) -> int:
         """Checkpoint past everything the stream holds now without invoking the handler; returns how many.
 

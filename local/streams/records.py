@@ -32,7 +32,7 @@ def lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> di
     for image in ("Keys", "NewImage", "OldImage"):
         if image in change:
             change[image] = {name: json_attribute(value) for name, value in change[image].items()}
-    return {
+    shaped = {
         "eventID": record["eventID"],
         "eventName": record["eventName"],
         "eventVersion": record.get("eventVersion", "1.1"),
@@ -41,6 +41,13 @@ def lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> di
         "dynamodb": change,
         "eventSourceARN": stream_arn,
     }
+    identity = record.get("userIdentity")
+    if identity:  # a TTL deletion; GetRecords says Type/PrincipalId, Lambda's event type/principalId
+        shaped["userIdentity"] = {
+            "type": identity.get("Type", identity.get("type")),
+            "principalId": identity.get("PrincipalId", identity.get("principalId")),
+        }
+    return shaped
 
 
 def json_attribute(value: Any) -> Any:

@@ -1,0 +1,58 @@
+"""The paper exchange keeps its book on disk: a restarted exchange knows its orders, trades and sessions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from kiteconnect import KiteConnect
+
+from brokers.paper.exchange import PaperExchange
+from brokers.paper.http import PaperExchangeServer
+from tests.integration.test_paper_exchange import API_KEY, API_SECRET, CE, INSTRUMENTS
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _exchange(book: Path) -> tuple[PaperExchange, PaperExchangeServer, str]:
+    paper = PaperExchange(INSTRUMENTS, {CE: Decimal("120.00")}, api_key=API_KEY, api_secret=API_SECRET, book_file=book)
+    server = PaperExchangeServer(paper)
+    return paper, server, server.start()
+
+
+def test_a_restarted_exchange_knows_what_it_acknowledged(tmp_path: Path) -> None:
+    book = tmp_path / "paper-exchange.pickle"
+    # Given an exchange that opened a session, filled one order and holds another working
+    paper, server, url = _exchange(book)
+    try:
+        kite = KiteConnect(API_KEY, root=url)
+        session = kite.generate_session("paper-AB1234", api_secret=API_SECRET)
+        kite.set_access_token(session["access_token"])
+        terms = {"variety": "regular", "exchange": "NFO", "tradingsymbol": CE.tradingsymbol, "quantity": 75}
+        filled = kite.place_order(**terms, transaction_type="BUY", order_type="MARKET", product="NRML", tag="ours-1")
+        working = kite.place_order(
+            **terms, transaction_type="BUY", order_type="LIMIT", price=1.0, product="NRML", tag="ours-2"
+        )
+        before = {o["order_id"]: (o["status"], o["tag"]) for o in kite.orders()}
+        trades = kite.trades()
+    finally:
+        server.stop()
+        paper.close()
+
+    # When it starts again on the same file (its server on another port)
+    paper, server, url = _exchange(book)
+    try:
+        kite = KiteConnect(API_KEY, root=url, access_token=session["access_token"])
+        # Then the session still works, the book and trades are as acknowledged, the working order can be
+        # cancelled, and a new order gets a new id
+        assert {o["order_id"]: (o["status"], o["tag"]) for o in kite.orders()} == before
+        assert before[filled][0] == "COMPLETE" and before[working][0] == "OPEN"
+        assert kite.trades() == trades
+        kite.cancel_order("regular", working)
+        assert {o["order_id"]: o["status"] for o in kite.orders()}[working] == "CANCELLED"
+        fresh = kite.place_order(**terms, transaction_type="SELL", order_type="MARKET", product="NRML")
+        assert fresh not in before
+    finally:
+        server.stop()
+        paper.close()
