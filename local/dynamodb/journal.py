@@ -20,6 +20,7 @@ from the image, as DynamoDB trims them.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import logging
@@ -54,9 +55,13 @@ def _segments(directory: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def _epoch(value: Any) -> float:
+def _epoch(value: Any) -> float | str:
+    """JSON for what stream records hold besides JSON: times as epoch seconds, binary (B/BS) as DynamoDB's wire
+    form, base64 text, which moto's model takes back as it takes a request's."""
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 

@@ -59,6 +59,8 @@ def test_acknowledged_writes_and_the_stream_survive_a_restart(
     try:
         # When every kind of write is made, some refused
         c.put_item(TableName=table_name, Item={**_key("p1"), "n": {"N": "1"}})
+        binary = {"b": {"B": b"\x00\x01\xff"}, "bs": {"BS": [b"\x02", b"\x03"]}, "ss": {"SS": ["a", "b"]}}
+        c.put_item(TableName=table_name, Item={**_key("bin"), **binary})  # every attribute type is journaled
         c.update_item(
             TableName=table_name,
             Key=_key("p1"),
@@ -108,9 +110,10 @@ def test_acknowledged_writes_and_the_stream_survive_a_restart(
         journal = _restart(c, table_name, tmp_path, journal)
         assert _items(c, table_name) == before_items
         assert _records(c, moto_endpoint, table_name) == before_stream
-        assert {i["PK"]["S"] for i in before_items} == {"p1", "b1", "b2", "b3", "b4", "t2"}
+        assert {i["PK"]["S"] for i in before_items} == {"p1", "bin", "b1", "b2", "b3", "b4", "t2"}
         p1 = next(i for i in before_items if i["PK"]["S"] == "p1")
         assert p1["n"] == {"N": "2"} and p1["m"] == {"S": "ok"}
+        assert c.get_item(TableName=table_name, Key=_key("bin"))["Item"]["b"] == {"B": b"\x00\x01\xff"}
 
         # And writes after the restart continue the same stream
         c.put_item(TableName=table_name, Item={**_key("after"), "v": {"S": "1"}})

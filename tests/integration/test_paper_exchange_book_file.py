@@ -30,7 +30,9 @@ def test_a_restarted_exchange_knows_what_it_acknowledged(tmp_path: Path) -> None
         session = kite.generate_session("paper-AB1234", api_secret=API_SECRET)
         kite.set_access_token(session["access_token"])
         terms = {"variety": "regular", "exchange": "NFO", "tradingsymbol": CE.tradingsymbol, "quantity": 75}
-        filled = kite.place_order(**terms, transaction_type="BUY", order_type="MARKET", product="NRML", tag="ours-1")
+        filled = kite.place_order(
+            **terms, transaction_type="BUY", order_type="MARKET", product="NRML", tag="ours-1", market_protection=-1
+        )
         working = kite.place_order(
             **terms, transaction_type="BUY", order_type="LIMIT", price=1.0, product="NRML", tag="ours-2"
         )
@@ -51,7 +53,9 @@ def test_a_restarted_exchange_knows_what_it_acknowledged(tmp_path: Path) -> None
         assert kite.trades() == trades
         kite.cancel_order("regular", working)
         assert {o["order_id"]: o["status"] for o in kite.orders()}[working] == "CANCELLED"
-        fresh = kite.place_order(**terms, transaction_type="SELL", order_type="MARKET", product="NRML")
+        fresh = kite.place_order(
+            **terms, transaction_type="SELL", order_type="MARKET", product="NRML", market_protection=-1
+        )
         assert fresh not in before
     finally:
         server.stop()
