@@ -42,7 +42,16 @@ PUBLIC_OPERATIONS = frozenset(
 )
 """The unauthenticated or token-authenticated operations of Cognito's user pool API (no AWS credentials)."""
 JSON_TYPE = "application/x-amz-json-1.1"
-COGNITO_CORS_HEADERS = ("content-type", "x-amz-target", "x-amz-user-agent", "cache-control", "authorization")
+COGNITO_CORS_HEADERS = (
+    "content-type",
+    "x-amz-target",
+    "x-amz-user-agent",
+    "cache-control",
+    "authorization",
+    "amz-sdk-invocation-id",
+    "amz-sdk-request",
+)
+"""What Amplify's Cognito client sends (its retry middleware adds the amz-sdk-* headers)."""
 COGNITO_EXPOSED_HEADERS = ("x-amzn-RequestId", "x-amzn-ErrorType", "x-amzn-ErrorMessage")
 
 
