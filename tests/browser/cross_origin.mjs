@@ -64,7 +64,15 @@ async function signInQueryAndSubscribe({ siteUrl, stackUrl, username, password, 
     const connection = await page.getByTestId("connection").innerText();
     await screenshot(page, artifacts, `cross-origin-${label}`, shots);
     await page.getByTestId("exit-basket").click();
-    await page.getByTestId("basket-status").filter({ hasText: "CLOSED" }).waitFor({ timeout: 30000 });
+    try {
+      await page.getByTestId("basket-status").filter({ hasText: "CLOSED" }).waitFor({ timeout: 60000 });
+    } catch (error) {
+      const status = await page.getByTestId("basket-status").innerText();
+      const rows = await page.getByTestId("order").evaluateAll((r) => r.map((row) => row.dataset.status));
+      const shown = await page.getByTestId("error").allInnerTexts();
+      await screenshot(page, artifacts, `cross-origin-${label}-exit`, shots);
+      throw new Error(`exit: basket ${status}, orders ${rows.join(",")}, errors ${shown.join(" | ")}: ${error.message}`);
+    }
     return {
       pageOrigin: new URL(page.url()).origin,
       stackOrigin: new URL(stackUrl).origin,
