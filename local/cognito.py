@@ -145,6 +145,11 @@ class LocalUserPool:
                 self._save_users(users)
             return LocalUser(username=username, sub=sub)
 
+    def password(self, username: str) -> str:
+        """The user's local password (made by `ensure_user`): what a client signing in through Cognito sends."""
+        self.ensure_user(username)
+        return self._load_users()[username]["password"]
+
     def token(self, username: str) -> Tokens:
         """Fresh id, access and refresh tokens for the user (created first if needed)."""
         self.ensure_user(username)

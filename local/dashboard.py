@@ -38,13 +38,37 @@ class DashboardBuildFailed(RuntimeError):
     """esbuild could not bundle `web/` (or node is missing)."""
 
 
-def local_config(graphql_path: str = "/graphql") -> dict[str, Any]:
-    """Where the dashboard finds the API and how it signs in, on this stack (URLs relative to the page)."""
+def local_config(
+    graphql_path: str = "/graphql",
+    *,
+    region: str = "ap-south-1",
+    user_pool_id: str = "",
+    client_id: str = "",
+    cognito_endpoint: str = "",
+) -> dict[str, Any]:
+    """Where the dashboard finds the API and how it signs in, on this stack.
+
+    The bundle talks to both through AWS Amplify v6: `graphqlUrl` (relative to the page) is Amplify's
+    `API.GraphQL.endpoint`, `auth` its `Auth.Cognito` settings with `userPoolEndpoint` pointed at the local
+    Cognito (`/cognito-idp` on the stack, answered by moto). moto's SRP flow accepts any password, so the local
+    pool signs in with USER_PASSWORD_AUTH, which checks it. `localUsersUrl` is the local stack's own step before
+    that: any user name signs in, the page creates the user (and their paper broker account) there and gets the
+    password to sign in with.
+    A deployed AppSync's config names its endpoint and user pool instead and has no `localUsersUrl`.
+    """
     return {
         "graphqlUrl": graphql_path,
-        "realtimeUrl": graphql_path,
         "graphiqlUrl": graphql_path,
-        "auth": {"type": "local", "usersUrl": "/local/users"},
+        "region": region,
+        "auth": {
+            "type": "cognito",
+            "region": region,
+            "userPoolId": user_pool_id,
+            "userPoolClientId": client_id,
+            "userPoolEndpoint": cognito_endpoint,
+            "authFlowType": "USER_PASSWORD_AUTH",
+            "localUsersUrl": "/local/users",
+        },
     }
 
 

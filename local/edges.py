@@ -137,17 +137,25 @@ LOCAL_ORIGINS = r"https?://(localhost|[a-z0-9-]+\.localhost|127(\.\d{1,3}){3}|\[
 class AppSyncCors:
     """CORS as AppSync answers it, on the GraphQL endpoint only (`/graphql`, `/graphql/...`): preflights answered
     with AppSync's allowed headers for any local origin. AppSync allows every origin; locally only this machine's
-    pages are allowed, and the stack's own `/local/*` routes (which mint tokens) get no CORS at all."""
+    pages are allowed, and the stack's own `/local/*` routes (which mint tokens) get no CORS at all. The same
+    middleware with Cognito's headers serves the local user pool's endpoint (`/cognito-idp`), as Cognito allows
+    any origin."""
 
-    def __init__(self, app: ASGIApp, prefix: str = "/graphql") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        prefix: str = "/graphql",
+        allow_headers: tuple[str, ...] = APPSYNC_CORS_HEADERS,
+        expose_headers: tuple[str, ...] = APPSYNC_EXPOSED_HEADERS,
+    ) -> None:
         self.app = app
         self.prefix = prefix
         self.cors = CORSMiddleware(
             app,
             allow_origin_regex=LOCAL_ORIGINS,
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=list(APPSYNC_CORS_HEADERS),
-            expose_headers=list(APPSYNC_EXPOSED_HEADERS),
+            allow_headers=list(allow_headers),
+            expose_headers=list(expose_headers),
             max_age=86400,
         )
 

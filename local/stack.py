@@ -32,6 +32,7 @@ from local import seed
 from local.admin_routes import Admin, admin_routes
 from local.auth import JwtVerifier
 from local.cognito import LocalUserPool
+from local.cognito_endpoint import COGNITO_CORS_HEADERS, COGNITO_EXPOSED_HEADERS, cognito_routes
 from local.dashboard import dashboard_routes, local_config
 from local.dynamodb.server import backend_holding
 from local.dynamodb.ttl import TtlSweeper
@@ -210,7 +211,8 @@ class LocalStack:
         # the same login a user makes with completeBrokerLogin(PAPER, "paper-<me.id>")
         complete_broker_login(self.composition.accounts, OwnerId(user.sub), BrokerName.PAPER, f"paper-{user.sub}")
         tokens = self.users.token(username)
-        # `token` is the id token (what curl, gql and GraphiQL send); Amplify's user-pool mode sends the access token
+        # `token` is the id token (what curl, gql and GraphiQL send); Amplify's user-pool mode sends the access token.
+        # `password` lets a front end sign in through the local Cognito itself (the dashboard does, with Amplify).
         return {
             "username": username,
             "sub": user.sub,
@@ -218,6 +220,7 @@ class LocalStack:
             "accessToken": tokens.access_token,
             "userPoolId": self.users.pool_id,
             "userPoolClientId": self.users.client_id,
+            "password": self.users.password(username),
         }
 
     def recompose(self, **changes: Any) -> None:
@@ -289,13 +292,28 @@ class LocalStack:
             return self.users.token(DEMO_USER).id_token
 
         routes = [
-            *dashboard_routes(local_config("/graphql")),
+            *dashboard_routes(
+                local_config(
+                    "/graphql",
+                    region=self.users.region,
+                    user_pool_id=self.users.pool_id,
+                    client_id=self.users.client_id,
+                    cognito_endpoint="/cognito-idp",
+                )
+            ),
             *graphiql_routes(endpoint="/graphql", token_provider=demo_token, subscription_url="/graphql"),
             Route("/graphql", self.endpoint.handle, methods=["POST"]),
             *realtime_routes(schema, self.pubsub, self.verifier, lambda_authorizer(invoker.invoke)),
             *admin_routes(admin),
+            *cognito_routes(self.moto_url, "/cognito-idp"),
         ]
-        return Starlette(routes=routes, middleware=[Middleware(AppSyncCors)])
+        cognito_cors = Middleware(
+            AppSyncCors,
+            prefix="/cognito-idp",
+            allow_headers=COGNITO_CORS_HEADERS,
+            expose_headers=COGNITO_EXPOSED_HEADERS,
+        )
+        return Starlette(routes=routes, middleware=[Middleware(AppSyncCors), cognito_cors])
 
     def _scheduler(self) -> LocalScheduler:
         """EventBridge Scheduler in moto, fired by a local runner through the production scheduler Lambda."""

@@ -69,3 +69,4 @@ def store(dynamodb_client: DynamoDBClient, table_name: str, count_requests: Requ
 
 
 from tests.stack_fixtures import alice, bob, handler_requests, stack, writes  # noqa: E402, F401
+from tests.tls_stack import tls_stack  # noqa: E402, F401

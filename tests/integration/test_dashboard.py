@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    yield from serve(dashboard_routes(local_config("/graphql")))
+    pool = {"user_pool_id": "ap-south-1_local", "client_id": "localclient", "cognito_endpoint": "http://127.0.0.1:5999"}
+    yield from serve(dashboard_routes(local_config("/graphql", **pool)))
 
 
 def test_root_serves_the_dashboard_page_loading_only_our_own_files(base_url: str) -> None:
@@ -40,7 +41,7 @@ def test_bundle_is_built_from_web_sources_and_served(base_url: str) -> None:
 
     assert script.status_code == 200 and script.headers["content-type"].startswith("application/javascript")
     assert styles.status_code == 200 and styles.headers["content-type"].startswith("text/css")
-    # React, chart.js and our AppSync real-time client are inside (bundled, not fetched)
+    # React, chart.js and AWS Amplify (its AppSync real-time client and Cognito sign-in) are inside, not fetched
     assert len(script.content) > 150_000
     for marker in (b"connection_init", b"start_ack", b"graphql-ws", b"appsync-realtime-api", b"USER_PASSWORD_AUTH"):
         assert marker in script.content
@@ -50,11 +51,20 @@ def test_bundle_is_built_from_web_sources_and_served(base_url: str) -> None:
 def test_config_points_the_dashboard_at_this_stack(base_url: str) -> None:
     config = requests.get(f"{base_url}/dashboard/config.json", timeout=5).json()
 
+    # Amplify's settings: the API (relative to the page) and the local Cognito as its userPoolEndpoint
     assert config == {
         "graphqlUrl": "/graphql",
-        "realtimeUrl": "/graphql",
         "graphiqlUrl": "/graphql",
-        "auth": {"type": "local", "usersUrl": "/local/users"},
+        "region": "ap-south-1",
+        "auth": {
+            "type": "cognito",
+            "region": "ap-south-1",
+            "userPoolId": "ap-south-1_local",
+            "userPoolClientId": "localclient",
+            "userPoolEndpoint": "http://127.0.0.1:5999",
+            "authFlowType": "USER_PASSWORD_AUTH",
+            "localUsersUrl": "/local/users",
+        },
     }
 
 

@@ -1,5 +1,6 @@
-"""The dashboard's own client modules under node, against the local stack: the Cognito sign-in used on AWS
-(here against the stack's Cognito, moto) yields tokens the API accepts; endpoint rules for AppSync."""
+"""The dashboard's own client modules under node, against the local stack: Amplify v6's Cognito sign-in, as on
+AWS but with `userPoolEndpoint` at the stack's Cognito (moto), yields tokens the API accepts through Amplify's
+GraphQL client; the real-time endpoint rules Amplify follows."""
 
 from __future__ import annotations
 
@@ -33,11 +34,13 @@ def test_cognito_sign_in_gives_a_token_the_api_accepts_and_errors_read_well(stac
     # Given a user of the stack's Cognito user pool with a password
     user = stack.add_user("webclient")
     password = json.loads((stack.state_dir / "users.json").read_text())["webclient"]["password"]
+    assert user["password"] == password
 
-    # When the dashboard's CognitoAuth signs in over Cognito's JSON API (InitiateAuth, USER_PASSWORD_AUTH)
+    # When the dashboard's sign-in (Amplify's signIn, USER_PASSWORD_AUTH) signs in at the stack's pool endpoint
     out = run_node(
         {
-            "cognitoUrl": stack.moto_url,
+            "cognitoUrl": f"{stack.url}/cognito-idp",
+            "userPoolId": stack.users.pool_id,
             "clientId": stack.users.client_id,
             "username": "webclient",
             "password": password,
@@ -45,23 +48,25 @@ def test_cognito_sign_in_gives_a_token_the_api_accepts_and_errors_read_well(stac
         }
     )
 
-    # Then its id token is the user's, accepted by the API, and refreshes with the refresh token
-    assert out["kind"] == "cognito"
+    # Then its access token is the user's, accepted by the API, and Amplify refreshes it with the refresh token
+    assert out["kind"] == "cognito" and out["needsPassword"] is True
     assert out["session"]["sub"] == user["sub"] and out["session"]["username"] == "webclient"
-    assert out["session"]["hasRefresh"] is True and out["session"]["expiresAt"] > 0
+    assert out["session"]["expiresAt"] > 0
     assert out["me"] == {"id": user["sub"], "username": "webclient"}
+    assert out["refreshedChanged"] is True
     assert out["refreshedMe"] == {"id": user["sub"]}
     # a wrong password is Cognito's typed error, and a bad token reads as an expired session
     assert out["wrongPassword"]["errorType"] == "NotAuthorizedException"
     assert out["badToken"]["title"] == "Session expired" and out["badToken"]["unauthorized"] is True
     assert "Sign in again" in out["badToken"]["message"]
-    assert out["local"] is True
-    # the AppSync real-time endpoint is derived as AWS documents it; local and custom domains keep the path
+    assert out["local"] == "local"
+    # the real-time endpoint as Amplify derives it: AppSync's realtime host, else the endpoint + /realtime
+    # (ws:// only for a plain-http local stack, which the page lets Amplify open without TLS)
     assert out["endpoints"] == [
         {
-            "url": "wss://abc123.appsync-realtime-api.ap-south-1.amazonaws.com/graphql",
-            "host": "abc123.appsync-api.ap-south-1.amazonaws.com",
+            "url": "wss://abcdefghijklmnopqrstuvwxyz.appsync-realtime-api.ap-south-1.amazonaws.com/graphql",
+            "host": "abcdefghijklmnopqrstuvwxyz.appsync-api.ap-south-1.amazonaws.com",
         },
-        {"url": "ws://127.0.0.1:4000/graphql", "host": "127.0.0.1:4000"},
+        {"url": "ws://127.0.0.1:4000/graphql/realtime", "host": "127.0.0.1:4000"},
         {"url": "wss://api.example.in/graphql/realtime", "host": "api.example.in"},
     ]

@@ -1,8 +1,16 @@
-// Sign-in behind one small interface, chosen by config:
-//   { type: "local", usersUrl }                 the local stack's /local/users (a Cognito-format id token)
-//   { type: "cognito", region, clientId, endpoint? }  a Cognito user pool (USER_PASSWORD_AUTH, no SDK needed)
-// Both resolve to a session { username, sub, token, expiresAt, refreshToken? } whose `token` goes into the
-// Authorization header of GraphQL requests and of the AppSync real-time connection.
+// Sign-in through AWS Amplify v6 (aws-amplify/auth) against a Cognito user pool, chosen by config alone:
+//   { graphqlUrl, region, auth: { userPoolId, userPoolClientId, userPoolEndpoint?, authFlowType?, localUsersUrl? } }
+// On AWS `userPoolEndpoint` is left out (Amplify derives cognito-idp.<region>.amazonaws.com) and Amplify's default
+// USER_SRP_AUTH is used. The local stack points `userPoolEndpoint` at its Cognito (moto) and asks for
+// USER_PASSWORD_AUTH (moto's SRP accepts any password); its `localUsersUrl` creates the user first and hands
+// back the password, so any user name signs in there.
+//
+// A session is { username, sub, token, idToken, expiresAt }: `token` is the Cognito access token, which Amplify's
+// user-pool mode sends as the Authorization of GraphQL requests and of the AppSync real-time connection.
+import { Amplify } from "aws-amplify";
+import { decodeJWT, signIn as amplifySignIn, signOut as amplifySignOut } from "aws-amplify/auth";
+import { cognitoUserPoolsTokenProvider } from "aws-amplify/auth/cognito";
+import { sessionStorage } from "aws-amplify/utils";
 
 export class SignInError extends Error {
   constructor(message, errorType = "SignInError") {
@@ -13,32 +21,96 @@ export class SignInError extends Error {
 
 /** The claims of a JWT (not verified here: the API verifies every request). */
 export function jwtClaims(token) {
-  const part = String(token).split(".")[1];
-  if (!part) throw new SignInError("the sign-in service returned something that is not a token");
-  const padded = part.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (part.length % 4)) % 4);
-  const text = typeof atob === "function" ? atob(padded) : Buffer.from(padded, "base64").toString("binary");
-  return JSON.parse(decodeURIComponent(escape(text)));
+  try {
+    return decodeJWT(String(token)).payload;
+  } catch {
+    throw new SignInError("the sign-in service returned something that is not a token");
+  }
 }
 
-function sessionFrom(idToken, refreshToken) {
-  const claims = jwtClaims(idToken);
+// The token the dashboard currently sends (its session's, which the page keeps and renews). Amplify asks its
+// token provider for every request and every real-time connection; before a session exists (during sign-in)
+// the provider is Amplify's own Cognito token store, where signIn puts the tokens.
+let currentAuthorization = null;
+
+/** Make `authorization()` the token Amplify sends (GraphQLClient and the real-time client call this). */
+export function useAuthorization(authorization) {
+  currentAuthorization = authorization || null;
+}
+
+const tokenProvider = {
+  async getTokens(options) {
+    const token = currentAuthorization && currentAuthorization();
+    if (token) {
+      const jwt = decodeJWT(token);
+      return { accessToken: jwt, idToken: jwt };
+    }
+    return cognitoUserPoolsTokenProvider.getTokens(options);
+  },
+};
+
+let configured = null;
+
+/** Amplify.configure from the dashboard config (URLs relative to `base`, the page). Returns Amplify's config. */
+export function configureAmplify(config, base) {
+  const auth = (config && config.auth) || {};
+  if (!config || !config.graphqlUrl) throw new SignInError("the dashboard config names no graphqlUrl", "ConfigError");
+  if (!auth.userPoolId || !auth.userPoolClientId) {
+    throw new SignInError("the dashboard config names no Cognito userPoolId / userPoolClientId", "ConfigError");
+  }
+  const cognito = { userPoolId: auth.userPoolId, userPoolClientId: auth.userPoolClientId };
+  if (auth.userPoolEndpoint) cognito.userPoolEndpoint = new URL(auth.userPoolEndpoint, base).href;
+  const resources = {
+    API: {
+      GraphQL: {
+        endpoint: new URL(config.graphqlUrl, base).href,
+        region: config.region || auth.region || "ap-south-1",
+        defaultAuthMode: "userPool",
+      },
+    },
+    Auth: { Cognito: cognito },
+  };
+  // Amplify's own token store, kept for the browser tab only (as the dashboard's session is).
+  cognitoUserPoolsTokenProvider.setAuthConfig(resources.Auth);
+  cognitoUserPoolsTokenProvider.setKeyValueStorage(sessionStorage);
+  Amplify.configure(resources, { Auth: { tokenProvider } });
+  configured = resources;
+  return resources;
+}
+
+function sessionFrom(tokens) {
+  if (!tokens || !tokens.accessToken) throw new SignInError("Cognito returned no tokens", "SignInError");
+  const claims = tokens.accessToken.payload;
+  const id = tokens.idToken ? tokens.idToken.payload : {};
   return {
-    username: claims["cognito:username"] || claims.username || claims.sub,
+    username: id["cognito:username"] || claims.username || claims.sub,
     sub: claims.sub,
-    token: idToken,
+    token: tokens.accessToken.toString(),
+    idToken: tokens.idToken ? tokens.idToken.toString() : null,
     expiresAt: claims.exp ? claims.exp * 1000 : null,
-    refreshToken: refreshToken || null,
   };
 }
 
-export class LocalAuth {
+function signInError(error) {
+  if (error instanceof SignInError) return error;
+  const type = (error && error.name) || "SignInError";
+  if (type === "NetworkError" || /fetch|network/i.test(String(error && error.message))) {
+    return new SignInError(`Cognito is not reachable (${error.message})`, "NetworkError");
+  }
+  return new SignInError((error && error.message) || String(error), type);
+}
+
+export class AmplifyAuth {
   constructor(config, base) {
-    this.kind = "local";
-    this.usersUrl = new URL(config.usersUrl || "/local/users", base).href;
-    this.needsPassword = false;
+    const auth = config.auth || {};
+    this.usersUrl = auth.localUsersUrl ? new URL(auth.localUsersUrl, base).href : null;
+    this.kind = this.usersUrl ? "local" : "cognito";
+    this.needsPassword = !this.usersUrl;
+    this.authFlowType = auth.authFlowType || "USER_SRP_AUTH";
   }
 
-  async signIn({ username }) {
+  /** The local stack only: create (or find) the user and their paper account; returns the password. */
+  async localPassword(username) {
     let reply;
     try {
       reply = await fetch(this.usersUrl, {
@@ -50,71 +122,55 @@ export class LocalAuth {
       throw new SignInError(`the local stack is not reachable (${error.message})`, "NetworkError");
     }
     const body = await reply.json().catch(() => ({}));
-    if (!reply.ok) throw new SignInError(body.error || `sign-in failed (HTTP ${reply.status})`);
-    return sessionFrom(body.token);
-  }
-
-  async refresh(session) {
-    return this.signIn({ username: session.username });
-  }
-}
-
-export class CognitoAuth {
-  constructor(config) {
-    this.kind = "cognito";
-    this.clientId = config.clientId;
-    this.endpoint = config.endpoint || `https://cognito-idp.${config.region}.amazonaws.com/`;
-    this.needsPassword = true;
-  }
-
-  async call(target, body) {
-    let reply;
-    try {
-      reply = await fetch(this.endpoint, {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/x-amz-json-1.1",
-          "X-Amz-Target": `AWSCognitoIdentityProviderService.${target}`,
-        },
-        body: JSON.stringify(body),
-      });
-    } catch (error) {
-      throw new SignInError(`Cognito is not reachable (${error.message})`, "NetworkError");
-    }
-    const result = await reply.json().catch(() => ({}));
-    if (!reply.ok) {
-      const type = String(result.__type || "SignInError").split("#").pop();
-      throw new SignInError(result.message || result.Message || `sign-in failed (HTTP ${reply.status})`, type);
-    }
-    if (result.ChallengeName) {
-      throw new SignInError(`Cognito asks for ${result.ChallengeName}; complete it in the hosted UI first`, "Challenge");
-    }
-    return result.AuthenticationResult;
+    if (!reply.ok || !body.password) throw new SignInError(body.error || `sign-in failed (HTTP ${reply.status})`);
+    return body.password;
   }
 
   async signIn({ username, password }) {
-    const result = await this.call("InitiateAuth", {
-      AuthFlow: "USER_PASSWORD_AUTH",
-      ClientId: this.clientId,
-      AuthParameters: { USERNAME: username, PASSWORD: password },
-    });
-    return sessionFrom(result.IdToken, result.RefreshToken);
+    if (!configured) throw new SignInError("Amplify is not configured", "ConfigError");
+    const secret = this.usersUrl ? await this.localPassword(username) : password;
+    useAuthorization(null);
+    // Amplify refuses a second signIn while a user is signed in: end the previous one in this tab first.
+    await amplifySignOut().catch(() => {});
+    let result;
+    try {
+      result = await amplifySignIn({ username, password: secret, options: { authFlowType: this.authFlowType } });
+    } catch (error) {
+      throw signInError(error);
+    }
+    if (!result.isSignedIn) {
+      const step = (result.nextStep && result.nextStep.signInStep) || "another step";
+      throw new SignInError(`Cognito asks for ${step}; complete it in the hosted UI first`, "Challenge");
+    }
+    return sessionFrom(await cognitoUserPoolsTokenProvider.getTokens());
   }
 
+  /** A fresh session: Amplify refreshes the tokens with its refresh token (REFRESH_TOKEN_AUTH at the pool). */
   async refresh(session) {
-    if (!session.refreshToken) throw new SignInError("the session has expired; sign in again", "SessionExpired");
-    const result = await this.call("InitiateAuth", {
-      AuthFlow: "REFRESH_TOKEN_AUTH",
-      ClientId: this.clientId,
-      AuthParameters: { REFRESH_TOKEN: session.refreshToken },
-    });
-    return sessionFrom(result.IdToken, session.refreshToken);
+    let tokens = null;
+    try {
+      tokens = await cognitoUserPoolsTokenProvider.getTokens({ forceRefresh: true });
+    } catch {
+      tokens = null; // no refresh token in Amplify's store, or the pool refused it
+    }
+    if (tokens && tokens.accessToken && tokens.accessToken.payload.sub === session.sub) return sessionFrom(tokens);
+    // No Amplify session for this user in this tab (e.g. the page's session came from elsewhere): locally
+    // signing in again is free; on AWS the user signs in again.
+    if (this.usersUrl) return this.signIn({ username: session.username });
+    throw new SignInError("the session has expired; sign in again", "SessionExpired");
+  }
+
+  async signOut() {
+    useAuthorization(null);
+    await amplifySignOut().catch(() => {});
   }
 }
 
-/** The sign-in implementation the config names. */
+/** Configure Amplify from the dashboard config and return its sign-in. */
 export function createAuth(config, base) {
-  if (config.type === "cognito") return new CognitoAuth(config);
-  if (config.type === "local") return new LocalAuth(config, base);
-  throw new SignInError(`unknown auth type ${JSON.stringify(config.type)} in the dashboard config`);
+  if (config && config.auth && config.auth.type && config.auth.type !== "cognito") {
+    throw new SignInError(`unknown auth type ${JSON.stringify(config.auth.type)} in the dashboard config`, "ConfigError");
+  }
+  configureAmplify(config, base);
+  return new AmplifyAuth(config, base);
 }

@@ -604,7 +604,7 @@ function App() {
   const [session, setSession] = useState(loadSession);
   const [alerts, setAlerts] = useState([]);
   const [busy, setBusy] = useState(false);
-  const auth = useMemo(() => (config ? createAuth(config.auth, window.location.href) : null), [config]);
+  const auth = useMemo(() => (config ? createAuth(config, window.location.href) : null), [config]);
 
   const alert = useCallback((error, kind = "error") => {
     const described = describeError(error);
