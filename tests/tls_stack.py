@@ -47,6 +47,14 @@ class TlsStack:
         return dict(reply.json()["data"]["basket"])
 
 
+def _answers(stack: TlsStack) -> bool:
+    try:
+        requests.get(f"{stack.url}/dashboard/config.json", verify=str(stack.ca_file), timeout=10)
+    except requests.ConnectionError:
+        return False
+    return True
+
+
 @pytest.fixture(scope="module")
 def tls_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsStack]:
     state = tmp_path_factory.mktemp("tls-state")
@@ -63,7 +71,12 @@ def tls_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsStack]:
             assert time.monotonic() < deadline, "the stack did not start"
             time.sleep(0.2)
         info = json.loads((state / "stack.json").read_text())
-        yield TlsStack(url=info["url"], ca_file=Path(info["ca"]))
+        stack = TlsStack(url=info["url"], ca_file=Path(info["ca"]))
+        while not _answers(stack):  # stack.json is written as the stack starts; it serves a little later
+            assert process.poll() is None, (state / "dev.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "the stack did not start serving"
+            time.sleep(0.2)
+        yield stack
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -102,7 +102,8 @@ def assert_signed_in_queried_and_subscribed(result: dict[str, Any], stack_url: s
     assert result["session"]["token"] != user["token"]  # its own sign-in, not a token minted for the test
     # the basket's orders completed and every fill arrived over the subscription
     assert result["orders"] == ["COMPLETE"] * 4
-    assert len(result["fills"]) == 4 and all(" 65 NIFTY26DEC" in fill for fill in result["fills"])
+    assert len(result["fills"]) == 4  # the trade book's rows: time, side, symbol, quantity in lots, price, trade id
+    assert all("\tNIFTY26DEC" in fill and "\t65 (1 lot \u00d7 65)\t" in fill for fill in result["fills"])
     assert result["connection"] == "Live updates: connected"
     assert result["errors"] == []
     assert real_problems(result) == []
