@@ -166,7 +166,10 @@ class LocalStack:
         return self.config.endpoint_url is None
 
     def _identity(self) -> tuple[LocalUserPool, JwtVerifier]:
-        users = LocalUserPool(self.aws.client("cognito-idp"), self.state_dir)
+        # one pool per table: stacks sharing a process (tests) share moto's Cognito, and each signs with its own key
+        table = self.config.table_name
+        pool_name = "basketgraph-local" if table == "Trading" else f"basketgraph-local-{table}"
+        users = LocalUserPool(self.aws.client("cognito-idp"), self.state_dir, pool_name=pool_name)
         verifier = JwtVerifier(jwks=users.jwks, issuer=users.issuer, client_ids={users.client_id})
         return users, verifier
 

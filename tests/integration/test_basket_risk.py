@@ -449,7 +449,7 @@ def test_another_user_cannot_set_limits_schedule_or_fire_schedules_on_a_basket(s
         ({"risk": {"maxLoss": "-500"}}, "max loss must be a positive amount in rupees, got -500"),
         ({"risk": {"maxLoss": "0"}}, "max loss must be a positive amount in rupees, got 0"),
         ({"risk": {"target": "12.345"}}, "target 12.345 has more than two decimals"),
-        ({"risk": {"target": "lots"}}, 'risk.target must be a decimal number like "123.45"'),
+        ({"risk": {"target": "lots"}}, 'risk.target must be a plain decimal like "123.45"'),
         ({"schedule": {"entryAt": "08:45"}}, "schedule.entryAt 08:45 is outside NSE hours (09:15-15:30 IST)"),
         ({"schedule": {"exitAt": "15:30"}}, "schedule.exitAt 15:30 is outside NSE hours (09:15-15:30 IST)"),
         ({"schedule": {"entryAt": "9.20"}}, "schedule.entryAt must be a time of day HH:MM (IST)"),

@@ -118,7 +118,8 @@ export class AppSyncRealtimeClient {
    * @param {{next: (data: object) => void, error?: (e: RealtimeError) => void}} handlers
    */
   subscribe(query, variables, handlers) {
-    const subscription = this.client.graphql({ query, variables: variables || {} }).subscribe({
+    let subscription = null; // an error can arrive before subscribe() returns
+    subscription = this.client.graphql({ query, variables: variables || {} }).subscribe({
       next: (message) => {
         if (message && message.data) handlers.next(message.data);
       },
