@@ -204,6 +204,7 @@ def pnl(report: PnlReport, day: date | None = None) -> dict[str, Any]:
         "pnl": format(shown, "f"),
         "realised": format(realised, "f"),
         "unrealised": format(unrealised, "f"),
+        "asOf": None if report.as_of is None else timestamp(report.as_of),
         "positions": [position_pnl(row, day) for row in report.positions],
     }
 

@@ -220,6 +220,9 @@ class BasketPnl:
     pnl: str = strawberry.field(description=RUPEES)
     realised: str = strawberry.field(description=RUPEES)
     unrealised: str = strawberry.field(description=RUPEES)
+    as_of: AWSDateTime | None = strawberry.field(
+        default=None, description="The latest mark or fill this P&L reflects (UTC), as onPnl's asOf; null before either"
+    )
     positions: list[PositionPnl]
 
 

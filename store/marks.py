@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from store.errors import translated
-from store.items.attributes import timestamp, typed
+from store.items.attributes import deserialize, parse_timestamp, timestamp, typed
 from store.items.keys import mark_key
 from store.items.mark import mark_item, mark_of
 from store.table import Table
@@ -40,6 +40,13 @@ class DynamoMarks:
         except Conflict:
             return False
         return True
+
+    def marked_at(self, refs: list[InstrumentRef]) -> datetime | None:
+        """When the latest of these instruments' marks was taken (None: none has a mark)."""
+        keys = [mark_key(ref) for ref in dict.fromkeys(refs)]
+        items = self._table.batch_get(keys, "the database is busy reading marks; retry in a moment")
+        times = [parse_timestamp(deserialize(item)["at"]) for item in items]
+        return max(times, default=None)
 
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
         """The last price of each instrument that has a mark, 100 per BatchGetItem.

@@ -230,9 +230,13 @@ class MemoryMarks:
 
     def __init__(self, prices: dict[InstrumentRef, Decimal] | None = None) -> None:
         self.prices = dict(prices or {})
+        self.at: dict[InstrumentRef, datetime] = {}
 
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
         return {r: self.prices[r] for r in refs if r in self.prices}
+
+    def marked_at(self, refs: list[InstrumentRef]) -> datetime | None:
+        return max((self.at[r] for r in refs if r in self.at), default=None)
 
 
 @dataclass

@@ -314,6 +314,11 @@ class PnlEngine:
             basket.as_of(),
         )
 
+    def marked_at(self, refs: list[InstrumentRef]) -> datetime | None:
+        """When the latest of these instruments' marks was taken (the `MarkSource` port)."""
+        times = [quote.at for ref in refs if (quote := self._quotes.get(ref)) is not None and quote.at is not None]
+        return max(times, default=None)
+
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
         """The latest marks of those of `refs` that have one (the `MarkSource` port)."""
         prices = {}

@@ -107,6 +107,9 @@ class Instruments(Protocol):
 
 class MarkSource(Protocol):
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]: ...
+    def marked_at(self, refs: list[InstrumentRef]) -> datetime | None:
+        """When the latest of these instruments' marks was taken (None: none has a mark)."""
+        ...
 
 
 class Requests(Protocol):

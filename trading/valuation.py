@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from decimal import Decimal
 
     from trading.ids import BasketId
@@ -44,6 +45,7 @@ class PnlReport:
     realised: Fraction
     unrealised: Fraction
     positions: list[PositionPnl]
+    as_of: datetime | None = None  # the latest mark or fill it reflects (None: neither yet)
 
 
 def pnl_of(marks: MarkSource, basket_id: BasketId, positions: list[Position]) -> PnlReport:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import requests
 
 from tests.graphql_client import graphql, graphql_data
-from tests.helpers import condor_input, wait_until
+from tests.helpers import CE_26000, condor_input, wait_until
 
 if TYPE_CHECKING:
     from local.stack import LocalStack
@@ -34,7 +36,7 @@ def _executed_condor(stack: LocalStack, token: str) -> str:
 
     def complete() -> bool:
         orders = graphql_data(stack, token, ORDERS, {"id": basket_id})["basket"]["orders"]
-        return len(orders) == 4 and all(o["status"] == "COMPLETE" for o in orders)
+        return len(orders) == 4 and all(o["status"] == "COMPLETE" and o["filledQuantity"] == 65 for o in orders)
 
     wait_until(complete)
     return basket_id
@@ -87,3 +89,24 @@ def test_another_users_trade_book_is_not_found_as_a_missing_basket_is(
     assert theirs["errors"][0]["message"].replace(basket_id, "X") == missing["errors"][0]["message"].replace(
         "no-such-basket", "X"
     )
+
+
+def test_a_pnl_query_is_as_of_its_latest_fill_or_mark_and_moves_with_the_market(
+    stack: LocalStack, alice: dict[str, str]
+) -> None:
+    basket_id = _executed_condor(stack, alice["token"])
+    query = "query($id: ID!) { pnl(basketId: $id) { pnl asOf } }"
+    first = graphql_data(stack, alice["token"], query, {"id": basket_id})["pnl"]["asOf"]
+    latest_fill = max(f["filledAt"] for f in _all_fills(stack, alice["token"], basket_id, 50))
+    assert _at(first) >= _at(latest_fill)
+    requests.post(f"{stack.url}/local/prices", json={f"NFO:{CE_26000}": "301.05"}, timeout=30)
+
+    def moved() -> bool:
+        later = graphql_data(stack, alice["token"], query, {"id": basket_id})["pnl"]["asOf"]
+        return _at(later) > _at(first)
+
+    wait_until(moved)
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from trading.errors import ValidationError
@@ -85,4 +86,8 @@ def search_instruments(ports: InstrumentReadPorts, text: str, exchange: str | No
 def basket_pnl(ports: PnlPorts, owner: OwnerId, basket_id: BasketId) -> PnlReport:
     """P&L of every position of the basket at the latest marks, and their total."""
     positions = ports.baskets.view(owner, basket_id).positions
-    return pnl_of(ports.marks, basket_id, positions)
+    report = pnl_of(ports.marks, basket_id, positions)
+    # as of the latest mark or fill it reflects, as onPnl's asOf (so a page can order a query among events)
+    marked = ports.marks.marked_at(list({p.key.instrument for p in positions}))
+    times = [t for t in (marked, *(f.filled_at for p in positions for f in p.fills)) if t is not None]
+    return replace(report, as_of=max(times, default=None))

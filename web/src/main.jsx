@@ -276,7 +276,7 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
       }
       if (selected.current !== id) return;
       setBasket(data.basket);
-      applyPnl({ basketId: id, asOf: new Date().toISOString(), source: "page load", ...data.pnl }, true);
+      applyPnl({ basketId: id, source: "page load", ...data.pnl, asOf: data.pnl.asOf || new Date().toISOString() }, true);
       await Promise.all([loadFills(id), loadLots(symbolsOf(data.basket))]);
     },
     [api, onUnauthorized, alert, loadFills, loadLots],

@@ -18,7 +18,7 @@ export const BASKET = `query Basket($id: ID!) {
     orders { ${ORDER} }
     positions { ${POSITION} }
   }
-  pnl(basketId: $id) { basketId pnl realised unrealised positions { ${POSITION_PNL} } }
+  pnl(basketId: $id) { basketId pnl realised unrealised asOf positions { ${POSITION_PNL} } }
 }`;
 
 export const CREATE_BASKET = `mutation CreateBasket($input: CreateBasketInput!) {

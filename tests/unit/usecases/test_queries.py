@@ -31,6 +31,27 @@ def test_basket_pnl_values_each_position_at_its_mark_or_its_own_average(fakes: F
     assert (report.pnl, report.realised, report.unrealised) == (Fraction("325.00"), Fraction(0), Fraction("325.00"))
 
 
+def test_basket_pnl_is_as_of_its_latest_mark_or_fill(fakes: Fakes) -> None:
+    # Given a LIVE basket whose fills are recorded, and no mark yet
+    basket = a_live_basket(fakes)
+    filled = max(f.filled_at for p in fakes.orders.positions.values() for f in p.fills)
+    # Then its P&L is as of its last fill
+    assert basket_pnl(fakes.ports, OWNER, basket.id).as_of == filled
+    # And once a mark later than that arrives, as of the mark; a mark of an instrument it does not hold changes nothing
+    fakes.marks.prices = {NIFTY_CALL: Decimal("125.05")}
+    fakes.marks.at = {NIFTY_CALL: filled + timedelta(seconds=30)}
+    assert basket_pnl(fakes.ports, OWNER, basket.id).as_of == filled + timedelta(seconds=30)
+    other = type(NIFTY_CALL)("NSE", "INFY")
+    fakes.marks.at[other] = filled + timedelta(hours=1)
+    assert basket_pnl(fakes.ports, OWNER, basket.id).as_of == filled + timedelta(seconds=30)
+
+
+def test_an_empty_baskets_pnl_is_as_of_nothing(fakes: Fakes) -> None:
+    basket = a_basket()
+    fakes.baskets.add(basket)
+    assert basket_pnl(fakes.ports, OWNER, basket.id).as_of is None
+
+
 def test_another_users_basket_pnl_is_not_found(fakes: Fakes) -> None:
     basket = a_live_basket(fakes)
     with pytest.raises(NotFound):
