@@ -6,23 +6,25 @@ const texts = (page, testId) => page.getByTestId(testId).allInnerTexts();
 
 /** What a trader reads off the selected basket: amounts, lots, strategy groups, orders, the chart's scale. */
 async function readBasket(page) {
-  // a leg shows "—" until a P&L that includes it has arrived; read once every leg has one
-  await page.waitForFunction(() => {
-    const cells = [...document.querySelectorAll('[data-testid="position-pnl"]')];
-    return cells.length === 4 && cells.every((c) => c.innerText.includes("₹"));
+  // a leg shows "—" until a P&L that includes it has arrived, and a later update can re-render the rows: the
+  // groups are read in the same step that sees every leg with a figure
+  const complete = await page.waitForFunction(() => {
+    const groups = [...document.querySelectorAll('[data-testid="strategy-group"]')].map((g) => ({
+      name: g.dataset.strategyName,
+      pnl: g.querySelector('[data-testid="strategy-pnl"]').innerText,
+      rows: [...g.querySelectorAll('[data-testid="position-pnl"]')].map((r) => r.innerText),
+    }));
+    const cells = groups.flatMap((g) => g.rows);
+    const ready = cells.length === 4 && cells.every((c) => c.includes("₹")) && groups.every((g) => g.pnl.includes("₹"));
+    return ready ? groups : null;
   });
+  const groups = await complete.jsonValue();
   const chart = page.getByTestId("pnl-chart");
   return {
     money: await page.locator("main .money").allInnerTexts(),
     positionQuantities: await texts(page, "position-quantity"),
     buyValues: await texts(page, "position-buy-value"),
-    groups: await page.getByTestId("strategy-group").evaluateAll((groups) =>
-      groups.map((g) => ({
-        name: g.dataset.strategyName,
-        pnl: g.querySelector('[data-testid="strategy-pnl"]').innerText,
-        rows: [...g.querySelectorAll('[data-testid="position-pnl"]')].map((r) => r.innerText),
-      })),
-    ),
+    groups,
     orderRows: await page.getByTestId("order").evaluateAll((rows) =>
       rows.map((r) => ({
         time: r.querySelector('[data-testid="order-time"]').innerText,
