@@ -69,7 +69,7 @@ POOL_KEY: dict[str, Any] = {}
 
 @pytest.fixture(scope="module")
 def pool(cognito_endpoint: str, state_dir: Path) -> LocalUserPool:
-    made = LocalUserPool(cognito_client(cognito_endpoint), state_dir)
+    made = LocalUserPool(cognito_client(cognito_endpoint), state_dir, pool_name="basketgraph-auth-test")
     POOL_KEY["key"] = serialization.load_pem_private_key((state_dir / SIGNING_KEY_FILE).read_bytes(), None)
     return made
 
