@@ -59,3 +59,15 @@ class RateLimited(DomainError):
     """Too many requests; retry later."""
 
     error_type = "RateLimited"
+
+
+class InsufficientMargin(DomainError):
+    """The account's available funds do not cover what the request would block; nothing was sent."""
+
+    error_type = "InsufficientMargin"
+
+
+class NotSupported(DomainError):
+    """The broker offers no such call (e.g. a basket margin estimate); nothing was asked of it."""
+
+    error_type = "NotSupported"

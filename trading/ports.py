@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     )
     from trading.model.account import AppCredentials, BrokerAccount, BrokerName, Session
     from trading.model.instrument import Instrument
+    from trading.model.margin import BasketMargin, Charges, Funds, Segment
 
 T = TypeVar("T")
 
@@ -215,6 +216,22 @@ class Broker(Protocol):
 
         Reconciliation reads the book once per pass when there is one, else syncs order by order.
         """
+        ...
+
+    def basket_margin(self, requests: list[OrderRequest], consider_positions: bool = True) -> BasketMargin:
+        """What the orders would block together (Kite's `POST /margins/basket`), each order's own margin too.
+
+        With `consider_positions`, the final margin counts offsets against the account's open positions.
+        Raises NotSupported when the broker has no such estimate, else as `place_order`.
+        """
+        ...
+
+    def charges(self, requests: list[OrderRequest]) -> list[Charges]:
+        """Each order's charges if it traded at its price (Kite's `POST /charges/orders`); raises as `basket_margin`."""
+        ...
+
+    def funds(self, segment: Segment) -> Funds:
+        """The account's margin in a segment: available and used (Kite's `GET /user/margins/{segment}`)."""
         ...
 
 

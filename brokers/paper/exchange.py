@@ -350,6 +350,26 @@ class PaperExchange:
         with self._lock:
             return self._margin.available(account)
 
+    def basket_margins(self, account: PaperAccount, body: Any, consider_positions: bool) -> dict[str, Any]:
+        """`POST /margins/basket`: the orders' margin summed (initial) and together (final), with positions."""
+        with self._lock:
+            return self._margin.basket(account, rules.margin_tickets(body), consider_positions)
+
+    def order_margins(self, body: Any) -> list[dict[str, Any]]:
+        """`POST /margins/orders`: each order's margin on its own, with its charges."""
+        with self._lock:
+            return self._margin.order_margins(rules.margin_tickets(body))
+
+    def contract_note(self, body: Any) -> list[dict[str, Any]]:
+        """`POST /charges/orders`: each order's charges at its average price."""
+        with self._lock:
+            return self._margin.contract_note(rules.margin_tickets(body, priced_at="average_price"))
+
+    def user_margins(self, account: PaperAccount) -> dict[str, Any]:
+        """`GET /user/margins/{segment}`: funds, what positions and working orders block, and what is left."""
+        with self._lock:
+            return self._margin.segment(account)
+
     def modify_order(self, account: PaperAccount, order_id: str, form: Mapping[str, str]) -> str:
         """`PUT /orders/{variety}/{order_id}`: change a working order's type, quantity, prices or validity."""
         with self._lock:

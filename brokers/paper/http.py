@@ -53,6 +53,13 @@ async def _form(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
+async def _json(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except ValueError as exc:
+        raise input_error("Send a JSON list of orders.") from exc
+
+
 def build_app(exchange: PaperExchange) -> Starlette:
     """The exchange as an ASGI app (Kite's REST routes, its ticker at `/`, plus `/paper/prices`)."""
 
@@ -89,10 +96,25 @@ def build_app(exchange: PaperExchange) -> Starlette:
         return _ok({"order_id": exchange.cancel_order(user, request.path_params["order_id"])})
 
     async def margins(request: Request) -> Response:
-        available = exchange.available_funds(account(request))
-        net = available if available is not None else Decimal(10**12)
-        segment = {"enabled": True, "net": net, "available": {"cash": net, "live_balance": net}, "utilised": {}}
+        segment = exchange.user_margins(account(request))
         return _ok({"equity": segment, "commodity": segment})
+
+    async def segment_margins(request: Request) -> Response:
+        if request.path_params["segment"] not in ("equity", "commodity"):
+            raise input_error("Invalid segment.")
+        return _ok(exchange.user_margins(account(request)))
+
+    async def basket_margins(request: Request) -> Response:
+        consider = request.query_params.get("consider_positions", "true").lower() == "true"
+        return _ok(exchange.basket_margins(account(request), await _json(request), consider))
+
+    async def order_margins(request: Request) -> Response:
+        account(request)
+        return _ok(exchange.order_margins(await _json(request)))
+
+    async def contract_note(request: Request) -> Response:
+        account(request)
+        return _ok(exchange.contract_note(await _json(request)))
 
     async def ticker(websocket: WebSocket) -> None:
         params = websocket.query_params
@@ -166,6 +188,10 @@ def build_app(exchange: PaperExchange) -> Starlette:
         Route("/trades", trades, methods=["GET"]),
         Route("/portfolio/positions", positions, methods=["GET"]),
         Route("/user/margins", margins, methods=["GET"]),
+        Route("/user/margins/{segment}", segment_margins, methods=["GET"]),
+        Route("/margins/basket", basket_margins, methods=["POST"]),
+        Route("/margins/orders", order_margins, methods=["POST"]),
+        Route("/charges/orders", contract_note, methods=["POST"]),
         WebSocketRoute("/", ticker),
         Route("/paper/prices", set_prices, methods=["POST"]),
         Route("/paper/prices", get_prices, methods=["GET"]),

@@ -247,3 +247,35 @@ def check_band(band: Band | None, limit: Decimal, trigger: Decimal) -> None:
                 f"Your order price is higher than the current upper circuit limit of {upper}. "
                 "Place an order within the daily range."
             )
+
+
+def margin_tickets(body: Any, priced_at: str = "price") -> list[dict[str, Any]]:
+    """The orders of a margin or charges request (a JSON list of Kite's order fields), checked; `priced_at` names the
+    field to price at (the contract note's `average_price`)."""
+    if not isinstance(body, list) or not body or not all(isinstance(item, dict) for item in body):
+        raise input_error("Send a JSON list of orders.")
+    tickets = []
+    for item in body:
+        form = {key: str(value) for key, value in item.items() if value is not None}
+        if not text(form, "exchange") or not text(form, "tradingsymbol"):
+            raise input_error("Invalid `exchange` or `tradingsymbol`.")
+        if text(form, "transaction_type") not in TRANSACTION_TYPES:
+            raise input_error("Invalid `transaction_type`.")
+        quantity = whole(form, "quantity")
+        if quantity is None or quantity <= 0:
+            raise input_error("Invalid `quantity`.")
+        product = text(form, "product") or "NRML"
+        if product not in PRODUCTS:
+            raise input_error("Invalid `product`.")
+        tickets.append(
+            {
+                **form,
+                "exchange": text(form, "exchange"),
+                "tradingsymbol": text(form, "tradingsymbol"),
+                "quantity": quantity,
+                "product": product,
+                "price": price(form, priced_at),
+                "trigger_price": price(form, "trigger_price"),
+            }
+        )
+    return tickets

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from trading.model import PartialFailurePolicy
 from trading.usecases.exits import ExitPorts, run_exit
 from trading.usecases.idempotency import Placed, check_client_request_id, fingerprint_of, read_back, run_once
+from trading.usecases.margins import check_margin
 from trading.usecases.orders import place_all
 from trading.usecases.tickets import OrderTicket, checked_orders, instrument_of
 from trading.usecases.versions import bump
@@ -23,6 +24,9 @@ ExecutionPorts = ExitPorts
 def execute_basket(ports: ExecutionPorts, owner: OwnerId, basket_id: BasketId, client_request_id: str) -> Execution:
     """Place every leg of a DRAFT basket, BUY legs before SELL legs (hedges first, less margin).
 
+    A basket whose final margin (hedges offset, positions considered) exceeds the available funds is refused with
+    InsufficientMargin before anything is written or sent.
+
     Under EXIT_FILLED, the legs after a refused one are not sent, and the basket is EXITING (unwinding) through
     the exit loop until what went through is flat; then it ends FAILED with the refusal.
     """
@@ -31,13 +35,14 @@ def execute_basket(ports: ExecutionPorts, owner: OwnerId, basket_id: BasketId, c
         basket = ports.baskets.get(owner, basket_id)
         basket.start_execution()  # state checks only; saved in run()
         crid = check_client_request_id(client_request_id)
-        broker = ports.brokers.for_owner(owner, basket.broker).name
+        broker = ports.brokers.for_owner(owner, basket.broker)
         now = ports.clock.now()
         orders: list[Order] = []
         for strategy, leg in basket.placement_order():
             instrument = instrument_of(ports.instruments, leg.instrument.exchange, leg.instrument.tradingsymbol)
             ticket = OrderTicket.for_leg(strategy.id, leg, instrument)
-            orders.extend(checked_orders(ports, ticket, owner, basket.id, crid, broker, now))
+            orders.extend(checked_orders(ports, ticket, owner, basket.id, crid, broker.name, now))
+        check_margin(broker, orders)  # the last check: it asks the broker, after every rule of ours passed
         return basket, orders
 
     def run(plan: tuple[Basket, list[Order]]) -> Placed:
