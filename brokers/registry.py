@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from trading.ids import BrokerOrderId, OwnerId
     from trading.model import Fill, Order, OrderUpdate, Variety
+    from trading.model.margin import BasketMargin, Charges, Funds, Segment
     from trading.ports import Broker, OrderChange, OrderRequest, Secrets
 
     SecretReader = Callable[[str], str | None]
@@ -71,6 +72,18 @@ class WatchedBroker:
     def order_fills(self, order: Order) -> list[Fill]:
         fills: list[Fill] = self._call(self.inner.order_fills, order)
         return fills
+
+    def basket_margin(self, requests: list[OrderRequest], consider_positions: bool = True) -> BasketMargin:
+        margin: BasketMargin = self._call(self.inner.basket_margin, requests, consider_positions)
+        return margin
+
+    def charges(self, requests: list[OrderRequest]) -> list[Charges]:
+        charges: list[Charges] = self._call(self.inner.charges, requests)
+        return charges
+
+    def funds(self, segment: Segment) -> Funds:
+        funds: Funds = self._call(self.inner.funds, segment)
+        return funds
 
     def order_book(self) -> list[OrderUpdate] | None:
         # Unwatched: a refused read of the book during reconciliation is one of its reported problems.

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 from brokers.kite.login import kite_token_expiry
 from tests.builders import NIFTY_PUT, NOW, an_instrument
 from trading.clock import IST
-from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, Conflict, NotFound
+from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, Conflict, NotFound, NotSupported
 from trading.ids import BrokerOrderId, OrderId, TradeId, new_id
-from trading.model import BookedFill, Fill, OrderStatus, OrderType, OrderUpdate, Position, PositionKey, Product
+from trading.model import BookedFill, Fill, OrderStatus, OrderType, OrderUpdate, Position, PositionKey, Product, Side
 from trading.model.account import Session
+from trading.model.margin import BasketMargin, Charges, Funds, MarginBreakdown, OrderMargin
 from trading.ports import BasketView, Page, Ports
 from trading.rules.calendar import MarketCalendar
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from trading.model import Basket, FillDecision, InstrumentRef, Order, Variety
     from trading.model.account import AppCredentials, BrokerAccount, BrokerName
     from trading.model.instrument import Instrument
+    from trading.model.margin import Segment
     from trading.ports import OrderChange, OrderRequest, ScheduledAction, ScheduledJob
 
 
@@ -319,6 +321,12 @@ class FakeBroker:
     book: dict[BrokerOrderId, OrderUpdate] = field(default_factory=dict)
     trades: dict[BrokerOrderId, list[Fill]] = field(default_factory=dict)
     requests: dict[BrokerOrderId, OrderRequest] = field(default_factory=dict)
+    available: Decimal = Decimal(10**9)  # margin left (`funds`)
+    used: Decimal = Decimal(0)
+    short_margin: Decimal = Decimal(1000)  # what a sold unit blocks alone
+    hedge_benefit: Decimal = Decimal(0)  # how much less a basket blocks together than its legs' sum
+    margin_supported: bool = True
+    margin_asks: list[list[OrderRequest]] = field(default_factory=list)
 
     def _check_session(self) -> None:
         if self.disconnected:
@@ -394,6 +402,36 @@ class FakeBroker:
     def order_book(self) -> list[OrderUpdate]:
         self._check_session()
         return list(self.book.values())
+
+    def _alone(self, request: OrderRequest) -> Decimal:
+        if request.side is Side.BUY:
+            return (request.price or self.market_price) * request.quantity
+        return self.short_margin * request.quantity
+
+    def basket_margin(self, requests: list[OrderRequest], consider_positions: bool = True) -> BasketMargin:
+        """BUYs block their premium, SELLs `short_margin` a unit; together, `hedge_benefit` less."""
+        self._check_session()
+        if not self.margin_supported:
+            raise NotSupported(f"{self.name} gives no margin estimate")
+        self.margin_asks.append(list(requests))
+        legs = [OrderMargin(r.instrument, MarginBreakdown(self._alone(r))) for r in requests]
+        initial = sum((leg.margin.total for leg in legs), Decimal(0))
+        final = max(Decimal(0), initial - self.hedge_benefit)
+        return BasketMargin(MarginBreakdown(initial), MarginBreakdown(final), legs)
+
+    def charges(self, requests: list[OrderRequest]) -> list[Charges]:
+        """₹20 brokerage an order, and 0.1 % of its value as tax."""
+        self._check_session()
+        if not self.margin_supported:
+            raise NotSupported(f"{self.name} gives no charges estimate")
+        taxes = [(r.price or Decimal(0)) * r.quantity / 1000 for r in requests]
+        return [Charges(brokerage=Decimal(20), transaction_tax=t, total=20 + t) for t in taxes]
+
+    def funds(self, segment: Segment) -> Funds:
+        self._check_session()
+        if not self.margin_supported:
+            raise NotSupported(f"{self.name} gives no funds")
+        return Funds(segment, self.available, self.used, self.available + self.used)
 
 
 class FakeBrokers:

@@ -25,6 +25,13 @@ from brokers.kite.mapping import (
     validity_to_kite,
     variety_to_kite,
 )
+from brokers.kite.margins import (
+    basket_margin_from_kite,
+    charges_from_kite,
+    contract_order_to_kite,
+    funds_from_kite,
+    margin_order_to_kite,
+)
 from brokers.kite.ratelimit import DEFAULT_ORDER_RATE, limiter_for
 from trading.errors import (
     BrokerNotConnected,
@@ -39,6 +46,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from trading.model import Fill, Order, OrderUpdate, Variety
+    from trading.model.margin import BasketMargin, Charges, Funds, Segment
     from trading.ports import OrderChange, OrderRequest
 
 log = logging.getLogger(__name__)
@@ -205,3 +213,23 @@ class KiteBroker:
         with kite_errors_mapped(self.name):
             trades = self.client.order_trades(order.broker_order_id)
         return [fill_from_kite(trade, order) for trade in trades]
+
+    def basket_margin(self, requests: list[OrderRequest], consider_positions: bool = True) -> BasketMargin:
+        """Kite's basket margin (`POST /margins/basket`): initial, final (hedges and positions offset), each order."""
+        with kite_errors_mapped(self.name):
+            data = self.client.basket_order_margins(
+                [margin_order_to_kite(r) for r in requests], consider_positions=consider_positions
+            )
+        return basket_margin_from_kite(data)
+
+    def charges(self, requests: list[OrderRequest]) -> list[Charges]:
+        """Kite's virtual contract note (`POST /charges/orders`): each order's charges at its price."""
+        with kite_errors_mapped(self.name):
+            rows = self.client.get_virtual_contract_note([contract_order_to_kite(r) for r in requests])
+        return [charges_from_kite(row.get("charges")) for row in rows]
+
+    def funds(self, segment: Segment) -> Funds:
+        """Kite's margins of one segment (`GET /user/margins/{segment}`): available (`net`) and used (`debits`)."""
+        with kite_errors_mapped(self.name):
+            data = self.client.margins(segment.value)
+        return funds_from_kite(segment, data)

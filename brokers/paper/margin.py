@@ -131,13 +131,11 @@ class Margin:
                 f"but available margin is {_money(available)}."
             )
 
-    def order_margins(self, tickets: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def order_margins(self, tickets: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`POST /margins/orders`: each order's margin alone, with its charges (order_margins.json)."""
         return [self._order_row(ticket) for ticket in tickets]
 
-    def basket(
-        self, account: PaperAccount, tickets: list[Mapping[str, Any]], consider_positions: bool
-    ) -> dict[str, Any]:
+    def basket(self, account: PaperAccount, tickets: list[dict[str, Any]], consider_positions: bool) -> dict[str, Any]:
         """`POST /margins/basket`: initial (summed), final (offset, positions considered), each order (Kite's shape)."""
         legs = [self.exposure(t) for t in tickets]
         rows = [self._order_row(t) for t in tickets]
@@ -160,7 +158,7 @@ class Margin:
             "charges": summed([row["charges"] for row in rows]),
         }
 
-    def contract_note(self, tickets: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def contract_note(self, tickets: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`POST /charges/orders`: each order's charges at its average price (virtual_contract_note.json)."""
         notes = []
         for ticket in tickets:

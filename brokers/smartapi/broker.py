@@ -17,7 +17,14 @@ from brokers.protection import as_protected_limit, change_request
 from brokers.smartapi.mapping import fill_from_angel, order_params, order_update_from_angel
 from brokers.smartapi.sdk import SmartSession, smart_errors
 from trading.clock import IST, SystemClock
-from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable, RateLimited, ValidationError
+from trading.errors import (
+    BrokerNotConnected,
+    BrokerRejected,
+    BrokerUnavailable,
+    NotSupported,
+    RateLimited,
+    ValidationError,
+)
 from trading.ids import BrokerOrderId
 from trading.model import Validity
 
@@ -25,9 +32,13 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from trading.model import Fill, Order, OrderUpdate, Variety
+    from trading.model.margin import BasketMargin, Charges, Funds, Segment
     from trading.ports import Clock, Instruments, MarkSource, OrderChange, OrderRequest
 
 log = logging.getLogger(__name__)
+
+# The SDK has the calls (SmartAPI getMarginApi, estimateCharges and rmsLimit); their payloads are not mapped yet.
+NOT_WIRED = "margin, charges and funds estimates are not supported for Angel One accounts yet"
 
 ANGEL_ROOT = "https://apiconnect.angelone.in"
 DEFAULT_TIMEOUT = 7.0
@@ -161,6 +172,18 @@ class SmartApiBroker:
             trades = checked(self.name, self.client.tradeBook()).get("data") or []
         today = self._clock.now().astimezone(IST).date()
         return [fill_from_angel(t, order, today) for t in trades if str(t.get("orderid")) == order.broker_order_id]
+
+    def basket_margin(self, requests: list[OrderRequest], consider_positions: bool = True) -> BasketMargin:
+        """Not offered here yet: raises NotSupported (executeBasket then leaves the margin check to Angel One)."""
+        raise NotSupported(NOT_WIRED)
+
+    def charges(self, requests: list[OrderRequest]) -> list[Charges]:
+        """Not offered here yet: raises NotSupported."""
+        raise NotSupported(NOT_WIRED)
+
+    def funds(self, segment: Segment) -> Funds:
+        """Not offered here yet: raises NotSupported."""
+        raise NotSupported(NOT_WIRED)
 
     def order_book(self) -> None:
         """None: reconciliation asks for each order's row on its own (see `order_update`)."""
