@@ -14,6 +14,7 @@ import strawberry
 
 from schema.accounts import BrokerAccount, BrokerLogin
 from schema.aws import AWSJSON, AwsCognitoUserPools, AwsIam, AwsSubscribe
+from schema.margins import BasketMargin, Funds
 from schema.types import (
     AddLegInput,
     AddStrategyInput,
@@ -40,6 +41,7 @@ from schema.types import (
 )
 from trading.model import OrderStatus
 from trading.model.account import BrokerName
+from trading.model.margin import Segment
 
 
 def _lambda(info: strawberry.Info) -> Any:
@@ -93,6 +95,19 @@ class Query:
 
     @strawberry.field(description="The caller's broker accounts: status, user id at the broker, token expiry")
     def broker_accounts(self, info: strawberry.Info) -> list[BrokerAccount]:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="What executing the basket would block (initial, final after hedges and positions, per leg), its "
+        "charges, the funds available and the shortfall, at its broker's estimate now"
+    )
+    def basket_margin(self, info: strawberry.Info, basket_id: strawberry.ID) -> BasketMargin:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The caller's margin at a broker (default: the deployment's) in one segment")
+    def funds(
+        self, info: strawberry.Info, broker: BrokerName | None = None, segment: Segment = Segment.EQUITY
+    ) -> Funds:
         return _lambda(info)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Instruments whose trading symbol starts with `search`")

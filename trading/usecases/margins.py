@@ -67,6 +67,11 @@ def basket_margin(ports: MarginPorts, owner: OwnerId, basket_id: BasketId) -> Ma
     return MarginReport(basket.id, margin, charges, funds_for(broker, requests))
 
 
+def account_funds(ports: MarginPorts, owner: OwnerId, broker: str | None, segment: Segment) -> Funds:
+    """The owner's funds at a broker (an adapter name; None: the default) in one segment."""
+    return ports.brokers.for_owner(owner, broker).funds(segment)
+
+
 def basket_orders(ports: MarginPorts, basket: Basket, broker: str, now: datetime) -> list[Order]:
     """The orders executing the basket would place (hedges first, sliced), unchecked and unsaved."""
     orders: list[Order] = []
