@@ -40,7 +40,8 @@ def margin_order_to_kite(request: OrderRequest) -> dict[str, Any]:
 def contract_order_to_kite(request: OrderRequest) -> dict[str, Any]:
     """One order of a charges request: the margin fields, our tag as `order_id`, the price as `average_price`."""
     order = margin_order_to_kite(request)
-    return {**order, "order_id": request.tag, "average_price": order.pop("price")}
+    average = order.pop("price")
+    return {**order, "order_id": request.tag, "average_price": average}
 
 
 def charges_from_kite(row: Mapping[str, Any] | None) -> Charges:
