@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
-from trading.errors import InsufficientMargin, NotSupported
+from trading.errors import BrokerNotConnected, BrokerUnavailable, InsufficientMargin, NotSupported, RateLimited
 from trading.ids import ClientRequestId
 from trading.model.margin import ZERO, Charges, Segment
 from trading.money import to_paise
@@ -85,13 +85,14 @@ def basket_orders(ports: MarginPorts, basket: Basket, broker: str, now: datetime
 def check_margin(broker: Broker, orders: list[Order]) -> None:
     """Refuse, before anything is sent, orders whose final margin exceeds the available funds, saying by how much.
 
-    A broker that gives no estimate is left to refuse at placement (its own risk checks run there).
+    Only the broker's answer refuses: a broker that gives no estimate, or cannot answer now (unreachable, session
+    gone, rate limited), is left to placement, which reports it as it always has (its own risk checks run there).
     """
     requests = [request_of(o) for o in orders]
     try:
         final = broker.basket_margin(requests, consider_positions=True).final.total
         available = sum((f.available for f in funds_for(broker, requests)), ZERO)
-    except NotSupported:
+    except (NotSupported, BrokerUnavailable, BrokerNotConnected, RateLimited):
         return
     if final > available:
         raise InsufficientMargin(

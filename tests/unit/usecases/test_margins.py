@@ -10,7 +10,7 @@ import pytest
 from tests.builders import NIFTY_CALL, NIFTY_PUT, OTHER_OWNER, OWNER
 from tests.unit.usecases.given import a_stored_draft
 from trading.errors import InsufficientMargin, NotFound
-from trading.model import BasketStatus
+from trading.model import BasketStatus, OrderStatus
 from trading.model.margin import Segment
 from trading.usecases.execution import execute_basket
 from trading.usecases.margins import account_funds, basket_margin
@@ -104,3 +104,12 @@ def test_funds_are_the_brokers_for_the_segment(fakes: Fakes) -> None:
     fakes.broker.available, fakes.broker.used = Decimal("1234.50"), Decimal(100)
     funds = account_funds(fakes.ports, OWNER, None, Segment.COMMODITY)
     assert (funds.segment, funds.available, funds.used) == (Segment.COMMODITY, Decimal("1234.50"), Decimal(100))
+
+
+def test_a_session_gone_at_the_margin_check_is_reported_by_placement_as_before(fakes: Fakes) -> None:
+    basket = a_stored_draft(fakes)
+    fakes.broker.disconnected = True
+    execution = execute_basket(fakes.ports, OWNER, basket.id, "go-disconnected")
+    assert execution.view.basket.status is BasketStatus.FAILED
+    assert execution.orders[0].status is OrderStatus.REJECTED  # the rest are not sent (EXIT_FILLED)
+    assert fakes.broker.placed == []
