@@ -26,5 +26,5 @@ def basket_margin(basketId: str) -> dict[str, Any]:
 @router.resolver(type_name="Query", field_name="funds")
 def funds(broker: str | None = None, segment: str = "EQUITY") -> dict[str, Any]:
     owner = caller(router)
-    chosen = args.member(Segment, str(segment).lower(), "segment")
+    chosen = args.member(Segment, segment, "segment")
     return shapes.funds_shape(margins.account_funds(ports(), owner, args.broker_name(broker), chosen))

@@ -231,5 +231,5 @@ class KiteBroker:
     def funds(self, segment: Segment) -> Funds:
         """Kite's margins of one segment (`GET /user/margins/{segment}`): available (`net`) and used (`debits`)."""
         with kite_errors_mapped(self.name):
-            data = self.client.margins(segment.value)
+            data = self.client.margins(segment.key)
         return funds_from_kite(segment, data)

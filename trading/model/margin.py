@@ -16,8 +16,13 @@ ZERO = Decimal(0)
 class Segment(enum.StrEnum):
     """A broker's margin segment: equity (NSE, BSE, NFO, BFO, CDS) or commodity (MCX)."""
 
-    EQUITY = "equity"
-    COMMODITY = "commodity"
+    EQUITY = "EQUITY"
+    COMMODITY = "COMMODITY"
+
+    @property
+    def key(self) -> str:
+        """The broker's name for it ("equity", "commodity")."""
+        return self.value.lower()
 
     @classmethod
     def of_exchange(cls, exchange: str) -> Segment:
