@@ -30,7 +30,7 @@ def _money(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01'))}"
 
 
-def kite_margin(parts: Components, ticket: Mapping[str, Any] | None = None, extra: Any = None) -> dict[str, Any]:
+def kite_margin(parts: Components, ticket: Mapping[str, Any] | None = None, costs: Any = None) -> dict[str, Any]:
     """Margin components in Kite's shape (basket_margins.json, order_margins.json)."""
     row: dict[str, Any] = {
         "type": "equity" if ticket else "",
@@ -45,7 +45,7 @@ def kite_margin(parts: Components, ticket: Mapping[str, Any] | None = None, extr
         "var": parts.var,
         "pnl": {"realised": 0, "unrealised": 0},
         "leverage": 1 if ticket else 0,
-        "charges": extra if extra is not None else summed([]),
+        "charges": costs if costs is not None else summed([]),
         "total": parts.total,
     }
     return row
