@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from kiteconnect import KiteConnect
+from kiteconnect import exceptions as kite_errors
 
 from brokers.kite.broker import KiteBroker
 from brokers.paper import span
@@ -162,3 +163,14 @@ def test_placement_refuses_by_the_models_numbers(market: Market) -> None:
     with pytest.raises(BrokerRejected, match=rf"Required margin is {SPREAD_MARGIN - 40 * LOT}\.00 "):
         market.broker.place_order(request(SHORT_CALL, Side.SELL))
     assert len(market.kite.orders()) == 3
+
+
+def test_a_malformed_margin_request_is_refused_as_kite_refuses_input(market: Market) -> None:
+    with pytest.raises(kite_errors.InputException, match="JSON list of orders"):
+        market.kite.basket_order_margins({"not": "a list"})
+    with pytest.raises(kite_errors.InputException, match="Unknown instrument NFO:NIFTY26DEC99999CE"):
+        market.kite.order_margins([{**ticket(SHORT_CALL, "SELL"), "tradingsymbol": "NIFTY26DEC99999CE"}])
+    with pytest.raises(kite_errors.InputException, match="quantity"):
+        market.kite.get_virtual_contract_note([{**ticket(SHORT_CALL, "SELL"), "quantity": 0}])
+    with pytest.raises(kite_errors.InputException, match="segment"):
+        market.kite.margins("currency")
