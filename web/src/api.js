@@ -100,6 +100,8 @@ const TITLES = {
   BrokerRejected: "Rejected by the broker",
   BrokerNotConnected: "Broker not connected",
   RateLimited: "Slow down",
+  InsufficientMargin: "Not enough margin",
+  NotSupported: "Not supported by this broker",
   NetworkError: "Offline",
 };
 
