@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from brokers.protection import as_protected_limit, change_request
-from brokers.smartapi.mapping import fill_from_angel, order_params, order_update_from_angel
+from brokers.smartapi.mapping import fill_from_angel, funds_from_angel, order_params, order_update_from_angel
 from brokers.smartapi.sdk import SmartSession, smart_errors
 from trading.clock import IST, SystemClock
 from trading.errors import (
@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The SDK has the calls (SmartAPI getMarginApi, estimateCharges and rmsLimit); their payloads are not mapped yet.
-NOT_WIRED = "margin, charges and funds estimates are not supported for Angel One accounts yet"
+# The SDK has the calls (SmartAPI getMarginApi, estimateCharges); their payloads are not mapped yet.
+NOT_WIRED = "margin and charges estimates are not supported for Angel One accounts yet"
 
 ANGEL_ROOT = "https://apiconnect.angelone.in"
 DEFAULT_TIMEOUT = 7.0
@@ -182,8 +182,10 @@ class SmartApiBroker:
         raise NotSupported(NOT_WIRED)
 
     def funds(self, segment: Segment) -> Funds:
-        """Not offered here yet: raises NotSupported."""
-        raise NotSupported(NOT_WIRED)
+        """Angel's RMS limits (`getRMS`), one pool for every segment: available (`net`), used (`utiliseddebits`)."""
+        with angel_errors_mapped(self.name):
+            data = checked(self.name, self.client.rmsLimit()).get("data") or {}
+        return funds_from_angel(segment, data)
 
     def order_book(self) -> None:
         """None: reconciliation asks for each order's row on its own (see `order_update`)."""

@@ -17,12 +17,14 @@ from trading.clock import IST
 from trading.errors import ValidationError
 from trading.ids import BrokerOrderId, TradeId
 from trading.model import Fill, OrderStatus, OrderType, OrderUpdate, Product, Side, Validity, Variety
+from trading.model.margin import Funds
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from trading.model import Order
     from trading.model.instrument import Instrument
+    from trading.model.margin import Segment
     from trading.ports import OrderRequest
 
 log = logging.getLogger(__name__)
@@ -182,4 +184,14 @@ def fill_from_angel(trade: Mapping[str, Any], order: Order, today: date) -> Fill
         quantity=int(trade["fillsize"]),
         price=Decimal(str(trade["fillprice"])),
         filled_at=datetime.combine(today, at, IST).astimezone(UTC),
+    )
+
+
+def funds_from_angel(segment: Segment, data: Mapping[str, Any]) -> Funds:
+    """`getRMS`'s data (amounts as strings): `net` is what is available, `utiliseddebits` what is blocked."""
+    return Funds(
+        segment=segment,
+        available=decimal_from_angel(data.get("net")) or Decimal(0),
+        used=decimal_from_angel(data.get("utiliseddebits")) or Decimal(0),
+        cash=decimal_from_angel(data.get("availablecash")) or Decimal(0),
     )
