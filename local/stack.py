@@ -54,6 +54,7 @@ from local.mark_feed import LocalMarkFeed
 from local.market import MarketSimulator
 from local.realtime.authorizer import lambda_authorizer
 from local.realtime.endpoint import realtime_routes
+from local.realtime.messages import MAX_MESSAGE_BYTES
 from local.realtime.pubsub import PubSub, routes_from_schema
 from local.request_journal import journal_requests, stop_journaling
 from local.scheduler import LocalScheduler
@@ -406,6 +407,9 @@ class LocalStack:
             log_level="warning",
             lifespan="off",
             ws_per_message_deflate=False,
+            # a frame a little over the real-time message bound gets its typed refusal; one far over is closed
+            # (1009) by the server before it is read whole
+            ws_max_size=4 * MAX_MESSAGE_BYTES,
             ssl_certfile=self.certificate.cert_file if self.certificate else None,
             ssl_keyfile=self.certificate.key_file if self.certificate else None,
         )
