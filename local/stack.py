@@ -30,6 +30,7 @@ from composition.instruments import load_instrument_dump
 from composition.runtime import install
 from local import seed
 from local.admin_routes import Admin, admin_routes
+from local.atomic_file import AtomicFile
 from local.auth import JwtVerifier
 from local.cognito import LocalUserPool
 from local.cognito_endpoint import COGNITO_CORS_HEADERS, COGNITO_EXPOSED_HEADERS, cognito_routes
@@ -201,7 +202,7 @@ class LocalStack:
             api_secret=self.api_secret,
             postback_url=f"{self.url}/postback/kite",
             postback_ca=str(self.certificate.ca_file) if self.certificate else None,
-            book_file=self.state_dir / "paper-exchange.pickle",
+            book_file=AtomicFile(self.state_dir / "paper-exchange.pickle"),
         )
         server = PaperExchangeServer(exchange)
         return exchange, server, server.start(host="127.0.0.1", port=0)
