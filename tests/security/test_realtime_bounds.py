@@ -98,6 +98,20 @@ def deep_subscription(depth: int) -> str:
     return 'subscription { onOrderUpdate(ownerId: "u") { ' + "a { " * depth + "b" + " }" * depth + " } }"
 
 
+# AppSync's query limits (schema/limits.py), counted before the document is validated
+OVER_THE_QUERY_LIMITS: list[tuple[str, Any, str]] = [
+    ("deeper than the limit", {"query": deep_subscription(QUERY_DEPTH_LIMIT)}, "QueryDepthLimitReached"),
+    (
+        "more resolved fields than the limit",
+        {
+            "query": "subscription { "
+            + " ".join(f'o{i}: onOrderUpdate(ownerId: "u") {{ eventId }}' for i in range(RESOLVER_COUNT_LIMIT + 1))
+            + " }"
+        },
+        "ResolverCountLimitReached",
+    ),
+]
+
 # (case, frame: text or bytes, errorType of the id-less `error`)
 APPSYNC_BAD_MESSAGES: list[tuple[str, str | bytes, str]] = [
     (
@@ -158,16 +172,7 @@ APPSYNC_BAD_STARTS: list[tuple[str, Any, str]] = [
         {"query": 'subscription { onOrderUpdate(ownerId: "u") { ' + "eventId " * 2500 + "} }"},
         "ValidationError",
     ),
-    ("deeper than the limit", {"query": deep_subscription(QUERY_DEPTH_LIMIT)}, "QueryDepthLimitReached"),
-    (
-        "more resolved fields than the limit",
-        {
-            "query": "subscription { "
-            + " ".join(f'o{i}: onOrderUpdate(ownerId: "u") {{ eventId }}' for i in range(RESOLVER_COUNT_LIMIT + 1))
-            + " }"
-        },
-        "ResolverCountLimitReached",
-    ),
+    *OVER_THE_QUERY_LIMITS,
     ("a query, not a subscription", {"query": "query { me { id } }"}, "ValidationError"),
 ]
 
@@ -270,16 +275,7 @@ TRANSPORT_WS_BAD_SUBSCRIBES: list[tuple[str, Any, str]] = [
         {"query": 'subscription { onOrderUpdate(ownerId: "\\ud800") { eventId } }'},
         "ValidationError",
     ),
-    ("deeper than the limit", {"query": deep_subscription(QUERY_DEPTH_LIMIT)}, "QueryDepthLimitReached"),
-    (
-        "more resolved fields than the limit",
-        {
-            "query": "subscription { "
-            + " ".join(f'o{i}: onOrderUpdate(ownerId: "u") {{ eventId }}' for i in range(RESOLVER_COUNT_LIMIT + 1))
-            + " }"
-        },
-        "ResolverCountLimitReached",
-    ),
+    *OVER_THE_QUERY_LIMITS,
 ]
 
 
