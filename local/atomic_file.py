@@ -1,4 +1,7 @@
-"""Replace a file's contents atomically: a crash leaves the old file or the new one, never half of one."""
+"""Replace a file's contents atomically: a crash leaves the old file or the new one, never half of one.
+
+The one atomic file write of the local stack: its journals, checkpoints and snapshots, and (as `AtomicFile`)
+the paper exchange's book."""
 
 from __future__ import annotations
 
@@ -20,8 +23,8 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def write_atomically(path: Path, text: str, *, durable: bool = True) -> None:
-    """Replace `path` with `text` so a crash leaves either the old or the new file, never half of one.
+def write_atomically(path: Path, text: str | bytes, *, durable: bool = True) -> None:
+    """Replace `path` with `text` (or bytes) so a crash leaves either the old or the new file, never half of one.
 
     `durable=False` skips the fsyncs: after a power loss the file may be the previous version (fine
     for checkpoints: records after an older checkpoint are delivered again, and publishing is
@@ -30,8 +33,8 @@ def write_atomically(path: Path, text: str, *, durable: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(text if isinstance(text, bytes) else text.encode("utf-8"))
             if durable:
                 out.flush()
                 os.fsync(out.fileno())
@@ -42,3 +45,19 @@ def write_atomically(path: Path, text: str, *, durable: bool = True) -> None:
         raise
     if durable:
         _fsync_dir(path.parent)
+
+
+class AtomicFile:
+    """One file replaced whole and durably (the paper exchange's `BookFile`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> bytes | None:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def replace(self, data: bytes) -> None:
+        write_atomically(self.path, data)

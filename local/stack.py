@@ -30,6 +30,7 @@ from composition.instruments import load_instrument_dump
 from composition.runtime import install
 from local import seed
 from local.admin_routes import Admin, admin_routes
+from local.atomic_file import AtomicFile
 from local.auth import JwtVerifier
 from local.cognito import LocalUserPool
 from local.cognito_endpoint import COGNITO_CORS_HEADERS, COGNITO_EXPOSED_HEADERS, cognito_routes
@@ -54,6 +55,7 @@ from local.mark_feed import LocalMarkFeed
 from local.market import MarketSimulator
 from local.realtime.authorizer import lambda_authorizer
 from local.realtime.endpoint import realtime_routes
+from local.realtime.messages import MAX_MESSAGE_BYTES
 from local.realtime.pubsub import PubSub, routes_from_schema
 from local.request_journal import journal_requests, stop_journaling
 from local.scheduler import LocalScheduler
@@ -200,7 +202,7 @@ class LocalStack:
             api_secret=self.api_secret,
             postback_url=f"{self.url}/postback/kite",
             postback_ca=str(self.certificate.ca_file) if self.certificate else None,
-            book_file=self.state_dir / "paper-exchange.pickle",
+            book_file=AtomicFile(self.state_dir / "paper-exchange.pickle"),
         )
         server = PaperExchangeServer(exchange)
         return exchange, server, server.start(host="127.0.0.1", port=0)
@@ -406,6 +408,9 @@ class LocalStack:
             log_level="warning",
             lifespan="off",
             ws_per_message_deflate=False,
+            # a frame a little over the real-time message bound gets its typed refusal; one far over is closed
+            # (1009) by the server before it is read whole
+            ws_max_size=4 * MAX_MESSAGE_BYTES,
             ssl_certfile=self.certificate.cert_file if self.certificate else None,
             ssl_keyfile=self.certificate.key_file if self.certificate else None,
         )

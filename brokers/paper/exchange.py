@@ -32,9 +32,9 @@ from trading.model import InstrumentRef
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from datetime import datetime
-    from pathlib import Path
 
     from brokers.paper.book import PaperAccount, PaperOrder
+    from brokers.paper.persistence import BookFile
     from brokers.paper.rules import Band
     from brokers.paper.ticker import Tick
     from trading.model.instrument import Instrument
@@ -70,6 +70,9 @@ class PaperExchange:
     market_open
         Whether the market is open for an exchange at a time; after-market orders wait for it. None:
         AMO orders wait for `release_amo_orders`.
+    book_file
+        Where the book is kept (`brokers.paper.persistence.BookFile`): restored from it at start, written to it
+        before the reply of any request that changed the book. None: the book lives in memory only.
     """
 
     def __init__(
@@ -88,7 +91,7 @@ class PaperExchange:
         order_rate: int | None = ORDER_REQUESTS_PER_SECOND,
         market_open: Callable[[str, datetime], bool] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
-        book_file: Path | None = None,
+        book_file: BookFile | None = None,
     ) -> None:
         self.api_key = api_key
         self.ticker = TickerHub(self._tick_of_token)

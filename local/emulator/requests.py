@@ -61,7 +61,16 @@ def request_body(raw: bytes) -> dict[str, Any]:
         body = json.loads(raw)
     except (ValueError, RecursionError):  # RecursionError: JSON nested past the decoder's recursion limit
         raise malformed("body must be JSON with a query") from None
-    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+    if not isinstance(body, dict):
+        raise malformed("body must be JSON with a query")
+    check_request(body)
+    return body
+
+
+def check_request(body: dict[str, Any]) -> None:
+    """A decoded GraphQL request (an HTTP body, a real-time start or subscribe payload) has the shape of one,
+    valid Unicode text and variables of bounded depth. Raises RequestRefused."""
+    if not isinstance(body.get("query"), str):
         raise malformed("body must be JSON with a query")
     if not isinstance(body.get("variables"), dict | None):
         raise malformed("variables must be a JSON object")
@@ -71,7 +80,6 @@ def request_body(raw: bytes) -> dict[str, Any]:
     if body.get("operationName") is not None:
         check_text(body["operationName"], "operationName")
     check_variables(body.get("variables") or {})
-    return body
 
 
 def check_text(value: str, where: str) -> None:
@@ -82,21 +90,26 @@ def check_text(value: str, where: str) -> None:
 
 
 def check_variables(variables: dict[str, Any]) -> None:
-    """Variables nested at most MAX_VARIABLES_DEPTH deep, every key and string valid Unicode (walked without
-    recursion, so depth cannot exhaust the stack)."""
-    stack: list[tuple[Any, str, int]] = [(variables, "$", 1)]
+    """Variables nested at most MAX_VARIABLES_DEPTH deep, every key and string valid Unicode."""
+    check_json(variables, "variables", MAX_VARIABLES_DEPTH)
+
+
+def check_json(value: Any, what: str, max_depth: int) -> None:
+    """Decoded JSON nested at most `max_depth` deep, every key and string valid Unicode (walked without
+    recursion, so depth cannot exhaust the stack). Raises RequestRefused naming `what`."""
+    stack: list[tuple[Any, str, int]] = [(value, "$", 1)]
     while stack:
-        value, path, depth = stack.pop()
-        if isinstance(value, dict | list):
-            if depth > MAX_VARIABLES_DEPTH:
-                raise RequestRefused(f"variables are nested deeper than {MAX_VARIABLES_DEPTH} levels")
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, item in items:
+        item, path, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > max_depth:
+                raise RequestRefused(f"{what} are nested deeper than {max_depth} levels")
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
                 if isinstance(key, str):
-                    check_text(key, f"a variable name at {path}")
-                stack.append((item, f"{path}.{key}" if isinstance(key, str) else f"{path}[{key}]", depth + 1))
-        elif isinstance(value, str):
-            check_text(value, f"variable {path}")
+                    check_text(key, f"a name at {path} in {what}")
+                stack.append((child, f"{path}.{key}" if isinstance(key, str) else f"{path}[{key}]", depth + 1))
+        elif isinstance(item, str):
+            check_text(item, f"{path} in {what}")
 
 
 def parsed(query: str) -> DocumentNode:

@@ -6,7 +6,8 @@ Frames as AppSync sends them: `connection_ack` with `connectionTimeoutMs`, `ka` 
 `keepalive_seconds`, `start_ack`/`data`/`complete` per operation; a bad token is a `connection_error` (errorCode 401)
 after `connection_init`, then the socket closes; a refused or invalid `start` is an `error` for that id only (the
 connection and its other subscriptions carry on); an unknown message type is an id-less `error`
-(`UnsupportedOperation`, "<type> not supported") and the connection stays open."""
+(`UnsupportedOperation`, "<type> not supported"), and so is a message out of `local.realtime.messages`' bounds
+(`RequestEntityTooLargeException`, `BadRequestException`): the connection stays open."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from local.realtime.connection import MAX_SUBSCRIPTIONS_PER_CONNECTION, Connection
+from local.realtime.messages import MessageRefused
 from local.realtime.shaping import OperationError
 
 log = logging.getLogger(__name__)
@@ -43,31 +45,29 @@ class AppSyncConnection(Connection):
                 await self._refuse(exc)
                 return
             while True:
-                message = await self.receive()
-                kind = message.get("type") if message else None
+                try:
+                    message = await self.receive()
+                except MessageRefused as exc:
+                    await self.send_error(None, exc.message, exc.error_type)
+                    continue
+                kind = message.get("type")
                 if kind == "connection_init":
                     await self.send(
                         {"type": "connection_ack", "payload": {"connectionTimeoutMs": CONNECTION_TIMEOUT_MS}}
                     )
                     if keepalive is None:
                         keepalive = asyncio.create_task(self._keepalive())
-                elif kind == "start" and message is not None:
+                elif kind == "start":
                     await self._start(message, identity)
-                elif kind == "stop" and message is not None:
+                elif kind == "stop":
                     operation_id = str(message.get("id"))
                     await self.end(operation_id)
                     await self.send({"type": "complete", "id": operation_id})
                 elif kind == "connection_terminate":
                     return
                 else:
-                    await self.send(
-                        {
-                            "type": "error",
-                            "payload": {
-                                "errors": [{"errorType": "UnsupportedOperation", "message": f"{kind} not supported"}]
-                            },
-                        }
-                    )
+                    shown = kind if isinstance(kind, str) and len(kind) <= 64 else "this message type"
+                    await self.send_error(None, f"{shown} not supported", "UnsupportedOperation")
         except WebSocketDisconnect:
             pass
         except Exception:
@@ -80,7 +80,7 @@ class AppSyncConnection(Connection):
 
     async def _refuse(self, error: OperationError) -> None:
         """AppSync answers a connection with bad credentials with `connection_error`, then closes it."""
-        with contextlib.suppress(TimeoutError):
+        with contextlib.suppress(TimeoutError, MessageRefused):
             await asyncio.wait_for(self.receive(), self.endpoint.init_timeout_seconds)
         await self.send(
             {
@@ -110,13 +110,9 @@ class AppSyncConnection(Connection):
                 )
             if not isinstance(payload, dict) or not isinstance(payload.get("data"), str):
                 raise OperationError("a start payload carries `data`: the request as a JSON string")
-            try:
-                request = json.loads(payload["data"])
-            except ValueError:
-                raise OperationError("start payload `data` is not JSON") from None
-            if not isinstance(request, dict):
-                raise OperationError("start payload `data` must be a JSON object")
-            authorization = (payload.get("extensions") or {}).get("authorization")
+            request = start_request(payload["data"])
+            extensions = payload.get("extensions")
+            authorization = extensions.get("authorization") if isinstance(extensions, dict) else None
             if isinstance(authorization, dict) and "Authorization" in authorization:
                 identity = await self.endpoint.identity(authorization["Authorization"])
             prepared, subscription = await self.endpoint.start(request, identity)
@@ -129,14 +125,24 @@ class AppSyncConnection(Connection):
     def data_frame(self, operation_id: str, data: str) -> str:
         return f'{{"type":"data","id":{json.dumps(operation_id)},"payload":{{"data":{data}}}}}'
 
-    async def send_error(self, operation_id: str, message: str, error_type: str) -> None:
-        await self.send(
-            {
-                "type": "error",
-                "id": operation_id,
-                "payload": {"errors": [{"errorType": error_type, "message": message}]},
-            }
-        )
+    async def send_error(self, operation_id: str | None, message: str, error_type: str) -> None:
+        """An `error` for one operation, or id-less for a message that names none (or could not be read)."""
+        error: dict[str, Any] = {"type": "error"}
+        if operation_id is not None:
+            error["id"] = operation_id
+        error["payload"] = {"errors": [{"errorType": error_type, "message": message}]}
+        await self.send(error)
+
+
+def start_request(data: str) -> dict[str, Any]:
+    """The GraphQL request a `start` carries as JSON text in `payload.data`. Raises OperationError."""
+    try:
+        request = json.loads(data)
+    except (ValueError, RecursionError):  # RecursionError: nested past the decoder's recursion limit
+        raise OperationError("start payload `data` is not JSON") from None
+    if not isinstance(request, dict):
+        raise OperationError("start payload `data` must be a JSON object")
+    return request
 
 
 HEADER_SUBPROTOCOL_PREFIX = "header-"

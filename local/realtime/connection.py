@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from local.realtime.messages import decode
 from local.realtime.pubsub import SubscriberDropped
 
 if TYPE_CHECKING:
@@ -42,19 +43,13 @@ class Connection:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await self.websocket.close(code=code, reason=reason.encode()[:123].decode(errors="ignore"))
 
-    async def receive(self) -> dict[str, Any] | None:
-        """The next JSON object from the client; None for anything else."""
+    async def receive(self) -> dict[str, Any]:
+        """The next client message, a JSON object within `local.realtime.messages`' bounds; raises
+        MessageRefused for anything else, WebSocketDisconnect when the client has gone."""
         message = await self.websocket.receive()
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
-        text = message.get("text")
-        if text is None:
-            return None
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            return None
-        return parsed if isinstance(parsed, dict) else None
+        return decode(message.get("text"), message.get("bytes"))
 
     def begin(self, operation_id: str, prepared: PreparedSubscription, subscription: Subscription) -> None:
         self.operations[operation_id] = asyncio.create_task(self._forward(operation_id, prepared, subscription))

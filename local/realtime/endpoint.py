@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from starlette.routing import WebSocketRoute
 
+from local.emulator.requests import RequestRefused, check_request
 from local.realtime.appsync_protocol import APPSYNC_PROTOCOL, AppSyncConnection
 from local.realtime.authorizer import Refusal
 from local.realtime.shaping import OperationError, PreparedSubscription, prepare_subscription
@@ -84,6 +85,10 @@ class RealtimeEndpoint:
         self, request: Mapping[str, Any], identity: dict[str, Any]
     ) -> tuple[PreparedSubscription, Subscription]:
         """Validate, authorize and subscribe; `OperationError` when refused."""
+        try:
+            check_request(dict(request))  # the HTTP endpoint's checks: shape, valid Unicode, variables' depth
+        except RequestRefused as exc:
+            raise OperationError(exc.message, "ValidationError" if exc.status == 400 else exc.error_type) from None
         prepared = prepare_subscription(
             self.schema, request.get("query"), request.get("variables"), request.get("operationName")
         )

@@ -25,10 +25,11 @@ from graphql import (
     is_abstract_type,
     is_leaf_type,
     is_list_type,
-    parse,
     validate,
 )
 from graphql.execution.values import get_argument_values, get_directive_values, get_variable_values
+
+from local.emulator.requests import RequestRefused, check_limits, parsed
 
 if TYPE_CHECKING:
     import strawberry
@@ -184,15 +185,19 @@ def prepare_subscription(
     if operation_name is not None and not isinstance(operation_name, str):
         raise OperationError("operationName must be a string")
     try:
-        document = parse(query)
+        document = parsed(query)  # bounded as the HTTP endpoint bounds it
     except GraphQLError as exc:
         raise OperationError(exc.message) from None
-    errors = validate(graphql_schema, document)
-    if errors:
-        raise OperationError("; ".join(error.message for error in errors))
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         raise OperationError("send exactly one operation (or name one with operationName)")
+    try:
+        check_limits(document, operation)  # AppSync's query limits, before the document is validated
+    except RequestRefused as exc:
+        raise OperationError(exc.message, exc.error_type) from None
+    errors = validate(graphql_schema, document)
+    if errors:
+        raise OperationError("; ".join(error.message for error in errors))
     if operation.operation != OperationType.SUBSCRIPTION:
         raise OperationError(f"only subscriptions are served here, not a {operation.operation.value}")
     coerced = get_variable_values(graphql_schema, operation.variable_definitions or (), variables or {})

@@ -1,5 +1,10 @@
 """graphql-transport-ws (the `graphql-ws` library's protocol, what GraphiQL speaks): auth in
-`connection_init.payload`."""
+`connection_init.payload`.
+
+As its spec says, a message of a type or format it does not define closes the socket with 4400 and the reason
+(a message out of `local.realtime.messages`' bounds too; one over the size bound with RFC 6455's 1009); a
+subscribe whose operation is refused (invalid, over the query limits, unauthorized) gets an `error` for its id
+and the connection carries on."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 from starlette.websockets import WebSocketDisconnect
 
 from local.realtime.connection import MAX_SUBSCRIPTIONS_PER_CONNECTION, Connection
+from local.realtime.messages import CLOSE_INVALID, MessageRefused
 from local.realtime.shaping import OperationError
 
 log = logging.getLogger(__name__)
@@ -29,7 +35,10 @@ class TransportWsConnection(Connection):
             except TimeoutError:
                 await self.close(4408, "Connection initialisation timeout")
                 return
-            if not first or first.get("type") != "connection_init":
+            except MessageRefused as exc:
+                await self.close(exc.close_code, exc.message)
+                return
+            if first.get("type") != "connection_init":
                 await self.close(4401, "Unauthorized")
                 return
             try:
@@ -39,22 +48,27 @@ class TransportWsConnection(Connection):
                 return
             await self.send({"type": "connection_ack"})
             while True:
-                message = await self.receive()
-                kind = message.get("type") if message else None
+                try:
+                    message = await self.receive()
+                except MessageRefused as exc:
+                    await self.close(exc.close_code, exc.message)
+                    return
+                kind = message.get("type")
                 if kind == "ping":
                     await self.send({"type": "pong"})
                 elif kind == "pong":
                     continue
-                elif kind == "subscribe" and message is not None:
+                elif kind == "subscribe":
                     if not await self._subscribe(message, identity):
                         return
-                elif kind == "complete" and message is not None:
+                elif kind == "complete":
                     await self.end(str(message.get("id")))
                 elif kind == "connection_init":
                     await self.close(4429, "Too many initialisation requests")
                     return
                 else:
-                    await self.close(4400, f"Invalid message {kind!r}")
+                    shown = repr(kind) if isinstance(kind, str) and len(kind) <= 64 else "type"
+                    await self.close(CLOSE_INVALID, f"Invalid message {shown}")
                     return
         except WebSocketDisconnect:
             pass

@@ -9,6 +9,7 @@ from kiteconnect import KiteConnect
 
 from brokers.paper.exchange import PaperExchange
 from brokers.paper.http import PaperExchangeServer
+from local.atomic_file import AtomicFile
 from tests.integration.test_paper_exchange import API_KEY, API_SECRET, CE, INSTRUMENTS
 
 if TYPE_CHECKING:
@@ -16,7 +17,9 @@ if TYPE_CHECKING:
 
 
 def _exchange(book: Path) -> tuple[PaperExchange, PaperExchangeServer, str]:
-    paper = PaperExchange(INSTRUMENTS, {CE: Decimal("120.00")}, api_key=API_KEY, api_secret=API_SECRET, book_file=book)
+    paper = PaperExchange(
+        INSTRUMENTS, {CE: Decimal("120.00")}, api_key=API_KEY, api_secret=API_SECRET, book_file=AtomicFile(book)
+    )
     server = PaperExchangeServer(paper)
     return paper, server, server.start()
 
