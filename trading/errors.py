@@ -59,3 +59,9 @@ class RateLimited(DomainError):
     """Too many requests; retry later."""
 
     error_type = "RateLimited"
+
+
+class TradingHalted(DomainError):
+    """The broker account is locked (a daily limit was reached, or the kill switch is engaged): no new orders."""
+
+    error_type = "TradingHalted"

@@ -11,7 +11,7 @@ from trading.model import BasketStatus, Product
 from trading.ports import ScheduledAction
 from trading.rules.calendar import is_stale
 from trading.rules.limits import limit_breach
-from trading.usecases.execution import execute_basket
+from trading.usecases.execution import ExecutionPorts, execute_basket
 from trading.usecases.exits import ExitPorts, exit_basket
 from trading.valuation import pnl_of
 
@@ -31,7 +31,7 @@ class LimitPorts(ExitPorts, Protocol):
 
 
 # Schedules and the square-off act through execution and exits only.
-AutomationPorts = ExitPorts
+AutomationPorts = ExecutionPorts
 
 
 def exit_on_limit(ports: LimitPorts, owner: OwnerId, basket_id: BasketId) -> Execution | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from trading.model import PartialFailurePolicy
 from trading.usecases.exits import ExitPorts, run_exit
 from trading.usecases.idempotency import Placed, check_client_request_id, fingerprint_of, read_back, run_once
 from trading.usecases.orders import place_all
 from trading.usecases.tickets import OrderTicket, checked_orders, instrument_of
+from trading.usecases.trading_gate import GatePorts, admit_orders
 from trading.usecases.versions import bump
 
 if TYPE_CHECKING:
@@ -16,8 +17,8 @@ if TYPE_CHECKING:
     from trading.model import Basket, Order
     from trading.usecases.idempotency import Execution
 
-# Execution reaches what an exit does (a partly failed one is unwound by the exit loop), and nothing more.
-ExecutionPorts = ExitPorts
+class ExecutionPorts(ExitPorts, GatePorts, Protocol):
+    """What an exit reaches (a partly failed execution is unwound by the exit loop), and the account's order gate."""
 
 
 def execute_basket(ports: ExecutionPorts, owner: OwnerId, basket_id: BasketId, client_request_id: str) -> Execution:
@@ -42,6 +43,8 @@ def execute_basket(ports: ExecutionPorts, owner: OwnerId, basket_id: BasketId, c
 
     def run(plan: tuple[Basket, list[Order]]) -> Placed:
         basket, orders = plan
+        if orders:
+            admit_orders(ports, owner, orders[0].broker, len(orders))  # before the first write
         basket.updated_at = ports.clock.now()
         ports.baskets.save(basket, bump(basket))
         ports.orders.add_all(orders)

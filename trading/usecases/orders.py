@@ -40,6 +40,7 @@ from trading.usecases.idempotency import (
     run_once,
 )
 from trading.usecases.tickets import OrderTicket, TicketPorts, checked_orders, instrument_of
+from trading.usecases.trading_gate import GatePorts, admit_orders
 from trading.usecases.versions import bump
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class SettlePorts(Protocol):
 class BrokerUpdatePorts(SyncPorts, SettlePorts, Protocol): ...
 
 
-class PlaceOrderPorts(SyncPorts, SettlePorts, TicketPorts, RequestPorts, ReadBackPorts, Protocol): ...
+class PlaceOrderPorts(SyncPorts, SettlePorts, TicketPorts, RequestPorts, ReadBackPorts, GatePorts, Protocol): ...
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,7 @@ def place_order(ports: PlaceOrderPorts, owner: OwnerId, spec: OrderInput, client
         return checked_orders(ports, ticket, owner, basket.id, crid, broker, ports.clock.now())
 
     def run(orders: list[Order]) -> Placed:
+        admit_orders(ports, owner, orders[0].broker, len(orders))  # before the first write
         ports.orders.add_all(orders)
         place_all(ports, owner, orders)
         if ports.baskets.get(owner, spec.basket_id).status is BasketStatus.EXITING:
