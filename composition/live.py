@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from composition.runtime import Composition
+    from subscriptions.account_risk import AccountWatch
     from subscriptions.handler import Live
-    from trading.ports import Publisher
+    from trading.ports import Ports, Publisher
 
 
 def stream_live(composed: Composition, publisher: Publisher | None = None, *, wait_for_stragglers: bool = True) -> Live:
@@ -34,4 +35,7 @@ def stream_live(composed: Composition, publisher: Publisher | None = None, *, wa
         wait_for_stragglers=wait_for_stragglers,
         positions_of=composed.store.orders.positions_of_instrument,
     )
-    return Live(publisher=publisher, pnl=pnl, risk=RiskWatch(lambda: composed.ports))
+    def ports() -> Ports:
+        return composed.ports
+
+    return Live(publisher=publisher, pnl=pnl, risk=RiskWatch(ports), accounts=AccountWatch(ports))

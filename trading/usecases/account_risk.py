@@ -24,7 +24,7 @@ from trading.valuation import pnl_of
 if TYPE_CHECKING:
     from datetime import date, datetime
 
-    from trading.ids import OwnerId
+    from trading.ids import BasketId, OwnerId
     from trading.model import Basket
     from trading.model.account_risk import AccountLimits, AccountRisk
     from trading.ports import AccountRiskBook, MarkSource
@@ -100,6 +100,16 @@ def account_baskets(ports: AccountRiskPorts, owner: OwnerId, broker: str) -> lis
         token = page.next_token
         if not token:
             return found
+
+
+def basket_day_pnls(ports: AccountRiskPorts, owner: OwnerId, broker: str, now: datetime) -> dict[BasketId, Fraction]:
+    """Each of the account's baskets active today, at its P&L at the latest marks (what the stream watch warms from)."""
+    day = trading_day(now)
+    return {
+        basket.id: pnl_of(ports.marks, basket.id, ports.baskets.view(owner, basket.id).positions).pnl
+        for basket in account_baskets(ports, owner, broker)
+        if counts_today(basket, day)
+    }
 
 
 def day_pnl(ports: AccountRiskPorts, owner: OwnerId, broker: str, now: datetime) -> DayPnl:
