@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from trading.model import Basket, Order
     from trading.usecases.idempotency import Execution
 
+
 class ExecutionPorts(ExitPorts, GatePorts, Protocol):
     """What an exit reaches (a partly failed execution is unwound by the exit loop), and the account's order gate."""
 
