@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
@@ -17,8 +18,6 @@ from trading.money import shown_pnl, to_paise
 from trading.usecases import account_risk as use_cases
 
 if TYPE_CHECKING:
-    from decimal import Decimal
-
     from trading.model.account_risk import Halt
     from trading.usecases.account_risk import AccountRiskReport
 
@@ -31,6 +30,11 @@ def _account(value: Any) -> str:
 
 def _rupees(value: Decimal | None) -> str | None:
     return None if value is None else str(to_paise(value))
+
+
+def _remaining(limit: Decimal | None, pnl: Decimal) -> str | None:
+    """How far `pnl` (a loss negative) still is from the loss `limit`; never below zero."""
+    return None if limit is None else str(to_paise(max(limit + pnl, Decimal(0))))
 
 
 def _halt(halt: Halt | None) -> dict[str, Any] | None:
@@ -58,10 +62,8 @@ def report_shape(report: AccountRiskReport) -> dict[str, Any]:
         "dayUnrealised": str(unrealised),
         "basketsCounted": day.baskets,
         "ordersToday": report.orders_today,
-        "lossRemaining": None if limits.daily_loss_limit is None else str(max(limits.daily_loss_limit + pnl, 0)),
-        "targetRemaining": None
-        if limits.daily_profit_target is None
-        else str(max(limits.daily_profit_target - pnl, 0)),
+        "lossRemaining": _remaining(limits.daily_loss_limit, pnl),
+        "targetRemaining": _remaining(limits.daily_profit_target, -pnl),
         "ordersRemaining": None if cap is None else max(cap - report.orders_today, 0),
         "locked": report.halt is not None,
         "halt": _halt(report.halt),

@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Protocol
 
 from trading.clock import IST
-from trading.errors import Conflict, DomainError, NotFound
+from trading.errors import Conflict, DomainError, NotFound, TradingHalted
 from trading.model import BasketStatus, Product
 from trading.ports import ScheduledAction
 from trading.rules.calendar import is_stale
@@ -88,6 +88,9 @@ def run_scheduled(
         return square_off(ports, owner, basket_id, local.date())
     except Conflict as exc:
         log.info("scheduled %s of basket %s not needed: %s", action, basket_id, exc.message)
+        return None
+    except TradingHalted as exc:  # the account is locked: a scheduled entry waits for no one
+        log.warning("scheduled %s of basket %s refused: %s", action, basket_id, exc.message)
         return None
 
 

@@ -9,7 +9,7 @@ from trading.usecases.exits import ExitPorts, run_exit
 from trading.usecases.idempotency import Placed, check_client_request_id, fingerprint_of, read_back, run_once
 from trading.usecases.orders import place_all
 from trading.usecases.tickets import OrderTicket, checked_orders, instrument_of
-from trading.usecases.trading_gate import GatePorts, admit_orders
+from trading.usecases.trading_gate import GatePorts, admit_orders, refuse_if_halted
 from trading.usecases.versions import bump
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ def execute_basket(ports: ExecutionPorts, owner: OwnerId, basket_id: BasketId, c
 
     def prepare() -> tuple[Basket, list[Order]]:
         basket = ports.baskets.get(owner, basket_id)
+        refuse_if_halted(ports, owner, basket.broker)
         basket.start_execution()  # state checks only; saved in run()
         crid = check_client_request_id(client_request_id)
         broker = ports.brokers.for_owner(owner, basket.broker).name

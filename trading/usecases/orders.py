@@ -40,7 +40,7 @@ from trading.usecases.idempotency import (
     run_once,
 )
 from trading.usecases.tickets import OrderTicket, TicketPorts, checked_orders, instrument_of
-from trading.usecases.trading_gate import GatePorts, admit_orders
+from trading.usecases.trading_gate import GatePorts, admit_orders, refuse_if_halted
 from trading.usecases.versions import bump
 
 if TYPE_CHECKING:
@@ -146,6 +146,7 @@ def place_order(ports: PlaceOrderPorts, owner: OwnerId, spec: OrderInput, client
 
     def prepare() -> list[Order]:
         basket = ports.baskets.get(owner, spec.basket_id)
+        refuse_if_halted(ports, owner, basket.broker)
         if basket.status is not BasketStatus.LIVE:
             raise Conflict(f"basket is {basket.status}; orders can be added only to a LIVE basket (execute it first)")
         if spec.strategy_id is not None:

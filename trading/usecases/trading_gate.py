@@ -4,19 +4,38 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from trading.errors import Conflict
+from trading.errors import BrokerNotConnected, Conflict
 from trading.rules.account_limits import check_order_room, trading_day
 
 if TYPE_CHECKING:
     from trading.ids import OwnerId
-    from trading.ports import AccountRiskBook, Clock
+    from trading.ports import AccountRiskBook, Brokers, Clock
 
 
 class GatePorts(Protocol):
     @property
     def account_risk(self) -> AccountRiskBook | None: ...
     @property
+    def brokers(self) -> Brokers: ...
+    @property
     def clock(self) -> Clock: ...
+
+
+def refuse_if_halted(ports: GatePorts, owner: OwnerId, basket_broker: str | None) -> None:
+    """Refuse at once, before any other check, a request for a locked account (a read; the count is `admit_orders`).
+
+    Raises
+    ------
+    TradingHalted
+        The basket's account is locked: why, by whom, until when.
+    """
+    if ports.account_risk is None:
+        return
+    try:
+        broker = ports.brokers.for_owner(owner, basket_broker).name
+    except BrokerNotConnected:
+        return  # the request is refused further on, naming the broker
+    ports.account_risk.get(owner, broker).check_open(ports.clock.now())
 
 
 def admit_orders(ports: GatePorts, owner: OwnerId, broker: str, count: int) -> None:
