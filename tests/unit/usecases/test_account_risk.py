@@ -151,3 +151,13 @@ def test_one_users_lock_is_not_anothers(fakes: Fakes) -> None:
     kill_switch(fakes.ports, OWNER, PAPER, None)
     assert account_risk_report(fakes.ports, OTHER_OWNER, PAPER).halt is None
     assert account_risk_report(fakes.ports, OWNER, PAPER).halt is not None
+
+
+def test_a_locked_account_is_named_before_any_other_refusal(fakes: Fakes) -> None:
+    # Given a locked account whose basket is no longer LIVE (the lock exited it)
+    live = a_live_basket(fakes)
+    kill_switch(fakes.ports, OWNER, PAPER, "done for the day")
+    assert fakes.baskets.get(OWNER, live.id).status is BasketStatus.EXITING
+    # Then an order into it is refused for the lock, not for the basket's state
+    with pytest.raises(TradingHalted, match="done for the day"):
+        place_order(fakes.ports, OWNER, an_order_input(live.id), "o-late")
