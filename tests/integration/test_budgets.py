@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from tests.helpers import invoke, live_condor
 
 if TYPE_CHECKING:
+    from local.stack import LocalStack
     from tests.requests_counter import RequestCounter
 
 
@@ -35,12 +36,13 @@ def test_a_page_of_orders_is_one_query(alice: dict[str, str], handler_requests: 
 
 
 def test_an_accounts_risk_is_its_item_a_page_of_baskets_and_each_live_basket_once(
-    alice: dict[str, str], handler_requests: RequestCounter
+    stack: LocalStack, handler_requests: RequestCounter
 ) -> None:
-    live_condor(alice["sub"])
-    invoke("Mutation", "setAccountLimits", {"input": {"broker": "PAPER", "dailyLossLimit": "90000.00"}}, alice["sub"])
+    sub = stack.add_user("budget-risk")["sub"]  # its own user: limits must not reach the session's alice
+    live_condor(sub)
+    invoke("Mutation", "setAccountLimits", {"input": {"broker": "PAPER", "dailyLossLimit": "90000.00"}}, sub)
     with handler_requests.measure() as calls:
-        risk = invoke("Query", "accountRisk", {"broker": "PAPER"}, alice["sub"])
+        risk = invoke("Query", "accountRisk", {"broker": "PAPER"}, sub)
     assert (risk["basketsCounted"], risk["locked"]) == (1, False)
     # the account's item; the owner's baskets (ByOwner, one page); the LIVE basket's collection; its marks
     assert calls == ["GetItem", "Query", "Query", "BatchGetItem"]
