@@ -252,3 +252,24 @@ def test_another_user_can_neither_read_nor_set_nor_trigger_an_accounts_controls(
     assert "errors" not in place(stack, alice["token"], live)
     # And bob cannot place into alice's basket: it is not found for him (refused before any lock or count)
     assert refused(place(stack, bob["token"], live))["errorType"] == "NotFound"
+
+
+def test_the_daily_profit_target_exits_and_locks_to_the_next_trading_day(stack: LocalStack) -> None:
+    # Given a LIVE basket short 5 RELIANCE at 1300.00 and a daily profit target of 100.00 on the account
+    user = new_user(stack)
+    token = user["token"]
+    set_price(stack, "RELIANCE", "1300.00")
+    short = live_basket(stack, user, leg("RELIANCE", "SELL", 5))
+    data(stack, token, SET_LIMITS, {"i": {"broker": "PAPER", "dailyProfitTarget": "100.00"}})
+    wait_until(lambda: InstrumentRef("NSE", "RELIANCE") in stack.pnl.held_instruments(), timeout=SETTLE)
+    # When RELIANCE falls 20.00 (+100.00)
+    set_price(stack, "RELIANCE", "1280.00")
+    # Then the basket is bought back and closed, and the account is locked by the target until the next day
+    closed = settled(stack, token, short, "CLOSED")
+    assert closed["statusMessage"].startswith("daily profit target 100.00 reached (P&L 100.00)")
+    risk = data(stack, token, ACCOUNT_RISK)["accountRisk"]
+    assert (risk["halt"]["kind"], risk["halt"]["by"]) == ("DAILY_PROFIT_TARGET", "system: daily profit target")
+    assert risk["targetRemaining"] == "0.00"
+    assert (
+        refused(execute(stack, token, create(stack, token, leg("RELIANCE", "SELL", 1))))["errorType"] == "TradingHalted"
+    )
