@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from composition.runtime import Composition
     from subscriptions.handler import Live
-    from trading.ports import Publisher
+    from trading.ports import Ports, Publisher
 
 
 def stream_live(composed: Composition, publisher: Publisher | None = None, *, wait_for_stragglers: bool = True) -> Live:
@@ -16,6 +16,7 @@ def stream_live(composed: Composition, publisher: Publisher | None = None, *, wa
     `publisher` defaults to AppSync over IAM at the settings' `appsync_url`. A Lambda waits out the
     coalescing interval (`wait_for_stragglers`); a long-lived process drains P&L on a timer instead.
     """
+    from subscriptions.account_risk import AccountWatch
     from subscriptions.handler import Live
     from subscriptions.pnl import PnlFeed
     from subscriptions.publishers import AppSyncPublisher
@@ -34,4 +35,8 @@ def stream_live(composed: Composition, publisher: Publisher | None = None, *, wa
         wait_for_stragglers=wait_for_stragglers,
         positions_of=composed.store.orders.positions_of_instrument,
     )
-    return Live(publisher=publisher, pnl=pnl, risk=RiskWatch(lambda: composed.ports))
+
+    def ports() -> Ports:
+        return composed.ports
+
+    return Live(publisher=publisher, pnl=pnl, risk=RiskWatch(ports), accounts=AccountWatch(ports))

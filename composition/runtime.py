@@ -96,6 +96,7 @@ class Composition:
             deliveries=store.deliveries,
             calendar=self.calendar,
             scheduler=self.scheduler,
+            account_risk=store.account_risk,
         )
 
     @cached_property

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
 
 from composition.runtime import bootstrap
-from resolvers import accounts, baskets, errors, live, margins, orders, portfolio
+from resolvers import account_risk, accounts, baskets, errors, live, margins, orders, portfolio
 from resolvers.composed import running_with
 from trading.errors import DomainError
 
@@ -27,6 +27,7 @@ app.include_router(baskets.router)
 app.include_router(orders.router)
 app.include_router(portfolio.router)
 app.include_router(accounts.router)
+app.include_router(account_risk.router)
 app.include_router(live.router)
 app.include_router(margins.router)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import strawberry
 
+from schema.account_risk import AccountLimitsInput, AccountRisk
 from schema.accounts import BrokerAccount, BrokerLogin
 from schema.aws import AWSJSON, AwsCognitoUserPools, AwsIam, AwsSubscribe
 from schema.margins import BasketMargin, Funds
@@ -108,6 +109,13 @@ class Query:
     def funds(
         self, info: strawberry.Info, broker: BrokerName | None = None, segment: Segment = Segment.EQUITY
     ) -> Funds:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="An account's daily limits, today's P&L and orders across its baskets, how close each limit is, "
+        "and its lock with who set it and when"
+    )
+    def account_risk(self, info: strawberry.Info, broker: BrokerName) -> AccountRisk:
         return _lambda(info)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Instruments whose trading symbol starts with `search`")
@@ -221,6 +229,27 @@ class Mutation:
 
     @strawberry.mutation(description="Forget the session and your app secret; the account stays, DISCONNECTED")
     def disconnect_broker(self, info: strawberry.Info, broker: BrokerName) -> BrokerAccount:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(
+        description="Set the account's daily loss limit, daily profit target and maximum orders a day (IST). "
+        "Reaching the loss limit or the target exits every LIVE basket of the account and refuses new orders "
+        "(TradingHalted) until the next trading day; the order cap refuses the orders past it."
+    )
+    def set_account_limits(self, info: strawberry.Info, input: AccountLimitsInput) -> AccountRisk:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(
+        description="Lock the account at once: cancel working orders, square off every LIVE basket with protected "
+        "MARKET orders, refuse new orders (TradingHalted) until resetKillSwitch. Engaging it again exits what is left."
+    )
+    def kill_switch(self, info: strawberry.Info, broker: BrokerName, reason: str | None = None) -> AccountRisk:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.mutation(
+        description="Lift the kill switch (a daily limit the day's P&L is still past keeps the account locked)"
+    )
+    def reset_kill_switch(self, info: strawberry.Info, broker: BrokerName) -> AccountRisk:
         return _lambda(info)  # type: ignore[no-any-return]
 
     @strawberry.mutation(

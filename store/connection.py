@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 
+from store.account_risk import DynamoAccountRisk
 from store.baskets import DynamoBaskets
 from store.deliveries import DynamoDeliveries
 from store.instruments import DynamoInstruments
@@ -32,6 +33,7 @@ class DynamoStore:
     requests: DynamoRequests
     deliveries: DynamoDeliveries
     table_name: str
+    account_risk: DynamoAccountRisk
 
 
 def connect(
@@ -58,4 +60,5 @@ def connect(
         requests=DynamoRequests(client, name),
         deliveries=DynamoDeliveries(client, name),
         table_name=name,
+        account_risk=DynamoAccountRisk(client, name),
     )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from subscriptions.account_risk import AccountWatch
     from subscriptions.pnl import PnlFeed
     from subscriptions.risk import RiskWatch
     from trading.ports import Publisher
@@ -37,10 +38,13 @@ class Live:
     publisher: Publisher
     pnl: PnlFeed
     risk: RiskWatch | None = None
+    accounts: AccountWatch | None = None  # account-level daily limits (subscriptions/account_risk.py)
 
     def __post_init__(self) -> None:
         if self.risk is not None:
             self.pnl.watchers.append(self.risk.check)
+        if self.accounts is not None:
+            self.pnl.watchers.append(self.accounts.check)
 
 
 @cache
@@ -69,6 +73,8 @@ def make_handler(live: Callable[[], Live]) -> Handler:
         composed.pnl.feed(raw)
         if composed.risk is not None:
             composed.risk.feed(raw)
+        if composed.accounts is not None:
+            composed.accounts.feed(raw)
 
     @logger.inject_lambda_context(clear_state=True)
     def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:

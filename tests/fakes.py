@@ -21,6 +21,7 @@ from trading.errors import BrokerNotConnected, BrokerRejected, BrokerUnavailable
 from trading.ids import BrokerOrderId, OrderId, TradeId, new_id
 from trading.model import BookedFill, Fill, OrderStatus, OrderType, OrderUpdate, Position, PositionKey, Product, Side
 from trading.model.account import Session
+from trading.model.account_risk import AccountRisk
 from trading.model.margin import BasketMargin, Charges, Funds, MarginBreakdown, OrderMargin
 from trading.ports import BasketView, Page, Ports
 from trading.rules.calendar import MarketCalendar
@@ -447,6 +448,37 @@ class FakeBrokers:
         return self.by_name[name]
 
 
+class MemoryAccountRisk:
+    """`AccountRiskBook`: versioned saves that leave the order count alone; the count taken under the same
+    conditions as the store's (not locked at `now`, within the cap)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[OwnerId, str], AccountRisk] = {}
+        self.reservations = 0
+
+    def get(self, owner: OwnerId, broker: str) -> AccountRisk:
+        return self.items.get((owner, broker)) or AccountRisk(owner, broker)
+
+    def save(self, risk: AccountRisk, expected_version: int) -> None:
+        stored = self.get(risk.owner, risk.broker)
+        if stored.version != expected_version:
+            raise Conflict(f"account {risk.broker} changed since version {expected_version}")
+        self.items[(risk.owner, risk.broker)] = replace(
+            risk, orders_day=stored.orders_day, orders_today=stored.orders_today, version=expected_version + 1
+        )
+
+    def reserve_orders(
+        self, owner: OwnerId, broker: str, day: date, count: int, cap: int | None, now: datetime
+    ) -> bool:
+        stored = self.get(owner, broker)
+        sent = stored.orders_on(day)
+        if stored.halted_at(now) is not None or (cap is not None and sent + count > cap):
+            return False
+        self.reservations += 1
+        self.items[(owner, broker)] = replace(stored, orders_day=day, orders_today=sent + count)
+        return True
+
+
 class MemoryScheduler:
     """`Scheduler`: the jobs that would fire, by name."""
 
@@ -472,6 +504,7 @@ class Fakes:
     deliveries: MemoryDeliveries = field(default_factory=MemoryDeliveries)
     scheduler: MemoryScheduler | None = field(default_factory=MemoryScheduler)
     calendar: MarketCalendar = field(default_factory=MarketCalendar)
+    account_risk: MemoryAccountRisk = field(default_factory=MemoryAccountRisk)
     orders: MemoryOrders = field(init=False)
     baskets: MemoryBaskets = field(init=False)
     brokers: FakeBrokers = field(init=False)
@@ -494,6 +527,7 @@ class Fakes:
             deliveries=self.deliveries,
             calendar=self.calendar,
             scheduler=self.scheduler,
+            account_risk=self.account_risk,
         )
 
 

@@ -71,3 +71,9 @@ class NotSupported(DomainError):
     """The broker offers no such call (e.g. a basket margin estimate); nothing was asked of it."""
 
     error_type = "NotSupported"
+
+
+class TradingHalted(DomainError):
+    """The broker account is locked (a daily limit was reached, or the kill switch is engaged): no new orders."""
+
+    error_type = "TradingHalted"

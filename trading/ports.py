@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         Variety,
     )
     from trading.model.account import AppCredentials, BrokerAccount, BrokerName, Session
+    from trading.model.account_risk import AccountRisk
     from trading.model.instrument import Instrument
     from trading.model.margin import BasketMargin, Charges, Funds, Segment
 
@@ -284,6 +285,28 @@ class BrokerAccounts(Protocol):
     def list(self, owner: OwnerId) -> list[BrokerAccount]: ...
 
 
+class AccountRiskBook(Protocol):
+    """Each account's limits, lock and order count of the day (one record per owner and broker)."""
+
+    def get(self, owner: OwnerId, broker: str) -> AccountRisk:
+        """The account's record; a fresh one (version 0, no limits) when none was stored."""
+        ...
+
+    def save(self, risk: AccountRisk, expected_version: int) -> None:
+        """Write limits, lock and history at `expected_version` + 1 (the order count is left alone).
+
+        Raises Conflict when the stored version is no longer `expected_version`.
+        """
+        ...
+
+    def reserve_orders(
+        self, owner: OwnerId, broker: str, day: date, count: int, cap: int | None, now: datetime
+    ) -> bool:
+        """Add `count` to `day`'s order count in one conditional write, unless the account is locked at `now`
+        or the count would pass `cap`; False (nothing written) when refused."""
+        ...
+
+
 class Secrets(Protocol):
     """Named secrets (SSM SecureStrings on AWS); names are relative to the deployment's prefix."""
 
@@ -329,6 +352,7 @@ class Ports:
     deliveries: Deliveries
     calendar: MarketCalendar = field(default_factory=MarketCalendar)
     scheduler: Scheduler | None = None  # None: this deployment takes no basket schedules
+    account_risk: AccountRiskBook | None = None  # None: no account-level limits or kill switch here
 
 
 @dataclass(frozen=True)

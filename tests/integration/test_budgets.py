@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from tests.helpers import invoke, live_condor
 
 if TYPE_CHECKING:
+    from local.stack import LocalStack
     from tests.requests_counter import RequestCounter
 
 
@@ -32,3 +33,16 @@ def test_a_page_of_orders_is_one_query(alice: dict[str, str], handler_requests: 
         invoke("Query", "orders", {"basketId": basket["id"], "status": "COMPLETE", "limit": 10}, alice["sub"])
     # by basket: the basket's owner is checked first (another user's basket is NotFound, as a missing one)
     assert (by_owner, next_page, by_basket) == (["Query"], ["Query"], ["GetItem", "Query"])
+
+
+def test_an_accounts_risk_is_its_item_a_page_of_baskets_and_each_live_basket_once(
+    stack: LocalStack, handler_requests: RequestCounter
+) -> None:
+    sub = stack.add_user("budget-risk")["sub"]  # its own user: limits must not reach the session's alice
+    live_condor(sub)
+    invoke("Mutation", "setAccountLimits", {"input": {"broker": "PAPER", "dailyLossLimit": "90000.00"}}, sub)
+    with handler_requests.measure() as calls:
+        risk = invoke("Query", "accountRisk", {"broker": "PAPER"}, sub)
+    assert (risk["basketsCounted"], risk["locked"]) == (1, False)
+    # the account's item; the owner's baskets (ByOwner, one page); the LIVE basket's collection; its marks
+    assert calls == ["GetItem", "Query", "Query", "BatchGetItem"]

@@ -6,12 +6,12 @@ import logging
 from typing import TYPE_CHECKING, Protocol
 
 from trading.clock import IST
-from trading.errors import Conflict, DomainError, NotFound
+from trading.errors import Conflict, DomainError, NotFound, TradingHalted
 from trading.model import BasketStatus, Product
 from trading.ports import ScheduledAction
 from trading.rules.calendar import is_stale
 from trading.rules.limits import limit_breach
-from trading.usecases.execution import execute_basket
+from trading.usecases.execution import ExecutionPorts, execute_basket
 from trading.usecases.exits import ExitPorts, exit_basket
 from trading.valuation import pnl_of
 
@@ -31,7 +31,7 @@ class LimitPorts(ExitPorts, Protocol):
 
 
 # Schedules and the square-off act through execution and exits only.
-AutomationPorts = ExitPorts
+AutomationPorts = ExecutionPorts
 
 
 def exit_on_limit(ports: LimitPorts, owner: OwnerId, basket_id: BasketId) -> Execution | None:
@@ -88,6 +88,9 @@ def run_scheduled(
         return square_off(ports, owner, basket_id, local.date())
     except Conflict as exc:
         log.info("scheduled %s of basket %s not needed: %s", action, basket_id, exc.message)
+        return None
+    except TradingHalted as exc:  # the account is locked: a scheduled entry waits for no one
+        log.warning("scheduled %s of basket %s refused: %s", action, basket_id, exc.message)
         return None
 
 

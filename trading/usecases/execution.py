@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from trading.model import PartialFailurePolicy
 from trading.usecases.exits import ExitPorts, run_exit
@@ -10,6 +10,7 @@ from trading.usecases.idempotency import Placed, check_client_request_id, finger
 from trading.usecases.margins import check_margin
 from trading.usecases.orders import place_all
 from trading.usecases.tickets import OrderTicket, checked_orders, instrument_of
+from trading.usecases.trading_gate import GatePorts, admit_orders, refuse_if_halted
 from trading.usecases.versions import bump
 
 if TYPE_CHECKING:
@@ -17,8 +18,9 @@ if TYPE_CHECKING:
     from trading.model import Basket, Order
     from trading.usecases.idempotency import Execution
 
-# Execution reaches what an exit does (a partly failed one is unwound by the exit loop), and nothing more.
-ExecutionPorts = ExitPorts
+
+class ExecutionPorts(ExitPorts, GatePorts, Protocol):
+    """What an exit reaches (a partly failed execution is unwound by the exit loop), and the account's order gate."""
 
 
 def execute_basket(ports: ExecutionPorts, owner: OwnerId, basket_id: BasketId, client_request_id: str) -> Execution:
@@ -33,6 +35,7 @@ def execute_basket(ports: ExecutionPorts, owner: OwnerId, basket_id: BasketId, c
 
     def prepare() -> tuple[Basket, list[Order]]:
         basket = ports.baskets.get(owner, basket_id)
+        refuse_if_halted(ports, owner, basket.broker)
         basket.start_execution()  # state checks only; saved in run()
         crid = check_client_request_id(client_request_id)
         broker = ports.brokers.for_owner(owner, basket.broker)
@@ -47,6 +50,8 @@ def execute_basket(ports: ExecutionPorts, owner: OwnerId, basket_id: BasketId, c
 
     def run(plan: tuple[Basket, list[Order]]) -> Placed:
         basket, orders = plan
+        if orders:
+            admit_orders(ports, owner, orders[0].broker, len(orders))  # before the first write
         basket.updated_at = ports.clock.now()
         ports.baskets.save(basket, bump(basket))
         ports.orders.add_all(orders)

@@ -40,6 +40,7 @@ from trading.usecases.idempotency import (
     run_once,
 )
 from trading.usecases.tickets import OrderTicket, TicketPorts, checked_orders, instrument_of
+from trading.usecases.trading_gate import GatePorts, admit_orders, refuse_if_halted
 from trading.usecases.versions import bump
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class SettlePorts(Protocol):
 class BrokerUpdatePorts(SyncPorts, SettlePorts, Protocol): ...
 
 
-class PlaceOrderPorts(SyncPorts, SettlePorts, TicketPorts, RequestPorts, ReadBackPorts, Protocol): ...
+class PlaceOrderPorts(SyncPorts, SettlePorts, TicketPorts, RequestPorts, ReadBackPorts, GatePorts, Protocol): ...
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ def place_order(ports: PlaceOrderPorts, owner: OwnerId, spec: OrderInput, client
 
     def prepare() -> list[Order]:
         basket = ports.baskets.get(owner, spec.basket_id)
+        refuse_if_halted(ports, owner, basket.broker)
         if basket.status is not BasketStatus.LIVE:
             raise Conflict(f"basket is {basket.status}; orders can be added only to a LIVE basket (execute it first)")
         if spec.strategy_id is not None:
@@ -171,6 +173,7 @@ def place_order(ports: PlaceOrderPorts, owner: OwnerId, spec: OrderInput, client
         return checked_orders(ports, ticket, owner, basket.id, crid, broker, ports.clock.now())
 
     def run(orders: list[Order]) -> Placed:
+        admit_orders(ports, owner, orders[0].broker, len(orders))  # before the first write
         ports.orders.add_all(orders)
         place_all(ports, owner, orders)
         if ports.baskets.get(owner, spec.basket_id).status is BasketStatus.EXITING:
