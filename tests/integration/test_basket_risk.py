@@ -369,7 +369,10 @@ def test_scheduled_entry_and_exit_fire_through_the_scheduler_lambda(stack: Local
     again = schedules.handler(
         {"action": "exit", "ownerId": sub, "basketId": draft["id"], "scheduledAt": exit_at.isoformat()}, LambdaContext()
     )
-    assert again["orderIds"] == [sent(final)[1]["id"]]
+    # (the first answer names the square-off order only if that turn placed it; when the entry's fill was
+    # still arriving, a later turn did, and the first answer named none)
+    assert again["basketId"] == draft["id"]
+    assert set(again["orderIds"]) <= {sent(final)[1]["id"]}
     assert len(exchange_orders(stack, sub)) == 2
 
 
