@@ -96,6 +96,7 @@ class Composition:
             deliveries=store.deliveries,
             calendar=self.calendar,
             scheduler=self.scheduler,
+            leg_risks=store.leg_risks,
         )
 
     @cached_property

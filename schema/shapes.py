@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from trading.clock import IST, SystemClock
 from trading.model.account import BrokerName
 from trading.model.day_view import DayView
+from trading.model.leg_risk import NO_LEG_RISK
 from trading.money import shown_pnl, to_paise, to_places
 
 if TYPE_CHECKING:
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
     from trading.model import Basket, BookedFill, Order, Position
     from trading.model.instrument import Instrument
+    from trading.model.leg_risk import LegRisk, Level
     from trading.valuation import PnlReport, PositionPnl
 
 PAISA = Decimal("0.01")
@@ -80,6 +82,7 @@ def basket(
                         "price": price(leg.price),
                         "triggerPrice": price(leg.trigger_price),
                         "marketProtection": str(leg.market_protection),
+                        "risk": leg_risk(leg.risk),
                     }
                     for leg in s.legs
                 ],
@@ -222,4 +225,24 @@ def instrument(i: Instrument) -> dict[str, Any]:
         "expiry": i.expiry.isoformat() if i.expiry else None,
         "strike": amount(i.strike),
         "freezeQuantity": i.freeze_quantity,
+    }
+
+
+def _level(level: Level | None) -> dict[str, Any] | None:
+    return None if level is None else {"basis": level.basis.value, "value": str(level.value)}
+
+
+def leg_risk(risk: LegRisk) -> dict[str, Any] | None:
+    """A leg's managed-exit settings (None when it has none)."""
+    if risk == NO_LEG_RISK:
+        return None
+    trail, re_entry = risk.trail, risk.re_entry
+    return {
+        "stopLoss": _level(risk.stop_loss),
+        "target": _level(risk.target),
+        "trail": {"step": str(trail.step), "offset": str(trail.offset)} if trail else None,
+        "moveToCostAt": _level(risk.move_to_cost_at),
+        "reEntry": {"times": re_entry.times, "until": re_entry.until.strftime("%H:%M") if re_entry.until else None}
+        if re_entry
+        else None,
     }

@@ -6,7 +6,7 @@ import strawberry
 
 from schema.aws import AwsCognitoUserPools, AWSDate, AWSDateTime, AwsIam
 from trading import model
-from trading.model import account
+from trading.model import account, leg_risk
 
 strawberry.enum(model.Side, description="BUY or SELL")
 strawberry.enum(model.OrderType, description="MARKET, LIMIT, SL (stop-loss limit) or SL_M (stop market)")
@@ -21,6 +21,12 @@ strawberry.enum(
     "the reason; KEEP_FILLED places every leg and keeps what "
     "filled in a LIVE basket (its limits and schedule still apply; statusMessage lists the refused legs)",
 )
+strawberry.enum(
+    leg_risk.Basis,
+    description="How a level is given: POINTS from the entry (average price), PERCENT of the entry, or the "
+    "PREMIUM (price) itself",
+)
+strawberry.enum(leg_risk.Trigger, description="Which of a leg's levels was reached")
 strawberry.enum(
     model.OrderStatus,
     description="PENDING → OPEN | TRIGGER_PENDING → COMPLETE | CANCELLED | REJECTED; never moves backwards",
@@ -44,6 +50,42 @@ class User:
     username: str
 
 
+LEG_RISK = (
+    "A leg's managed exit, watched from its entry (the average price of its position) at every mark: a stop-loss "
+    "and a target (each in POINTS, PERCENT of the entry or the PREMIUM itself), a trailing stop (every `step` points "
+    "the price moves in the leg's favour the stop follows by `offset`), the stop moved to the entry price once the "
+    "profit reaches `moveToCostAt`, and re-entries after a stop-loss or target. A level reached squares off that "
+    "leg alone, once, with a protected MARKET order; the basket stays LIVE"
+)
+
+
+@strawberry.type
+class Level:
+    basis: leg_risk.Basis
+    value: str = strawberry.field(description=DECIMAL)
+
+
+@strawberry.type
+class Trail:
+    step: str = strawberry.field(description=DECIMAL + "; points in the leg's favour")
+    offset: str = strawberry.field(description=DECIMAL + "; points the stop moves per step (at most step)")
+
+
+@strawberry.type
+class ReEntry:
+    times: int = strawberry.field(description="At most this many re-entries (1-10)")
+    until: str | None = strawberry.field(description="HH:MM IST; none at or after it")
+
+
+@strawberry.type(description=LEG_RISK)
+class LegRisk:
+    stop_loss: Level | None
+    target: Level | None
+    trail: Trail | None
+    move_to_cost_at: Level | None
+    re_entry: ReEntry | None
+
+
 @strawberry.type
 class Leg:
     id: strawberry.ID
@@ -56,6 +98,7 @@ class Leg:
     price: str | None = strawberry.field(description=DECIMAL)
     trigger_price: str | None = strawberry.field(description=DECIMAL)
     market_protection: str = strawberry.field(description=PROTECTION)
+    risk: LegRisk | None = strawberry.field(description="Null: no managed exit")
 
 
 @strawberry.type
@@ -301,6 +344,33 @@ class PnlEvent:
 
 
 @strawberry.input
+class LevelInput:
+    basis: leg_risk.Basis
+    value: str = strawberry.field(description='A positive decimal string, e.g. "20" (points), "25" (percent)')
+
+
+@strawberry.input
+class TrailInput:
+    step: str = strawberry.field(description="Points in the leg's favour, positive")
+    offset: str = strawberry.field(description="Points the stop follows per step, positive, at most step")
+
+
+@strawberry.input
+class ReEntryInput:
+    times: int = strawberry.field(description="1 to 10")
+    until: str | None = strawberry.field(default=None, description="HH:MM IST cut-off; null: none")
+
+
+@strawberry.input(description=LEG_RISK)
+class LegRiskInput:
+    stop_loss: LevelInput | None = None
+    target: LevelInput | None = None
+    trail: TrailInput | None = strawberry.field(default=None, description="Needs a stopLoss")
+    move_to_cost_at: LevelInput | None = None
+    re_entry: ReEntryInput | None = strawberry.field(default=None, description="Needs a stopLoss or target")
+
+
+@strawberry.input
 class LegInput:
     exchange: str = strawberry.field(description="NSE, BSE, NFO, BFO, MCX or CDS")
     tradingsymbol: str
@@ -311,6 +381,7 @@ class LegInput:
     price: str | None = strawberry.field(default=None, description=DECIMAL + " Required for LIMIT and SL.")
     trigger_price: str | None = strawberry.field(default=None, description=DECIMAL + " Required for SL and SL_M.")
     market_protection: str = strawberry.field(default="AUTO", description=PROTECTION)
+    risk: LegRiskInput | None = strawberry.field(default=None, description="Null: no managed exit")
 
 
 @strawberry.input

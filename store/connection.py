@@ -10,6 +10,7 @@ import boto3
 from store.baskets import DynamoBaskets
 from store.deliveries import DynamoDeliveries
 from store.instruments import DynamoInstruments
+from store.leg_risks import DynamoLegRisks
 from store.marks import DynamoMarks
 from store.orders import DynamoOrders
 from store.requests import DynamoRequests
@@ -31,6 +32,7 @@ class DynamoStore:
     marks: DynamoMarks
     requests: DynamoRequests
     deliveries: DynamoDeliveries
+    leg_risks: DynamoLegRisks
     table_name: str
 
 
@@ -57,5 +59,6 @@ def connect(
         marks=DynamoMarks(client, name),
         requests=DynamoRequests(client, name),
         deliveries=DynamoDeliveries(client, name),
+        leg_risks=DynamoLegRisks(client, name),
         table_name=name,
     )

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from datetime import date, datetime
     from decimal import Decimal
 
-    from trading.ids import BasketId, BrokerOrderId, ClientRequestId, OrderId, OwnerId
+    from trading.ids import BasketId, BrokerOrderId, ClientRequestId, LegId, OrderId, OwnerId
     from trading.model import (
         Basket,
         BookedFill,
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     )
     from trading.model.account import AppCredentials, BrokerAccount, BrokerName, Session
     from trading.model.instrument import Instrument
+    from trading.model.leg_risk import LegRiskState
 
 T = TypeVar("T")
 
@@ -63,6 +64,19 @@ class Baskets(Protocol):
     def save(self, basket: Basket, expected_version: int) -> None: ...
     def delete(self, basket: Basket, expected_version: int) -> None: ...
     def list(self, owner: OwnerId, limit: int, next_token: str | None) -> Page[Basket]: ...
+
+
+class LegRisks(Protocol):
+    """Each leg's risk state, one versioned item per leg: the conditional save is what makes a trigger act once."""
+
+    def get(self, owner: OwnerId, basket_id: BasketId, leg_id: LegId) -> LegRiskState | None: ...
+    def of_basket(self, owner: OwnerId, basket_id: BasketId) -> dict[LegId, LegRiskState]: ...
+    def save(self, owner: OwnerId, basket_id: BasketId, leg_id: LegId, state: LegRiskState) -> LegRiskState:
+        """Store `state` if the store still holds `state.version` (0: none yet); returns it at its new version.
+
+        Raises `Conflict`, writing nothing, when another writer saved first.
+        """
+        ...
 
 
 class Orders(Protocol):
@@ -312,6 +326,7 @@ class Ports:
     deliveries: Deliveries
     calendar: MarketCalendar = field(default_factory=MarketCalendar)
     scheduler: Scheduler | None = None  # None: this deployment takes no basket schedules
+    leg_risks: LegRisks | None = None  # None: legs' managed exits are not watched here
 
 
 @dataclass(frozen=True)

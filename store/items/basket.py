@@ -15,6 +15,7 @@ from store.items.attributes import (
     timestamp,
 )
 from store.items.keys import BASKET_SK, basket_partition, owner_partition
+from store.items.leg_risk import leg_risk_map, leg_risk_of
 from trading.ids import BasketId, LegId, OwnerId, StrategyId
 from trading.model import (
     Basket,
@@ -87,6 +88,7 @@ def _leg_map(leg: Leg) -> dict[str, Any]:
         "price": leg.price,
         "triggerPrice": leg.trigger_price,
         "marketProtection": leg.market_protection.percent,  # absent: automatic
+        "risk": leg_risk_map(leg.risk),  # absent: none
     }
 
 
@@ -127,4 +129,5 @@ def _leg_of(v: Mapping[str, Any]) -> Leg:
         price=decimal_or_none(v.get("price")),
         trigger_price=decimal_or_none(v.get("triggerPrice")),
         market_protection=MarketProtection(decimal_or_none(v.get("marketProtection"))),
+        risk=leg_risk_of(v.get("risk")),
     )

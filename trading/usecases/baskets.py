@@ -20,8 +20,10 @@ from trading.model import (
     Strategy,
     check_name,
 )
+from trading.model.leg_risk import NO_LEG_RISK, LegRisk
 from trading.model.protection import AUTOMATIC
 from trading.ports import ScheduledAction, ScheduledJob
+from trading.rules.leg_risk import check_leg_risk
 from trading.rules.limits import check_risk_limits, check_schedule
 from trading.rules.pre_trade import check_lots, check_order_prices, check_quantity, check_slices
 from trading.usecases.tickets import instrument_of
@@ -67,6 +69,7 @@ class LegInput:
     price: Decimal | None = None
     trigger_price: Decimal | None = None
     market_protection: MarketProtection = AUTOMATIC
+    risk: LegRisk = NO_LEG_RISK
 
 
 def build_leg(ports: LegPorts, spec: LegInput, leg_id: LegId | None = None) -> Leg:
@@ -76,6 +79,8 @@ def build_leg(ports: LegPorts, spec: LegInput, leg_id: LegId | None = None) -> L
     check_quantity(spec.lots * instrument.lot_size, instrument)
     check_slices(spec.lots * instrument.lot_size, instrument)
     check_order_prices(spec.order_type, spec.price, spec.trigger_price, instrument)
+    limit = spec.price if spec.order_type in (OrderType.LIMIT, OrderType.SL) else None
+    check_leg_risk(spec.risk, spec.side, limit)
     return Leg(
         id=leg_id or LegId(new_id()),
         instrument=instrument.ref,
@@ -86,6 +91,7 @@ def build_leg(ports: LegPorts, spec: LegInput, leg_id: LegId | None = None) -> L
         price=spec.price,
         trigger_price=spec.trigger_price,
         market_protection=spec.market_protection,
+        risk=spec.risk,
     )
 
 
