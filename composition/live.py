@@ -1,4 +1,4 @@
-"""The stream handler's composition: the publisher, the P&L feed (cold-start loading included) and the risk watch."""
+"""The stream handler's composition: the publisher, the P&L feed (cold starts included), the risk and leg watches."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def stream_live(composed: Composition, publisher: Publisher | None = None, *, wa
     coalescing interval (`wait_for_stragglers`); a long-lived process drains P&L on a timer instead.
     """
     from subscriptions.handler import Live
+    from subscriptions.legs import LegWatch
     from subscriptions.pnl import PnlFeed
     from subscriptions.publishers import AppSyncPublisher
     from subscriptions.risk import RiskWatch
@@ -34,4 +35,9 @@ def stream_live(composed: Composition, publisher: Publisher | None = None, *, wa
         wait_for_stragglers=wait_for_stragglers,
         positions_of=composed.store.orders.positions_of_instrument,
     )
-    return Live(publisher=publisher, pnl=pnl, risk=RiskWatch(lambda: composed.ports))
+    return Live(
+        publisher=publisher,
+        pnl=pnl,
+        risk=RiskWatch(lambda: composed.ports),
+        legs=LegWatch(lambda: composed.ports, pnl),
+    )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from subscriptions.legs import LegWatch
     from subscriptions.pnl import PnlFeed
     from subscriptions.risk import RiskWatch
     from trading.ports import Publisher
@@ -31,12 +32,14 @@ logger = Logger(service="basketgraph-streams")
 
 @dataclass
 class Live:
-    """What the stream handler composes: where events go, the P&L engine fed by the stream, and the
-    risk watch that exits baskets past their limits (it sees every P&L snapshot published)."""
+    """What the stream handler composes: where events go, the P&L engine fed by the stream, the
+    risk watch that exits baskets past their limits (it sees every P&L snapshot published), and the
+    leg watch that runs legs' managed exits (stop-loss, target, trailing, re-entry) from every mark."""
 
     publisher: Publisher
     pnl: PnlFeed
     risk: RiskWatch | None = None
+    legs: LegWatch | None = None
 
     def __post_init__(self) -> None:
         if self.risk is not None:
@@ -69,6 +72,8 @@ def make_handler(live: Callable[[], Live]) -> Handler:
         composed.pnl.feed(raw)
         if composed.risk is not None:
             composed.risk.feed(raw)
+        if composed.legs is not None:
+            composed.legs.feed(raw)
 
     @logger.inject_lambda_context(clear_state=True)
     def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:

@@ -67,6 +67,11 @@ class PnlFeed:
             self._load(ref)
             self.engine.mark(ref, price, parse_timestamp(deserialize(new)["at"]))
 
+    def positions_in(self, ref: InstrumentRef) -> list[Position]:
+        """The positions the engine holds in `ref` (the leg watch reads entries from them)."""
+        with self._lock:
+            return self.engine.positions_in(ref)
+
     def _load(self, ref: InstrumentRef) -> None:
         """Learn the instrument's positions once per engine; images from the stream are newer, so kept."""
         if self.positions_of is None or ref in self._loaded:

@@ -76,7 +76,6 @@ def leg_risk_item(owner: OwnerId, basket_id: BasketId, leg_id: LegId, state: Leg
             "movedToCost": state.moved_to_cost or None,
             "fired": state.fired.value if state.fired else None,
             "firedAt": state.fired_at,
-            "lastPrice": state.last_price,
             "reEntries": state.re_entries,
             "version": state.version,
         }
@@ -94,7 +93,6 @@ def leg_risk_state_of(item: Mapping[str, Any]) -> tuple[OwnerId, BasketId, LegId
         moved_to_cost=bool(v.get("movedToCost", False)),
         fired=Trigger(v["fired"]) if v.get("fired") else None,
         fired_at=decimal_or_none(v.get("firedAt")),
-        last_price=decimal_or_none(v.get("lastPrice")),
         re_entries=int(v.get("reEntries", 0)),
         version=int(v["version"]),
     )

@@ -9,7 +9,7 @@ import pytest
 
 from trading.errors import ValidationError
 from trading.model import Side
-from trading.model.leg_risk import Basis, Level, LegRisk, LegRiskState, ReEntry, Trail, Trigger
+from trading.model.leg_risk import Basis, LegRisk, LegRiskState, Level, ReEntry, Trail, Trigger
 from trading.rules.leg_risk import check_leg_risk, evaluate, may_re_enter, re_entered
 
 PTS, PCT, PREM = Basis.POINTS, Basis.PERCENT, Basis.PREMIUM

@@ -79,7 +79,6 @@ class LegRiskState:
     moved_to_cost: bool = False
     fired: Trigger | None = None
     fired_at: Decimal | None = None  # the mark that crossed the level
-    last_price: Decimal | None = None
     re_entries: int = 0
     version: int = 0  # of the stored item; 0 before the first save
 

@@ -148,7 +148,6 @@ def evaluate(risk: LegRisk, side: Side, entry: Decimal, state: LegRiskState, mar
         moved_to_cost=to_cost,
         fired=fired,
         fired_at=mark if fired else None,
-        last_price=mark,
     )
 
 
@@ -169,4 +168,12 @@ def trigger_reason(leg_name: str, state: LegRiskState) -> str:
     level = state.stop if state.fired is Trigger.STOP_LOSS else state.target
     what = "stop-loss" if state.fired is Trigger.STOP_LOSS else "target"
     moved = " (moved to cost)" if state.fired is Trigger.STOP_LOSS and state.moved_to_cost else ""
-    return f"leg {leg_name}: {what}{moved} {level} reached at {state.fired_at}; leg exited"
+    return f"leg {leg_name}: {what}{moved} {_shown(level)} reached at {_shown(state.fired_at)}; leg exited"
+
+
+def _shown(price: Decimal | None) -> str:
+    """A price as traders write it: paise, or more places only when it has them."""
+    if price is None:
+        return "-"
+    paise = price.quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+    return str(paise if paise == price else price.normalize())

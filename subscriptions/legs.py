@@ -1,0 +1,97 @@
+"""Legs' managed exits from the stream: each mark moves the risk state of the watched legs holding it.
+
+Basket records keep each basket's status and legs' settings current here; position images reach the P&L
+engine first, so a mark is judged against the leg's latest entry (its position's average price); a
+position going flat after a trigger is when a re-entry is considered. What this process saw of each leg's
+state is a cache: `trading.usecases.leg_exits` saves over the stored version, so a replayed batch or another
+instance acts on a trigger once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from store.items.basket import basket_of
+from store.items.leg_risk import leg_risk_state_of
+from store.items.mark import mark_of
+from store.items.position import position_of
+from subscriptions.payloads import item_type
+from trading.errors import DomainError, NotFound
+from trading.usecases.leg_exits import position_key, watch_leg
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from decimal import Decimal
+
+    from subscriptions.pnl import PnlFeed
+    from trading.ids import BasketId, LegId, OwnerId
+    from trading.model import Basket, Position
+    from trading.model.leg_risk import LegRiskState
+    from trading.ports import Ports
+
+log = logging.getLogger(__name__)
+
+
+class LegWatch:
+    """Feeds marks and positions to the legs' managed exits; one per stream handler instance."""
+
+    def __init__(self, ports: Callable[[], Ports], pnl: PnlFeed) -> None:
+        self._ports = ports
+        self._pnl = pnl
+        self._lock = threading.Lock()
+        self._baskets: dict[BasketId, Basket | None] = {}
+        self._states: dict[tuple[BasketId, LegId], LegRiskState] = {}
+
+    def feed(self, record: dict[str, Any]) -> None:
+        """Apply one stream record (after the P&L feed has): basket, leg state, position or mark."""
+        change = record.get("dynamodb", {})
+        new, old = change.get("NewImage"), change.get("OldImage")
+        kind = item_type(new or old)
+        if kind == "Basket":
+            with self._lock:
+                self._baskets[basket_of(new or old).id] = basket_of(new) if new else None
+        elif kind == "LegRisk" and new:
+            _, basket_id, leg_id, state = leg_risk_state_of(new)
+            with self._lock:
+                known = self._states.get((basket_id, leg_id))
+                if known is None or known.version < state.version:
+                    self._states[(basket_id, leg_id)] = state
+        elif kind == "Position" and new:
+            self._watch(position_of(new), None)
+        elif kind == "Mark" and new:
+            ref, price = mark_of(new)
+            for position in self._pnl.positions_in(ref):
+                self._watch(position, price)
+
+    def _watch(self, position: Position, mark: Decimal | None) -> None:
+        basket = self._basket(position.owner, position.key.basket_id)
+        if basket is None:
+            return
+        for strategy, leg in basket.legs:
+            if not leg.risk.watched or position_key(basket.id, strategy.id, leg) != position.key:
+                continue
+            with self._lock:
+                known = self._states.get((basket.id, leg.id))
+            if mark is None and (known is None or known.fired is None):
+                continue  # a fill: the next mark judges it; only a fired leg going flat matters now
+            try:
+                state = watch_leg(self._ports(), basket, strategy.id, leg, position, mark, known)
+            except DomainError as exc:
+                log.warning("leg %s of basket %s not watched: %s", leg.id, basket.id, exc.message)
+                continue
+            if state is not None:
+                with self._lock:
+                    self._states[(basket.id, leg.id)] = state
+
+    def _basket(self, owner: OwnerId, basket_id: BasketId) -> Basket | None:
+        with self._lock:
+            if basket_id in self._baskets:
+                return self._baskets[basket_id]
+        try:  # not seen on the stream since this process started: read it once
+            found: Basket | None = self._ports().baskets.get(owner, basket_id)
+        except NotFound:
+            found = None
+        with self._lock:
+            return self._baskets.setdefault(basket_id, found)
