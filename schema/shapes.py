@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from trading.model import Basket, BookedFill, Order, Position
     from trading.model.instrument import Instrument
     from trading.model.leg_risk import LegRisk, Level
+    from trading.usecases.risk_state import LegRiskView, RiskView
     from trading.valuation import PnlReport, PositionPnl
 
 PAISA = Decimal("0.01")
@@ -246,3 +247,32 @@ def leg_risk(risk: LegRisk) -> dict[str, Any] | None:
         if re_entry
         else None,
     }
+
+
+def leg_risk_levels(view: LegRiskView) -> dict[str, Any]:
+    """One watched leg's risk as `LegRiskLevels`."""
+    state, leg = view.state, view.leg
+    return {
+        "legId": leg.id,
+        "strategyId": view.strategy_id,
+        "exchange": leg.instrument.exchange,
+        "tradingsymbol": leg.instrument.tradingsymbol,
+        "side": leg.side.value,
+        "entry": price(state.entry),
+        "stopLoss": price(state.stop),
+        "target": price(state.target),
+        "trailingPeak": price(state.peak),
+        "movedToCost": state.moved_to_cost,
+        "lastPrice": price(view.last_price),
+        "distanceToStopLoss": price(view.to_stop),
+        "distanceToTarget": price(view.to_target),
+        "triggered": state.fired.value if state.fired else None,
+        "triggeredAt": price(state.fired_at),
+        "reEntriesUsed": state.re_entries,
+        "reEntriesLeft": view.re_entries_left,
+    }
+
+
+def risk_state(view: RiskView) -> dict[str, Any]:
+    """A basket's `RiskState`. The account's limits are to be added beside `legs`."""
+    return {"basketId": view.basket_id, "legs": [leg_risk_levels(leg) for leg in view.legs]}

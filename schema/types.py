@@ -5,8 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from schema.aws import AwsCognitoUserPools, AWSDate, AWSDateTime, AwsIam
+from schema.leg_risk import LegRisk, LegRiskInput
 from trading import model
-from trading.model import account, leg_risk
+from trading.model import account
 
 strawberry.enum(model.Side, description="BUY or SELL")
 strawberry.enum(model.OrderType, description="MARKET, LIMIT, SL (stop-loss limit) or SL_M (stop market)")
@@ -21,12 +22,6 @@ strawberry.enum(
     "the reason; KEEP_FILLED places every leg and keeps what "
     "filled in a LIVE basket (its limits and schedule still apply; statusMessage lists the refused legs)",
 )
-strawberry.enum(
-    leg_risk.Basis,
-    description="How a level is given: POINTS from the entry (average price), PERCENT of the entry, or the "
-    "PREMIUM (price) itself",
-)
-strawberry.enum(leg_risk.Trigger, description="Which of a leg's levels was reached")
 strawberry.enum(
     model.OrderStatus,
     description="PENDING → OPEN | TRIGGER_PENDING → COMPLETE | CANCELLED | REJECTED; never moves backwards",
@@ -48,42 +43,6 @@ PROTECTION = (
 class User:
     id: strawberry.ID = strawberry.field(description="Cognito `sub`; pass it as `ownerId` to subscriptions")
     username: str
-
-
-LEG_RISK = (
-    "A leg's managed exit, watched from its entry (the average price of its position) at every mark: a stop-loss "
-    "and a target (each in POINTS, PERCENT of the entry or the PREMIUM itself), a trailing stop (every `step` points "
-    "the price moves in the leg's favour the stop follows by `offset`), the stop moved to the entry price once the "
-    "profit reaches `moveToCostAt`, and re-entries after a stop-loss or target. A level reached squares off that "
-    "leg alone, once, with a protected MARKET order; the basket stays LIVE"
-)
-
-
-@strawberry.type
-class Level:
-    basis: leg_risk.Basis
-    value: str = strawberry.field(description=DECIMAL)
-
-
-@strawberry.type
-class Trail:
-    step: str = strawberry.field(description=DECIMAL + "; points in the leg's favour")
-    offset: str = strawberry.field(description=DECIMAL + "; points the stop moves per step (at most step)")
-
-
-@strawberry.type
-class ReEntry:
-    times: int = strawberry.field(description="At most this many re-entries (1-10)")
-    until: str | None = strawberry.field(description="HH:MM IST; none at or after it")
-
-
-@strawberry.type(description=LEG_RISK)
-class LegRisk:
-    stop_loss: Level | None
-    target: Level | None
-    trail: Trail | None
-    move_to_cost_at: Level | None
-    re_entry: ReEntry | None
 
 
 @strawberry.type
@@ -341,33 +300,6 @@ class PnlEvent:
     unrealised: str = strawberry.field(description=RUPEES)
     as_of: AWSDateTime
     positions: list[PositionPnl]
-
-
-@strawberry.input
-class LevelInput:
-    basis: leg_risk.Basis
-    value: str = strawberry.field(description='A positive decimal string, e.g. "20" (points), "25" (percent)')
-
-
-@strawberry.input
-class TrailInput:
-    step: str = strawberry.field(description="Points in the leg's favour, positive")
-    offset: str = strawberry.field(description="Points the stop follows per step, positive, at most step")
-
-
-@strawberry.input
-class ReEntryInput:
-    times: int = strawberry.field(description="1 to 10")
-    until: str | None = strawberry.field(default=None, description="HH:MM IST cut-off; null: none")
-
-
-@strawberry.input(description=LEG_RISK)
-class LegRiskInput:
-    stop_loss: LevelInput | None = None
-    target: LevelInput | None = None
-    trail: TrailInput | None = strawberry.field(default=None, description="Needs a stopLoss")
-    move_to_cost_at: LevelInput | None = None
-    re_entry: ReEntryInput | None = strawberry.field(default=None, description="Needs a stopLoss or target")
 
 
 @strawberry.input

@@ -73,7 +73,8 @@ def make_handler(live: Callable[[], Live]) -> Handler:
         if composed.risk is not None:
             composed.risk.feed(raw)
         if composed.legs is not None:
-            composed.legs.feed(raw)
+            for risk_event in composed.legs.feed(raw):
+                composed.publisher.publish(risk_event)
 
     @logger.inject_lambda_context(clear_state=True)
     def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:

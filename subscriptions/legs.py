@@ -13,13 +13,16 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
+from schema import shapes
 from store.items.basket import basket_of
 from store.items.leg_risk import leg_risk_state_of
 from store.items.mark import mark_of
 from store.items.position import position_of
 from subscriptions.payloads import item_type
 from trading.errors import DomainError, NotFound
+from trading.ports import LiveEvent
 from trading.usecases.leg_exits import position_key, watch_leg
+from trading.usecases.risk_state import leg_view
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,8 +47,9 @@ class LegWatch:
         self._baskets: dict[BasketId, Basket | None] = {}
         self._states: dict[tuple[BasketId, LegId], LegRiskState] = {}
 
-    def feed(self, record: dict[str, Any]) -> None:
-        """Apply one stream record (after the P&L feed has): basket, leg state, position or mark."""
+    def feed(self, record: dict[str, Any]) -> list[LiveEvent]:
+        """Apply one stream record (after the P&L feed has): basket, leg state, position or mark. A leg's new
+        state is returned as the onRiskState event to publish (its id is the state's version: once each)."""
         change = record.get("dynamodb", {})
         new, old = change.get("NewImage"), change.get("OldImage")
         kind = item_type(new or old)
@@ -53,17 +57,33 @@ class LegWatch:
             with self._lock:
                 self._baskets[basket_of(new or old).id] = basket_of(new) if new else None
         elif kind == "LegRisk" and new:
-            _, basket_id, leg_id, state = leg_risk_state_of(new)
+            owner, basket_id, leg_id, state = leg_risk_state_of(new)
             with self._lock:
                 known = self._states.get((basket_id, leg_id))
                 if known is None or known.version < state.version:
                     self._states[(basket_id, leg_id)] = state
+            return self._event(owner, basket_id, leg_id, state)
         elif kind == "Position" and new:
             self._watch(position_of(new), None)
         elif kind == "Mark" and new:
             ref, price = mark_of(new)
             for position in self._pnl.positions_in(ref):
                 self._watch(position, price)
+        return []
+
+    def _event(self, owner: OwnerId, basket_id: BasketId, leg_id: LegId, state: LegRiskState) -> list[LiveEvent]:
+        basket = self._basket(owner, basket_id)
+        found = [(s, leg) for s, leg in basket.legs if leg.id == leg_id] if basket is not None else []
+        if not found:
+            return []
+        strategy, leg = found[0]
+        last = self._pnl.last_prices([leg.instrument]).get(leg.instrument)
+        payload = {
+            "asOf": shapes.timestamp(self._pnl.clock.now()),
+            "legs": [shapes.leg_risk_levels(leg_view(strategy.id, leg, state, last))],
+        }
+        event_id = f"risk:{basket_id}:{leg_id}:{state.version}"
+        return [LiveEvent(kind="risk", event_id=event_id, owner=owner, basket_id=basket_id, payload=payload)]
 
     def _watch(self, position: Position, mark: Decimal | None) -> None:
         basket = self._basket(position.owner, position.key.basket_id)

@@ -177,3 +177,13 @@ def _shown(price: Decimal | None) -> str:
         return "-"
     paise = price.quantize(Decimal("0.01"), ROUND_HALF_EVEN)
     return str(paise if paise == price else price.normalize())
+
+
+def distances(side: Side, last: Decimal | None, state: LegRiskState) -> tuple[Decimal | None, Decimal | None]:
+    """How far the last price is from the stop and from the target, in points (positive: not reached yet)."""
+    if last is None:
+        return None, None
+    sign = 1 if side is Side.BUY else -1
+    to_stop = sign * (last - state.stop) if state.stop is not None else None
+    to_target = sign * (state.target - last) if state.target is not None else None
+    return to_stop, to_target
