@@ -1,0 +1,248 @@
+"""Legs' managed exits on the local stack (issue 16): GraphQL over HTTP, the stream handler fed by the poller,
+the paper exchange over real HTTP with the market driven by the test. A leg's stop-loss squares off that leg
+alone; a trailing stop follows a rising price and fires on the pull-back at its level; move-to-cost; a re-entry
+and its limit; each trigger acted on once when the stream's records are delivered again, to two handlers at once."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from local.lambda_context import LambdaContext
+from subscriptions.handler import Live, make_handler
+from subscriptions.legs import LegWatch
+from subscriptions.pnl import PnlFeed
+from tests.e2e.test_broker_execution import leg
+from tests.graphql_client import graphql
+from tests.graphql_client import graphql_data as data
+from tests.helpers import CE_26000, CE_26500, wait_until
+from tests.integration.test_basket_risk import Recording, stream_records
+from trading.clock import SystemClock
+from trading.model import InstrumentRef
+from trading.pnl_engine import PnlEngine
+
+if TYPE_CHECKING:
+    from local.stack import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+CALL, WING = InstrumentRef("NFO", CE_26000), InstrumentRef("NFO", CE_26500)
+SETTLE = 60
+TERMINAL = {"COMPLETE", "CANCELLED", "REJECTED"}
+CREATE = "mutation($i: CreateBasketInput!) { createBasket(input: $i) { id strategies { legs { id risk { "
+CREATE += "stopLoss { basis value } trail { step offset } reEntry { times } } } } } }"
+EXECUTE = "mutation($id: ID!, $rid: String!) { executeBasket(basketId: $id, clientRequestId: $rid) { basket { id } } }"
+VIEW = (
+    "query($id: ID!) { basket(id: $id) { status statusMessage orders { id status side tradingsymbol quantity "
+    "filledQuantity orderType } positions { tradingsymbol netQuantity averagePrice } } }"
+)
+RISK = (
+    "query($id: ID!) { riskState(basketId: $id) { basketId legs { legId tradingsymbol side entry stopLoss target "
+    "trailingPeak movedToCost lastPrice distanceToStopLoss distanceToTarget triggered triggeredAt reEntriesUsed "
+    "reEntriesLeft } } }"
+)
+
+
+def view(stack: LocalStack, token: str, basket_id: str) -> dict[str, Any]:
+    return dict(data(stack, token, VIEW, {"id": basket_id})["basket"])
+
+
+def risk(stack: LocalStack, token: str, basket_id: str) -> dict[str, Any]:
+    """The call leg's risk state (the basket's only watched leg)."""
+    legs = data(stack, token, RISK, {"id": basket_id})["riskState"]["legs"]
+    assert len(legs) == 1, legs
+    return dict(legs[0])
+
+
+def live_basket(stack: LocalStack, token: str, leg_risk: dict[str, Any]) -> tuple[str, Decimal]:
+    """LIVE: long one lot of the call with `leg_risk` (MARKET), short the wing unwatched. Returns the id and the
+    call's entry (its position's average price)."""
+    stack.set_prices({CALL: Decimal("100.00"), WING: Decimal("40.00")})
+    legs = [leg(CE_26000, orderType="MARKET", risk=leg_risk), leg(CE_26500, side="SELL", orderType="MARKET")]
+    created = data(stack, token, CREATE, {"i": {"name": "leg exits", "strategies": [{"name": "s", "legs": legs}]}})
+    basket_id = str(created["createBasket"]["id"])
+    data(stack, token, EXECUTE, {"id": basket_id, "rid": str(uuid.uuid4())})
+
+    def filled() -> bool:
+        b = view(stack, token, basket_id)
+        nets = {p["tradingsymbol"]: p["netQuantity"] for p in b["positions"]}
+        return b["status"] == "LIVE" and nets.get(CE_26000, 0) > 0 and nets.get(CE_26500, 0) < 0
+
+    wait_until(filled, timeout=SETTLE)
+    position = next(p for p in view(stack, token, basket_id)["positions"] if p["tradingsymbol"] == CE_26000)
+    return basket_id, Decimal(position["averagePrice"])
+
+
+def mark(stack: LocalStack, price: Decimal) -> None:
+    stack.set_prices({CALL: price})
+
+
+def call_orders(stack: LocalStack, token: str, basket_id: str, side: str) -> list[dict[str, Any]]:
+    return [o for o in view(stack, token, basket_id)["orders"] if o["tradingsymbol"] == CE_26000 and o["side"] == side]
+
+
+def flat_after_exit(stack: LocalStack, token: str, basket_id: str, exits: int = 1) -> dict[str, Any]:
+    """The basket once the call's `exits` exit orders filled and it is flat; the wing still short."""
+
+    def done() -> bool:
+        b = view(stack, token, basket_id)
+        nets = {p["tradingsymbol"]: p["netQuantity"] for p in b["positions"]}
+        sells = [o for o in b["orders"] if o["tradingsymbol"] == CE_26000 and o["side"] == "SELL"]
+        complete = len(sells) == exits and all(o["status"] == "COMPLETE" for o in sells)
+        return complete and nets.get(CE_26000) == 0
+
+    wait_until(done, timeout=SETTLE)
+    return view(stack, token, basket_id)
+
+
+def test_a_legs_stop_loss_squares_off_that_leg_and_its_exit_fills(stack: LocalStack) -> None:
+    token = stack.add_user(f"legsl{uuid.uuid4().hex[:6]}")["token"]
+    # Given a LIVE basket whose long call has a 20-point stop-loss and a 50-point target
+    basket_id, entry = live_basket(
+        stack, token, {"stopLoss": {"basis": "POINTS", "value": "20"}, "target": {"basis": "PERCENT", "value": "50"}}
+    )
+    # When the call ticks, its levels are set from the entry
+    mark(stack, entry + Decimal("0.05"))
+    wait_until(lambda: risk(stack, token, basket_id)["stopLoss"] is not None, timeout=SETTLE)
+    state = risk(stack, token, basket_id)
+    assert Decimal(state["entry"]) == entry
+    assert Decimal(state["stopLoss"]) == entry - 20 and Decimal(state["target"]) == entry * Decimal("1.5")
+    assert Decimal(state["distanceToStopLoss"]) == Decimal("20.05")
+    # When it falls to 0.05 above the stop nothing happens; at the stop the leg is squared off
+    mark(stack, entry - Decimal("19.95"))
+    mark(stack, entry - 20)
+    final = flat_after_exit(stack, token, basket_id)
+    # Then one protected MARKET exit of one lot (65) filled, the basket is LIVE, the wing untouched
+    (exit_order,) = call_orders(stack, token, basket_id, "SELL")
+    assert (exit_order["orderType"], exit_order["quantity"]) == ("MARKET", 65)
+    assert final["status"] == "LIVE"
+    assert final["statusMessage"].startswith(f"leg BUY {CE_26000}: stop-loss {entry - 20:.2f} reached at")
+    assert {p["tradingsymbol"]: p["netQuantity"] for p in final["positions"]}[CE_26500] == -65
+    state = risk(stack, token, basket_id)
+    assert (state["triggered"], Decimal(state["triggeredAt"])) == ("STOP_LOSS", entry - 20)
+
+
+def test_a_trailing_stop_follows_a_rising_price_and_fires_on_the_pull_back_at_its_level(stack: LocalStack) -> None:
+    token = stack.add_user(f"legtr{uuid.uuid4().hex[:6]}")["token"]
+    # Given a 20-point stop trailed by 5 points every 10 points in the leg's favour
+    trail = {"stopLoss": {"basis": "POINTS", "value": "20"}, "trail": {"step": "10", "offset": "5"}}
+    basket_id, entry = live_basket(stack, token, trail)
+    # When the price rises 27 points, in three moves
+    for up in ("9.95", "18.5", "27"):
+        mark(stack, entry + Decimal(up))
+    wait_until(lambda: risk(stack, token, basket_id)["trailingPeak"] == f"{entry + 27:.2f}", timeout=SETTLE)
+    # Then the stop moved up two steps: entry - 20 + 2 x 5
+    state = risk(stack, token, basket_id)
+    assert Decimal(state["stopLoss"]) == entry - 10 and state["triggered"] is None
+    # When the price pulls back: 0.05 above the stop, then to it
+    mark(stack, entry - Decimal("9.95"))
+    mark(stack, entry - 10)
+    flat_after_exit(stack, token, basket_id)
+    # Then it fired once, at its trailed level (not on the first pull-back), and the stop never moved back
+    state = risk(stack, token, basket_id)
+    assert (state["triggered"], Decimal(state["triggeredAt"]), Decimal(state["stopLoss"])) == (
+        "STOP_LOSS",
+        entry - 10,
+        entry - 10,
+    )
+    assert len(call_orders(stack, token, basket_id, "SELL")) == 1
+
+
+def test_move_to_cost_puts_the_stop_at_the_entry_once_the_profit_is_reached(stack: LocalStack) -> None:
+    token = stack.add_user(f"legmc{uuid.uuid4().hex[:6]}")["token"]
+    settings = {"stopLoss": {"basis": "POINTS", "value": "20"}, "moveToCostAt": {"basis": "POINTS", "value": "15"}}
+    basket_id, entry = live_basket(stack, token, settings)
+    mark(stack, entry + 15)
+    wait_until(lambda: risk(stack, token, basket_id)["movedToCost"], timeout=SETTLE)
+    assert Decimal(risk(stack, token, basket_id)["stopLoss"]) == entry
+    mark(stack, entry)
+    final = flat_after_exit(stack, token, basket_id)
+    assert "stop-loss (moved to cost)" in final["statusMessage"]
+
+
+def test_a_stopped_leg_is_entered_again_up_to_its_limit(stack: LocalStack) -> None:
+    token = stack.add_user(f"legre{uuid.uuid4().hex[:6]}")["token"]
+    settings = {"stopLoss": {"basis": "POINTS", "value": "20"}, "reEntry": {"times": 1, "until": "15:29"}}
+    basket_id, entry = live_basket(stack, token, settings)
+    mark(stack, entry + Decimal("0.05"))
+    wait_until(lambda: risk(stack, token, basket_id)["stopLoss"] is not None, timeout=SETTLE)
+    mark(stack, entry - 20)
+    # Then, once squared off, the leg is entered again at the market (the price now), with fresh levels
+    wait_until(lambda: len(call_orders(stack, token, basket_id, "BUY")) == 2, timeout=SETTLE)
+    wait_until(lambda: all(o["status"] in TERMINAL for o in view(stack, token, basket_id)["orders"]), timeout=SETTLE)
+    re_entry = next(p for p in view(stack, token, basket_id)["positions"] if p["tradingsymbol"] == CE_26000)
+    again = Decimal(re_entry["averagePrice"])
+    mark(stack, again + Decimal("0.05"))
+    wait_until(lambda: risk(stack, token, basket_id)["entry"] == f"{again:.2f}", timeout=SETTLE)
+    state = risk(stack, token, basket_id)
+    assert (state["reEntriesUsed"], state["reEntriesLeft"], state["triggered"]) == (1, 0, None)
+    assert Decimal(state["stopLoss"]) == again - 20
+    # When it is stopped again, it is squared off and not entered a third time
+    mark(stack, again - 20)
+    flat_after_exit(stack, token, basket_id, exits=2)
+    wait_until(lambda: risk(stack, token, basket_id)["triggered"] == "STOP_LOSS", timeout=SETTLE)
+    mark(stack, again - Decimal("19.95"))
+    assert len(call_orders(stack, token, basket_id, "BUY")) == 2
+
+
+def test_each_trigger_is_acted_on_once_under_replayed_batches_and_two_concurrent_handlers(stack: LocalStack) -> None:
+    token = stack.add_user(f"legx1{uuid.uuid4().hex[:6]}")["token"]
+    basket_id, entry = live_basket(stack, token, {"stopLoss": {"basis": "POINTS", "value": "20"}})
+    mark(stack, entry + Decimal("0.05"))
+    wait_until(lambda: risk(stack, token, basket_id)["stopLoss"] is not None, timeout=SETTLE)
+    mark(stack, entry - 25)
+    flat_after_exit(stack, token, basket_id)
+    # When every record of the basket and the call's marks is delivered again: to the stack's own handler
+    # twice, and to two cold handler instances at once (each its own engine and cache)
+    records = stream_records(stack, {f"BASKET#{basket_id}", f"MARK#{CALL}"})
+    event = {"Records": records}
+    stack.stream_handler(event, LambdaContext())
+    stack.stream_handler(event, LambdaContext())
+    published: list[Recording] = []
+
+    def cold() -> None:
+        recording = Recording()
+        published.append(recording)
+        pnl = PnlFeed(PnlEngine(), SystemClock(), positions_of=stack.store.orders.positions_of_instrument)
+        live = Live(publisher=recording, pnl=pnl, legs=LegWatch(lambda: stack.composition.ports, pnl))
+        make_handler(lambda: live)(event, LambdaContext())
+
+    threads = [threading.Thread(target=cold) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=SETTLE)
+    # Then the cold handlers saw the fired state (and published it), and still one exit order exists
+    assert all(any(e.kind == "risk" and e.payload["legs"][0]["triggered"] for e in r.events) for r in published)
+    assert len(call_orders(stack, token, basket_id, "SELL")) == 1
+    assert view(stack, token, basket_id)["status"] == "LIVE"
+
+
+def test_bad_leg_risk_is_refused_with_a_typed_error_and_nothing_is_written(stack: LocalStack) -> None:
+    token = stack.add_user(f"legbad{uuid.uuid4().hex[:6]}")["token"]
+    before = data(stack, token, "{ baskets { items { id } } }")["baskets"]["items"]
+    for bad, message in (
+        ({"stopLoss": {"basis": "POINTS", "value": "-5"}}, "stopLoss.value must be a positive number"),
+        ({"stopLoss": {"basis": "PREMIUM", "value": "1.10"}}, "wrong side"),
+        ({"trail": {"step": "10", "offset": "5"}}, "needs a stopLoss"),
+    ):
+        legs = [leg(CE_26000, orderType="LIMIT", price="1.00", risk=bad)]
+        body = graphql(stack, token, CREATE, {"i": {"name": "bad", "strategies": [{"name": "s", "legs": legs}]}})
+        (error,) = body["errors"]
+        assert error["errorType"] == "ValidationError" and message in error["message"], error
+    assert data(stack, token, "{ baskets { items { id } } }")["baskets"]["items"] == before
+
+
+def test_risk_state_is_the_callers_own(stack: LocalStack) -> None:
+    owner = stack.add_user(f"legown{uuid.uuid4().hex[:6]}")
+    other = stack.add_user(f"legoth{uuid.uuid4().hex[:6]}")
+    legs = [leg(CE_26000, orderType="LIMIT", price="1.00", risk={"stopLoss": {"basis": "POINTS", "value": "1"}})]
+    created = data(stack, owner["token"], CREATE, {"i": {"name": "mine", "strategies": [{"name": "s", "legs": legs}]}})
+    basket_id = created["createBasket"]["id"]
+    assert data(stack, owner["token"], RISK, {"id": basket_id})["riskState"]["legs"][0]["stopLoss"] is None
+    (error,) = graphql(stack, other["token"], RISK, {"id": basket_id})["errors"]
+    assert error["errorType"] == "NotFound"
