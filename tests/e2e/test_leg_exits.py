@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from local.lambda_context import LambdaContext
+from store.items.mark import mark_item
 from subscriptions.handler import Live, make_handler
 from subscriptions.legs import LegWatch
 from subscriptions.pnl import PnlFeed
@@ -189,37 +191,72 @@ def test_a_stopped_leg_is_entered_again_up_to_its_limit(stack: LocalStack) -> No
     assert len(call_orders(stack, token, basket_id, "BUY")) == 2
 
 
+def firing_mark(price: Decimal, sequence: str) -> dict[str, Any]:
+    """A stream record of a mark of the call that the table never held: only the handlers given it see it."""
+    item = mark_item(CALL, price, datetime.now(UTC))
+    keys = {"PK": item["PK"], "SK": item["SK"]}
+    change = {"Keys": keys, "NewImage": item, "SequenceNumber": sequence, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    return {
+        "eventID": f"synthetic-{sequence}",
+        "eventName": "MODIFY",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": change,
+    }
+
+
+def cold_handler(stack: LocalStack, recording: Recording) -> Any:
+    """A new stream handler instance: its own P&L engine (loading positions on a first mark) and leg cache."""
+    pnl = PnlFeed(
+        PnlEngine(), SystemClock(), wait_for_stragglers=False, positions_of=stack.store.orders.positions_of_instrument
+    )
+    live = Live(publisher=recording, pnl=pnl, legs=LegWatch(lambda: stack.composition.ports, pnl))
+    return make_handler(lambda: live)
+
+
 def test_each_trigger_is_acted_on_once_under_replayed_batches_and_two_concurrent_handlers(stack: LocalStack) -> None:
     token = stack.add_user(f"legx1{uuid.uuid4().hex[:6]}")["token"]
+    # Given a LIVE basket whose call has a 20-point stop, its levels set by a real mark
     basket_id, entry = live_basket(stack, token, {"stopLoss": {"basis": "POINTS", "value": "20"}})
     mark(stack, entry + Decimal("0.05"))
     wait_until(lambda: risk(stack, token, basket_id)["stopLoss"] is not None, timeout=SETTLE)
-    mark(stack, entry - 25)
-    flat_after_exit(stack, token, basket_id)
-    # When every record of the basket and the call's marks is delivered again: to the stack's own handler
-    # twice, and to two cold handler instances at once (each its own engine and cache)
-    records = stream_records(stack, {f"BASKET#{basket_id}", f"MARK#{CALL}"})
-    event = {"Records": records}
-    stack.stream_handler(event, LambdaContext())
-    stack.stream_handler(event, LambdaContext())
-    published: list[Recording] = []
+    # When a mark past the stop reaches two handler instances at once, each delivering its batch twice (a retry)
+    event = {"Records": [firing_mark(entry - 25, "900000000000000000001")]}
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
 
-    def cold() -> None:
-        recording = Recording()
-        published.append(recording)
-        pnl = PnlFeed(PnlEngine(), SystemClock(), positions_of=stack.store.orders.positions_of_instrument)
-        live = Live(publisher=recording, pnl=pnl, legs=LegWatch(lambda: stack.composition.ports, pnl))
-        make_handler(lambda: live)(event, LambdaContext())
+    def deliver() -> None:
+        handler = cold_handler(stack, Recording())
+        start.wait(timeout=SETTLE)
+        try:
+            for _ in range(2):
+                assert handler(event, LambdaContext()) == {"batchItemFailures": []}
+        except BaseException as exc:  # surfaced below, in the test's thread
+            failures.append(exc)
 
-    threads = [threading.Thread(target=cold) for _ in range(2)]
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=SETTLE)
-    # Then the cold handlers saw the fired state (and published it), and still one exit order exists
-    assert all(any(e.kind == "risk" and e.payload["legs"][0]["triggered"] for e in r.events) for r in published)
+    assert not failures, failures
+    # Then the leg was squared off once, and its state says why
+    flat_after_exit(stack, token, basket_id)
+    state = risk(stack, token, basket_id)
+    assert (state["triggered"], Decimal(state["triggeredAt"])) == ("STOP_LOSS", entry - 25)
+    # When every real record of the basket and the call's marks is delivered again, warm (twice) and cold
+    records = stream_records(stack, {f"BASKET#{basket_id}", f"MARK#{CALL}"})
+    stack.stream_handler({"Records": records}, LambdaContext())
+    stack.stream_handler({"Records": records}, LambdaContext())
+    recording = Recording()
+    cold_handler(stack, recording)({"Records": records}, LambdaContext())
+    # Then the leg's state was saved fired once (the other handler's save lost on its version), one exit order
+    # was sent, the basket is LIVE, and the replay published the fired state again (same event ids)
+    fired_saves = [r for r in records if r["dynamodb"]["Keys"]["SK"]["S"].startswith("LEGRISK#")]
+    assert len([r for r in fired_saves if "fired" in r["dynamodb"].get("NewImage", {})]) == 1
     assert len(call_orders(stack, token, basket_id, "SELL")) == 1
     assert view(stack, token, basket_id)["status"] == "LIVE"
+    fired = [e for e in recording.events if e.kind == "risk" and e.payload["legs"][0]["triggered"] == "STOP_LOSS"]
+    assert fired and all(e.event_id.startswith(f"risk:{basket_id}:") for e in fired)
 
 
 def test_bad_leg_risk_is_refused_with_a_typed_error_and_nothing_is_written(stack: LocalStack) -> None:
