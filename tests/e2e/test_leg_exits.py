@@ -5,6 +5,8 @@ and its limit; each trigger acted on once when the stream's records are delivere
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -12,6 +14,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from gql import Client
+from gql.transport.exceptions import TransportQueryError
 
 from local.lambda_context import LambdaContext
 from store.items.mark import mark_item
@@ -19,6 +23,7 @@ from subscriptions.handler import Live, make_handler
 from subscriptions.legs import LegWatch
 from subscriptions.pnl import PnlFeed
 from tests.e2e.test_broker_execution import leg
+from tests.e2e.test_live_updates import collect, transport
 from tests.graphql_client import graphql
 from tests.graphql_client import graphql_data as data
 from tests.helpers import CE_26000, CE_26500, wait_until
@@ -283,3 +288,48 @@ def test_risk_state_is_the_callers_own(stack: LocalStack) -> None:
     assert data(stack, owner["token"], RISK, {"id": basket_id})["riskState"]["legs"][0]["stopLoss"] is None
     (error,) = graphql(stack, other["token"], RISK, {"id": basket_id})["errors"]
     assert error["errorType"] == "NotFound"
+
+
+ON_RISK = (
+    "subscription($o: ID!, $b: ID) { onRiskState(ownerId: $o, basketId: $b) "
+    "{ eventId basketId asOf legs { legId stopLoss trailingPeak triggered reEntriesUsed } } }"
+)
+
+
+def test_on_risk_state_streams_a_trailing_stop_as_it_moves_to_its_owner_only(stack: LocalStack) -> None:
+    owner = stack.add_user(f"legsub{uuid.uuid4().hex[:6]}")
+    other = stack.add_user(f"legspy{uuid.uuid4().hex[:6]}")
+    trail = {"stopLoss": {"basis": "POINTS", "value": "20"}, "trail": {"step": "10", "offset": "5"}}
+    basket_id, entry = live_basket(stack, owner["token"], trail)
+    heard: list[dict[str, Any]] = []
+    refused: list[BaseException] = []
+
+    def stops() -> list[str]:
+        return [e["onRiskState"]["legs"][0]["stopLoss"] for e in heard]
+
+    async def scenario() -> None:
+        async with (
+            Client(transport=transport(stack, owner["token"])) as mine,
+            Client(transport=transport(stack, other["token"])) as theirs,
+        ):
+            subscribers = stack.pubsub.subscriber_count()
+            task = asyncio.create_task(collect(mine, ON_RISK, {"o": owner["sub"], "b": basket_id}, heard))
+            try:  # another user asking for the owner's risk state is refused
+                await collect(theirs, ON_RISK, {"o": owner["sub"], "b": basket_id}, heard)
+            except TransportQueryError as exc:
+                refused.append(exc)
+            await asyncio.to_thread(wait_until, lambda: stack.pubsub.subscriber_count() > subscribers)
+            # When the price ticks, then rises two steps
+            for up in ("0.05", "10", "20"):
+                await asyncio.to_thread(mark, stack, entry + Decimal(up))
+            await asyncio.to_thread(wait_until, lambda: f"{entry - 10:.2f}" in stops(), SETTLE)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    asyncio.run(asyncio.wait_for(scenario(), timeout=SETTLE * 2))
+    # Then the owner heard the stop where it was set and as it trailed, each event once, and nothing else
+    assert [f"{entry - 20:.2f}", f"{entry - 15:.2f}", f"{entry - 10:.2f}"] == sorted(set(stops()), key=Decimal)
+    assert len({e["onRiskState"]["eventId"] for e in heard}) == len(heard)
+    assert {e["onRiskState"]["basketId"] for e in heard} == {basket_id}
+    assert refused and ("Unauthorized" in str(refused[0]) or "own events" in str(refused[0]))
