@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from trading.errors import ValidationError
 from trading.model import MAX_LEGS, OrderType, PartialFailurePolicy, Product, RiskLimits, Schedule, Side
 from trading.model.account import BrokerName
-from trading.model.leg_risk import NO_LEG_RISK, Basis, LegRisk, Level, ReEntry, Trail
+from trading.model.leg_risk import NO_LEG_RISK, Basis, CombinedBasis, LegRisk, Level, ReEntry, StrategyRisk, Trail
 from trading.model.protection import MarketProtection
 from trading.rules.pre_trade import check_lots
 from trading.usecases.baskets import LegInput
@@ -130,6 +130,17 @@ def leg_risk(raw: dict[str, Any] | None) -> LegRisk:
         )
         if re_entry
         else None,
+    )
+
+
+def strategy_risk(raw: dict[str, Any] | None) -> StrategyRisk | None:
+    """A strategy's combined stop-loss and target as given (the rules check them against its legs)."""
+    if raw is None:
+        return None
+    return StrategyRisk(
+        member(CombinedBasis, raw.get("basis"), "strategy risk.basis"),
+        decimal_or_none(raw.get("stopLoss"), "strategy risk.stopLoss"),
+        decimal_or_none(raw.get("target"), "strategy risk.target"),
     )
 
 

@@ -13,6 +13,11 @@ strawberry.enum(
     description="How a level is given: POINTS from the entry (average price), PERCENT of the entry, or the "
     "PREMIUM (price) itself",
 )
+strawberry.enum(
+    leg_risk.CombinedBasis,
+    description="PREMIUM: the legs' combined premium (the sum of their prices; every leg on one side); PNL: the "
+    "strategy's P&L in rupees",
+)
 strawberry.enum(leg_risk.Trigger, description="Which of a leg's levels was reached")
 
 LEG_RISK = (
@@ -76,3 +81,25 @@ class LegRiskInput:
     trail: TrailInput | None = strawberry.field(default=None, description="Needs a stopLoss")
     move_to_cost_at: LevelInput | None = None
     re_entry: ReEntryInput | None = strawberry.field(default=None, description="Needs a stopLoss or target")
+
+
+STRATEGY_RISK = (
+    "A stop-loss and target on the strategy's legs together, watched at every mark once every leg is entered. "
+    "PREMIUM: a short strategy (every leg SELL, e.g. a straddle) is exited when its combined premium rises to "
+    "stopLoss and when it falls to target (a long one the reverse); PNL: when its P&L falls to -stopLoss or rises "
+    "to target. The strategy's legs are squared off, once; the basket stays LIVE"
+)
+
+
+@strawberry.type(description=STRATEGY_RISK)
+class StrategyRisk:
+    basis: leg_risk.CombinedBasis
+    stop_loss: str | None = strawberry.field(description=DECIMAL)
+    target: str | None = strawberry.field(description=DECIMAL)
+
+
+@strawberry.input(description=STRATEGY_RISK)
+class StrategyRiskInput:
+    basis: leg_risk.CombinedBasis
+    stop_loss: str | None = strawberry.field(default=None, description="A positive decimal: premium or rupees")
+    target: str | None = strawberry.field(default=None, description="A positive decimal: premium or rupees")

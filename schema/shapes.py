@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from trading.model import Basket, BookedFill, Order, Position
     from trading.model.instrument import Instrument
-    from trading.model.leg_risk import LegRisk, Level
+    from trading.model.leg_risk import LegRisk, Level, StrategyRisk
     from trading.usecases.risk_state import LegRiskView, RiskView
     from trading.valuation import PnlReport, PositionPnl
 
@@ -71,6 +71,7 @@ def basket(
             {
                 "id": s.id,
                 "name": s.name,
+                "risk": strategy_risk(s.risk),
                 "legs": [
                     {
                         "id": leg.id,
@@ -276,3 +277,9 @@ def leg_risk_levels(view: LegRiskView) -> dict[str, Any]:
 def risk_state(view: RiskView) -> dict[str, Any]:
     """A basket's `RiskState`. The account's limits are to be added beside `legs`."""
     return {"basketId": view.basket_id, "legs": [leg_risk_levels(leg) for leg in view.legs]}
+
+
+def strategy_risk(risk: StrategyRisk | None) -> dict[str, Any] | None:
+    if risk is None:
+        return None
+    return {"basis": risk.basis.value, "stopLoss": amount(risk.stop_loss), "target": amount(risk.target)}

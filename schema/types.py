@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.aws import AwsCognitoUserPools, AWSDate, AWSDateTime, AwsIam
-from schema.leg_risk import LegRisk, LegRiskInput
+from schema.leg_risk import LegRisk, LegRiskInput, StrategyRisk, StrategyRiskInput
 from trading import model
 from trading.model import account
 
@@ -65,6 +65,7 @@ class Strategy:
     id: strawberry.ID
     name: str
     legs: list[Leg]
+    risk: StrategyRisk | None = strawberry.field(description="Null: none")
 
 
 LIMITS = (
@@ -320,6 +321,7 @@ class LegInput:
 class StrategyInput:
     name: str
     legs: list[LegInput] = strawberry.field(default_factory=list)
+    risk: StrategyRiskInput | None = strawberry.field(default=None, description="Null: none")
 
 
 @strawberry.input(description=LIMITS)

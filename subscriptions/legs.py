@@ -21,7 +21,7 @@ from store.items.position import position_of
 from subscriptions.payloads import item_type
 from trading.errors import DomainError, NotFound
 from trading.ports import LiveEvent
-from trading.usecases.leg_exits import position_key, watch_leg
+from trading.usecases.leg_exits import position_key, strategy_state_id, watch_leg, watch_strategy
 from trading.usecases.risk_state import leg_view
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
     from subscriptions.pnl import PnlFeed
-    from trading.ids import BasketId, LegId, OwnerId
+    from trading.ids import BasketId, LegId, OwnerId, StrategyId
     from trading.model import Basket, Position
     from trading.model.leg_risk import LegRiskState
     from trading.ports import Ports
@@ -67,9 +67,37 @@ class LegWatch:
             self._watch(position_of(new), None)
         elif kind == "Mark" and new:
             ref, price = mark_of(new)
-            for position in self._pnl.positions_in(ref):
+            held = self._pnl.positions_in(ref)
+            for position in held:
                 self._watch(position, price)
+            self._watch_strategies(held)
         return []
+
+    def _watch_strategies(self, held: list[Position]) -> None:
+        """The combined levels of every strategy with a leg among `held` (each once per mark)."""
+        seen: set[tuple[BasketId, StrategyId]] = set()
+        for position in held:
+            basket = self._basket(position.owner, position.key.basket_id)
+            strategy_id = position.key.strategy_id
+            if basket is None or strategy_id is None or (basket.id, strategy_id) in seen:
+                continue
+            seen.add((basket.id, strategy_id))
+            strategy = next((s for s in basket.strategies if s.id == strategy_id and s.risk is not None), None)
+            if strategy is None:
+                continue
+            refs = sorted({leg.instrument for leg in strategy.legs}, key=str)
+            positions = {p.key: p for ref in refs for p in self._pnl.positions_in(ref) if p.key.basket_id == basket.id}
+            state_id = strategy_state_id(strategy.id)
+            with self._lock:
+                known = self._states.get((basket.id, state_id))
+            try:
+                state = watch_strategy(self._ports(), basket, strategy, positions, self._pnl.last_prices(refs), known)
+            except DomainError as exc:
+                log.warning("strategy %s of basket %s not watched: %s", strategy.id, basket.id, exc.message)
+                continue
+            if state is not None:
+                with self._lock:
+                    self._states[(basket.id, state_id)] = state
 
     def _event(self, owner: OwnerId, basket_id: BasketId, leg_id: LegId, state: LegRiskState) -> list[LiveEvent]:
         basket = self._basket(owner, basket_id)

@@ -7,7 +7,18 @@ from typing import TYPE_CHECKING, Any
 from store.items.attributes import clock_text, compact, decimal_or_none, deserialize, parse_clock, serialize
 from store.items.keys import basket_partition
 from trading.ids import BasketId, LegId, OwnerId
-from trading.model.leg_risk import NO_LEG_RISK, Basis, LegRisk, LegRiskState, Level, ReEntry, Trail, Trigger
+from trading.model.leg_risk import (
+    NO_LEG_RISK,
+    Basis,
+    CombinedBasis,
+    LegRisk,
+    LegRiskState,
+    Level,
+    ReEntry,
+    StrategyRisk,
+    Trail,
+    Trigger,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -53,6 +64,18 @@ def leg_risk_of(v: Mapping[str, Any] | None) -> LegRisk:
 
 def _level_of(v: Mapping[str, Any] | None) -> Level | None:
     return None if not v else Level(Basis(v["basis"]), decimal_or_none(v["value"]))  # type: ignore[arg-type]
+
+
+def strategy_risk_map(risk: StrategyRisk | None) -> dict[str, Any] | None:
+    if risk is None:
+        return None
+    return compact({"basis": risk.basis.value, "stopLoss": risk.stop_loss, "target": risk.target})
+
+
+def strategy_risk_of(v: Mapping[str, Any] | None) -> StrategyRisk | None:
+    if not v:
+        return None
+    return StrategyRisk(CombinedBasis(v["basis"]), decimal_or_none(v.get("stopLoss")), decimal_or_none(v.get("target")))
 
 
 def leg_risk_key(basket_id: str, leg_id: str) -> Item:

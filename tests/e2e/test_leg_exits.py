@@ -26,7 +26,7 @@ from tests.e2e.test_broker_execution import leg
 from tests.e2e.test_live_updates import collect, transport
 from tests.graphql_client import graphql
 from tests.graphql_client import graphql_data as data
-from tests.helpers import CE_26000, CE_26500, wait_until
+from tests.helpers import CE_26000, CE_26500, PE_26000, wait_until
 from tests.integration.test_basket_risk import Recording, stream_records
 from trading.clock import SystemClock
 from trading.model import InstrumentRef
@@ -333,3 +333,41 @@ def test_on_risk_state_streams_a_trailing_stop_as_it_moves_to_its_owner_only(sta
     assert len({e["onRiskState"]["eventId"] for e in heard}) == len(heard)
     assert {e["onRiskState"]["basketId"] for e in heard} == {basket_id}
     assert refused and ("Unauthorized" in str(refused[0]) or "own events" in str(refused[0]))
+
+
+PUT = InstrumentRef("NFO", PE_26000)
+
+
+def test_a_straddles_combined_premium_stop_squares_off_both_legs_once(stack: LocalStack) -> None:
+    token = stack.add_user(f"legst{uuid.uuid4().hex[:6]}")["token"]
+    # Given a LIVE short straddle (190.00 of combined premium) stopped at a combined premium of 230, and a wing
+    stack.set_prices({CALL: Decimal("100.00"), PUT: Decimal("90.00"), WING: Decimal("40.00")})
+    straddle = {
+        "name": "straddle",
+        "legs": [leg(CE_26000, side="SELL", orderType="MARKET"), leg(PE_26000, side="SELL", orderType="MARKET")],
+        "risk": {"basis": "PREMIUM", "stopLoss": "230", "target": "120"},
+    }
+    wings = {"name": "wing", "legs": [leg(CE_26500, orderType="MARKET")]}
+    created = data(stack, token, CREATE, {"i": {"name": "straddle stop", "strategies": [straddle, wings]}})
+    basket_id = str(created["createBasket"]["id"])
+    data(stack, token, EXECUTE, {"id": basket_id, "rid": str(uuid.uuid4())})
+
+    def nets() -> dict[str, int]:
+        return {p["tradingsymbol"]: p["netQuantity"] for p in view(stack, token, basket_id)["positions"]}
+
+    wait_until(lambda: nets() == {CE_26000: -65, PE_26000: -65, CE_26500: 65}, timeout=SETTLE)
+    # When the call rises 20 (combined 210) nothing happens; when the put rises 20 too (230) the stop is reached
+    stack.set_prices({CALL: Decimal("120.00")})
+    stack.set_prices({PUT: Decimal("110.00")})
+    # Then both straddle legs are bought back, once each, the wing stays, the basket is LIVE and says why
+    wait_until(lambda: nets() == {CE_26000: 0, PE_26000: 0, CE_26500: 65}, timeout=SETTLE)
+    final = view(stack, token, basket_id)
+    buys = sorted(o["tradingsymbol"] for o in final["orders"] if o["side"] == "BUY" and o["tradingsymbol"] != CE_26500)
+    assert buys == sorted([CE_26000, PE_26000])
+    assert final["status"] == "LIVE"
+    assert final["statusMessage"] == (
+        "strategy straddle: combined stop-loss 230.00 reached (combined premium 230.00); strategy exited"
+    )
+    # When the marks move again, nothing more is sent
+    stack.set_prices({CALL: Decimal("125.00")})
+    assert len([o for o in view(stack, token, basket_id)["orders"] if o["side"] == "BUY"]) == 3

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from trading.ids import BasketId, LegId, OwnerId, StrategyId
     from trading.model.instrument import InstrumentRef
-    from trading.model.leg_risk import LegRisk
+    from trading.model.leg_risk import LegRisk, StrategyRisk
     from trading.model.protection import MarketProtection
 
 MAX_NAME_LENGTH = 100
@@ -81,6 +81,7 @@ class Strategy:
     id: StrategyId
     name: str
     legs: tuple[Leg, ...] = ()
+    risk: StrategyRisk | None = None  # a stop-loss/target on its legs together (trading.rules.leg_risk)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,25 @@ class LegRisk:
 NO_LEG_RISK = LegRisk()
 
 
+class CombinedBasis(enum.StrEnum):
+    """What a strategy's stop-loss and target watch: the legs' COMBINED premium (the sum of their prices, all
+    legs on one side, e.g. a short straddle's), or the strategy's P&L in rupees."""
+
+    PREMIUM = "PREMIUM"
+    PNL = "PNL"
+
+
+@dataclass(frozen=True)
+class StrategyRisk:
+    """A strategy's managed exit on its legs together. PREMIUM: a premium level (a short strategy stops when the
+    combined premium rises to `stop_loss`, takes its target when it falls to `target`; a long one the reverse).
+    PNL: rupees, `stop_loss` a loss and `target` a profit, both positive."""
+
+    basis: CombinedBasis
+    stop_loss: Decimal | None = None
+    target: Decimal | None = None
+
+
 class Trigger(enum.StrEnum):
     STOP_LOSS = "STOP_LOSS"
     TARGET = "TARGET"

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 from trading.clock import IST
 from trading.errors import ValidationError
 from trading.model.basket import Side
-from trading.model.leg_risk import Basis, LegRiskState, Trigger
+from trading.model.leg_risk import Basis, CombinedBasis, LegRiskState, Trigger
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
-    from trading.model.leg_risk import LegRisk, Level
+    from trading.model.leg_risk import LegRisk, Level, StrategyRisk
 
 MAX_RE_ENTRIES = 10
 MAX_POINTS = Decimal(1_000_000)
@@ -187,3 +188,46 @@ def distances(side: Side, last: Decimal | None, state: LegRiskState) -> tuple[De
     to_stop = sign * (last - state.stop) if state.stop is not None else None
     to_target = sign * (state.target - last) if state.target is not None else None
     return to_stop, to_target
+
+
+def check_strategy_risk(risk: StrategyRisk, sides: Sequence[Side]) -> StrategyRisk:
+    """Positive levels; a combined premium needs every leg on one side (else the sum means nothing); a premium
+    stop on the right side of its target."""
+    for what, value in (("stopLoss", risk.stop_loss), ("target", risk.target)):
+        if value is not None:
+            _positive(value, f"strategy risk.{what}")
+    if risk.stop_loss is None and risk.target is None:
+        raise ValidationError("a strategy's risk needs a stopLoss or a target")
+    if risk.basis is CombinedBasis.PREMIUM:
+        if not sides or len(set(sides)) != 1:
+            raise ValidationError("a combined premium needs every leg of the strategy on one side; use PNL")
+        sign = 1 if sides[0] is Side.BUY else -1
+        if risk.stop_loss is not None and risk.target is not None and sign * (risk.target - risk.stop_loss) <= 0:
+            raise ValidationError(
+                f"strategy stopLoss {risk.stop_loss} is on the wrong side of its target {risk.target} "
+                f"for {sides[0]} legs"
+            )
+    return risk
+
+
+def combined_trigger(risk: StrategyRisk, side: Side, premium: Decimal, pnl: Decimal) -> Trigger | None:
+    """Whether a strategy at combined `premium` (the sum of its legs' prices) and `pnl` reached a level."""
+    if risk.basis is CombinedBasis.PNL:
+        if risk.stop_loss is not None and pnl <= -risk.stop_loss:
+            return Trigger.STOP_LOSS
+        if risk.target is not None and pnl >= risk.target:
+            return Trigger.TARGET
+        return None
+    sign = 1 if side is Side.BUY else -1
+    if risk.stop_loss is not None and sign * (premium - risk.stop_loss) <= 0:
+        return Trigger.STOP_LOSS
+    if risk.target is not None and sign * (premium - risk.target) >= 0:
+        return Trigger.TARGET
+    return None
+
+
+def strategy_reason(name: str, risk: StrategyRisk, fired: Trigger, premium: Decimal, pnl: Decimal) -> str:
+    what = "stop-loss" if fired is Trigger.STOP_LOSS else "target"
+    level = risk.stop_loss if fired is Trigger.STOP_LOSS else risk.target
+    seen = f"combined premium {_shown(premium)}" if risk.basis is CombinedBasis.PREMIUM else f"P&L {_shown(pnl)}"
+    return f"strategy {name}: combined {what} {_shown(level)} reached ({seen}); strategy exited"

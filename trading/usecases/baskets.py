@@ -20,10 +20,10 @@ from trading.model import (
     Strategy,
     check_name,
 )
-from trading.model.leg_risk import NO_LEG_RISK, LegRisk
+from trading.model.leg_risk import NO_LEG_RISK, LegRisk, StrategyRisk
 from trading.model.protection import AUTOMATIC
 from trading.ports import ScheduledAction, ScheduledJob
-from trading.rules.leg_risk import check_leg_risk
+from trading.rules.leg_risk import check_leg_risk, check_strategy_risk
 from trading.rules.limits import check_risk_limits, check_schedule
 from trading.rules.pre_trade import check_lots, check_order_prices, check_quantity, check_slices
 from trading.usecases.tickets import instrument_of
@@ -95,11 +95,15 @@ def build_leg(ports: LegPorts, spec: LegInput, leg_id: LegId | None = None) -> L
     )
 
 
-def _build_strategy(ports: LegPorts, name: str, legs: Iterable[LegInput]) -> Strategy:
+def _build_strategy(ports: LegPorts, name: str, legs: Iterable[LegInput], risk: StrategyRisk | None = None) -> Strategy:
+    built = tuple(build_leg(ports, spec) for spec in legs)
+    if risk is not None:
+        check_strategy_risk(risk, [leg.side for leg in built])
     return Strategy(
         id=StrategyId(new_id()),
         name=check_name(name, "strategy name"),
-        legs=tuple(build_leg(ports, spec) for spec in legs),
+        risk=risk,
+        legs=built,
     )
 
 
@@ -134,7 +138,7 @@ def create_basket(
     ports: EditPorts,
     owner: OwnerId,
     name: str,
-    strategies: Iterable[tuple[str, list[LegInput]]] = (),
+    strategies: Iterable[tuple[str, list[LegInput]] | tuple[str, list[LegInput], StrategyRisk | None]] = (),
     risk: RiskLimits = RiskLimits(),
     schedule: Schedule = Schedule(),
     on_partial_failure: PartialFailurePolicy = PartialFailurePolicy.EXIT_FILLED,
@@ -151,8 +155,8 @@ def create_basket(
         on_partial_failure=on_partial_failure,
         broker=broker,
     )
-    for strategy_name, legs in strategies:
-        basket.put_strategy(_build_strategy(ports, strategy_name, legs))
+    for strategy_name, legs, *rest in strategies:
+        basket.put_strategy(_build_strategy(ports, strategy_name, legs, rest[0] if rest else None))
     basket.schedule = _check_schedule(ports, basket, schedule)
     ports.baskets.add(basket)
     if basket.schedule != Schedule():

@@ -11,21 +11,34 @@ clientRequestId.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from trading.errors import Conflict, DomainError
+from trading.ids import LegId
 from trading.model import BasketStatus, PositionKey, Side
 from trading.model.leg_risk import LegRiskState
-from trading.rules.leg_risk import PRICE_PLACES, evaluate, may_re_enter, re_entered, trigger_reason
+from trading.rules.leg_risk import (
+    PRICE_PLACES,
+    combined_trigger,
+    evaluate,
+    may_re_enter,
+    re_entered,
+    strategy_reason,
+    trigger_reason,
+)
 from trading.usecases.exits import ExitPorts, exit_basket
 from trading.usecases.idempotency import Placed, check_client_request_id, fingerprint_of, run_once
 from trading.usecases.orders import place_all
 from trading.usecases.tickets import OrderTicket, checked_orders, instrument_of
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from fractions import Fraction
+
     from trading.ids import BasketId, StrategyId
-    from trading.model import Basket, Leg, Order, Position
+    from trading.model import Basket, InstrumentRef, Leg, Order, Position, Strategy
     from trading.ports import LegRisks
 
 log = logging.getLogger(__name__)
@@ -154,3 +167,58 @@ def re_enter_leg(ports: LegExitPorts, basket: Basket, strategy_id: StrategyId, l
     fingerprint = fingerprint_of("reEnterLeg", basket.id, leg.id, cycle)
     placed = run_once(ports, basket.owner, crid, "reEnterLeg", fingerprint, prepare, run)
     return [o for o in ports.baskets.view(basket.owner, basket.id).orders if o.id in placed.order_ids]
+
+
+def strategy_state_id(strategy_id: StrategyId) -> LegId:
+    """The id a strategy's combined state is stored under, beside its legs'."""
+    return LegId(f"strategy-{strategy_id}")
+
+
+def _exact(value: Fraction) -> Decimal:
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+def watch_strategy(
+    ports: LegExitPorts,
+    basket: Basket,
+    strategy: Strategy,
+    positions: Mapping[PositionKey, Position],
+    prices: Mapping[InstrumentRef, Decimal],
+    known: LegRiskState | None = None,
+) -> LegRiskState | None:
+    """A strategy's combined stop-loss and target at the latest marks: once every leg is entered and marked, the
+    save that records a level reached squares off the strategy's legs (once, as a leg's trigger does)."""
+    risks, risk = ports.leg_risks, strategy.risk
+    if risks is None or risk is None or basket.status is not BasketStatus.LIVE or not strategy.legs:
+        return known
+    keys = {position_key(basket.id, strategy.id, leg) for leg in strategy.legs}
+    entered = all(entry_of(leg, positions.get(position_key(basket.id, strategy.id, leg))) for leg in strategy.legs)
+    if not entered or any(leg.instrument not in prices for leg in strategy.legs):
+        return known
+    premium = sum((prices[leg.instrument] for leg in strategy.legs), Decimal(0))
+    pnl = sum((_exact(positions[k].pnl(prices[k.instrument])) for k in keys), Decimal(0))
+    fired = combined_trigger(risk, strategy.legs[0].side, premium, pnl)
+    if fired is None:
+        return known
+    state_id = strategy_state_id(strategy.id)
+    state = known if known is not None else risks.get(basket.owner, basket.id, state_id) or LegRiskState()
+    reason = strategy_reason(strategy.name, risk, fired, premium, pnl)
+    if state.fired is None:
+        try:
+            state = risks.save(basket.owner, basket.id, state_id, replace(state, fired=fired, fired_at=premium))
+        except Conflict:  # another batch or instance recorded it first: theirs exits
+            return risks.get(basket.owner, basket.id, state_id)
+    elif known is not None:
+        return state  # this process saw it fired and exited already
+    try:
+        exit_basket(
+            ports,
+            basket.owner,
+            basket.id,
+            f"stratexit-{strategy.id}-{state.cycle}",
+            reason=reason,
+            positions=frozenset(keys),
+        )
+    except DomainError as exc:
+        log.warning("exit of strategy %s of basket %s failed: %s", strategy.id, basket.id, exc.message)
+    return state
