@@ -9,8 +9,25 @@ import pytest
 
 from trading.errors import ValidationError
 from trading.model import Side
-from trading.model.leg_risk import Basis, LegRisk, LegRiskState, Level, ReEntry, Trail, Trigger
-from trading.rules.leg_risk import check_leg_risk, evaluate, may_re_enter, re_entered
+from trading.model.leg_risk import (
+    Basis,
+    CombinedBasis,
+    LegRisk,
+    LegRiskState,
+    Level,
+    ReEntry,
+    StrategyRisk,
+    Trail,
+    Trigger,
+)
+from trading.rules.leg_risk import (
+    check_leg_risk,
+    check_strategy_risk,
+    combined_trigger,
+    evaluate,
+    may_re_enter,
+    re_entered,
+)
 
 PTS, PCT, PREM = Basis.POINTS, Basis.PERCENT, Basis.PREMIUM
 
@@ -143,3 +160,40 @@ def test_re_entry_until_its_count_and_cut_off() -> None:
     twice = re_entered(evaluate(risk, Side.BUY, D(100), again, D(79)))
     assert not may_re_enter(risk, evaluate(risk, Side.BUY, D(100), twice, D(79)), before)  # both used
     assert not may_re_enter(LegRisk(Level(PTS, D(20))), fired, before)
+
+
+PREMIUM, PNL = CombinedBasis.PREMIUM, CombinedBasis.PNL
+
+
+@pytest.mark.parametrize(
+    ("risk", "side", "premium", "pnl", "fired"),
+    [
+        # a short straddle: its combined premium rising to the stop, falling to the target
+        (StrategyRisk(PREMIUM, D(230), D(120)), Side.SELL, "229.95", "0", None),
+        (StrategyRisk(PREMIUM, D(230), D(120)), Side.SELL, "230", "0", Trigger.STOP_LOSS),
+        (StrategyRisk(PREMIUM, D(230), D(120)), Side.SELL, "120", "0", Trigger.TARGET),
+        # a long strangle: the reverse
+        (StrategyRisk(PREMIUM, D(80), D(200)), Side.BUY, "80", "0", Trigger.STOP_LOSS),
+        (StrategyRisk(PREMIUM, D(80), D(200)), Side.BUY, "199", "0", None),
+        # on P&L, in rupees
+        (StrategyRisk(PNL, D(3000), D(1500)), Side.SELL, "0", "-2999.99", None),
+        (StrategyRisk(PNL, D(3000), D(1500)), Side.SELL, "0", "-3000", Trigger.STOP_LOSS),
+        (StrategyRisk(PNL, D(3000), D(1500)), Side.BUY, "0", "1500", Trigger.TARGET),
+    ],
+)
+def test_combined_triggers(risk: StrategyRisk, side: Side, premium: str, pnl: str, fired: Trigger | None) -> None:
+    assert combined_trigger(risk, side, D(premium), D(pnl)) is fired
+
+
+@pytest.mark.parametrize(
+    ("risk", "sides", "message"),
+    [
+        (StrategyRisk(PREMIUM, D(230)), [Side.SELL, Side.BUY], "every leg of the strategy on one side"),
+        (StrategyRisk(PREMIUM, D(120), D(230)), [Side.SELL, Side.SELL], "wrong side of its target"),
+        (StrategyRisk(PNL, D(-1)), [Side.SELL], "must be a positive number"),
+        (StrategyRisk(PNL), [Side.SELL], "needs a stopLoss or a target"),
+    ],
+)
+def test_refused_strategy_settings(risk: StrategyRisk, sides: list[Side], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        check_strategy_risk(risk, sides)
