@@ -99,6 +99,7 @@ def add_strategy(input: dict[str, Any]) -> dict[str, Any]:
         args.integer(input.get("expectedVersion"), "expectedVersion"),
         args.text(input.get("name"), "strategy name"),
         args.leg_inputs(input.get("legs") or []),
+        args.strategy_risk(input.get("risk")),
     )
     return _with_details(changed)
 

@@ -367,6 +367,7 @@ class AddStrategyInput:
     expected_version: int
     name: str
     legs: list[LegInput] = strawberry.field(default_factory=list)
+    risk: StrategyRiskInput | None = strawberry.field(default=None, description="Null: none")
 
 
 @strawberry.input

@@ -223,9 +223,15 @@ def delete_basket(ports: EditPorts, owner: OwnerId, basket_id: BasketId, expecte
 
 
 def add_strategy(
-    ports: EditPorts, owner: OwnerId, basket_id: BasketId, expected_version: int, name: str, legs: list[LegInput]
+    ports: EditPorts,
+    owner: OwnerId,
+    basket_id: BasketId,
+    expected_version: int,
+    name: str,
+    legs: list[LegInput],
+    risk: StrategyRisk | None = None,
 ) -> Basket:
-    strategy = _build_strategy(ports, name, legs)
+    strategy = _build_strategy(ports, name, legs, risk)
     return _edit(ports, owner, basket_id, expected_version, lambda b: b.put_strategy(strategy))
 
 

@@ -5,9 +5,23 @@ from __future__ import annotations
 from decimal import Decimal as D
 from typing import TYPE_CHECKING
 
-from tests.builders import NIFTY_CALL, NIFTY_PUT, OWNER, a_basket, a_leg, a_strategy
+import pytest
+
+from tests.builders import NIFTY_CALL, NIFTY_PUT, OWNER, a_basket, a_leg, a_leg_input, a_strategy
+from trading.errors import ValidationError
 from trading.model import BasketStatus, OrderType, Side
-from trading.model.leg_risk import Basis, LegRisk, LegRiskState, Level, ReEntry, Trail, Trigger
+from trading.model.leg_risk import (
+    Basis,
+    CombinedBasis,
+    LegRisk,
+    LegRiskState,
+    Level,
+    ReEntry,
+    StrategyRisk,
+    Trail,
+    Trigger,
+)
+from trading.usecases.baskets import add_strategy
 from trading.usecases.execution import execute_basket
 from trading.usecases.leg_exits import position_key, watch_leg
 from trading.usecases.orders import on_broker_update, sync_order
@@ -117,3 +131,15 @@ def test_a_stopped_leg_is_entered_again_up_to_its_limit(fakes: Fakes) -> None:
     entries = [r for r in fakes.broker.placed if r.instrument == NIFTY_CALL and r.side is Side.BUY]
     assert len(entries) == 2
     assert len(exits_of_the_call(fakes)) == 2
+
+
+def test_a_strategy_risk_on_mixed_sides_is_refused_and_nothing_is_written(fakes: Fakes) -> None:
+    basket = a_basket()
+    fakes.baskets.add(basket)
+    legs = [a_leg_input(), a_leg_input(side=Side.SELL)]
+    with pytest.raises(ValidationError, match="every leg of the strategy on one side"):
+        add_strategy(fakes.ports, OWNER, basket.id, 1, "mixed", legs, StrategyRisk(CombinedBasis.PREMIUM, D(200)))
+    assert fakes.baskets.get(OWNER, basket.id).version == 1
+    kept = add_strategy(fakes.ports, OWNER, basket.id, 1, "mixed", legs, StrategyRisk(CombinedBasis.PNL, D(3000)))
+    assert kept.strategies[0].risk == StrategyRisk(CombinedBasis.PNL, D(3000))
+    assert fakes.baskets.get(OWNER, basket.id).strategies[0].risk == StrategyRisk(CombinedBasis.PNL, D(3000))
