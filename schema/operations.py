@@ -340,7 +340,7 @@ class Subscription:
 
     @strawberry.subscription(
         description="The caller's legs' risk as it moves (optionally one basket's): a stop trailed or moved to cost, "
-        "a level reached, a re-entry; sent when a leg's state changes, not at every mark",
+        "a level reached, a re-entry; sent when a leg's state changes (its latest per stream batch), not at every mark",
         directives=[AwsSubscribe(mutations=["publishRiskState"])],
     )
     async def on_risk_state(

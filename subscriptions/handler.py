@@ -73,8 +73,7 @@ def make_handler(live: Callable[[], Live]) -> Handler:
         if composed.risk is not None:
             composed.risk.feed(raw)
         if composed.legs is not None:
-            for risk_event in composed.legs.feed(raw):
-                composed.publisher.publish(risk_event)
+            composed.legs.feed(raw)
 
     @logger.inject_lambda_context(clear_state=True)
     def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
@@ -85,6 +84,8 @@ def make_handler(live: Callable[[], Live]) -> Handler:
         batch = records[-1]["dynamodb"].get("SequenceNumber", "") if records else ""
         composed = live()
         composed.pnl.publish_due(composed.publisher, batch)
+        if composed.legs is not None:
+            composed.legs.publish_due(composed.publisher)
         return response
 
     return handle

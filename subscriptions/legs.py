@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from trading.ids import BasketId, LegId, OwnerId, StrategyId
     from trading.model import Basket, Position
     from trading.model.leg_risk import LegRiskState
-    from trading.ports import Ports
+    from trading.ports import Ports, Publisher
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,12 @@ class LegWatch:
         self._lock = threading.Lock()
         self._baskets: dict[BasketId, Basket | None] = {}
         self._states: dict[tuple[BasketId, LegId], LegRiskState] = {}
+        # onRiskState is coalesced per leg: only its latest state since the last publish is sent
+        self._pending: dict[tuple[BasketId, LegId], LiveEvent] = {}
 
-    def feed(self, record: dict[str, Any]) -> list[LiveEvent]:
+    def feed(self, record: dict[str, Any]) -> None:
         """Apply one stream record (after the P&L feed has): basket, leg state, position or mark. A leg's new
-        state is returned as the onRiskState event to publish (its id is the state's version: once each)."""
+        state waits, as its onRiskState event, for `publish_due` (a newer state of the leg replaces it)."""
         change = record.get("dynamodb", {})
         new, old = change.get("NewImage"), change.get("OldImage")
         kind = item_type(new or old)
@@ -62,7 +64,9 @@ class LegWatch:
                 known = self._states.get((basket_id, leg_id))
                 if known is None or known.version < state.version:
                     self._states[(basket_id, leg_id)] = state
-            return self._event(owner, basket_id, leg_id, state)
+            for event in self._event(owner, basket_id, leg_id, state):
+                with self._lock:
+                    self._pending[(basket_id, leg_id)] = event
         elif kind == "Position" and new:
             self._watch(position_of(new), None)
         elif kind == "Mark" and new:
@@ -71,7 +75,18 @@ class LegWatch:
             for position in held:
                 self._watch(position, price)
             self._watch_strategies(held)
-        return []
+
+    def publish_due(self, publisher: Publisher) -> int:
+        """Publish each leg's latest state heard since the last call (its id is the state's version, so a retried
+        batch delivers nothing twice); one that fails stays for the next call."""
+        with self._lock:
+            due = list(self._pending.items())
+        for key, event in due:
+            publisher.publish(event)
+            with self._lock:
+                if self._pending.get(key) is event:
+                    del self._pending[key]
+        return len(due)
 
     def _watch_strategies(self, held: list[Position]) -> None:
         """The combined levels of every strategy with a leg among `held` (each once per mark)."""
