@@ -1,4 +1,4 @@
-"""The stream handler's composition: the publisher, the P&L feed (cold-start loading included) and the risk watch."""
+"""The stream handler's composition: the publisher, the P&L feed (cold starts included), the risk and leg watches."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ def stream_live(composed: Composition, publisher: Publisher | None = None, *, wa
     """
     from subscriptions.account_risk import AccountWatch
     from subscriptions.handler import Live
+    from subscriptions.legs import LegWatch
     from subscriptions.pnl import PnlFeed
     from subscriptions.publishers import AppSyncPublisher
     from subscriptions.risk import RiskWatch
@@ -39,4 +40,10 @@ def stream_live(composed: Composition, publisher: Publisher | None = None, *, wa
     def ports() -> Ports:
         return composed.ports
 
-    return Live(publisher=publisher, pnl=pnl, risk=RiskWatch(ports), accounts=AccountWatch(ports))
+    return Live(
+        publisher=publisher,
+        pnl=pnl,
+        risk=RiskWatch(ports),
+        accounts=AccountWatch(ports),
+        legs=LegWatch(ports, pnl),
+    )

@@ -97,6 +97,7 @@ class Composition:
             calendar=self.calendar,
             scheduler=self.scheduler,
             account_risk=store.account_risk,
+            leg_risks=store.leg_risks,
         )
 
     @cached_property

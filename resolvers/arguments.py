@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from trading.errors import ValidationError
 from trading.model import MAX_LEGS, OrderType, PartialFailurePolicy, Product, RiskLimits, Schedule, Side
 from trading.model.account import BrokerName
+from trading.model.leg_risk import NO_LEG_RISK, Basis, CombinedBasis, LegRisk, Level, ReEntry, StrategyRisk, Trail
 from trading.model.protection import MarketProtection
 from trading.rules.pre_trade import check_lots
 from trading.usecases.baskets import LegInput
@@ -107,7 +108,53 @@ def leg_input(raw: dict[str, Any]) -> LegInput:
         price=decimal_or_none(raw.get("price"), "price"),
         trigger_price=decimal_or_none(raw.get("triggerPrice"), "triggerPrice"),
         market_protection=market_protection(raw.get("marketProtection")),
+        risk=leg_risk(raw.get("risk")),
     )
+
+
+def leg_risk(raw: dict[str, Any] | None) -> LegRisk:
+    """A leg's managed exit as given (the rules check it against the leg in `build_leg`)."""
+    if raw is None:
+        return NO_LEG_RISK
+    trail, re_entry = raw.get("trail"), raw.get("reEntry")
+    return LegRisk(
+        stop_loss=level(raw.get("stopLoss"), "risk.stopLoss"),
+        target=level(raw.get("target"), "risk.target"),
+        trail=Trail(_required(trail, "step", "risk.trail"), _required(trail, "offset", "risk.trail"))
+        if trail
+        else None,
+        move_to_cost_at=level(raw.get("moveToCostAt"), "risk.moveToCostAt"),
+        re_entry=ReEntry(
+            integer(re_entry.get("times"), "risk.reEntry.times"),
+            time_of_day(re_entry.get("until"), "risk.reEntry.until"),
+        )
+        if re_entry
+        else None,
+    )
+
+
+def strategy_risk(raw: dict[str, Any] | None) -> StrategyRisk | None:
+    """A strategy's combined stop-loss and target as given (the rules check them against its legs)."""
+    if raw is None:
+        return None
+    return StrategyRisk(
+        member(CombinedBasis, raw.get("basis"), "strategy risk.basis"),
+        decimal_or_none(raw.get("stopLoss"), "strategy risk.stopLoss"),
+        decimal_or_none(raw.get("target"), "strategy risk.target"),
+    )
+
+
+def level(raw: dict[str, Any] | None, what: str) -> Level | None:
+    if raw is None:
+        return None
+    return Level(member(Basis, raw.get("basis"), f"{what}.basis"), _required(raw, "value", what))
+
+
+def _required(raw: dict[str, Any], name: str, what: str) -> Decimal:
+    value = decimal_or_none(raw.get(name), f"{what}.{name}")
+    if value is None:
+        raise ValidationError(f"{what}.{name} is required")
+    return value
 
 
 def market_protection(value: Any) -> MarketProtection:

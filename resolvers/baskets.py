@@ -45,7 +45,11 @@ def basket(id: str) -> dict[str, Any]:
 @router.resolver(type_name="Mutation", field_name="createBasket")
 def create_basket(input: dict[str, Any]) -> dict[str, Any]:
     strategies = [
-        (args.text(s.get("name"), "strategy name"), args.leg_inputs(s.get("legs") or []))
+        (
+            args.text(s.get("name"), "strategy name"),
+            args.leg_inputs(s.get("legs") or []),
+            args.strategy_risk(s.get("risk")),
+        )
         for s in args.counted_strategies(input.get("strategies") or [])
     ]
     created = editing.create_basket(
@@ -95,6 +99,7 @@ def add_strategy(input: dict[str, Any]) -> dict[str, Any]:
         args.integer(input.get("expectedVersion"), "expectedVersion"),
         args.text(input.get("name"), "strategy name"),
         args.leg_inputs(input.get("legs") or []),
+        args.strategy_risk(input.get("risk")),
     )
     return _with_details(changed)
 

@@ -43,6 +43,7 @@ router.resolver(type_name="Mutation", field_name="publishOrderUpdate")(_publish)
 router.resolver(type_name="Mutation", field_name="publishFill")(_publish)
 router.resolver(type_name="Mutation", field_name="publishPnl")(_publish)
 router.resolver(type_name="Mutation", field_name="publishBasketUpdate")(_publish)
+router.resolver(type_name="Mutation", field_name="publishRiskState")(_publish)
 
 
 def _authorize(ownerId: str, basketId: str | None = None) -> None:
@@ -58,3 +59,4 @@ router.resolver(type_name="Subscription", field_name="onOrderUpdate")(_authorize
 router.resolver(type_name="Subscription", field_name="onFill")(_authorize)
 router.resolver(type_name="Subscription", field_name="onPnl")(_authorize)
 router.resolver(type_name="Subscription", field_name="onBasketUpdate")(_authorize)
+router.resolver(type_name="Subscription", field_name="onRiskState")(_authorize)

@@ -1,4 +1,4 @@
-"""Positions, P&L, instruments and the caller."""
+"""Positions, P&L, risk state, instruments and the caller."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from resolvers.identity import caller, identity
 from schema import shapes
 from trading.ids import BasketId
 from trading.usecases import queries
+from trading.usecases import risk_state as leg_risk_state
 
 router = Router()
 
@@ -32,6 +33,12 @@ def positions(basketId: str) -> list[dict[str, Any]]:
 def pnl(basketId: str) -> dict[str, Any]:
     report = queries.basket_pnl(ports(), caller(router), BasketId(args.text(basketId, "basketId", 40)))
     return shapes.pnl(report, trading_day())
+
+
+@router.resolver(type_name="Query", field_name="riskState")
+def risk_state(basketId: str) -> dict[str, Any]:
+    view = leg_risk_state.risk_state(ports(), caller(router), BasketId(args.text(basketId, "basketId", 40)))
+    return shapes.risk_state(view)
 
 
 @router.resolver(type_name="Query", field_name="instruments")

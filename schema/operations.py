@@ -16,6 +16,7 @@ from schema.account_risk import AccountLimitsInput, AccountRisk
 from schema.accounts import BrokerAccount, BrokerLogin
 from schema.aws import AWSJSON, AwsCognitoUserPools, AwsIam, AwsSubscribe
 from schema.margins import BasketMargin, Funds
+from schema.risk_state import RiskState, RiskStateEvent
 from schema.types import (
     AddLegInput,
     AddStrategyInput,
@@ -92,6 +93,13 @@ class Query:
 
     @strawberry.field(description="Basket P&L at the latest marks, in total and per position")
     def pnl(self, info: strawberry.Info, basket_id: strawberry.ID) -> BasketPnl:
+        return _lambda(info)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="A basket's risk now: each leg with a managed exit, its active stop-loss and target, trailing "
+        "peak, distance to each at the latest mark, and re-entries used"
+    )
+    def risk_state(self, info: strawberry.Info, basket_id: strawberry.ID) -> RiskState:
         return _lambda(info)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The caller's broker accounts: status, user id at the broker, token expiry")
@@ -309,6 +317,21 @@ class Mutation:
     ) -> BasketEvent | None:
         return _lambda(info)  # type: ignore[no-any-return]
 
+    @strawberry.mutation(
+        description="Publish a leg's risk state to onRiskState (IAM only). payload: the RiskStateEvent's other "
+        "fields as JSON",
+        directives=[AwsIam()],
+    )
+    def publish_risk_state(
+        self,
+        info: strawberry.Info,
+        event_id: strawberry.ID,
+        owner_id: strawberry.ID,
+        basket_id: strawberry.ID,
+        payload: AWSJSON,
+    ) -> RiskStateEvent | None:
+        return _lambda(info)  # type: ignore[no-any-return]
+
 
 async def _never() -> AsyncGenerator[None, None]:
     """Subscriptions are delivered by AppSync (locally: the emulator's pub/sub), never by this resolver."""
@@ -356,5 +379,16 @@ class Subscription:
     async def on_basket_update(
         self, owner_id: strawberry.ID, basket_id: strawberry.ID | None = None
     ) -> AsyncGenerator[BasketEvent | None, None]:
+        async for item in _never():
+            yield item
+
+    @strawberry.subscription(
+        description="The caller's legs' risk as it moves (optionally one basket's): a stop trailed or moved to cost, "
+        "a level reached, a re-entry; sent when a leg's state changes (its latest per stream batch), not at every mark",
+        directives=[AwsSubscribe(mutations=["publishRiskState"])],
+    )
+    async def on_risk_state(
+        self, owner_id: strawberry.ID, basket_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[RiskStateEvent | None, None]:
         async for item in _never():
             yield item

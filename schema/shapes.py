@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from trading.clock import IST, SystemClock
 from trading.model.account import BrokerName
 from trading.model.day_view import DayView
+from trading.model.leg_risk import NO_LEG_RISK
 from trading.money import shown_pnl, to_paise, to_places
 
 if TYPE_CHECKING:
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 
     from trading.model import Basket, BookedFill, Order, Position
     from trading.model.instrument import Instrument
+    from trading.model.leg_risk import LegRisk, Level, StrategyRisk
+    from trading.usecases.risk_state import LegRiskView, RiskView
     from trading.valuation import PnlReport, PositionPnl
 
 PAISA = Decimal("0.01")
@@ -68,6 +71,7 @@ def basket(
             {
                 "id": s.id,
                 "name": s.name,
+                "risk": strategy_risk(s.risk),
                 "legs": [
                     {
                         "id": leg.id,
@@ -80,6 +84,7 @@ def basket(
                         "price": price(leg.price),
                         "triggerPrice": price(leg.trigger_price),
                         "marketProtection": str(leg.market_protection),
+                        "risk": leg_risk(leg.risk),
                     }
                     for leg in s.legs
                 ],
@@ -223,3 +228,58 @@ def instrument(i: Instrument) -> dict[str, Any]:
         "strike": amount(i.strike),
         "freezeQuantity": i.freeze_quantity,
     }
+
+
+def _level(level: Level | None) -> dict[str, Any] | None:
+    return None if level is None else {"basis": level.basis.value, "value": str(level.value)}
+
+
+def leg_risk(risk: LegRisk) -> dict[str, Any] | None:
+    """A leg's managed-exit settings (None when it has none)."""
+    if risk == NO_LEG_RISK:
+        return None
+    trail, re_entry = risk.trail, risk.re_entry
+    return {
+        "stopLoss": _level(risk.stop_loss),
+        "target": _level(risk.target),
+        "trail": {"step": str(trail.step), "offset": str(trail.offset)} if trail else None,
+        "moveToCostAt": _level(risk.move_to_cost_at),
+        "reEntry": {"times": re_entry.times, "until": re_entry.until.strftime("%H:%M") if re_entry.until else None}
+        if re_entry
+        else None,
+    }
+
+
+def leg_risk_levels(view: LegRiskView) -> dict[str, Any]:
+    """One watched leg's risk as `LegRiskLevels`."""
+    state, leg = view.state, view.leg
+    return {
+        "legId": leg.id,
+        "strategyId": view.strategy_id,
+        "exchange": leg.instrument.exchange,
+        "tradingsymbol": leg.instrument.tradingsymbol,
+        "side": leg.side.value,
+        "entry": price(state.entry),
+        "stopLoss": price(state.stop),
+        "target": price(state.target),
+        "trailingPeak": price(state.peak),
+        "movedToCost": state.moved_to_cost,
+        "lastPrice": price(view.last_price),
+        "distanceToStopLoss": price(view.to_stop),
+        "distanceToTarget": price(view.to_target),
+        "triggered": state.fired.value if state.fired else None,
+        "triggeredAt": price(state.fired_at),
+        "reEntriesUsed": state.re_entries,
+        "reEntriesLeft": view.re_entries_left,
+    }
+
+
+def risk_state(view: RiskView) -> dict[str, Any]:
+    """A basket's `RiskState`. The account's limits are to be added beside `legs`."""
+    return {"basketId": view.basket_id, "legs": [leg_risk_levels(leg) for leg in view.legs]}
+
+
+def strategy_risk(risk: StrategyRisk | None) -> dict[str, Any] | None:
+    if risk is None:
+        return None
+    return {"basis": risk.basis.value, "stopLoss": amount(risk.stop_loss), "target": amount(risk.target)}

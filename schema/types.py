@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.aws import AwsCognitoUserPools, AWSDate, AWSDateTime, AwsIam
+from schema.leg_risk import LegRisk, LegRiskInput, StrategyRisk, StrategyRiskInput
 from trading import model
 from trading.model import account
 
@@ -56,6 +57,7 @@ class Leg:
     price: str | None = strawberry.field(description=DECIMAL)
     trigger_price: str | None = strawberry.field(description=DECIMAL)
     market_protection: str = strawberry.field(description=PROTECTION)
+    risk: LegRisk | None = strawberry.field(description="Null: no managed exit")
 
 
 @strawberry.type
@@ -63,6 +65,7 @@ class Strategy:
     id: strawberry.ID
     name: str
     legs: list[Leg]
+    risk: StrategyRisk | None = strawberry.field(description="Null: none")
 
 
 LIMITS = (
@@ -311,12 +314,14 @@ class LegInput:
     price: str | None = strawberry.field(default=None, description=DECIMAL + " Required for LIMIT and SL.")
     trigger_price: str | None = strawberry.field(default=None, description=DECIMAL + " Required for SL and SL_M.")
     market_protection: str = strawberry.field(default="AUTO", description=PROTECTION)
+    risk: LegRiskInput | None = strawberry.field(default=None, description="Null: no managed exit")
 
 
 @strawberry.input
 class StrategyInput:
     name: str
     legs: list[LegInput] = strawberry.field(default_factory=list)
+    risk: StrategyRiskInput | None = strawberry.field(default=None, description="Null: none")
 
 
 @strawberry.input(description=LIMITS)
@@ -362,6 +367,7 @@ class AddStrategyInput:
     expected_version: int
     name: str
     legs: list[LegInput] = strawberry.field(default_factory=list)
+    risk: StrategyRiskInput | None = strawberry.field(default=None, description="Null: none")
 
 
 @strawberry.input

@@ -11,6 +11,7 @@ from store.account_risk import DynamoAccountRisk
 from store.baskets import DynamoBaskets
 from store.deliveries import DynamoDeliveries
 from store.instruments import DynamoInstruments
+from store.leg_risks import DynamoLegRisks
 from store.marks import DynamoMarks
 from store.orders import DynamoOrders
 from store.requests import DynamoRequests
@@ -32,6 +33,7 @@ class DynamoStore:
     marks: DynamoMarks
     requests: DynamoRequests
     deliveries: DynamoDeliveries
+    leg_risks: DynamoLegRisks
     table_name: str
     account_risk: DynamoAccountRisk
 
@@ -59,6 +61,7 @@ def connect(
         marks=DynamoMarks(client, name),
         requests=DynamoRequests(client, name),
         deliveries=DynamoDeliveries(client, name),
+        leg_risks=DynamoLegRisks(client, name),
         table_name=name,
         account_risk=DynamoAccountRisk(client, name),
     )

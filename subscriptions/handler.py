@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from subscriptions.account_risk import AccountWatch
+    from subscriptions.legs import LegWatch
     from subscriptions.pnl import PnlFeed
     from subscriptions.risk import RiskWatch
     from trading.ports import Publisher
@@ -32,13 +33,15 @@ logger = Logger(service="basketgraph-streams")
 
 @dataclass
 class Live:
-    """What the stream handler composes: where events go, the P&L engine fed by the stream, and the
-    risk watch that exits baskets past their limits (it sees every P&L snapshot published)."""
+    """What the stream handler composes: where events go, the P&L engine fed by the stream, the
+    risk watch that exits baskets past their limits (it sees every P&L snapshot published), and the
+    leg watch that runs legs' managed exits (stop-loss, target, trailing, re-entry) from every mark."""
 
     publisher: Publisher
     pnl: PnlFeed
     risk: RiskWatch | None = None
     accounts: AccountWatch | None = None  # account-level daily limits (subscriptions/account_risk.py)
+    legs: LegWatch | None = None
 
     def __post_init__(self) -> None:
         if self.risk is not None:
@@ -75,6 +78,8 @@ def make_handler(live: Callable[[], Live]) -> Handler:
             composed.risk.feed(raw)
         if composed.accounts is not None:
             composed.accounts.feed(raw)
+        if composed.legs is not None:
+            composed.legs.feed(raw)
 
     @logger.inject_lambda_context(clear_state=True)
     def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
@@ -85,6 +90,8 @@ def make_handler(live: Callable[[], Live]) -> Handler:
         batch = records[-1]["dynamodb"].get("SequenceNumber", "") if records else ""
         composed = live()
         composed.pnl.publish_due(composed.publisher, batch)
+        if composed.legs is not None:
+            composed.legs.publish_due(composed.publisher)
         return response
 
     return handle

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from decimal import Decimal
 
     from trading.model import InstrumentRef, Position
     from trading.pnl_engine import BasketPnlSnapshot, PnlEngine
@@ -66,6 +67,16 @@ class PnlFeed:
             ref, price = mark_of(new)
             self._load(ref)
             self.engine.mark(ref, price, parse_timestamp(deserialize(new)["at"]))
+
+    def positions_in(self, ref: InstrumentRef) -> list[Position]:
+        """The positions the engine holds in `ref` (the leg watch reads entries from them)."""
+        with self._lock:
+            return self.engine.positions_in(ref)
+
+    def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
+        """The engine's last marks of `refs` (those it has)."""
+        with self._lock:
+            return self.engine.last_prices(refs)
 
     def _load(self, ref: InstrumentRef) -> None:
         """Learn the instrument's positions once per engine; images from the stream are newer, so kept."""

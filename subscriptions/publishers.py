@@ -20,6 +20,7 @@ MUTATIONS = {
     "fill": ("publishFill", "FillEvent"),
     "pnl": ("publishPnl", "PnlEvent"),
     "basket": ("publishBasketUpdate", "BasketEvent"),
+    "risk": ("publishRiskState", "RiskStateEvent"),
 }
 ALREADY_DELIVERED = "AlreadyDelivered"
 

@@ -30,10 +30,11 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import date, datetime
 
-    from trading.ids import BasketId, ClientRequestId, OwnerId
+    from trading.ids import BasketId, ClientRequestId, LegId, OwnerId
     from trading.model import Basket, FillDecision, InstrumentRef, Order, Variety
     from trading.model.account import AppCredentials, BrokerAccount, BrokerName
     from trading.model.instrument import Instrument
+    from trading.model.leg_risk import LegRiskState
     from trading.model.margin import Segment
     from trading.ports import OrderChange, OrderRequest, ScheduledAction, ScheduledJob
 
@@ -492,6 +493,27 @@ class MemoryScheduler:
         self.jobs.pop(f"{action.value}-{basket_id}", None)
 
 
+class MemoryLegRisks:
+    """`LegRisks`: each leg's state, saved over its version like the store's conditional Put."""
+
+    def __init__(self) -> None:
+        self.states: dict[tuple[OwnerId, BasketId, LegId], LegRiskState] = {}
+
+    def get(self, owner: OwnerId, basket_id: BasketId, leg_id: LegId) -> LegRiskState | None:
+        return self.states.get((owner, basket_id, leg_id))
+
+    def of_basket(self, owner: OwnerId, basket_id: BasketId) -> dict[LegId, LegRiskState]:
+        return {leg: s for (o, b, leg), s in self.states.items() if o == owner and b == basket_id}
+
+    def save(self, owner: OwnerId, basket_id: BasketId, leg_id: LegId, state: LegRiskState) -> LegRiskState:
+        stored = self.states.get((owner, basket_id, leg_id))
+        if (stored.version if stored else 0) != state.version:
+            raise Conflict(f"leg {leg_id}'s risk state changed since version {state.version}")
+        saved = replace(state, version=state.version + 1)
+        self.states[(owner, basket_id, leg_id)] = saved
+        return saved
+
+
 @dataclass
 class Fakes:
     """One of each fake, wired together; `ports` is the bundle the use cases take."""
@@ -503,6 +525,7 @@ class Fakes:
     requests: MemoryRequests = field(default_factory=MemoryRequests)
     deliveries: MemoryDeliveries = field(default_factory=MemoryDeliveries)
     scheduler: MemoryScheduler | None = field(default_factory=MemoryScheduler)
+    leg_risks: MemoryLegRisks = field(default_factory=MemoryLegRisks)
     calendar: MarketCalendar = field(default_factory=MarketCalendar)
     account_risk: MemoryAccountRisk = field(default_factory=MemoryAccountRisk)
     orders: MemoryOrders = field(init=False)
@@ -528,6 +551,7 @@ class Fakes:
             calendar=self.calendar,
             scheduler=self.scheduler,
             account_risk=self.account_risk,
+            leg_risks=self.leg_risks,
         )
 
 

@@ -253,6 +253,13 @@ class PnlEngine:
         """Whether some basket changed and has not been emitted since."""
         return bool(self._dirty)
 
+    def positions_in(self, ref: InstrumentRef) -> list[Position]:
+        """The positions held in `ref` (the engine's copies, as of the latest images)."""
+        quote = self._quotes.get(ref)
+        if quote is None:
+            return []
+        return [held.position for exposure in list(quote.exposures.values()) for held in exposure.held.values()]
+
     def held_instruments(self) -> set[InstrumentRef]:
         """The instruments some basket holds a position in."""
         return {ref for ref, quote in list(self._quotes.items()) if quote.exposures}

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from datetime import date, datetime
     from decimal import Decimal
 
-    from trading.ids import BasketId, BrokerOrderId, ClientRequestId, OrderId, OwnerId
+    from trading.ids import BasketId, BrokerOrderId, ClientRequestId, LegId, OrderId, OwnerId
     from trading.model import (
         Basket,
         BookedFill,
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from trading.model.account import AppCredentials, BrokerAccount, BrokerName, Session
     from trading.model.account_risk import AccountRisk
     from trading.model.instrument import Instrument
+    from trading.model.leg_risk import LegRiskState
     from trading.model.margin import BasketMargin, Charges, Funds, Segment
 
 T = TypeVar("T")
@@ -65,6 +66,19 @@ class Baskets(Protocol):
     def save(self, basket: Basket, expected_version: int) -> None: ...
     def delete(self, basket: Basket, expected_version: int) -> None: ...
     def list(self, owner: OwnerId, limit: int, next_token: str | None) -> Page[Basket]: ...
+
+
+class LegRisks(Protocol):
+    """Each leg's risk state, one versioned item per leg: the conditional save is what makes a trigger act once."""
+
+    def get(self, owner: OwnerId, basket_id: BasketId, leg_id: LegId) -> LegRiskState | None: ...
+    def of_basket(self, owner: OwnerId, basket_id: BasketId) -> dict[LegId, LegRiskState]: ...
+    def save(self, owner: OwnerId, basket_id: BasketId, leg_id: LegId, state: LegRiskState) -> LegRiskState:
+        """Store `state` if the store still holds `state.version` (0: none yet); returns it at its new version.
+
+        Raises `Conflict`, writing nothing, when another writer saved first.
+        """
+        ...
 
 
 class Orders(Protocol):
@@ -353,6 +367,7 @@ class Ports:
     calendar: MarketCalendar = field(default_factory=MarketCalendar)
     scheduler: Scheduler | None = None  # None: this deployment takes no basket schedules
     account_risk: AccountRiskBook | None = None  # None: no account-level limits or kill switch here
+    leg_risks: LegRisks | None = None  # None: legs' managed exits are not watched here
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from store.items.attributes import (
     timestamp,
 )
 from store.items.keys import BASKET_SK, basket_partition, owner_partition
+from store.items.leg_risk import leg_risk_map, leg_risk_of, strategy_risk_map, strategy_risk_of
 from trading.ids import BasketId, LegId, OwnerId, StrategyId
 from trading.model import (
     Basket,
@@ -68,11 +69,14 @@ def basket_item(basket: Basket) -> Item:
 
 
 def _strategy_map(strategy: Strategy) -> dict[str, Any]:
-    return {
-        "id": strategy.id,
-        "name": strategy.name,
-        "legs": [compact(_leg_map(leg)) for leg in strategy.legs],
-    }
+    return compact(
+        {
+            "id": strategy.id,
+            "name": strategy.name,
+            "legs": [compact(_leg_map(leg)) for leg in strategy.legs],
+            "risk": strategy_risk_map(strategy.risk),  # absent: none
+        }
+    )
 
 
 def _leg_map(leg: Leg) -> dict[str, Any]:
@@ -87,6 +91,7 @@ def _leg_map(leg: Leg) -> dict[str, Any]:
         "price": leg.price,
         "triggerPrice": leg.trigger_price,
         "marketProtection": leg.market_protection.percent,  # absent: automatic
+        "risk": leg_risk_map(leg.risk),  # absent: none
     }
 
 
@@ -113,7 +118,12 @@ def basket_of(item: Mapping[str, Any]) -> Basket:
 
 
 def _strategy_of(v: Mapping[str, Any]) -> Strategy:
-    return Strategy(id=StrategyId(v["id"]), name=v["name"], legs=tuple(_leg_of(leg) for leg in v.get("legs", [])))
+    return Strategy(
+        id=StrategyId(v["id"]),
+        name=v["name"],
+        legs=tuple(_leg_of(leg) for leg in v.get("legs", [])),
+        risk=strategy_risk_of(v.get("risk")),
+    )
 
 
 def _leg_of(v: Mapping[str, Any]) -> Leg:
@@ -127,4 +137,5 @@ def _leg_of(v: Mapping[str, Any]) -> Leg:
         price=decimal_or_none(v.get("price")),
         trigger_price=decimal_or_none(v.get("triggerPrice")),
         market_protection=MarketProtection(decimal_or_none(v.get("marketProtection"))),
+        risk=leg_risk_of(v.get("risk")),
     )

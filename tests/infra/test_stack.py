@@ -138,7 +138,7 @@ def test_lambda_resolvers_run_the_response_function_that_types_errors(dev: Synth
 def test_publish_mutations_are_iam_only_and_resolved_by_appsync_on_a_none_data_source(dev: Synthesized) -> None:
     schema = build_schema()._schema
     publish = schema_fields().publish_mutations
-    assert publish == {"publishOrderUpdate", "publishFill", "publishPnl", "publishBasketUpdate"}
+    assert publish == {"publishOrderUpdate", "publishFill", "publishPnl", "publishBasketUpdate", "publishRiskState"}
     mutation = schema.mutation_type
     assert mutation is not None
     for name in publish:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from trading.errors import Conflict, ValidationError
+from trading.model.leg_risk import NO_LEG_RISK
 from trading.model.protection import AUTOMATIC
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
     from trading.ids import BasketId, LegId, OwnerId, StrategyId
     from trading.model.instrument import InstrumentRef
+    from trading.model.leg_risk import LegRisk, StrategyRisk
     from trading.model.protection import MarketProtection
 
 MAX_NAME_LENGTH = 100
@@ -71,6 +73,7 @@ class Leg:
     price: Decimal | None = None
     trigger_price: Decimal | None = None
     market_protection: MarketProtection = AUTOMATIC  # used by MARKET and SL_M legs only
+    risk: LegRisk = NO_LEG_RISK  # its managed exit once entered (trading.rules.leg_risk)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class Strategy:
     id: StrategyId
     name: str
     legs: tuple[Leg, ...] = ()
+    risk: StrategyRisk | None = None  # a stop-loss/target on its legs together (trading.rules.leg_risk)
 
 
 @dataclass(frozen=True)

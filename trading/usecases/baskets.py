@@ -20,8 +20,10 @@ from trading.model import (
     Strategy,
     check_name,
 )
+from trading.model.leg_risk import NO_LEG_RISK, LegRisk, StrategyRisk
 from trading.model.protection import AUTOMATIC
 from trading.ports import ScheduledAction, ScheduledJob
+from trading.rules.leg_risk import check_leg_risk, check_strategy_risk
 from trading.rules.limits import check_risk_limits, check_schedule
 from trading.rules.pre_trade import check_lots, check_order_prices, check_quantity, check_slices
 from trading.usecases.tickets import instrument_of
@@ -67,6 +69,7 @@ class LegInput:
     price: Decimal | None = None
     trigger_price: Decimal | None = None
     market_protection: MarketProtection = AUTOMATIC
+    risk: LegRisk = NO_LEG_RISK
 
 
 def build_leg(ports: LegPorts, spec: LegInput, leg_id: LegId | None = None) -> Leg:
@@ -76,6 +79,8 @@ def build_leg(ports: LegPorts, spec: LegInput, leg_id: LegId | None = None) -> L
     check_quantity(spec.lots * instrument.lot_size, instrument)
     check_slices(spec.lots * instrument.lot_size, instrument)
     check_order_prices(spec.order_type, spec.price, spec.trigger_price, instrument)
+    limit = spec.price if spec.order_type in (OrderType.LIMIT, OrderType.SL) else None
+    check_leg_risk(spec.risk, spec.side, limit)
     return Leg(
         id=leg_id or LegId(new_id()),
         instrument=instrument.ref,
@@ -86,14 +91,19 @@ def build_leg(ports: LegPorts, spec: LegInput, leg_id: LegId | None = None) -> L
         price=spec.price,
         trigger_price=spec.trigger_price,
         market_protection=spec.market_protection,
+        risk=spec.risk,
     )
 
 
-def _build_strategy(ports: LegPorts, name: str, legs: Iterable[LegInput]) -> Strategy:
+def _build_strategy(ports: LegPorts, name: str, legs: Iterable[LegInput], risk: StrategyRisk | None = None) -> Strategy:
+    built = tuple(build_leg(ports, spec) for spec in legs)
+    if risk is not None:
+        check_strategy_risk(risk, [leg.side for leg in built])
     return Strategy(
         id=StrategyId(new_id()),
         name=check_name(name, "strategy name"),
-        legs=tuple(build_leg(ports, spec) for spec in legs),
+        risk=risk,
+        legs=built,
     )
 
 
@@ -128,7 +138,7 @@ def create_basket(
     ports: EditPorts,
     owner: OwnerId,
     name: str,
-    strategies: Iterable[tuple[str, list[LegInput]]] = (),
+    strategies: Iterable[tuple[str, list[LegInput]] | tuple[str, list[LegInput], StrategyRisk | None]] = (),
     risk: RiskLimits = RiskLimits(),
     schedule: Schedule = Schedule(),
     on_partial_failure: PartialFailurePolicy = PartialFailurePolicy.EXIT_FILLED,
@@ -145,8 +155,8 @@ def create_basket(
         on_partial_failure=on_partial_failure,
         broker=broker,
     )
-    for strategy_name, legs in strategies:
-        basket.put_strategy(_build_strategy(ports, strategy_name, legs))
+    for strategy_name, legs, *rest in strategies:
+        basket.put_strategy(_build_strategy(ports, strategy_name, legs, rest[0] if rest else None))
     basket.schedule = _check_schedule(ports, basket, schedule)
     ports.baskets.add(basket)
     if basket.schedule != Schedule():
@@ -213,9 +223,15 @@ def delete_basket(ports: EditPorts, owner: OwnerId, basket_id: BasketId, expecte
 
 
 def add_strategy(
-    ports: EditPorts, owner: OwnerId, basket_id: BasketId, expected_version: int, name: str, legs: list[LegInput]
+    ports: EditPorts,
+    owner: OwnerId,
+    basket_id: BasketId,
+    expected_version: int,
+    name: str,
+    legs: list[LegInput],
+    risk: StrategyRisk | None = None,
 ) -> Basket:
-    strategy = _build_strategy(ports, name, legs)
+    strategy = _build_strategy(ports, name, legs, risk)
     return _edit(ports, owner, basket_id, expected_version, lambda b: b.put_strategy(strategy))
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from trading.errors import BrokerNotConnected, Conflict, DomainError
 from trading.ids import BrokerOrderId
-from trading.model import BasketStatus, OrderStatus, OrderUpdate, Side
+from trading.model import BasketStatus, OrderStatus, OrderUpdate, PositionKey, Side
 from trading.usecases.idempotency import (
     Placed,
     ReadBackPorts,
@@ -41,19 +42,43 @@ log = logging.getLogger(__name__)
 class ExitPorts(BrokerUpdatePorts, TicketPorts, RequestPorts, ReadBackPorts, Protocol): ...
 
 
+@dataclass(frozen=True)
+class ExitScope:
+    """What an exit squares off when not the whole basket: the positions (and working orders) of some products
+    (the 15:15 MIS square-off), or of some positions (a leg's stop-loss or target: its one position)."""
+
+    products: frozenset[Product] | None = None
+    positions: frozenset[PositionKey] | None = None
+
+    def holds(self, key: PositionKey) -> bool:
+        return (self.products is None or key.product in self.products) and (
+            self.positions is None or key in self.positions
+        )
+
+    def holds_order(self, order: Order) -> bool:
+        return self.holds(PositionKey(order.basket_id, order.strategy_id, order.instrument, order.product))
+
+    @property
+    def name(self) -> str:
+        """What the exit's idempotency fingerprint says of the scope."""
+        products = "" if self.products is None else ":" + ",".join(sorted(self.products))
+        positions = "" if self.positions is None else ":" + ",".join(sorted(str(k) for k in self.positions))
+        return products + positions
+
+
 def exit_orders(
     ports: ExitPorts,
     basket: Basket,
     positions: list[Position],
     crid: ClientRequestId,
-    products: frozenset[Product] | None,
+    scope: ExitScope | None,
 ) -> list[Order]:
-    """MARKET orders that flatten the open positions (of `products`, when given): shorts bought back first."""
+    """MARKET orders that flatten the open positions (of `scope`, when given): shorts bought back first."""
     broker = ports.brokers.for_owner(basket.owner, basket.broker).name
     now = ports.clock.now()
     exits: list[Order] = []
     for position in positions:
-        if position.net_quantity == 0 or (products is not None and position.key.product not in products):
+        if position.net_quantity == 0 or (scope is not None and not scope.holds(position.key)):
             continue
         ref = position.key.instrument
         ticket = OrderTicket.to_flatten(position, instrument_of(ports.instruments, ref.exchange, ref.tradingsymbol))
@@ -67,7 +92,7 @@ def square_off(
     owner: OwnerId,
     basket_id: BasketId,
     crid: ClientRequestId,
-    products: frozenset[Product] | None = None,
+    scope: ExitScope | None = None,
 ) -> list[Order]:
     """One turn of the exit loop: once nothing works, flatten what is open (shorts first) or close when flat.
 
@@ -79,9 +104,9 @@ def square_off(
     """
     view = ports.baskets.view(owner, basket_id)
     basket = view.basket
-    if any(not o.status.is_terminal and (products is None or o.product in products) for o in view.orders):
+    if any(not o.status.is_terminal and (scope is None or scope.holds_order(o)) for o in view.orders):
         return []  # a working order's fill or final status brings the next turn
-    exits = exit_orders(ports, basket, view.positions, crid, products)
+    exits = exit_orders(ports, basket, view.positions, crid, scope)
     if not exits:
         if basket.status is BasketStatus.EXITING:
             settle_basket(ports, owner, basket_id)
@@ -165,9 +190,9 @@ def run_exit(
     owner: OwnerId,
     basket_id: BasketId,
     crid: ClientRequestId,
-    products: frozenset[Product] | None = None,
+    scope: ExitScope | None = None,
 ) -> list[Order]:
-    """Start the exit loop of a basket already saved as EXITING (or LIVE, squaring off `products`).
+    """Start the exit loop of a basket already saved as EXITING (or LIVE, squaring off `scope`).
 
     Cancels what works (read after that save: an order placed meanwhile is either seen here or sees the
     basket EXITING and cancels itself; a refusal because it just filled syncs it, and its fill is squared off
@@ -177,9 +202,9 @@ def run_exit(
     try:
         for order in ports.baskets.view(owner, basket_id).orders:
             working = not order.status.is_terminal and order.broker_order_id
-            if working and (products is None or order.product in products):
+            if working and (scope is None or scope.holds_order(order)):
                 cancel_quietly(ports, order)
-        return square_off(ports, owner, basket_id, crid, products)
+        return square_off(ports, owner, basket_id, crid, scope)
     except DomainError as exc:
         fail_exit(ports, owner, basket_id, exc.message)
         return []
@@ -225,6 +250,7 @@ def exit_basket(
     *,
     reason: str | None = None,
     products: frozenset[Product] | None = None,
+    positions: frozenset[PositionKey] | None = None,
     only_live: bool = False,
 ) -> Execution:
     """Cancel the basket's working orders and square off its open positions at market.
@@ -236,6 +262,9 @@ def exit_basket(
     products
         Only positions and working orders of these products (the MIS square-off); the basket
         stays LIVE while other positions remain open.
+    positions
+        Only these positions and their working orders (a leg's managed exit); the basket stays LIVE even
+        when nothing else is open (the leg may be entered again).
     only_live
         Refuse (Conflict) unless the basket is LIVE: automatic exits never repeat a running exit.
 
@@ -245,9 +274,11 @@ def exit_basket(
         The basket is not in a state to exit, or another exit changed it first.
     """
 
-    def prepare() -> tuple[Basket, frozenset[Product] | None]:
+    scope = None if products is None and positions is None else ExitScope(products, positions)
+
+    def prepare() -> tuple[Basket, ExitScope | None]:
         view = ports.baskets.view(owner, basket_id)
-        basket, orders, positions = view.basket, view.orders, view.positions
+        basket, orders = view.basket, view.orders
         if only_live and basket.status is not BasketStatus.LIVE:
             raise Conflict(f"basket is {basket.status}; only a LIVE basket is exited automatically")
         crid = check_client_request_id(client_request_id)
@@ -258,8 +289,8 @@ def exit_basket(
                 f"basket is already exiting and {len(working_now)} of its orders are still working; "
                 "exit again once they have finished (or cancel them)"
             )
-        open_positions = [p for p in positions if p.net_quantity]
-        partial = products is not None and any(p.key.product not in products for p in open_positions)
+        open_positions = [p for p in view.positions if p.net_quantity]
+        partial = scope is not None and (positions is not None or any(not scope.holds(p.key) for p in open_positions))
         if partial:
             if basket.status is not BasketStatus.LIVE:
                 raise Conflict(f"basket is {basket.status}; only a LIVE basket is squared off in part")
@@ -269,19 +300,18 @@ def exit_basket(
         else:
             basket.start_exit()
             basket.status_message = reason or basket.status_message
-        exit_orders(ports, basket, positions, crid, products)  # validates the tickets before the first write
+        exit_orders(ports, basket, view.positions, crid, scope)  # validates the tickets before the first write
         # A square-off that leaves nothing else open is a whole exit: it cancels every working order too, as
         # the loop's later turns (which know no products) wait for every order of an EXITING basket.
-        return basket, products if partial else None
+        return basket, scope if partial else None
 
-    def run(plan: tuple[Basket, frozenset[Product] | None]) -> Placed:
+    def run(plan: tuple[Basket, ExitScope | None]) -> Placed:
         basket, scope = plan
         basket.updated_at = ports.clock.now()
         ports.baskets.save(basket, bump(basket))  # the gate: of two racing exits, one writes and the other fails
         exits = run_exit(ports, owner, basket.id, check_client_request_id(client_request_id), scope)
         return Placed(basket.id, tuple(o.id for o in exits))
 
-    scope = "" if products is None else ":" + ",".join(sorted(products))
-    fingerprint = fingerprint_of("exitBasket", f"{basket_id}{scope}")
+    fingerprint = fingerprint_of("exitBasket", f"{basket_id}{scope.name if scope else ''}")
     placed = run_once(ports, owner, client_request_id, "exitBasket", fingerprint, prepare, run)
     return read_back(ports, owner, placed)

@@ -205,3 +205,49 @@ export function TradeBook({ book, lots }) {
     </div>
   );
 }
+
+/** Each watched leg's managed exit: its active stop-loss and target, the trailing peak, distances and re-entries. */
+export function LegRiskTable({ legs }) {
+  const price = (value) => (value === null || value === undefined ? "—" : formatPrice(value));
+  return (
+    <div className="scroll">
+      <table data-testid="leg-risks">
+        <thead>
+          <tr>
+            <th>Symbol</th>
+            <th>Side</th>
+            <th className="num">Entry</th>
+            <th className="num">Stop-loss</th>
+            <th className="num">Target</th>
+            <th className="num">Peak</th>
+            <th className="num">To stop</th>
+            <th className="num">To target</th>
+            <th>Triggered</th>
+            <th className="num">Re-entries</th>
+          </tr>
+        </thead>
+        <tbody>
+          {legs.map((leg) => (
+            <tr key={leg.legId} data-testid="leg-risk" data-leg-id={leg.legId}>
+              <td>{leg.tradingsymbol}</td>
+              <td className={leg.side === "BUY" ? "buy" : "sell"}>{leg.side}</td>
+              <td className="num">{price(leg.entry)}</td>
+              <td className="num" data-testid="leg-stop-loss">
+                {price(leg.stopLoss)}
+                {leg.movedToCost ? " (cost)" : ""}
+              </td>
+              <td className="num" data-testid="leg-target">{price(leg.target)}</td>
+              <td className="num" data-testid="leg-peak">{price(leg.trailingPeak)}</td>
+              <td className="num">{price(leg.distanceToStopLoss)}</td>
+              <td className="num">{price(leg.distanceToTarget)}</td>
+              <td data-testid="leg-triggered">{leg.triggered ? `${leg.triggered} at ${price(leg.triggeredAt)}` : "—"}</td>
+              <td className="num">
+                {leg.reEntriesUsed} used, {leg.reEntriesLeft} left
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -3,7 +3,7 @@ import { createRoot } from "react-dom/client";
 import { ApiError, GraphQLClient, describeError } from "./api.js";
 import { createAuth } from "./auth.js";
 import { BasketSettings } from "./BasketSettings.jsx";
-import { Money, OrdersTable, StrategyPositions, TradeBook } from "./BasketTables.jsx";
+import { LegRiskTable, Money, OrdersTable, StrategyPositions, TradeBook } from "./BasketTables.jsx";
 import { formatDateTimeIst, formatLots, formatRupees, formatTimeIst } from "./format.js";
 import { PnlChart } from "./PnlChart.jsx";
 import { pnlHistory } from "./pnlAxis.js";
@@ -171,6 +171,7 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
   const [selectedId, setSelectedId] = useState(hashBasket);
   const [basket, setBasket] = useState(null);
   const [marks, setMarks] = useState({});
+  const [risk, setRisk] = useState({});
   const [pnl, setPnl] = useState({});
   const [listPnl, setListPnl] = useState({});
   const [series, setSeries] = useState({});
@@ -276,6 +277,7 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
       }
       if (selected.current !== id) return;
       setBasket(data.basket);
+      setRisk(Object.fromEntries((data.riskState?.legs || []).map((leg) => [leg.legId, leg])));
       applyPnl({ basketId: id, source: "page load", ...data.pnl, asOf: data.pnl.asOf || new Date().toISOString() }, true);
       await Promise.all([loadFills(id), loadLots(symbolsOf(data.basket))]);
     },
@@ -371,6 +373,13 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
       client.subscribe(ops.ON_PNL, variables, {
         next: ({ onPnl: event }) => {
           if (event) applyPnl(event, false);
+        },
+        error: failed,
+      }),
+      client.subscribe(ops.ON_RISK_STATE, variables, {
+        next: ({ onRiskState: event }) => {
+          if (!event || event.basketId !== selected.current) return;
+          setRisk((all) => ({ ...all, ...Object.fromEntries(event.legs.map((leg) => [leg.legId, leg])) }));
         },
         error: failed,
       }),
@@ -588,6 +597,12 @@ function Dashboard({ config, session, onUnauthorized, alert }) {
               <h3>Positions by strategy</h3>
               <StrategyPositions basket={current} marks={marks} lots={lots} />
             </section>
+            {Object.keys(risk).length > 0 && (
+              <section className="card">
+                <h3>Managed exits</h3>
+                <LegRiskTable legs={Object.values(risk)} />
+              </section>
+            )}
             <section className="card">
               <h3>Trade book</h3>
               <TradeBook book={book} lots={lots} />

@@ -5,6 +5,9 @@ const ORDER = `id basketId strategyId tradingsymbol exchange side quantity fille
 const POSITION = "basketId strategyId exchange tradingsymbol product netQuantity buyQuantity sellQuantity buyValue sellValue";
 const POSITION_PNL = `lastPrice pnl realised unrealised position { ${POSITION} }`;
 
+const LEG_RISK = `legId strategyId tradingsymbol side entry stopLoss target trailingPeak movedToCost lastPrice
+  distanceToStopLoss distanceToTarget triggered triggeredAt reEntriesUsed reEntriesLeft`;
+
 const FILL = "tradeId orderId basketId exchange tradingsymbol side quantity price filledAt recordedAt";
 
 export const BASKETS = "query Baskets { baskets(limit: 50) { items { id name status statusMessage version updatedAt } } }";
@@ -19,6 +22,7 @@ export const BASKET = `query Basket($id: ID!) {
     positions { ${POSITION} }
   }
   pnl(basketId: $id) { basketId pnl realised unrealised asOf positions { ${POSITION_PNL} } }
+  riskState(basketId: $id) { basketId legs { ${LEG_RISK} } }
 }`;
 
 export const CREATE_BASKET = `mutation CreateBasket($input: CreateBasketInput!) {
@@ -49,6 +53,10 @@ export const ON_BASKET_UPDATE = `subscription OnBasketUpdate($ownerId: ID!) {
 
 export const ON_PNL = `subscription OnPnl($ownerId: ID!) {
   onPnl(ownerId: $ownerId) { eventId basketId pnl realised unrealised asOf positions { ${POSITION_PNL} } }
+}`;
+
+export const ON_RISK_STATE = `subscription OnRiskState($ownerId: ID!) {
+  onRiskState(ownerId: $ownerId) { eventId basketId asOf legs { ${LEG_RISK} } }
 }`;
 
 export const FILLS = `query Fills($id: ID!, $next: String) {
