@@ -1,21 +1,24 @@
-"""Average-cost P&L against an independent reference, over 10,000 generated fill sequences.
+"""Average-cost P&L against an independent reference, over hypothesis-generated fill sequences.
 
 The reference below is written from the definitions (issue 11), not from `trading.model.position`:
 it keeps the open quantity's total cost (not its average) and splits each fill into the part that
-closes and the part that opens. Sequences are generated from fixed seeds (stable in CI) with partial
-fills, flips through zero, multipliers 1-1000, ties in exchange time, trade ids shared across orders,
-and arrivals reordered and duplicated; every figure is checked after every arrival.
+closes and the part that opens; Kite's pnl is checked from the buy and sell totals. Hypothesis
+generates at least 10,000 sequences (derandomized, no example database: the same run in CI every
+time) with partial fills, flips through zero, multipliers 1-1000, ties in exchange time, trade ids
+shared across orders, and arrivals reordered and duplicated; every figure is checked after every
+arrival, through the production path (`decide_fill`, the order taking the decision).
 """
 
 from __future__ import annotations
 
-import random
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from trading.ids import BasketId, ClientRequestId, OrderId, OwnerId, StrategyId, TradeId
 from trading.model import (
@@ -30,14 +33,23 @@ from trading.model import (
     decide_fill,
 )
 from trading.money import shown_pnl, to_paise
-from trading.pnl_engine import PnlEngine
+from trading.pnl_engine import BasketPnlSnapshot, PnlEngine
+from trading.valuation import PositionPnl, pnl_of
 
 SEQUENCES = 10_000
-SEEDS = range(20)  # 20 x 500 sequences: parametrised so a failure names its seed
+ENGINE_RUNS = 400
 T0 = datetime(2026, 11, 23, 3, 45, tzinfo=UTC)
 OWNER = OwnerId("alice")
 REF = InstrumentRef("NFO", "NIFTY26DEC26000CE")
 KEY = PositionKey(BasketId("b1"), StrategyId("s1"), REF, Product.NRML)
+# Deterministic and bounded: the same examples on every run, nothing remembered between runs.
+DETERMINISTIC = {
+    "derandomize": True,
+    "database": None,
+    "deadline": None,
+    "print_blob": True,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+}
 
 
 @dataclass
@@ -48,11 +60,15 @@ class Reference:
     net: int = 0
     cost: Fraction = Fraction(0)  # of the open quantity, per unit of multiplier, always >= 0
     realised: Fraction = Fraction(0)
-    bought: list[tuple[int, Fraction]] = field(default_factory=list)
-    sold: list[tuple[int, Fraction]] = field(default_factory=list)
+    bought: list[int | Fraction] = field(default_factory=lambda: [0, Fraction(0)])  # quantity, cost per unit
+    sold: list[int | Fraction] = field(default_factory=lambda: [0, Fraction(0)])  # of multiplier
+    flips: int = 0  # fills that crossed zero
+    flats: int = 0  # fills that closed it exactly
 
     def fill(self, side: Side, quantity: int, price: Fraction) -> None:
-        (self.bought if side is Side.BUY else self.sold).append((quantity, price))
+        totals = self.bought if side is Side.BUY else self.sold
+        totals[0] += quantity
+        totals[1] += quantity * price
         direction = 1 if side is Side.BUY else -1
         closing = 0 if self.net == 0 or (self.net > 0) == (direction > 0) else min(quantity, abs(self.net))
         if closing:
@@ -63,9 +79,11 @@ class Reference:
             self.net -= held * closing
         opening = quantity - closing
         if opening:
+            self.flips += bool(closing)
             self.cost += price * opening
             self.net += direction * opening
         if self.net == 0:
+            self.flats += 1
             self.cost = Fraction(0)
 
     @property
@@ -78,10 +96,15 @@ class Reference:
         held = 1 if self.net > 0 else -1
         return (mark * abs(self.net) - self.cost) * held * self.multiplier
 
+    @staticmethod
+    def side_average(totals: list[int | Fraction]) -> Fraction:
+        quantity, cost = totals
+        return Fraction(cost) / quantity if quantity else Fraction(0)
+
     def kite_pnl(self, mark: Fraction) -> Fraction:
         """Kite's formula from the totals, which average cost must add up to."""
-        buys = sum((q * p for q, p in self.bought), Fraction(0)) * self.multiplier
-        sells = sum((q * p for q, p in self.sold), Fraction(0)) * self.multiplier
+        buys = self.bought[1] * self.multiplier
+        sells = self.sold[1] * self.multiplier
         return sells - buys + self.net * mark * self.multiplier
 
 
@@ -110,39 +133,61 @@ class Sequence:
     marks: list[Decimal | None]
 
 
-def a_price(rng: random.Random) -> Decimal:
-    tick = rng.choice([Decimal("0.05"), Decimal("0.01"), Decimal("0.25"), Decimal(1)])
-    return tick * rng.randint(1, 200_000)
+TICKS = (Decimal("0.05"), Decimal("0.01"), Decimal("0.25"), Decimal(1))
+# one draw per price (draws are what generation costs): its tick, then how many ticks, up to 200,000
+prices = st.integers(0, 4 * 200_000 - 1).map(lambda n: TICKS[n % 4] * (n // 4 + 1))
+multipliers = st.one_of(st.sampled_from([1, 15, 25, 50, 75, 100, 1000]), st.integers(1, 1000)).map(Decimal)
 
 
-def a_sequence(rng: random.Random) -> Sequence:
-    multiplier = Decimal(rng.choice([1, 1, 15, 25, 50, 75, 100, 1000, rng.randint(1, 1000)]))
-    order_ids = [OrderId(f"o{i}") for i in range(rng.randint(1, 4))]
-    sides = {o: rng.choice([Side.BUY, Side.SELL]) for o in order_ids}
+def fill_steps(orders: int) -> st.SearchStrategy[list[tuple[int, bool, int, int, int, int, Decimal]]]:
+    """Per fill: its order, whether it closes exactly or flips when it can (and by how much), its quantity,
+    seconds after the previous fill, trade number and price."""
+    return st.lists(
+        st.tuples(
+            st.integers(0, orders - 1),
+            st.booleans(),
+            st.sampled_from([0, 0, 1, 7, 150]),
+            st.integers(1, 150),
+            st.integers(0, 3),
+            st.integers(0, 30),
+            prices,
+        ),
+        min_size=1,
+        max_size=12,
+    )
+
+
+# a mark (or none, one time in five) in one draw
+marks_or_none = st.integers(0, 5 * 200_000 - 1).map(lambda n: None if n % 5 == 4 else TICKS[n % 4] * (n // 20 + 1))
+
+
+@st.composite
+def sequences(draw: st.DrawFn) -> Sequence:
+    """Fills of 1-4 orders on one position (closing exactly and flipping often), their arrivals and marks."""
+    multiplier = draw(multipliers)
+    sides = draw(st.lists(st.sampled_from(Side), min_size=1, max_size=4))
+    order_ids = [OrderId(f"o{i}") for i in range(len(sides))]
     fills: list[Fill] = []
-    net = 0
-    for n in range(rng.randint(1, 12)):
-        order_id = rng.choice(order_ids)
-        side = sides[order_id]
+    net, at = 0, T0
+    for n, (order, close, extra, quantity, seconds, trade_no, price) in enumerate(draw(fill_steps(len(sides)))):
+        side = sides[order]
         opposite = net != 0 and (net > 0) != (side is Side.BUY)
-        if opposite and rng.random() < 0.5:  # close exactly, or flip through zero
-            quantity = abs(net) + rng.choice([0, 0, rng.randint(1, 150)])
-        else:
-            quantity = rng.randint(1, 150)
+        if opposite and close:  # close exactly, or flip through zero
+            quantity = abs(net) + extra
         net += quantity if side is Side.BUY else -quantity
-        at = T0 + timedelta(seconds=rng.randint(0, 40))  # ties are common: the trade id decides
-        trade = TradeId(f"{rng.randint(0, 30):03d}{n if rng.random() < 0.7 else ''}")
-        if any((f.order_id, f.trade_id) == (order_id, trade) for f in fills):
+        at += timedelta(seconds=seconds)  # ties are common: the trade id decides
+        trade = TradeId(f"{trade_no:03d}")  # shared across orders
+        if any((f.order_id, f.trade_id) == (order_ids[order], trade) for f in fills):
             trade = TradeId(f"{trade}x{n}")
-        fills.append(Fill(trade, order_id, side, quantity, a_price(rng), at))
+        fills.append(Fill(trade, order_ids[order], side, quantity, price, at))
     orders = {
-        o: an_order(o, sides[o], sum(f.quantity for f in fills if f.order_id == o) or 1, multiplier) for o in order_ids
+        o: an_order(o, side, sum(f.quantity for f in fills if f.order_id == o) or 1, multiplier)
+        for o, side in zip(order_ids, sides, strict=True)
     }
-    arrivals = fills[:]
-    rng.shuffle(arrivals)
-    for _ in range(rng.randint(0, 5)):  # replays, anywhere (even before the original)
-        arrivals.insert(rng.randint(0, len(arrivals)), rng.choice(fills))
-    marks = [None if rng.random() < 0.15 else a_price(rng) for _ in arrivals]
+    arrivals = list(draw(st.permutations(fills)))
+    for where, which in draw(st.lists(st.tuples(st.integers(0, 20), st.sampled_from(fills)), max_size=5)):
+        arrivals.insert(where % (len(arrivals) + 1), which)  # replays, anywhere (even before the original)
+    marks = draw(st.lists(marks_or_none, min_size=len(arrivals), max_size=len(arrivals)))
     return Sequence(multiplier, orders, fills, arrivals, marks)
 
 
@@ -169,16 +214,20 @@ def disagreements(position: Position, reference: Reference, mark: Decimal | None
     exact_mark = None if mark is None else Fraction(mark)
     unrealised = reference.unrealised(exact_mark)
     pnl = reference.realised + unrealised
+    row = PositionPnl.of(position, mark)
     checks: dict[str, tuple[object, object]] = {
         "net": (position.net_quantity, reference.net),
         "average": (position.average_price, reference.average),
+        "buy average": (position.buy_price, reference.side_average(reference.bought)),
+        "sell average": (position.sell_price, reference.side_average(reference.sold)),
         "realised": (position.realised, reference.realised),
         "unrealised": (position.unrealised(mark), unrealised),
         "pnl": (position.pnl(mark), pnl),
-        "buy quantity": (position.buy_quantity, sum(q for q, _ in reference.bought)),
-        "sell quantity": (position.sell_quantity, sum(q for q, _ in reference.sold)),
-        "buy value": (position.buy_value, sum(q * p for q, p in reference.bought) * reference.multiplier),
-        "sell value": (position.sell_value, sum(q * p for q, p in reference.sold) * reference.multiplier),
+        "row": ((row.pnl, row.realised, row.unrealised), (pnl, reference.realised, unrealised)),
+        "buy quantity": (position.buy_quantity, reference.bought[0]),
+        "sell quantity": (position.sell_quantity, reference.sold[0]),
+        "buy value": (position.buy_value, reference.bought[1] * reference.multiplier),
+        "sell value": (position.sell_value, reference.sold[1] * reference.multiplier),
     }
     if exact_mark is not None:
         checks["kite formula"] = (position.pnl(mark), reference.kite_pnl(exact_mark))
@@ -193,11 +242,12 @@ def disagreements(position: Position, reference: Reference, mark: Decimal | None
     return found
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_every_arrival_agrees_with_the_reference(seed: int) -> None:
-    rng = random.Random(seed)
-    for _ in range(SEQUENCES // len(SEEDS)):
-        sequence = a_sequence(rng)
+def test_every_arrival_agrees_with_the_reference() -> None:
+    seen: Counter[str] = Counter()
+
+    @settings(max_examples=SEQUENCES, **DETERMINISTIC)  # type: ignore[arg-type]
+    @given(sequences())
+    def every_arrival(sequence: Sequence) -> None:
         orders = {o: Order(**vars(order)) for o, order in sequence.orders.items()}
         position = Position(KEY, OWNER, sequence.multiplier)
         arrived: dict[tuple[OrderId, TradeId], Fill] = {}
@@ -212,61 +262,144 @@ def test_every_arrival_agrees_with_the_reference(seed: int) -> None:
             arrived[(fill.order_id, fill.trade_id)] = fill
             # Then every figure is the reference's for those fills in exchange time order, once each
             reference = reference_of(list(arrived.values()), sequence.multiplier)
-            assert disagreements(position, reference, mark) == [], (sequence, fill)
+            assert disagreements(position, reference, mark) == [], fill
         # And each order's counters are its fills', once
         for order_id, order in orders.items():
             assert order.filled_quantity == sum(f.quantity for f in sequence.fills if f.order_id == order_id)
+        seen["sequences"] += 1
+        seen["flipped"] += reference.flips > 0
+        seen["went flat"] += reference.flats > 0
+        seen["replayed"] += len(sequence.arrivals) > len(sequence.fills)
+        seen["reordered"] += sequence.arrivals[: len(sequence.fills)] != sequence.fills
+        seen["multiplier > 1"] += sequence.multiplier > 1
+
+    every_arrival()
+    # And the generated sequences were as many and as varied as promised
+    assert seen["sequences"] >= SEQUENCES
+    for kind in ("flipped", "went flat", "replayed", "reordered", "multiplier > 1"):
+        assert seen[kind] >= SEQUENCES // 10, seen
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_the_engine_equals_a_recompute_and_the_reference_under_interleaved_marks_and_fills(seed: int) -> None:
-    # Given three baskets holding two instruments, fed fills (out of order, replayed) and marks interleaved
-    rng = random.Random(1000 + seed)
+@dataclass(frozen=True)
+class FillEvent:
+    basket: int
+    instrument: int
+    side: Side
+    quantity: int
+    price: Decimal
+    seconds: int  # exchange time, not arrival order
+    replay: int | None  # replay the n-th fill held (modulo) instead, when the position holds some
+
+
+@dataclass(frozen=True)
+class MarkEvent:
+    instrument: int
+    price: Decimal
+    late_ms: int  # how far behind the clock it was taken (a late one is stale and ignored)
+
+
+@dataclass(frozen=True)
+class ReadEvent:
+    drain: bool  # `due()` as the stream handler drains it, else `snapshot()` of every basket
+
+
+ENGINE_REFS = (REF, InstrumentRef("MCX", "GOLDM26DECFUT"), InstrumentRef("NSE", "INFY"))
+ENGINE_MULTIPLIERS = {ENGINE_REFS[0]: Decimal(75), ENGINE_REFS[1]: Decimal(10), ENGINE_REFS[2]: Decimal(1)}
+fill_events = st.builds(
+    FillEvent,
+    st.integers(0, 2),
+    st.integers(0, len(ENGINE_REFS) - 1),
+    st.sampled_from(Side),
+    st.integers(1, 40),
+    prices,
+    st.integers(0, 600),
+    st.none() | st.none() | st.none() | st.integers(0, 50),
+)
+mark_events = st.builds(MarkEvent, st.integers(0, len(ENGINE_REFS) - 1), prices, st.sampled_from([0, 0, 0, 5]))
+
+
+@dataclass
+class Marks:
+    """The latest mark of each instrument by the time it was taken: the `MarkSource` a recompute reads."""
+
+    latest: dict[InstrumentRef, tuple[datetime, Decimal]] = field(default_factory=dict)
+
+    def take(self, ref: InstrumentRef, price: Decimal, at: datetime) -> None:
+        if ref not in self.latest or at >= self.latest[ref][0]:
+            self.latest[ref] = (at, price)
+
+    def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
+        return {ref: self.latest[ref][1] for ref in refs if ref in self.latest}
+
+    def marked_at(self, refs: list[InstrumentRef]) -> datetime | None:
+        return max((self.latest[ref][0] for ref in refs if ref in self.latest), default=None)
+
+
+@settings(max_examples=ENGINE_RUNS, **DETERMINISTIC)  # type: ignore[arg-type]
+@given(st.lists(fill_events | mark_events | mark_events | st.builds(ReadEvent, st.booleans()), min_size=1, max_size=80))
+def test_the_engine_equals_a_recompute_and_the_reference_under_interleaved_marks_and_fills(
+    events: list[FillEvent | MarkEvent | ReadEvent],
+) -> None:
+    # Given three baskets holding three instruments, fed fills (out of order, replayed) and marks interleaved
     engine = PnlEngine()
-    refs = [REF, InstrumentRef("MCX", "GOLDM26DECFUT")]
-    multipliers = {refs[0]: Decimal(75), refs[1]: Decimal(10)}
-    positions: dict[PositionKey, Position] = {}
     fills: dict[PositionKey, dict[tuple[OrderId, TradeId], Fill]] = {}
-    marks: dict[InstrumentRef, Decimal] = {}
-    clock = T0
-    for step in range(1500):
-        clock += timedelta(milliseconds=rng.randint(1, 20))
-        ref = rng.choice(refs)
-        if rng.random() < 0.5:
-            key = PositionKey(BasketId(f"b{rng.randint(0, 2)}"), None, ref, Product.NRML)
-            position = positions.get(key) or Position(key, OWNER, multipliers[ref])
-            held = fills.setdefault(key, {})
-            if held and rng.random() < 0.1:
-                fill = rng.choice(list(held.values()))  # a replay
-            else:
-                at = T0 + timedelta(seconds=rng.randint(0, 600))  # exchange time, not arrival order
-                side = rng.choice([Side.BUY, Side.SELL])
-                fill = Fill(TradeId(f"t{step}"), OrderId("o"), side, rng.randint(1, 40), a_price(rng), at)
-            position.apply(fill)
-            held[(fill.order_id, fill.trade_id)] = fill
-            positions[key] = position
-            engine.upsert(position, clock)
+    marks = Marks()
+    clock = T0 + timedelta(minutes=20)
+    for step, event in enumerate([*events, ReadEvent(drain=False)]):
+        clock += timedelta(milliseconds=10)
+        if isinstance(event, ReadEvent):
+            # Then, whenever it is read, the running totals equal every position recomputed from its fills
+            emitted = engine.due(clock + timedelta(seconds=1)) if event.drain else None
+            check_engine(engine, fills, marks, emitted)
+            continue
+        ref = ENGINE_REFS[event.instrument]
+        if isinstance(event, MarkEvent):
+            marks.take(ref, event.price, clock - timedelta(milliseconds=event.late_ms))
+            engine.mark(ref, event.price, clock - timedelta(milliseconds=event.late_ms))
         else:
-            marks[ref] = a_price(rng)
-            engine.mark(ref, marks[ref], clock)
-        # Then, after every event, the running totals equal a from-scratch recompute, exactly
-        basket = BasketId(f"b{rng.randint(0, 2)}")
-        assert engine.snapshot(basket) == engine.recompute(basket)
-    # And each basket's realised and total P&L are the reference's
-    for basket in {k.basket_id for k in positions}:
-        snapshot = engine.snapshot(basket)
+            key = PositionKey(BasketId(f"b{event.basket}"), None, ref, Product.NRML)
+            held = fills.setdefault(key, {})
+            if held and event.replay is not None:
+                fill = list(held.values())[event.replay % len(held)]
+            else:
+                at = T0 + timedelta(seconds=event.seconds)
+                fill = Fill(TradeId(f"t{step}"), OrderId("o"), event.side, event.quantity, event.price, at)
+            held[(fill.order_id, fill.trade_id)] = fill
+            # the stream's new image: a position built from the fills the store holds
+            engine.upsert(Position(key, OWNER, ENGINE_MULTIPLIERS[ref], tuple(held.values())), clock)
+
+
+def check_engine(
+    engine: PnlEngine,
+    fills: dict[PositionKey, dict[tuple[OrderId, TradeId], Fill]],
+    marks: Marks,
+    emitted: list[BasketPnlSnapshot] | None,
+) -> None:
+    """Every basket's snapshot (or those `due()` emitted) against a recompute and the reference."""
+    baskets = {k.basket_id for k in fills}
+    snapshots = {b: engine.snapshot(b) for b in baskets} if emitted is None else {s.basket_id: s for s in emitted}
+    prices_now = marks.last_prices(list(ENGINE_REFS))
+    for basket, snapshot in snapshots.items():
         assert snapshot is not None
-        references = {
-            key: reference_of(list(fills[key].values()), multipliers[key.instrument])
-            for key in positions
-            if key.basket_id == basket
-        }
-        assert snapshot.realised == sum((r.realised for r in references.values()), Fraction(0))
-        expected = sum(
-            (r.realised + r.unrealised(None if k.instrument not in marks else Fraction(marks[k.instrument])))
-            for k, r in references.items()
+        mine = {k: f for k, f in fills.items() if k.basket_id == basket}
+        scratch = [Position(k, OWNER, ENGINE_MULTIPLIERS[k.instrument], tuple(f.values())) for k, f in mine.items()]
+        report = pnl_of(marks, basket, scratch)
+        assert (snapshot.pnl, snapshot.realised, snapshot.unrealised) == (
+            report.pnl,
+            report.realised,
+            report.unrealised,
         )
-        assert snapshot.pnl == expected
+        assert snapshot == engine.recompute(basket)
+        # And the realised and total P&L are the reference's
+        references = {k: reference_of(list(f.values()), ENGINE_MULTIPLIERS[k.instrument]) for k, f in mine.items()}
+        assert snapshot.realised == sum((r.realised for r in references.values()), Fraction(0))
+        assert snapshot.pnl == sum(
+            (
+                r.realised + r.unrealised(Fraction(prices_now[k.instrument]) if k.instrument in prices_now else None)
+                for k, r in references.items()
+            ),
+            Fraction(0),
+        )
 
 
 def test_the_reference_rounds_like_the_edge() -> None:
