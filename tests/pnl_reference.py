@@ -125,17 +125,16 @@ prices = st.integers(0, 4 * 200_000 - 1).map(lambda n: TICKS[n % 4] * (n // 4 + 
 multipliers = st.one_of(st.sampled_from([1, 15, 25, 50, 75, 100, 1000]), st.integers(1, 1000)).map(Decimal)
 
 
-def fill_steps(orders: int) -> st.SearchStrategy[list[tuple[int, bool, int, int, int, int, Decimal]]]:
-    """Per fill: its order, whether it closes exactly or flips when it can (and by how much), its quantity,
-    seconds after the previous fill, trade number and price."""
+def fill_steps(orders: int) -> st.SearchStrategy[list[tuple[int, int | None, int, int, Decimal]]]:
+    """Per fill, in five draws (draws are what generation costs): its order; by how much it goes past zero
+    when it can close (None: it does not close exactly or flip); its quantity otherwise; its seconds after
+    the previous fill (0-3) and trade number (0-30) as one integer; its price."""
     return st.lists(
         st.tuples(
             st.integers(0, orders - 1),
-            st.booleans(),
-            st.sampled_from([0, 0, 1, 7, 150]),
+            st.sampled_from([None, None, None, None, None, 0, 0, 1, 7, 150]),
             st.integers(1, 150),
-            st.integers(0, 3),
-            st.integers(0, 30),
+            st.integers(0, 4 * 31 - 1),
             prices,
         ),
         min_size=1,
@@ -155,14 +154,14 @@ def sequences(draw: st.DrawFn) -> Sequence:
     order_ids = [OrderId(f"o{i}") for i in range(len(sides))]
     fills: list[Fill] = []
     net, at = 0, T0
-    for n, (order, close, extra, quantity, seconds, trade_no, price) in enumerate(draw(fill_steps(len(sides)))):
+    for n, (order, past_zero, quantity, when, price) in enumerate(draw(fill_steps(len(sides)))):
         side = sides[order]
         opposite = net != 0 and (net > 0) != (side is Side.BUY)
-        if opposite and close:  # close exactly, or flip through zero
-            quantity = abs(net) + extra
+        if opposite and past_zero is not None:  # close exactly, or flip through zero
+            quantity = abs(net) + past_zero
         net += quantity if side is Side.BUY else -quantity
-        at += timedelta(seconds=seconds)  # ties are common: the trade id decides
-        trade = TradeId(f"{trade_no:03d}")  # shared across orders
+        at += timedelta(seconds=when % 4)  # ties are common: the trade id decides
+        trade = TradeId(f"{when // 4:03d}")  # shared across orders
         if any((f.order_id, f.trade_id) == (order_ids[order], trade) for f in fills):
             trade = TradeId(f"{trade}x{n}")
         fills.append(Fill(trade, order_ids[order], side, quantity, price, at))
