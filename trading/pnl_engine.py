@@ -1,7 +1,11 @@
 """Incremental P&L: basket totals kept up to date tick by tick, and coalesced for publishing.
 
 A mark moves only the baskets holding that instrument, by `net_quantity * (new - old) * multiplier`
-per position; nothing rescans all positions. Marked positions' P&L is summed in an exact decimal
+per position; nothing rescans all positions. A mark itself only records the price: the baskets move
+(and become dirty) when something next reads them (`due`, `snapshot`, `pending`, a position image),
+by the instrument's whole move since they last did, so an instrument ticking many times between two
+drains costs its baskets one multiplication, not one per tick (exact arithmetic makes the sum of the
+moves and the whole move the same number). Marked positions' P&L is summed in an exact decimal
 context (a mark's move is a product of decimals); realised P&L and unmarked positions (worth their
 realised P&L) are exact fractions. So totals equal a from-scratch `trading.valuation.pnl_of` however
 long the stream runs.
@@ -58,6 +62,7 @@ class _Quote:
     price: Decimal | None = None
     at: datetime | None = None
     exposures: dict[BasketId, _Exposure] = field(default_factory=dict)
+    settled: Decimal | None = None  # the price its baskets' totals are at (behind `price` until settled)
 
 
 @dataclass(eq=False, slots=True)
@@ -132,6 +137,7 @@ class PnlEngine:
         self._quotes: dict[InstrumentRef, _Quote] = {}
         self._baskets: dict[BasketId, _Basket] = {}
         self._dirty: dict[BasketId, None] = {}  # an ordered set: snapshots come out in the order baskets changed
+        self._moved: dict[InstrumentRef, _Quote] = {}  # marked at a new price since their baskets last moved
 
     def upsert(self, position: Position, at: datetime | None = None) -> None:
         """Hold `position`'s counters in place of any earlier image of the same key.
@@ -220,7 +226,7 @@ class PnlEngine:
             raise ValidationError(f"mark for {ref} must be a finite price, got {price}")
         quote = self._quotes.get(ref)
         if quote is None:
-            self._quotes[ref] = _Quote(price, at)  # nobody holds it yet; kept for whoever opens it
+            self._quotes[ref] = _Quote(price, at, settled=price)  # nobody holds it yet; kept for whoever opens it
             return
         old = quote.price
         if old is None:
@@ -229,19 +235,12 @@ class PnlEngine:
         if quote.at is not None and at < quote.at:
             return
         quote.price, quote.at = price, at
-        exposures = quote.exposures
-        if price == old or not exposures:
+        if price == old:
             return
-        dirty = self._dirty
-        ambient = getcontext()
-        setcontext(self._exact)  # plain operators below, never rounding; cheaper than context methods
-        try:
-            move = price - old
-            for basket_id, exposure in exposures.items():
-                exposure.basket.marked += exposure.weight * move
-                dirty[basket_id] = None
-        finally:
-            setcontext(ambient)
+        if quote.exposures:
+            self._moved[ref] = quote  # its baskets move when next read (`_settle`)
+        else:
+            quote.settled = price  # nobody's total is at an older price
 
     @property
     def min_interval(self) -> timedelta:
@@ -251,6 +250,7 @@ class PnlEngine:
     @property
     def pending(self) -> bool:
         """Whether some basket changed and has not been emitted since."""
+        self._settle()
         return bool(self._dirty)
 
     def positions_in(self, ref: InstrumentRef) -> list[Position]:
@@ -276,6 +276,7 @@ class PnlEngine:
         now
             The caller's clock.
         """
+        self._settle()
         ready: list[BasketPnlSnapshot] = []
         for basket_id in list(self._dirty):
             basket = self._baskets[basket_id]
@@ -296,6 +297,7 @@ class PnlEngine:
         basket_id
             The basket.
         """
+        self._settle()
         basket = self._baskets.get(basket_id)
         return self._snapshot(basket) if basket is not None else None
 
@@ -335,8 +337,27 @@ class PnlEngine:
                 prices[ref] = quote.price
         return prices
 
+    def _settle(self) -> None:
+        """Move the baskets of every instrument marked since they last moved, by its whole move, exactly."""
+        if not self._moved:
+            return
+        dirty = self._dirty
+        ambient = getcontext()
+        setcontext(self._exact)  # plain operators below, never rounding; cheaper than context methods
+        try:
+            for quote in self._moved.values():
+                move = quote.price - quote.settled  # type: ignore[operator]  # both set once marked
+                quote.settled = quote.price
+                for basket_id, exposure in quote.exposures.items():
+                    exposure.basket.marked += exposure.weight * move
+                    dirty[basket_id] = None
+        finally:
+            setcontext(ambient)
+        self._moved.clear()
+
     def _account(self, basket: _Basket, held: _Held, *, add: bool) -> None:
         """Add a position's contribution to its basket and instrument, or take it away."""
+        self._settle()  # its instrument's baskets must be at its price before its weight changes
         exact = self._exact
         op = exact.add if add else exact.subtract
         position, quote = held.position, held.quote
@@ -361,7 +382,7 @@ class PnlEngine:
 
     def _first_mark(self, quote: _Quote, price: Decimal, at: datetime) -> None:
         """Move positions from their realised P&L to their marked P&L (the delta rule needs a previous mark)."""
-        quote.price, quote.at = price, at
+        quote.price, quote.at, quote.settled = price, at, price
         exact = self._exact
         for basket_id, exposure in quote.exposures.items():
             basket = exposure.basket

@@ -3,7 +3,7 @@ MCX's season, special sessions, and the calendar the deployment's settings make.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -68,6 +68,7 @@ TRADING_DAY = [
         (exchange, hhmm, regular, amo)
         for exchange in ("CDS", "BCD")
         for hhmm, regular, amo in [
+            ("00:00", False, True),
             ("08:58", False, True),
             ("08:59", False, False),
             ("09:00", True, False),
@@ -79,6 +80,7 @@ TRADING_DAY = [
 ]
 
 MCX_WINTER = [
+    ("00:00", False, True),
     ("08:57", False, True),
     ("08:58", False, False),
     ("08:59", False, False),
@@ -90,12 +92,16 @@ MCX_WINTER = [
     ("23:59", False, True),
 ]
 MCX_SUMMER = [
+    ("00:00", False, True),
     ("08:57", False, True),
     ("08:58", False, False),
+    ("08:59", False, False),
     ("09:00", True, False),
     ("23:29", True, False),
     ("23:30", False, True),
     ("23:54", False, True),
+    ("23:55", False, True),
+    ("23:59", False, True),
 ]
 
 
@@ -145,6 +151,10 @@ def test_mcx_closes_at_2330_in_summer(hhmm: str, regular: bool, amo: bool) -> No
 )
 def test_mcx_season_changes_with_new_york(day: date, closes: time) -> None:
     assert SHIPPED.session("MCX", day) == (time(9, 0), closes)
+    # and its last minute takes regular orders, its close starts the AMO window, on the days either side
+    last = (datetime.combine(day, closes) - timedelta(minutes=1)).strftime("%H:%M")
+    assert_taken(SHIPPED, "MCX", at(day, last), regular=True, amo=False)
+    assert_taken(SHIPPED, "MCX", at(day, closes.strftime("%H:%M")), regular=False, amo=True)
 
 
 @pytest.mark.parametrize("exchange", ["NSE", "BSE", "NFO", "BFO", "CDS", "BCD", "MCX"])

@@ -1,203 +1,55 @@
-"""Average-cost P&L against an independent reference, over 10,000 generated fill sequences.
+"""Average-cost P&L against an independent reference, over hypothesis-generated fill sequences.
 
-The reference below is written from the definitions (issue 11), not from `trading.model.position`:
-it keeps the open quantity's total cost (not its average) and splits each fill into the part that
-closes and the part that opens. Sequences are generated from fixed seeds (stable in CI) with partial
-fills, flips through zero, multipliers 1-1000, ties in exchange time, trade ids shared across orders,
-and arrivals reordered and duplicated; every figure is checked after every arrival.
+The reference (`tests.pnl_reference`) is written from the definitions (issue 11), not from
+`trading.model.position`: it keeps the open quantity's total cost (not its average) and splits each
+fill into the part that closes and the part that opens; Kite's pnl is checked from the buy and sell
+totals. Hypothesis
+generates at least 10,000 sequences (derandomized, no example database: the same run in CI every
+time) with partial fills, flips through zero, multipliers 1-1000, ties in exchange time, trade ids
+shared across orders, and arrivals reordered and duplicated; every figure is checked after every
+arrival, through the production path (`decide_fill`, the order taking the decision).
 """
 
 from __future__ import annotations
 
-import random
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from trading.ids import BasketId, ClientRequestId, OrderId, OwnerId, StrategyId, TradeId
-from trading.model import (
-    Fill,
-    InstrumentRef,
-    Order,
-    OrderType,
-    Position,
-    PositionKey,
-    Product,
-    Side,
-    decide_fill,
+from tests.pnl_reference import (
+    KEY,
+    OWNER,
+    REF,
+    T0,
+    Sequence,
+    deterministic,
+    disagreements,
+    half_even_paise,
+    prices,
+    reference_of,
+    sequences,
 )
-from trading.money import shown_pnl, to_paise
-from trading.pnl_engine import PnlEngine
+from trading.ids import BasketId, OrderId, TradeId
+from trading.model import Fill, InstrumentRef, Order, Position, PositionKey, Product, Side, decide_fill
+from trading.money import to_paise
+from trading.pnl_engine import BasketPnlSnapshot, PnlEngine
+from trading.valuation import pnl_of
 
 SEQUENCES = 10_000
-SEEDS = range(20)  # 20 x 500 sequences: parametrised so a failure names its seed
-T0 = datetime(2026, 11, 23, 3, 45, tzinfo=UTC)
-OWNER = OwnerId("alice")
-REF = InstrumentRef("NFO", "NIFTY26DEC26000CE")
-KEY = PositionKey(BasketId("b1"), StrategyId("s1"), REF, Product.NRML)
+ENGINE_RUNS = 400
 
 
-@dataclass
-class Reference:
-    """Average cost from the definitions: open quantity and its total cost; realised on closing."""
+def test_every_arrival_agrees_with_the_reference() -> None:
+    seen: Counter[str] = Counter()
 
-    multiplier: Fraction
-    net: int = 0
-    cost: Fraction = Fraction(0)  # of the open quantity, per unit of multiplier, always >= 0
-    realised: Fraction = Fraction(0)
-    bought: list[tuple[int, Fraction]] = field(default_factory=list)
-    sold: list[tuple[int, Fraction]] = field(default_factory=list)
-
-    def fill(self, side: Side, quantity: int, price: Fraction) -> None:
-        (self.bought if side is Side.BUY else self.sold).append((quantity, price))
-        direction = 1 if side is Side.BUY else -1
-        closing = 0 if self.net == 0 or (self.net > 0) == (direction > 0) else min(quantity, abs(self.net))
-        if closing:
-            average = self.cost / abs(self.net)
-            held = 1 if self.net > 0 else -1
-            self.realised += closing * (price - average) * held * self.multiplier
-            self.cost -= average * closing
-            self.net -= held * closing
-        opening = quantity - closing
-        if opening:
-            self.cost += price * opening
-            self.net += direction * opening
-        if self.net == 0:
-            self.cost = Fraction(0)
-
-    @property
-    def average(self) -> Fraction:
-        return self.cost / abs(self.net) if self.net else Fraction(0)
-
-    def unrealised(self, mark: Fraction | None) -> Fraction:
-        if mark is None or self.net == 0:
-            return Fraction(0)
-        held = 1 if self.net > 0 else -1
-        return (mark * abs(self.net) - self.cost) * held * self.multiplier
-
-    def kite_pnl(self, mark: Fraction) -> Fraction:
-        """Kite's formula from the totals, which average cost must add up to."""
-        buys = sum((q * p for q, p in self.bought), Fraction(0)) * self.multiplier
-        sells = sum((q * p for q, p in self.sold), Fraction(0)) * self.multiplier
-        return sells - buys + self.net * mark * self.multiplier
-
-
-def reference_of(fills: list[Fill], multiplier: Decimal) -> Reference:
-    reference = Reference(Fraction(multiplier))
-    for f in sorted(fills, key=lambda f: (f.filled_at, f.trade_id, f.order_id)):
-        reference.fill(f.side, f.quantity, Fraction(f.price))
-    return reference
-
-
-def half_even_paise(x: Fraction) -> Decimal:
-    """Half-even rounding to paise, written out: floor, then compare the remainder with a half."""
-    scaled = x * 100
-    floor = scaled.numerator // scaled.denominator
-    rest = scaled - floor
-    up = rest > Fraction(1, 2) or (rest == Fraction(1, 2) and floor % 2 == 1)
-    return Decimal(floor + up) / 100
-
-
-@dataclass(frozen=True)
-class Sequence:
-    multiplier: Decimal
-    orders: dict[OrderId, Order]
-    fills: list[Fill]
-    arrivals: list[Fill]
-    marks: list[Decimal | None]
-
-
-def a_price(rng: random.Random) -> Decimal:
-    tick = rng.choice([Decimal("0.05"), Decimal("0.01"), Decimal("0.25"), Decimal(1)])
-    return tick * rng.randint(1, 200_000)
-
-
-def a_sequence(rng: random.Random) -> Sequence:
-    multiplier = Decimal(rng.choice([1, 1, 15, 25, 50, 75, 100, 1000, rng.randint(1, 1000)]))
-    order_ids = [OrderId(f"o{i}") for i in range(rng.randint(1, 4))]
-    sides = {o: rng.choice([Side.BUY, Side.SELL]) for o in order_ids}
-    fills: list[Fill] = []
-    net = 0
-    for n in range(rng.randint(1, 12)):
-        order_id = rng.choice(order_ids)
-        side = sides[order_id]
-        opposite = net != 0 and (net > 0) != (side is Side.BUY)
-        if opposite and rng.random() < 0.5:  # close exactly, or flip through zero
-            quantity = abs(net) + rng.choice([0, 0, rng.randint(1, 150)])
-        else:
-            quantity = rng.randint(1, 150)
-        net += quantity if side is Side.BUY else -quantity
-        at = T0 + timedelta(seconds=rng.randint(0, 40))  # ties are common: the trade id decides
-        trade = TradeId(f"{rng.randint(0, 30):03d}{n if rng.random() < 0.7 else ''}")
-        if any((f.order_id, f.trade_id) == (order_id, trade) for f in fills):
-            trade = TradeId(f"{trade}x{n}")
-        fills.append(Fill(trade, order_id, side, quantity, a_price(rng), at))
-    orders = {
-        o: an_order(o, sides[o], sum(f.quantity for f in fills if f.order_id == o) or 1, multiplier) for o in order_ids
-    }
-    arrivals = fills[:]
-    rng.shuffle(arrivals)
-    for _ in range(rng.randint(0, 5)):  # replays, anywhere (even before the original)
-        arrivals.insert(rng.randint(0, len(arrivals)), rng.choice(fills))
-    marks = [None if rng.random() < 0.15 else a_price(rng) for _ in arrivals]
-    return Sequence(multiplier, orders, fills, arrivals, marks)
-
-
-def an_order(order_id: OrderId, side: Side, quantity: int, multiplier: Decimal) -> Order:
-    return Order(
-        id=order_id,
-        owner=OWNER,
-        basket_id=KEY.basket_id,
-        client_request_id=ClientRequestId(f"r-{order_id}"),
-        broker="paper",
-        instrument=REF,
-        side=side,
-        quantity=quantity,
-        order_type=OrderType.MARKET,
-        product=KEY.product,
-        created_at=T0,
-        updated_at=T0,
-        strategy_id=KEY.strategy_id,
-        multiplier=multiplier,
-    )
-
-
-def disagreements(position: Position, reference: Reference, mark: Decimal | None) -> list[str]:
-    exact_mark = None if mark is None else Fraction(mark)
-    unrealised = reference.unrealised(exact_mark)
-    pnl = reference.realised + unrealised
-    checks: dict[str, tuple[object, object]] = {
-        "net": (position.net_quantity, reference.net),
-        "average": (position.average_price, reference.average),
-        "realised": (position.realised, reference.realised),
-        "unrealised": (position.unrealised(mark), unrealised),
-        "pnl": (position.pnl(mark), pnl),
-        "buy quantity": (position.buy_quantity, sum(q for q, _ in reference.bought)),
-        "sell quantity": (position.sell_quantity, sum(q for q, _ in reference.sold)),
-        "buy value": (position.buy_value, sum(q * p for q, p in reference.bought) * reference.multiplier),
-        "sell value": (position.sell_value, sum(q * p for q, p in reference.sold) * reference.multiplier),
-    }
-    if exact_mark is not None:
-        checks["kite formula"] = (position.pnl(mark), reference.kite_pnl(exact_mark))
-    found = [f"{name}: {ours} vs {theirs}" for name, (ours, theirs) in checks.items() if ours != theirs]
-    shown, realised, unrealised_shown = shown_pnl(position.pnl(mark), position.realised)
-    if (shown, realised) != (half_even_paise(pnl), half_even_paise(reference.realised)):
-        found.append(f"shown: {shown}, {realised} vs {pnl}, {reference.realised}")
-    if shown != realised + unrealised_shown or any(
-        str(v).startswith("-") and v == 0 for v in (shown, realised, unrealised_shown)
-    ):
-        found.append(f"shown does not add up or is negative zero: {shown} {realised} {unrealised_shown}")
-    return found
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_every_arrival_agrees_with_the_reference(seed: int) -> None:
-    rng = random.Random(seed)
-    for _ in range(SEQUENCES // len(SEEDS)):
-        sequence = a_sequence(rng)
+    @deterministic(SEQUENCES)
+    @given(sequences())
+    def every_arrival(sequence: Sequence) -> None:
         orders = {o: Order(**vars(order)) for o, order in sequence.orders.items()}
         position = Position(KEY, OWNER, sequence.multiplier)
         arrived: dict[tuple[OrderId, TradeId], Fill] = {}
@@ -212,61 +64,144 @@ def test_every_arrival_agrees_with_the_reference(seed: int) -> None:
             arrived[(fill.order_id, fill.trade_id)] = fill
             # Then every figure is the reference's for those fills in exchange time order, once each
             reference = reference_of(list(arrived.values()), sequence.multiplier)
-            assert disagreements(position, reference, mark) == [], (sequence, fill)
+            assert disagreements(position, reference, mark) == [], fill
         # And each order's counters are its fills', once
         for order_id, order in orders.items():
             assert order.filled_quantity == sum(f.quantity for f in sequence.fills if f.order_id == order_id)
+        seen["sequences"] += 1
+        seen["flipped"] += reference.flips > 0
+        seen["went flat"] += reference.flats > 0
+        seen["replayed"] += len(sequence.arrivals) > len(sequence.fills)
+        seen["reordered"] += sequence.arrivals[: len(sequence.fills)] != sequence.fills
+        seen["multiplier > 1"] += sequence.multiplier > 1
+
+    every_arrival()
+    # And the generated sequences were as many and as varied as promised
+    assert seen["sequences"] >= SEQUENCES
+    for kind in ("flipped", "went flat", "replayed", "reordered", "multiplier > 1"):
+        assert seen[kind] >= SEQUENCES // 10, seen
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_the_engine_equals_a_recompute_and_the_reference_under_interleaved_marks_and_fills(seed: int) -> None:
-    # Given three baskets holding two instruments, fed fills (out of order, replayed) and marks interleaved
-    rng = random.Random(1000 + seed)
+@dataclass(frozen=True)
+class FillEvent:
+    basket: int
+    instrument: int
+    side: Side
+    quantity: int
+    price: Decimal
+    seconds: int  # exchange time, not arrival order
+    replay: int | None  # replay the n-th fill held (modulo) instead, when the position holds some
+
+
+@dataclass(frozen=True)
+class MarkEvent:
+    instrument: int
+    price: Decimal
+    late_ms: int  # how far behind the clock it was taken (a late one is stale and ignored)
+
+
+@dataclass(frozen=True)
+class ReadEvent:
+    drain: bool  # `due()` as the stream handler drains it, else `snapshot()` of every basket
+
+
+ENGINE_REFS = (REF, InstrumentRef("MCX", "GOLDM26DECFUT"), InstrumentRef("NSE", "INFY"))
+ENGINE_MULTIPLIERS = {ENGINE_REFS[0]: Decimal(75), ENGINE_REFS[1]: Decimal(10), ENGINE_REFS[2]: Decimal(1)}
+fill_events = st.builds(
+    FillEvent,
+    st.integers(0, 2),
+    st.integers(0, len(ENGINE_REFS) - 1),
+    st.sampled_from(Side),
+    st.integers(1, 40),
+    prices,
+    st.integers(0, 600),
+    st.none() | st.none() | st.none() | st.integers(0, 50),
+)
+mark_events = st.builds(MarkEvent, st.integers(0, len(ENGINE_REFS) - 1), prices, st.sampled_from([0, 0, 0, 5]))
+
+
+@dataclass
+class Marks:
+    """The latest mark of each instrument by the time it was taken: the `MarkSource` a recompute reads."""
+
+    latest: dict[InstrumentRef, tuple[datetime, Decimal]] = field(default_factory=dict)
+
+    def take(self, ref: InstrumentRef, price: Decimal, at: datetime) -> None:
+        if ref not in self.latest or at >= self.latest[ref][0]:
+            self.latest[ref] = (at, price)
+
+    def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
+        return {ref: self.latest[ref][1] for ref in refs if ref in self.latest}
+
+    def marked_at(self, refs: list[InstrumentRef]) -> datetime | None:
+        return max((self.latest[ref][0] for ref in refs if ref in self.latest), default=None)
+
+
+@deterministic(ENGINE_RUNS)
+@given(st.lists(fill_events | mark_events | mark_events | st.builds(ReadEvent, st.booleans()), min_size=1, max_size=80))
+def test_the_engine_equals_a_recompute_and_the_reference_under_interleaved_marks_and_fills(
+    events: list[FillEvent | MarkEvent | ReadEvent],
+) -> None:
+    # Given three baskets holding three instruments, fed fills (out of order, replayed) and marks interleaved
     engine = PnlEngine()
-    refs = [REF, InstrumentRef("MCX", "GOLDM26DECFUT")]
-    multipliers = {refs[0]: Decimal(75), refs[1]: Decimal(10)}
-    positions: dict[PositionKey, Position] = {}
     fills: dict[PositionKey, dict[tuple[OrderId, TradeId], Fill]] = {}
-    marks: dict[InstrumentRef, Decimal] = {}
-    clock = T0
-    for step in range(1500):
-        clock += timedelta(milliseconds=rng.randint(1, 20))
-        ref = rng.choice(refs)
-        if rng.random() < 0.5:
-            key = PositionKey(BasketId(f"b{rng.randint(0, 2)}"), None, ref, Product.NRML)
-            position = positions.get(key) or Position(key, OWNER, multipliers[ref])
-            held = fills.setdefault(key, {})
-            if held and rng.random() < 0.1:
-                fill = rng.choice(list(held.values()))  # a replay
-            else:
-                at = T0 + timedelta(seconds=rng.randint(0, 600))  # exchange time, not arrival order
-                side = rng.choice([Side.BUY, Side.SELL])
-                fill = Fill(TradeId(f"t{step}"), OrderId("o"), side, rng.randint(1, 40), a_price(rng), at)
-            position.apply(fill)
-            held[(fill.order_id, fill.trade_id)] = fill
-            positions[key] = position
-            engine.upsert(position, clock)
+    marks = Marks()
+    clock = T0 + timedelta(minutes=20)
+    for step, event in enumerate([*events, ReadEvent(drain=False)]):
+        clock += timedelta(milliseconds=10)
+        if isinstance(event, ReadEvent):
+            # Then, whenever it is read, the running totals equal every position recomputed from its fills
+            emitted = engine.due(clock + timedelta(seconds=1)) if event.drain else None
+            check_engine(engine, fills, marks, emitted)
+            continue
+        ref = ENGINE_REFS[event.instrument]
+        if isinstance(event, MarkEvent):
+            marks.take(ref, event.price, clock - timedelta(milliseconds=event.late_ms))
+            engine.mark(ref, event.price, clock - timedelta(milliseconds=event.late_ms))
         else:
-            marks[ref] = a_price(rng)
-            engine.mark(ref, marks[ref], clock)
-        # Then, after every event, the running totals equal a from-scratch recompute, exactly
-        basket = BasketId(f"b{rng.randint(0, 2)}")
-        assert engine.snapshot(basket) == engine.recompute(basket)
-    # And each basket's realised and total P&L are the reference's
-    for basket in {k.basket_id for k in positions}:
-        snapshot = engine.snapshot(basket)
+            key = PositionKey(BasketId(f"b{event.basket}"), None, ref, Product.NRML)
+            held = fills.setdefault(key, {})
+            if held and event.replay is not None:
+                fill = list(held.values())[event.replay % len(held)]
+            else:
+                at = T0 + timedelta(seconds=event.seconds)
+                fill = Fill(TradeId(f"t{step}"), OrderId("o"), event.side, event.quantity, event.price, at)
+            held[(fill.order_id, fill.trade_id)] = fill
+            # the stream's new image: a position built from the fills the store holds
+            engine.upsert(Position(key, OWNER, ENGINE_MULTIPLIERS[ref], tuple(held.values())), clock)
+
+
+def check_engine(
+    engine: PnlEngine,
+    fills: dict[PositionKey, dict[tuple[OrderId, TradeId], Fill]],
+    marks: Marks,
+    emitted: list[BasketPnlSnapshot] | None,
+) -> None:
+    """Every basket's snapshot (or those `due()` emitted) against a recompute and the reference."""
+    baskets = {k.basket_id for k in fills}
+    snapshots = {b: engine.snapshot(b) for b in baskets} if emitted is None else {s.basket_id: s for s in emitted}
+    prices_now = marks.last_prices(list(ENGINE_REFS))
+    for basket, snapshot in snapshots.items():
         assert snapshot is not None
-        references = {
-            key: reference_of(list(fills[key].values()), multipliers[key.instrument])
-            for key in positions
-            if key.basket_id == basket
-        }
-        assert snapshot.realised == sum((r.realised for r in references.values()), Fraction(0))
-        expected = sum(
-            (r.realised + r.unrealised(None if k.instrument not in marks else Fraction(marks[k.instrument])))
-            for k, r in references.items()
+        mine = {k: f for k, f in fills.items() if k.basket_id == basket}
+        scratch = [Position(k, OWNER, ENGINE_MULTIPLIERS[k.instrument], tuple(f.values())) for k, f in mine.items()]
+        report = pnl_of(marks, basket, scratch)
+        assert (snapshot.pnl, snapshot.realised, snapshot.unrealised) == (
+            report.pnl,
+            report.realised,
+            report.unrealised,
         )
-        assert snapshot.pnl == expected
+        assert snapshot == engine.recompute(basket)
+        # And the realised and total P&L are the reference's
+        references = {k: reference_of(list(f.values()), ENGINE_MULTIPLIERS[k.instrument]) for k, f in mine.items()}
+        assert snapshot.realised == sum((r.realised for r in references.values()), Fraction(0))
+        assert snapshot.pnl == sum(
+            (
+                r.realised + r.unrealised(Fraction(prices_now[k.instrument]) if k.instrument in prices_now else None)
+                for k, r in references.items()
+            ),
+            Fraction(0),
+        )
 
 
 def test_the_reference_rounds_like_the_edge() -> None:
