@@ -10,6 +10,7 @@ within a couple of seconds.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -90,6 +91,7 @@ class LambdaPool:
         self._settings = settings
         self._changed = threading.Condition()
         self._idle: list[_Environment] = []
+        self._queue: collections.deque[object] = collections.deque()  # invocations waiting, first come first
         self._all: set[_Environment] = set()
         self._starting = 0
         self._generation = 0
@@ -162,17 +164,26 @@ class LambdaPool:
             env.join(1.0)
 
     def _acquire(self) -> _Environment:
+        """A free environment, else a new one within the bound, else the first to come free: invocations that
+        wait are served in the order they came (a waiter woken out of turn would starve the others' p99)."""
         with self._changed:
-            while True:
-                if self._closed:
-                    raise InvocationFailed("the function's environments are stopped")
-                if self._idle:
-                    return self._idle.pop()
-                if len(self._all) + self._starting < self.concurrency:
-                    self._starting += 1
-                    settings, generation = self._settings, self._generation
-                    break
-                self._changed.wait()
+            turn = object()
+            self._queue.append(turn)
+            try:
+                while True:
+                    if self._closed:
+                        raise InvocationFailed("the function's environments are stopped")
+                    if self._queue[0] is turn:
+                        if self._idle:
+                            return self._idle.pop()
+                        if len(self._all) + self._starting < self.concurrency:
+                            self._starting += 1
+                            settings, generation = self._settings, self._generation
+                            break
+                    self._changed.wait()
+            finally:
+                self._queue.remove(turn)
+                self._changed.notify_all()  # the next in the queue looks again
         try:
             env = self._start(settings, generation)
         except BaseException:
