@@ -498,8 +498,11 @@ class LocalStack:
             self.updates.stop_waking()
         if self.server is not None:
             self.server.should_exit = True
-        for pool in self.pools:
-            pool.stop()
+        stopping = [threading.Thread(target=pool.stop, name="lambda-pool-stop") for pool in self.pools]
+        for thread in stopping:  # together: each may wait a grace for an invocation in flight
+            thread.start()
+        for thread in stopping:
+            thread.join()
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self.exchange_server is not None:

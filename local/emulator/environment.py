@@ -10,6 +10,7 @@ environment never outlives a stack killed with SIGKILL.
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
 from multiprocessing.connection import Connection
@@ -53,3 +54,6 @@ def run(connection: Connection, handler_path: str, function_name: str) -> None:
 
 if __name__ == "__main__":  # python -m local.emulator.environment FD HANDLER_PATH FUNCTION_NAME
     run(Connection(int(sys.argv[1])), sys.argv[2], sys.argv[3])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # nothing to save (a Lambda keeps its state elsewhere): skip the interpreter's teardown
