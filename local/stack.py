@@ -77,6 +77,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("basketgraph.local")
 
 DEMO_USER = "demo"
+WARM_ENVIRONMENTS = 2  # per pooled Lambda, started with the stack (the first requests find them warm)
 
 
 @dataclass
@@ -167,6 +168,9 @@ class LocalStack:
         # (and every subscriber's delivery) for ~0.3 s several times a minute.
         gc.collect()
         gc.freeze()
+        for pool in self.pools:  # serve once the Lambdas can answer (their cold starts ran beside the above)
+            if not pool.wait_started(WARM_ENVIRONMENTS):
+                log.warning("%s: its execution environments are slow to start", pool.function_name)
 
     @property
     def embedded(self) -> bool:
@@ -252,7 +256,7 @@ class LocalStack:
             return in_process
         pool = LambdaPool(handler_path, self.settings, self.environments, function_name=function_name)
         self.pools.append(pool)
-        pool.warm(2)  # while the stack starts: the first requests find two warm; more start as load needs them
+        pool.warm(WARM_ENVIRONMENTS)  # while the stack starts; more start as load needs them
         return pool
 
     def lambda_pids(self) -> list[int]:

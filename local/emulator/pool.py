@@ -129,6 +129,12 @@ class LambdaPool:
         for _ in range(min(count, self.concurrency)):
             threading.Thread(target=start_one, name="lambda-warm", daemon=True).start()
 
+    def wait_started(self, count: int, timeout: float = COLD_START_SECONDS) -> bool:
+        """Wait until `count` environments (at most the bound) have started; False if they did not in `timeout`."""
+        with self._changed:
+            wanted = min(count, self.concurrency)
+            return self._changed.wait_for(lambda: self._closed or len(self._all) >= wanted, timeout)
+
     def pids(self) -> list[int]:
         """The environments' process ids (running or idle)."""
         with self._changed:
