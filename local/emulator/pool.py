@@ -167,7 +167,7 @@ class LambdaPool:
         for env in everyone:
             env.join(max(0.0, deadline - time.monotonic()))
             env.kill()
-            env.join(1.0)
+            env.join(10.0)  # SIGKILL is certain; on a busy machine reaping can take a moment
 
     def _acquire(self) -> _Environment:
         """A free environment, else a new one within the bound, else the first to come free: invocations that
