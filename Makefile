@@ -39,6 +39,7 @@ bench: setup
 	$(PY) -m bench.live_latency
 	$(PY) -m bench.execution
 	$(PY) -m bench.instruments_load
+	$(PY) -m bench.concurrency
 
 schema: setup
 	$(VENV)/bin/basketgraph schema export

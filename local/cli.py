@@ -16,6 +16,7 @@ INSTRUMENT_LOAD_TIMEOUT_SECONDS = 900  # about 90,000 rows into the embedded Dyn
 FIRST_QUERY = '{ me { id username } instruments(search: "NIFTY", exchange: "NFO") { tradingsymbol lotSize } }'
 # How often `basketgraph dev` runs the reconciliation job (on AWS: every 5 minutes in market hours).
 LOCAL_RECONCILE_SECONDS = 60.0
+DEV_LAMBDA_ENVIRONMENTS = 4  # per Lambda: 20 concurrent clients keep both cores busy with four
 
 
 def _banner(url: str, token: str, state_dir: Path, trust: str | None = None) -> str:
@@ -76,6 +77,7 @@ def _dev(args: argparse.Namespace) -> int:
         simulate_market=not args.still_market,
         tls=args.tls,
         reconcile_every=LOCAL_RECONCILE_SECONDS,
+        lambda_environments=args.lambda_environments,
     )
     print("starting embedded DynamoDB, Cognito, SSM, the paper exchange and the AppSync emulator...", flush=True)
     stack = LocalStack(config)
@@ -258,6 +260,13 @@ def parser() -> argparse.ArgumentParser:
     )
     dev.add_argument(
         "--still-market", action="store_true", help="do not run the market simulator (prices move only when told)"
+    )
+    dev.add_argument(
+        "--lambda-environments",
+        type=int,
+        default=DEV_LAMBDA_ENVIRONMENTS,
+        help="execution environments (processes) per Lambda, as its concurrency; 0 runs the Lambdas in-process, "
+        f"one request at a time (default {DEV_LAMBDA_ENVIRONMENTS})",
     )
     dev.add_argument(
         "--tls",

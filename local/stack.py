@@ -1,7 +1,8 @@
 """The local stack: embedded DynamoDB, Cognito and SSM (moto), the paper exchange, and the AppSync emulator.
 
 Only the edges differ from AWS: endpoint URLs, where keys come from, and the exchange. The resolver
-Lambda and the postback Lambda are the production handlers, called in-process.
+Lambda and the postback Lambda are the production handlers, run in pools of execution environments
+(processes of their own, `lambda_environments` each) or, with none, in-process one event at a time.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from local.edges import (
 )
 from local.emulator.endpoint import GraphQLEndpoint
 from local.emulator.invoker import LambdaInvoker
+from local.emulator.pool import LambdaPool
 from local.graphiql import graphiql_routes
 from local.lambda_context import LambdaContext
 from local.live_updates import LiveUpdates
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("basketgraph.local")
 
 DEMO_USER = "demo"
+WARM_ENVIRONMENTS = 2  # per pooled Lambda, started with the stack (the first requests find them warm)
 
 
 @dataclass
@@ -93,6 +96,10 @@ class StackConfig:
     clock: Clock | None = None  # the stack's clock (default the system's): a practice day, a holiday in tests
     # Seconds between runs of the reconciliation job (AWS: every 5 minutes in market hours); None: only at start.
     reconcile_every: float | None = None
+    # Execution environments per Lambda (resolver, postback), each a process serving one event at a time, as
+    # Lambda's concurrency. 0: the handlers run in this process one event at a time, on `self.composition` (what
+    # tests replace or instrument in-process: a fake clock, recorded requests); a `clock` forces 0.
+    lambda_environments: int = 0
 
 
 class LocalStack:
@@ -110,6 +117,7 @@ class LocalStack:
         self.journal: Journal | None = None
         self.url = ""
         self.certificate: LocalCertificate | None = None
+        self.pools: list[LambdaPool] = []
 
     def start(self) -> None:
         """Compose the stack from its parts; each part takes what the earlier ones made."""
@@ -162,6 +170,9 @@ class LocalStack:
         # (and every subscriber's delivery) for ~0.3 s several times a minute.
         gc.collect()
         gc.freeze()
+        for pool in self.pools:  # serve once the Lambdas can answer (their cold starts ran beside the above)
+            if not pool.wait_started(WARM_ENVIRONMENTS):
+                log.warning("%s: its execution environments are slow to start", pool.function_name)
 
     @property
     def embedded(self) -> bool:
@@ -229,9 +240,30 @@ class LocalStack:
         }
 
     def recompose(self, **changes: Any) -> None:
-        """Compose the Lambdas afresh from the settings with `changes` (bench: another order rate)."""
+        """Compose the Lambdas afresh from the settings with `changes` (bench: another order rate); pooled
+        environments are replaced, as a deploy of new settings replaces a function's environments."""
         self.settings = self.settings.replace(**changes)
         self.composition = install(self.settings, self.config.clock)
+        for pool in self.pools:
+            pool.reconfigure(self.settings)
+
+    @property
+    def environments(self) -> int:
+        """Execution environments per pooled Lambda (0: the Lambdas run in-process)."""
+        return 0 if self.config.clock is not None else max(0, self.config.lambda_environments)
+
+    def _lambda(self, handler_path: str, in_process: Any, function_name: str) -> Any:
+        """The handler `handler_path` in a pool of environments, or `in_process` when the stack has none."""
+        if not self.environments:
+            return in_process
+        pool = LambdaPool(handler_path, self.settings, self.environments, function_name=function_name)
+        self.pools.append(pool)
+        pool.warm(WARM_ENVIRONMENTS)  # while the stack starts; more start as load needs them
+        return pool
+
+    def lambda_pids(self) -> list[int]:
+        """The process ids of every pooled execution environment now running."""
+        return [pid for pool in self.pools for pid in pool.pids()]
 
     def load_instruments(self, source: str) -> dict[str, object]:
         """`basketgraph instruments load`: a Kite dump (file or URL) through the loader the refresh Lambda runs,
@@ -275,7 +307,9 @@ class LocalStack:
         schema = build_schema(caches=True)
         if SCHEMA_FILE.exists() and SCHEMA_FILE.read_text() != export_sdl():
             log.warning("schema/schema.graphql differs from the code; run `basketgraph schema export`")
-        invoker = LambdaInvoker(resolver_lambda.make_handler(lambda: self.composition), schema)
+        in_process = resolver_lambda.make_handler(lambda: self.composition)
+        handler = self._lambda("resolvers.handler:handler", in_process, "basketgraph-resolvers")
+        invoker = LambdaInvoker(handler, schema, in_process=handler is in_process)
         pubsub = PubSub(routes_from_schema(schema))
         endpoint = GraphQLEndpoint(schema, invoker, self.verifier, publish=pubsub.publish)
         return pubsub, endpoint, schema, invoker
@@ -290,7 +324,11 @@ class LocalStack:
             load_instruments=self.load_instruments,
             dead_letters=self.dead_letters,
             stream_handler=self.stream_handler,
-            postback_handler=postback_lambda.make_handler(lambda: self.composition),
+            postback_handler=self._lambda(
+                "resolvers.postback:handler",
+                postback_lambda.make_handler(lambda: self.composition),
+                "basketgraph-postbacks",
+            ),
         )
 
         def demo_token() -> str:
@@ -469,6 +507,11 @@ class LocalStack:
             self.updates.stop_waking()
         if self.server is not None:
             self.server.should_exit = True
+        stopping = [threading.Thread(target=pool.stop, name="lambda-pool-stop") for pool in self.pools]
+        for thread in stopping:  # together: each may wait a grace for an invocation in flight
+            thread.start()
+        for thread in stopping:
+            thread.join()
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self.exchange_server is not None:

@@ -8,6 +8,7 @@ from moto.server import ThreadedMotoServer
 
 from local.dynamodb.atomicity import serialize_dynamodb_requests
 from local.dynamodb.speedups import (
+    fast_dispatch,
     fast_partition_queries,
     fast_read_responses,
     fast_transactions,
@@ -27,6 +28,7 @@ def start_moto(*, partition_queries: bool = True) -> tuple[ThreadedMotoServer, s
     fast_read_responses()  # the stream poller's tests read GetRecords through it
     fast_transactions()  # the store's cancelled-transaction tests also check its rollback
     fast_update_expressions()
+    fast_dispatch()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

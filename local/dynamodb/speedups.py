@@ -276,3 +276,22 @@ def fast_update_expressions() -> None:
         return copy.deepcopy(value, memo)
 
     validators.deepcopy = deepcopy  # type: ignore[attr-defined, assignment]
+
+
+@_for_written_moto
+def fast_dispatch() -> None:
+    """List moto's service modules once, not on every request: its server's dispatcher asks for the list (an
+    `os.listdir` of moto's package and an `isdir` per entry, ~170 system calls) under its one lock for each
+    request it routes. The package does not change while the stack runs. Idempotent."""
+    from moto import backends
+
+    listed = backends.list_of_moto_modules
+    if getattr(listed, "_cached", False):
+        return
+    modules = tuple(listed())
+
+    def cached() -> tuple[str, ...]:
+        return modules
+
+    cached._cached = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = cached

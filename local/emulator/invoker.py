@@ -1,8 +1,9 @@
-"""The resolver Lambda as AppSync invokes it: one root field, one direct-resolver event, one execution
-environment at a time."""
+"""The resolver Lambda as AppSync invokes it: one root field, one direct-resolver event, handed to an
+execution environment (a `LambdaPool`'s, or the stack's own process one event at a time)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -30,17 +31,20 @@ class ResolverError(Exception):
 class LambdaInvoker:
     """Calls the resolver handler for one root field, as an AppSync direct Lambda resolver does."""
 
-    def __init__(self, handler: Handler, schema: strawberry.Schema) -> None:
+    def __init__(self, handler: Handler, schema: strawberry.Schema, *, in_process: bool = True) -> None:
+        """`handler` runs in this process (`in_process`: one event at a time) or is a `LambdaPool`, whose
+        environments each serve one event at a time, so requests run concurrently as on AWS."""
         self.handler = handler
         self.schema = schema
-        # One Lambda execution environment handles one event at a time (powertools keeps the
-        # current event in class state), so concurrent requests queue here as they would for
-        # an instance; AppSync would fan them out to more instances.
-        self._instance = threading.Lock()
+        # In-process, the one execution environment handles one event at a time (powertools keeps the
+        # current event in class state), so concurrent requests queue here as they would for one instance.
+        self._instance: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if in_process else contextlib.nullcontext()
+        )
         self._selections: dict[int, tuple[Any, dict[str, Any]]] = {}  # id(field node) -> (node, selection)
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        """One invocation of the Lambda with a ready-made event (queued behind any running one)."""
+        """One invocation of the Lambda with a ready-made event (in-process: queued behind any running one)."""
         with self._instance:
             return self.handler(event, LambdaContext())
 

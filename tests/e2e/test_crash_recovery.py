@@ -164,6 +164,7 @@ class Acknowledged:
         self.orders: list[tuple[dict[str, Any], dict[str, Any]]] = []
         self.baskets: list[str] = []
         self.live: list[str] = []
+        self.pending: list[str] = []  # executed, PENDING when acknowledged: LIVE once their fills land
 
 
 def _work(stack: Stack, token: str, done: Acknowledged, rng: random.Random, last_reply: list[float]) -> None:
@@ -176,6 +177,15 @@ def _work(stack: Stack, token: str, done: Acknowledged, rng: random.Random, last
 
     try:
         while True:
+            if done.pending and not done.live:  # orders need a LIVE basket: look at one acknowledged PENDING
+                basket_id = done.pending.pop(0)
+                body = stack.graphql(token, BASKET, {"id": basket_id})
+                last_reply[0] = time.monotonic()
+                status = ((body.get("data") or {}).get("basket") or {}).get("status")
+                if status == "LIVE":
+                    done.live.append(basket_id)
+                elif status == "PENDING":
+                    done.pending.append(basket_id)
             choice = rng.random()
             if done.live and choice < 0.35:
                 basket_id = rng.choice(done.live)
@@ -203,6 +213,8 @@ def _work(stack: Stack, token: str, done: Acknowledged, rng: random.Random, last
                     done.executions.append((variables, result["executeBasket"]))
                     if result["executeBasket"]["basket"]["status"] == "LIVE":
                         done.live.append(basket_id)
+                    elif result["executeBasket"]["basket"]["status"] == "PENDING":
+                        done.pending.append(basket_id)
     except (requests.RequestException, AssertionError):
         return  # the stack was killed mid-request: that one was never acknowledged
 
