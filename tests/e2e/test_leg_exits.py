@@ -181,6 +181,12 @@ def test_a_stopped_leg_is_entered_again_up_to_its_limit(stack: LocalStack) -> No
     # Then, once squared off, the leg is entered again at the market (the price now), with fresh levels
     wait_until(lambda: len(call_orders(stack, token, basket_id, "BUY")) == 2, timeout=SETTLE)
     wait_until(lambda: all(o["status"] in TERMINAL for o in view(stack, token, basket_id)["orders"]), timeout=SETTLE)
+
+    def re_entered() -> bool:  # an order can read COMPLETE before the update that carries its fill
+        call = next(p for p in view(stack, token, basket_id)["positions"] if p["tradingsymbol"] == CE_26000)
+        return int(call["netQuantity"]) > 0
+
+    wait_until(re_entered, timeout=SETTLE)
     re_entry = next(p for p in view(stack, token, basket_id)["positions"] if p["tradingsymbol"] == CE_26000)
     again = Decimal(re_entry["averagePrice"])
     mark(stack, again + Decimal("0.05"))
