@@ -118,6 +118,7 @@ def test_create_edit_and_delete_a_draft_basket(alice: dict[str, str]) -> None:
         "price": "300.05",
         "triggerPrice": None,
         "marketProtection": "AUTO",
+        "risk": None,
     }
     basket = ok(
         "Mutation",
