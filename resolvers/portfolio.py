@@ -7,12 +7,14 @@ from typing import Any
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 
 from resolvers import arguments as args
+from resolvers.account_risk import report_shape
 from resolvers.composed import ports, trading_day
 from resolvers.identity import caller, identity
 from schema import shapes
 from trading.ids import BasketId
 from trading.usecases import queries
 from trading.usecases import risk_state as leg_risk_state
+from trading.usecases.account_risk import basket_account_report
 
 router = Router()
 
@@ -37,8 +39,10 @@ def pnl(basketId: str) -> dict[str, Any]:
 
 @router.resolver(type_name="Query", field_name="riskState")
 def risk_state(basketId: str) -> dict[str, Any]:
-    view = leg_risk_state.risk_state(ports(), caller(router), BasketId(args.text(basketId, "basketId", 40)))
-    return shapes.risk_state(view)
+    owner = caller(router)
+    view = leg_risk_state.risk_state(ports(), owner, BasketId(args.text(basketId, "basketId", 40)))
+    account = basket_account_report(ports(), owner, view.broker)
+    return {**shapes.risk_state(view), "account": None if account is None else report_shape(account)}
 
 
 @router.resolver(type_name="Query", field_name="instruments")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.account_risk import AccountRisk
 from schema.aws import AWSDateTime
 from schema.types import BOTH, DECIMAL
 from trading import model
@@ -37,8 +38,10 @@ class LegRiskLevels:
 class RiskState:
     basket_id: strawberry.ID
     legs: list[LegRiskLevels]
-    # Account limits (daily loss, profit target, orders per day, kill switch) and how close the account is to
-    # them go here, beside `legs`, as one more field.
+    account: AccountRisk | None = strawberry.field(
+        description="The account the basket trades through: its daily limits, how close it is to each, its lock "
+        "(null: no broker session for it, or no account limits on this deployment)"
+    )
 
 
 @strawberry.type(description="A leg's risk state moved (onRiskState): its levels, peak or trigger", directives=BOTH)

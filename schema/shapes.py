@@ -275,7 +275,7 @@ def leg_risk_levels(view: LegRiskView) -> dict[str, Any]:
 
 
 def risk_state(view: RiskView) -> dict[str, Any]:
-    """A basket's `RiskState`. The account's limits are to be added beside `legs`."""
+    """A basket's `RiskState`, its legs (the resolver adds the account's report, `account`)."""
     return {"basketId": view.basket_id, "legs": [leg_risk_levels(leg) for leg in view.legs]}
 
 

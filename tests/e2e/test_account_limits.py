@@ -32,6 +32,9 @@ ACCOUNT_RISK = f"query {{ accountRisk(broker: PAPER) {{ {RISK_FIELDS} }} }}"
 SET_LIMITS = f"mutation($i: AccountLimitsInput!) {{ setAccountLimits(input: $i) {{ {RISK_FIELDS} }} }}"
 KILL = f"mutation($r: String) {{ killSwitch(broker: PAPER, reason: $r) {{ {RISK_FIELDS} }} }}"
 RESET = f"mutation {{ resetKillSwitch(broker: PAPER) {{ {RISK_FIELDS} }} }}"
+RISK_STATE = (
+    f"query($id: ID!) {{ riskState(basketId: $id) {{ basketId legs {{ legId }} account {{ {RISK_FIELDS} }} }} }}"
+)
 CREATE = "mutation($i: CreateBasketInput!) { createBasket(input: $i) { id } }"
 EXECUTE = "mutation($id: ID!, $rid: String!) { executeBasket(basketId: $id, clientRequestId: $rid) { basket { id } } }"
 PLACE = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }"
@@ -212,6 +215,12 @@ def test_the_daily_order_cap_refuses_the_order_past_it_and_writes_nothing(stack:
     assert len(exchange_orders(stack, user["sub"])) == 3
     risk = data(stack, token, ACCOUNT_RISK)["accountRisk"]
     assert (risk["ordersToday"], risk["ordersRemaining"], risk["locked"]) == (3, 0, False)
+    # And the basket's risk state shows the same account, its limit and how close it is
+    state = data(stack, token, RISK_STATE, {"id": live})["riskState"]
+    assert (state["basketId"], state["legs"]) == (live, [])
+    shown = {k: state["account"][k] for k in ("broker", "limits", "ordersToday", "ordersRemaining", "locked")}
+    assert shown == {k: risk[k] for k in shown}
+    assert shown["limits"]["maxOrdersPerDay"] == 3
 
 
 def test_bad_limits_are_refused_typed_and_write_nothing(stack: LocalStack) -> None:

@@ -134,6 +134,19 @@ def account_risk_report(ports: AccountRiskPorts, owner: OwnerId, broker: str) ->
     return AccountRiskReport(risk, today, risk.halted_at(now), risk.orders_on(today.day))
 
 
+def basket_account_report(
+    ports: AccountRiskPorts, owner: OwnerId, basket_broker: str | None
+) -> AccountRiskReport | None:
+    """The report of the account a basket trades through (None: no account limits here, or no broker session)."""
+    if ports.account_risk is None:
+        return None
+    try:
+        broker = ports.brokers.for_owner(owner, basket_broker).name
+    except BrokerNotConnected:
+        return None
+    return account_risk_report(ports, owner, broker)
+
+
 def set_account_limits(ports: AccountRiskPorts, owner: OwnerId, broker: str, limits: AccountLimits) -> AccountRisk:
     """Replace the account's daily limits (checked first: bad input writes nothing); recorded with who and when.
 

@@ -43,11 +43,12 @@ class LegRiskView:
 
 @dataclass(frozen=True)
 class RiskView:
-    """A basket's risk. The account's limits (daily loss, profit target, orders) belong beside `legs`."""
+    """A basket's risk: its watched legs; `broker` (the basket's, None: the deployment's) names its account."""
 
     basket_id: BasketId
     owner: OwnerId
     legs: tuple[LegRiskView, ...]
+    broker: str | None = None
 
 
 def leg_view(strategy_id: StrategyId, leg: Leg, state: LegRiskState | None, last_price: Decimal | None) -> LegRiskView:
@@ -65,7 +66,7 @@ def risk_view(
         for strategy, leg in basket.legs
         if leg.risk.watched
     )
-    return RiskView(basket.id, basket.owner, legs)
+    return RiskView(basket.id, basket.owner, legs, basket.broker)
 
 
 def risk_state(ports: RiskStatePorts, owner: OwnerId, basket_id: BasketId) -> RiskView:
