@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
 from resolvers import arguments as args
 from resolvers.composed import ports
 from resolvers.identity import caller
-from schema import margins as shapes
+from schema import margin_shapes as shapes
 from trading.ids import BasketId
 from trading.model.margin import Segment
 from trading.usecases import margins

@@ -12,6 +12,7 @@ import os
 import random
 import time
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,8 @@ EXIT = (
     "mutation($id: ID!, $rid: String!) { exitBasket(basketId: $id, clientRequestId: $rid) "
     "{ basket { status positions { netQuantity } } } }"
 )
+PNL = "query($id: ID!) { pnl(basketId: $id) { pnl asOf } }"
+MAX_LOSS = Decimal("400.00")
 VIEW = (
     "query($id: ID!) { basket(id: $id) { status statusMessage orders { id status side quantity filledQuantity } "
     "positions { tradingsymbol netQuantity } } }"
@@ -80,7 +83,8 @@ class Run:
         return self.stack.exchange.last_price(ref) or self.base[ref]
 
     def start(self) -> str:
-        risk = {"maxLoss": "400.00"} if self.rng.random() < 0.5 else None
+        risk = {"maxLoss": str(MAX_LOSS)} if self.rng.random() < 0.5 else None
+        self.max_loss = risk is not None
         strategies = [{"name": "s", "legs": [leg(CE_26000), leg(CE_26500, side="SELL")]}]
         created = data(
             self.stack, self.token, CREATE, {"i": {"name": "exit model", "strategies": strategies, "risk": risk}}
@@ -116,10 +120,22 @@ class Run:
             self.exit(basket_id)
         elif action == "risk":  # the long call falls: past the max loss (when the basket has one) the watch exits
             long_call = REFS[0]
+            moved_at = datetime.now(UTC)
             self.stack.set_prices({long_call: tick_below(self.price(long_call), self.rng.randint(130, 240))})
+            if self.max_loss:  # a breach the P&L shows is acted on: the watch takes the basket out of LIVE
+                wait_until(lambda: self.risk_settled(basket_id, moved_at), timeout=90)
         elif action == "thin":
             self.stack.exchange.liquidity = self.rng.choice([None, 25, 40])
         time.sleep(self.rng.uniform(0, 0.15))  # what lands meanwhile (postbacks, fills) interleaves differently
+
+    def risk_settled(self, basket_id: str, moved_at: datetime) -> bool:
+        """The basket left LIVE, or its P&L since the price move (the mark landed) is within the max loss."""
+        if view(self.stack, self.token, basket_id)["status"] != "LIVE":
+            return True
+        pnl = data(self.stack, self.token, PNL, {"id": basket_id})["pnl"]
+        if pnl["asOf"] is None or datetime.fromisoformat(pnl["asOf"]) < moved_at:
+            return False
+        return Decimal(pnl["pnl"]) > -MAX_LOSS
 
     @staticmethod
     def order(basket_id: str, ref: InstrumentRef, side: str, quantity: int) -> dict[str, Any]:

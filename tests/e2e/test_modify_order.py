@@ -54,7 +54,8 @@ def test_a_legs_limit_order_gets_a_new_price_then_becomes_a_protected_market_ord
             await asyncio.to_thread(modify, {"price": "1.05"})
             await asyncio.to_thread(wait_until, lambda: any(e["price"] == "1.05" for e in events()), 30)
             await asyncio.to_thread(modify, {"orderType": "MARKET", "marketProtection": "5"})
-            await asyncio.to_thread(wait_until, lambda: any(e["status"] == "COMPLETE" for e in events()), 60)
+            # (the fill's postback can land before the modification's terms are recorded: wait for both)
+            await asyncio.to_thread(wait_until, lambda: any(filled_as_market(e) for e in events()), 60)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -62,16 +63,20 @@ def test_a_legs_limit_order_gets_a_new_price_then_becomes_a_protected_market_ord
     def modify(change: dict[str, Any]) -> None:
         data(stack, token, MODIFY, {"i": {"id": order_id, "clientRequestId": str(uuid.uuid4()), **change}})
 
+    def filled_as_market(event: dict[str, Any]) -> bool:
+        return (event["status"], event["orderType"], event["marketProtection"]) == ("COMPLETE", "MARKET", "5")
+
     def events() -> list[dict[str, Any]]:
         return [e["onOrderUpdate"]["order"] for e in heard if e["onOrderUpdate"]["order"]["id"] == order_id]
 
     asyncio.run(modify_while_listening())
 
-    # Then the subscriber heard the new price, then the MARKET order with its protection, then the fill
+    # Then the subscriber heard the new price, then the MARKET order with its protection, and last the order
+    # filled with those terms
     terms = [(e["orderType"], e["price"], e["marketProtection"]) for e in events()]
     first_price = terms.index(("LIMIT", "1.05", "AUTO"))
     assert terms.index(("MARKET", None, "5"), first_price) > first_price
-    assert events()[-1]["status"] == "COMPLETE"
+    assert filled_as_market(events()[-1]), events()[-1]
     # and at the exchange the MARKET order became a LIMIT at its protection price, filled no worse
     (row,) = [r for r in exchange_orders(stack, owner) if r["tradingsymbol"] == CE_26500]
     assert (row["status"], row["order_type"], row["market_protection"]) == ("COMPLETE", "LIMIT", 5)

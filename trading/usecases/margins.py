@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
-from trading.errors import BrokerNotConnected, BrokerUnavailable, InsufficientMargin, NotSupported, RateLimited
+from trading.errors import (
+    BrokerNotConnected,
+    BrokerRejected,
+    BrokerUnavailable,
+    InsufficientMargin,
+    NotSupported,
+    RateLimited,
+)
 from trading.ids import ClientRequestId
 from trading.model.margin import ZERO, Charges, Segment
 from trading.money import to_paise
@@ -85,14 +92,15 @@ def basket_orders(ports: MarginPorts, basket: Basket, broker: str, now: datetime
 def check_margin(broker: Broker, orders: list[Order]) -> None:
     """Refuse, before anything is sent, orders whose final margin exceeds the available funds, saying by how much.
 
-    Only the broker's answer refuses: a broker that gives no estimate, or cannot answer now (unreachable, session
-    gone, rate limited), is left to placement, which reports it as it always has (its own risk checks run there).
+    Only a shortfall the broker computed refuses: a broker that gives no estimate, cannot answer now (unreachable,
+    session gone, rate limited) or refuses the estimate itself (e.g. an instrument it does not know) is left to
+    placement, which reports each leg's refusal as it always has and applies the basket's `onPartialFailure`.
     """
     requests = [request_of(o) for o in orders]
     try:
         final = broker.basket_margin(requests, consider_positions=True).final.total
         available = sum((f.available for f in funds_for(broker, requests)), ZERO)
-    except (NotSupported, BrokerUnavailable, BrokerNotConnected, RateLimited):
+    except (NotSupported, BrokerUnavailable, BrokerNotConnected, RateLimited, BrokerRejected):
         return
     if final > available:
         raise InsufficientMargin(
