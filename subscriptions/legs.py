@@ -21,7 +21,7 @@ from store.items.order import order_of
 from store.items.position import position_of
 from subscriptions.payloads import item_type
 from trading.errors import DomainError, NotFound
-from trading.model import OrderType
+from trading.model import BasketStatus, OrderType
 from trading.ports import LiveEvent
 from trading.usecases.leg_exits import on_held_stop, position_key, strategy_state_id, watch_leg, watch_strategy
 from trading.usecases.risk_state import leg_view
@@ -58,8 +58,11 @@ class LegWatch:
         new, old = change.get("NewImage"), change.get("OldImage")
         kind = item_type(new or old)
         if kind == "Basket":
+            basket = basket_of(new) if new else None
             with self._lock:
-                self._baskets[basket_of(new or old).id] = basket_of(new) if new else None
+                self._baskets[basket_of(new or old).id] = basket
+            if basket is not None and basket.status is BasketStatus.LIVE:
+                self._hold_stops(basket)
         elif kind == "LegRisk" and new:
             owner, basket_id, leg_id, state = leg_risk_state_of(new)
             with self._lock:
@@ -152,6 +155,16 @@ class LegWatch:
             if state is not None:
                 with self._lock:
                     self._states[(basket.id, leg.id)] = state
+
+    def _hold_stops(self, basket: Basket) -> None:
+        """A basket turning LIVE after its entries filled: the stops its legs hold at the broker are placed."""
+        for strategy, leg in basket.legs:
+            if not leg.risk.stop_at_broker:
+                continue
+            key = position_key(basket.id, strategy.id, leg)
+            for position in self._pnl.positions_in(leg.instrument):
+                if position.key == key:
+                    self._watch(position, None)
 
     def _held_stop(self, order: Order) -> None:
         """A leg's SL-M held at the broker that filled fires the leg's stop-loss (and its re-entry)."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from trading.errors import Conflict, DomainError
 from trading.ids import LegId
-from trading.model import BasketStatus, OrderStatus, PositionKey, Side
+from trading.model import BasketStatus, PositionKey, Side
 from trading.model.leg_risk import LegRiskState, Trigger
 from trading.rules.leg_risk import (
     PRICE_PLACES,
@@ -129,12 +129,12 @@ def on_held_stop(
     position: Position | None,
     known: LegRiskState | None = None,
 ) -> LegRiskState | None:
-    """An update of an order of the leg: once the leg's SL-M held at the broker has filled, its state fires by
+    """An update of an order of the leg: once the leg's SL-M held at the broker has filled (all of it), its state fires by
     the stop-loss, at the fill's average price (the leg is flat: nothing is sent), and a flat leg is entered
     again when its re-entries allow. Other orders, and a state that fired already, change nothing."""
     risks = ports.leg_risks
-    if risks is None or not leg.risk.stop_at_broker or order.status is not OrderStatus.COMPLETE:
-        return known
+    if risks is None or not leg.risk.stop_at_broker or order.filled_quantity < order.quantity:
+        return known  # its fills not all in yet (a COMPLETE status lands before its trades)
     state = known if known is not None and order.id in known.stop_orders else None
     for _ in range(ATTEMPTS):
         if state is None:
