@@ -56,7 +56,9 @@ def held_stop(stack: LocalStack, token: str, basket_id: str) -> dict[str, Any]:
     """The SL-M once it rests at the exchange, waiting for its trigger."""
 
     def resting() -> bool:
-        return any(o["orderType"] == "SL_M" and o["status"] == "TRIGGER_PENDING" for o in sells(stack, token, basket_id))
+        return any(
+            o["orderType"] == "SL_M" and o["status"] == "TRIGGER_PENDING" for o in sells(stack, token, basket_id)
+        )
 
     wait_until(resting, timeout=SETTLE)
     (stop,) = sells(stack, token, basket_id)

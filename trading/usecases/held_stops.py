@@ -12,7 +12,6 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from trading.errors import Conflict
 from trading.model import BasketStatus, OrderType, Side
 from trading.rules.leg_risk import broker_stop_trigger
 from trading.usecases.exits import note
@@ -81,7 +80,8 @@ def hold_stop(
         ports.orders.add_all(orders)
         refused = place_all(ports, basket.owner, orders)
         if refused:
-            note(ports, basket.owner, basket.id, f"stop-loss of leg {leg.id} not held at the broker: {'; '.join(refused)}")
+            why = "; ".join(refused)
+            note(ports, basket.owner, basket.id, f"stop-loss of leg {leg.id} not held at the broker: {why}")
         return Placed(basket.id, tuple(o.id for o in orders))
 
     fingerprint = fingerprint_of("holdStop", basket.id, leg.id, state.cycle)

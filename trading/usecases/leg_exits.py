@@ -129,9 +129,9 @@ def on_held_stop(
     position: Position | None,
     known: LegRiskState | None = None,
 ) -> LegRiskState | None:
-    """An update of an order of the leg: once the leg's SL-M held at the broker has filled (all of it), its state fires by
-    the stop-loss, at the fill's average price (the leg is flat: nothing is sent), and a flat leg is entered
-    again when its re-entries allow. Other orders, and a state that fired already, change nothing."""
+    """An update of an order of the leg: once the leg's SL-M held at the broker has filled (all of it), its state
+    fires by the stop-loss, at the fill's average price (the leg is flat: nothing is sent), and a flat leg is
+    entered again when its re-entries allow. Other orders, and a state that fired already, change nothing."""
     risks = ports.leg_risks
     if risks is None or not leg.risk.stop_at_broker or order.filled_quantity < order.quantity:
         return known  # its fills not all in yet (a COMPLETE status lands before its trades)
