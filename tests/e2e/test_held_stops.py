@@ -144,3 +144,29 @@ def test_the_held_stop_fills_while_our_stream_processing_is_down(stack: LocalSta
     wait_until(lambda: risk(stack, token, basket_id)["triggered"] == "STOP_LOSS", timeout=SETTLE)
     (only,) = sells(stack, token, basket_id)
     assert only["id"] == stop["id"] and call_net(stack, token, basket_id) == 0
+
+
+def test_a_leg_stopped_at_the_broker_is_entered_again_with_a_new_sl_m(stack: LocalStack) -> None:
+    token = stack.add_user(f"heldre{uuid.uuid4().hex[:6]}")["token"]
+    basket_id, entry = live_basket(stack, token, {**HELD, "reEntry": {"times": 1, "until": "15:29"}})
+    first = held_stop(stack, token, basket_id)
+    # When the exchange fills the SL-M, the leg is entered again at the market (now entry - 21)
+    mark(stack, entry - 21)
+
+    def buys() -> list[dict[str, Any]]:
+        orders = basket(stack, token, basket_id)["orders"]
+        return [o for o in orders if o["tradingsymbol"] == CE_26000 and o["side"] == "BUY"]
+
+    wait_until(lambda: len(buys()) == 2 and all(o["status"] == "COMPLETE" for o in buys()), timeout=SETTLE)
+    wait_until(lambda: call_net(stack, token, basket_id) == 65, timeout=SETTLE)
+
+    # Then the new entry holds its own SL-M, 20 below its own fill, named for the next cycle
+    def second_held() -> bool:
+        return any(o["id"] != first["id"] and o["status"] == "TRIGGER_PENDING" for o in sells(stack, token, basket_id))
+
+    wait_until(second_held, timeout=SETTLE)
+    (second,) = [o for o in sells(stack, token, basket_id) if o["id"] != first["id"]]
+    again = Decimal(next(o for o in buys() if o["clientRequestId"].startswith("reentry-"))["averagePrice"])
+    assert second["clientRequestId"].endswith("-1") and Decimal(second["triggerPrice"]) == again - 20
+    state = risk(stack, token, basket_id)
+    assert state["triggered"] is None and state["stopOrderIds"] == [second["id"]]
