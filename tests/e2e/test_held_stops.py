@@ -122,7 +122,10 @@ def test_exit_basket_cancels_the_held_sl_m(stack: LocalStack) -> None:
     wait_until(lambda: basket(stack, token, basket_id)["status"] == "CLOSED", timeout=SETTLE)
     orders = {o["id"]: o for o in sells(stack, token, basket_id)}
     assert orders.pop(stop["id"])["status"] == "CANCELLED"
-    assert [(o["orderType"], o["status"]) for o in orders.values()] == [("MARKET", "COMPLETE")]
+    # one MARKET exit filled (a turn of the loop that lost its race stores its orders CANCELLED, never sent)
+    filled = [o["orderType"] for o in orders.values() if o["status"] == "COMPLETE"]
+    assert filled == ["MARKET"] and {o["status"] for o in orders.values()} <= {"COMPLETE", "CANCELLED"}
+    assert call_net(stack, token, basket_id) == 0
 
 
 def test_the_held_stop_fills_while_our_stream_processing_is_down(stack: LocalStack) -> None:
