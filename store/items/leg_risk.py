@@ -104,6 +104,7 @@ def leg_risk_item(owner: OwnerId, basket_id: BasketId, leg_id: LegId, state: Leg
             "firedAt": state.fired_at,
             "reEntries": state.re_entries,
             "stopOrders": list(state.stop_orders) or None,
+            "stopLost": state.stop_lost or None,
             "version": state.version,
         }
     )
@@ -122,6 +123,7 @@ def leg_risk_state_of(item: Mapping[str, Any]) -> tuple[OwnerId, BasketId, LegId
         fired_at=decimal_or_none(v.get("firedAt")),
         re_entries=int(v.get("reEntries", 0)),
         stop_orders=tuple(OrderId(o) for o in v.get("stopOrders") or ()),
+        stop_lost=bool(v.get("stopLost", False)),
         version=int(v["version"]),
     )
     return OwnerId(v["owner"]), BasketId(v["basketId"]), LegId(v["legId"]), state

@@ -115,7 +115,12 @@ class LegRiskState:
     fired_at: Decimal | None = None  # the mark that crossed the level
     re_entries: int = 0
     stop_orders: tuple[OrderId, ...] = ()  # the SL-M order(s) held at the broker this cycle (AT_BROKER)
+    stop_lost: bool = False  # the broker refused the SL-M: the stop is ours (MANAGED) for this cycle
     version: int = 0  # of the stored item; 0 before the first save
+
+    def stop_is_ours(self, risk: LegRisk) -> bool:
+        """Whether we fire the stop-loss: a MANAGED one, or one whose SL-M the broker refused."""
+        return not risk.stop_at_broker or self.stop_lost
 
     @property
     def exit_reference(self) -> str:

@@ -143,7 +143,8 @@ def evaluate(risk: LegRisk, side: Side, entry: Decimal, state: LegRiskState, mar
     """The leg's state after a new mark: the peak and levels moved, and `fired` when the mark crossed one.
 
     A fired state stays as it is (one trigger per entry); a new entry (the average moved) starts over from it.
-    A stop held at the broker never fires here: its SL-M order does, at the broker (`held_stop_filled`).
+    A stop held at the broker never fires here: its SL-M order does, at the broker (`held_stop_filled`), unless
+    the broker no longer holds it (`stop_lost`: refused, or cancelled unfilled), when it is ours again.
     """
     if state.fired is not None:
         return state
@@ -152,10 +153,10 @@ def evaluate(risk: LegRisk, side: Side, entry: Decimal, state: LegRiskState, mar
     if sign * (mark - peak) > 0:
         peak = mark
     stop, target, to_cost = levels(risk, side, entry, peak)
-    if risk.stop_at_broker and state.stop_orders and state.entry == entry:
+    if risk.stop_at_broker and state.stop_orders and state.entry == entry and not state.stop_lost:
         stop = state.stop  # the trigger of the SL-M at the broker, on its tick
     fired: Trigger | None = None
-    if stop is not None and sign * (mark - stop) <= 0 and not risk.stop_at_broker:
+    if stop is not None and sign * (mark - stop) <= 0 and state.stop_is_ours(risk):
         fired = Trigger.STOP_LOSS
     elif target is not None and sign * (mark - target) >= 0:
         fired = Trigger.TARGET
@@ -188,6 +189,14 @@ def held_stop_filled(state: LegRiskState, price: Decimal | None) -> LegRiskState
     if state.fired is not None:
         return state
     return replace(state, fired=Trigger.STOP_LOSS, fired_at=price)
+
+
+def held_stop_lost(state: LegRiskState) -> LegRiskState:
+    """The state once the broker refused the leg's SL-M: the stop-loss is managed by us for the rest of the
+    cycle (the SL-M can never fill, so the two still never both act)."""
+    if state.fired is not None or state.stop_lost:
+        return state
+    return replace(state, stop_lost=True)
 
 
 def may_re_enter(risk: LegRisk, state: LegRiskState, now: datetime) -> bool:

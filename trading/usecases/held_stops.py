@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from trading.model import BasketStatus, OrderType, Side
 from trading.rules.leg_risk import broker_stop_trigger
-from trading.usecases.exits import note
 from trading.usecases.idempotency import Placed, check_client_request_id, fingerprint_of, run_once
 from trading.usecases.orders import place_all
 from trading.usecases.tickets import OrderTicket, checked_orders, instrument_of
@@ -78,10 +77,7 @@ def hold_stop(
 
     def run(orders: list[Order]) -> Placed:
         ports.orders.add_all(orders)
-        refused = place_all(ports, basket.owner, orders)
-        if refused:
-            why = "; ".join(refused)
-            note(ports, basket.owner, basket.id, f"stop-loss of leg {leg.id} not held at the broker: {why}")
+        place_all(ports, basket.owner, orders)  # a refusal is the order's REJECTED status (`on_held_stop`)
         return Placed(basket.id, tuple(o.id for o in orders))
 
     fingerprint = fingerprint_of("holdStop", basket.id, leg.id, state.cycle)

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Protocol
 
 from trading.errors import Conflict, DomainError
 from trading.ids import LegId
-from trading.model import BasketStatus, PositionKey, Side
+from trading.model import BasketStatus, OrderStatus, PositionKey, Side
 from trading.model.leg_risk import LegRiskState, Trigger
 from trading.rules.leg_risk import (
     PRICE_PLACES,
     combined_trigger,
     evaluate,
     held_stop_filled,
+    held_stop_lost,
     held_stop_reason,
     may_re_enter,
     re_entered,
@@ -117,7 +118,7 @@ def watch_leg(
 
 def _ours(leg: Leg, state: LegRiskState) -> bool:
     """Whether the state fired by a level we act on (a stop-loss held at the broker fired at the broker)."""
-    return state.fired is not None and not (state.fired is Trigger.STOP_LOSS and leg.risk.stop_at_broker)
+    return state.fired is not None and not (state.fired is Trigger.STOP_LOSS and not state.stop_is_ours(leg.risk))
 
 
 def on_held_stop(
@@ -133,15 +134,17 @@ def on_held_stop(
     fires by the stop-loss, at the fill's average price (the leg is flat: nothing is sent), and a flat leg is
     entered again when its re-entries allow. Other orders, and a state that fired already, change nothing."""
     risks = ports.leg_risks
-    if risks is None or not leg.risk.stop_at_broker or order.filled_quantity < order.quantity:
-        return known  # its fills not all in yet (a COMPLETE status lands before its trades)
+    filled = order.filled_quantity >= order.quantity
+    lost = order.status is OrderStatus.REJECTED and not order.filled_quantity
+    if risks is None or not leg.risk.stop_at_broker or not (filled or lost):
+        return known  # working, or its fills not all in yet (a COMPLETE status lands before its trades)
     state = known if known is not None and order.id in known.stop_orders else None
     for _ in range(ATTEMPTS):
         if state is None:
             state = risks.get(basket.owner, basket.id, leg.id) or LegRiskState()
         if order.id not in state.stop_orders:
             return known
-        fired = held_stop_filled(state, order.average_price)
+        fired = held_stop_filled(state, order.average_price) if filled else held_stop_lost(state)
         if fired == state:
             break
         try:
@@ -149,13 +152,20 @@ def on_held_stop(
         except Conflict:  # another batch or instance recorded it first
             state = None
             continue
-        note(ports, basket.owner, basket.id, held_stop_reason(f"{leg.side} {leg.instrument.tradingsymbol}", state))
+        name = f"{leg.side} {leg.instrument.tradingsymbol}"
+        why = held_stop_reason(name, state) if filled else f"leg {name}: {held_stop_lost_reason(order)}"
+        note(ports, basket.owner, basket.id, why)
         break
     if state is None:
         return known
     if basket.status is not BasketStatus.LIVE:
         return state
     return _maybe_re_enter(ports, basket, strategy_id, leg, position, state)
+
+
+def held_stop_lost_reason(order: Order) -> str:
+    said = f" ({order.status_message})" if order.status_message else ""
+    return f"its SL-M was refused by the broker{said}; its stop-loss is managed by us this entry"
 
 
 def exit_leg(ports: LegExitPorts, basket: Basket, strategy_id: StrategyId, leg: Leg, state: LegRiskState) -> None:

@@ -178,3 +178,25 @@ def test_a_stop_at_the_broker_it_cannot_hold_is_refused_and_nothing_is_written(
     with pytest.raises(ValidationError, match=message):
         add_strategy(fakes.ports, OWNER, basket.id, 1, "held", [a_leg_input(risk=risk)])
     assert fakes.baskets.get(OWNER, basket.id).version == 1
+
+
+def test_a_refused_sl_m_leaves_the_stop_to_us_and_it_fires_once(fakes: Fakes) -> None:
+    basket = entered(fakes)
+    fakes.broker.refuse[NIFTY_CALL.tradingsymbol] = "trigger price must be below the last price"
+    fill_seen(fakes, basket)
+    del fakes.broker.refuse[NIFTY_CALL.tradingsymbol]
+    (stop,) = stop_orders(fakes, basket)
+    assert stop.status is OrderStatus.REJECTED
+    # the stream's record of the refused order: the stop is ours for this entry, and the basket says so
+    strategy, leg = basket.legs[0]
+    view = fakes.baskets.view(OWNER, basket.id)
+    state = on_held_stop(fakes.ports, view.basket, strategy.id, leg, stop, None)
+    assert state is not None and state.stop_lost and state.fired is None
+    assert "SL-M was refused by the broker (trigger price must be below" in str(
+        fakes.baskets.get(OWNER, basket.id).status_message
+    )
+    # a mark through the stop now squares the leg off with a protected MARKET order, once
+    fired = mark(fakes, basket, "80")
+    mark(fakes, basket, "79", None)
+    assert fired is not None and fired.fired is Trigger.STOP_LOSS
+    assert [r.order_type for r in exits_of_the_call(fakes)] == [OrderType.MARKET]
