@@ -132,7 +132,8 @@ def on_held_stop(
 ) -> LegRiskState | None:
     """An update of an order of the leg: once the leg's SL-M held at the broker has filled (all of it), its state
     fires by the stop-loss, at the fill's average price (the leg is flat: nothing is sent), and a flat leg is
-    entered again when its re-entries allow. Other orders, and a state that fired already, change nothing."""
+    entered again when its re-entries allow. A SL-M the broker refused leaves that entry's stop to us
+    (`stop_lost`). Other orders, and a state that fired already, change nothing."""
     risks = ports.leg_risks
     filled = order.filled_quantity >= order.quantity
     lost = order.status is OrderStatus.REJECTED and not order.filled_quantity
