@@ -12,7 +12,17 @@ from typing import Any, TypeVar
 from trading.errors import ValidationError
 from trading.model import MAX_LEGS, OrderType, PartialFailurePolicy, Product, RiskLimits, Schedule, Side
 from trading.model.account import BrokerName
-from trading.model.leg_risk import NO_LEG_RISK, Basis, CombinedBasis, LegRisk, Level, ReEntry, StrategyRisk, Trail
+from trading.model.leg_risk import (
+    NO_LEG_RISK,
+    Basis,
+    CombinedBasis,
+    LegRisk,
+    Level,
+    ReEntry,
+    StopLossMode,
+    StrategyRisk,
+    Trail,
+)
 from trading.model.protection import MarketProtection
 from trading.rules.pre_trade import check_lots
 from trading.usecases.baskets import LegInput
@@ -130,6 +140,7 @@ def leg_risk(raw: dict[str, Any] | None) -> LegRisk:
         )
         if re_entry
         else None,
+        stop_loss_mode=member(StopLossMode, raw.get("stopLossMode") or "MANAGED", "risk.stopLossMode"),
     )
 
 

@@ -19,6 +19,13 @@ strawberry.enum(
     "strategy's P&L in rupees",
 )
 strawberry.enum(leg_risk.Trigger, description="Which of a leg's levels was reached")
+strawberry.enum(
+    leg_risk.StopLossMode,
+    description="Where a leg's stop-loss lives: MANAGED by us (a protected MARKET exit when a mark reaches it), or "
+    "AT_BROKER: a protected SL-M order for the leg's quantity, placed once its entry has filled, at the stop-loss "
+    "level on the tick (rounded toward the entry), which fills at the broker even when we are down. Our target "
+    "and every exit cancel it first; it neither trails nor moves to cost",
+)
 
 LEG_RISK = (
     "A leg's managed exit, watched from its entry (the average price of its position) at every mark: a stop-loss "
@@ -54,6 +61,7 @@ class LegRisk:
     trail: Trail | None
     move_to_cost_at: Level | None
     re_entry: ReEntry | None
+    stop_loss_mode: leg_risk.StopLossMode
 
 
 @strawberry.input
@@ -81,6 +89,10 @@ class LegRiskInput:
     trail: TrailInput | None = strawberry.field(default=None, description="Needs a stopLoss")
     move_to_cost_at: LevelInput | None = None
     re_entry: ReEntryInput | None = strawberry.field(default=None, description="Needs a stopLoss or target")
+    stop_loss_mode: leg_risk.StopLossMode = strawberry.field(
+        default=leg_risk.StopLossMode.MANAGED,
+        description="AT_BROKER needs a stopLoss, and takes no trail or moveToCostAt",
+    )
 
 
 STRATEGY_RISK = (

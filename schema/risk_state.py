@@ -32,6 +32,9 @@ class LegRiskLevels:
     triggered_at: str | None = strawberry.field(description=DECIMAL + "; the mark that reached it")
     re_entries_used: int
     re_entries_left: int
+    stop_order_ids: list[strawberry.ID] = strawberry.field(
+        description="The SL-M order(s) holding this entry's stop-loss at the broker (stopLossMode AT_BROKER)"
+    )
 
 
 @strawberry.type(description="A basket's risk: each watched leg's levels (riskState, onRiskState)")

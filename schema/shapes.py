@@ -247,6 +247,7 @@ def leg_risk(risk: LegRisk) -> dict[str, Any] | None:
         "reEntry": {"times": re_entry.times, "until": re_entry.until.strftime("%H:%M") if re_entry.until else None}
         if re_entry
         else None,
+        "stopLossMode": risk.stop_loss_mode.value,
     }
 
 
@@ -271,6 +272,7 @@ def leg_risk_levels(view: LegRiskView) -> dict[str, Any]:
         "triggeredAt": price(state.fired_at),
         "reEntriesUsed": state.re_entries,
         "reEntriesLeft": view.re_entries_left,
+        "stopOrderIds": list(state.stop_orders),
     }
 
 

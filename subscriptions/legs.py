@@ -17,11 +17,13 @@ from schema import shapes
 from store.items.basket import basket_of
 from store.items.leg_risk import leg_risk_state_of
 from store.items.mark import mark_of
+from store.items.order import order_of
 from store.items.position import position_of
 from subscriptions.payloads import item_type
 from trading.errors import DomainError, NotFound
+from trading.model import BasketStatus, OrderType
 from trading.ports import LiveEvent
-from trading.usecases.leg_exits import position_key, strategy_state_id, watch_leg, watch_strategy
+from trading.usecases.leg_exits import on_held_stop, position_key, strategy_state_id, watch_leg, watch_strategy
 from trading.usecases.risk_state import leg_view
 
 if TYPE_CHECKING:
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
     from subscriptions.pnl import PnlFeed
     from trading.ids import BasketId, LegId, OwnerId, StrategyId
-    from trading.model import Basket, Position
+    from trading.model import Basket, Order, Position
     from trading.model.leg_risk import LegRiskState
     from trading.ports import Ports, Publisher
 
@@ -56,8 +58,11 @@ class LegWatch:
         new, old = change.get("NewImage"), change.get("OldImage")
         kind = item_type(new or old)
         if kind == "Basket":
+            basket = basket_of(new) if new else None
             with self._lock:
-                self._baskets[basket_of(new or old).id] = basket_of(new) if new else None
+                self._baskets[basket_of(new or old).id] = basket
+            if basket is not None and basket.status is BasketStatus.LIVE:
+                self._hold_stops(basket)
         elif kind == "LegRisk" and new:
             owner, basket_id, leg_id, state = leg_risk_state_of(new)
             with self._lock:
@@ -69,6 +74,8 @@ class LegWatch:
                     self._pending[(basket_id, leg_id)] = event
         elif kind == "Position" and new:
             self._watch(position_of(new), None)
+        elif kind == "Order" and new:
+            self._held_stop(order_of(new))
         elif kind == "Mark" and new:
             ref, price = mark_of(new)
             held = self._pnl.positions_in(ref)
@@ -137,8 +144,9 @@ class LegWatch:
                 continue
             with self._lock:
                 known = self._states.get((basket.id, leg.id))
-            if mark is None and (known is None or known.fired is None):
-                continue  # a fill: the next mark judges it; only a fired leg going flat matters now
+            holding = leg.risk.stop_at_broker and (known is None or not known.stop_orders)
+            if mark is None and not holding and (known is None or known.fired is None):
+                continue  # a fill: the next mark judges it; only a fired leg going flat (or a stop to hold) matters
             try:
                 state = watch_leg(self._ports(), basket, strategy.id, leg, position, mark, known)
             except DomainError as exc:
@@ -147,6 +155,38 @@ class LegWatch:
             if state is not None:
                 with self._lock:
                     self._states[(basket.id, leg.id)] = state
+
+    def _hold_stops(self, basket: Basket) -> None:
+        """A basket turning LIVE after its entries filled: the stops its legs hold at the broker are placed."""
+        for strategy, leg in basket.legs:
+            if not leg.risk.stop_at_broker:
+                continue
+            key = position_key(basket.id, strategy.id, leg)
+            for position in self._pnl.positions_in(leg.instrument):
+                if position.key == key:
+                    self._watch(position, None)
+
+    def _held_stop(self, order: Order) -> None:
+        """A leg's SL-M held at the broker that filled fires the leg's stop-loss (and its re-entry)."""
+        if order.leg_id is None or order.strategy_id is None or order.order_type is not OrderType.SL_M:
+            return
+        basket = self._basket(order.owner, order.basket_id)
+        found = [leg for s, leg in basket.legs if leg.id == order.leg_id] if basket is not None else []
+        if basket is None or not found or not found[0].risk.stop_at_broker:
+            return
+        leg = found[0]
+        key = position_key(basket.id, order.strategy_id, leg)
+        position = next((p for p in self._pnl.positions_in(leg.instrument) if p.key == key), None)
+        with self._lock:
+            known = self._states.get((basket.id, leg.id))
+        try:
+            state = on_held_stop(self._ports(), basket, order.strategy_id, leg, order, position, known)
+        except DomainError as exc:
+            log.warning("held stop of leg %s of basket %s not recorded: %s", leg.id, basket.id, exc.message)
+            return
+        if state is not None:
+            with self._lock:
+                self._states[(basket.id, leg.id)] = state
 
     def _basket(self, owner: OwnerId, basket_id: BasketId) -> Basket | None:
         with self._lock:

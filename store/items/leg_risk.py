@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from store.items.attributes import clock_text, compact, decimal_or_none, deserialize, parse_clock, serialize
 from store.items.keys import basket_partition
-from trading.ids import BasketId, LegId, OwnerId
+from trading.ids import BasketId, LegId, OrderId, OwnerId
 from trading.model.leg_risk import (
     NO_LEG_RISK,
     Basis,
@@ -15,6 +15,7 @@ from trading.model.leg_risk import (
     LegRiskState,
     Level,
     ReEntry,
+    StopLossMode,
     StrategyRisk,
     Trail,
     Trigger,
@@ -41,6 +42,7 @@ def leg_risk_map(risk: LegRisk) -> dict[str, Any] | None:
             "reEntry": {"times": risk.re_entry.times, "until": clock_text(risk.re_entry.until)}
             if risk.re_entry
             else None,
+            "stopLossMode": None if risk.stop_loss_mode is StopLossMode.MANAGED else risk.stop_loss_mode.value,
         }
     )
 
@@ -59,6 +61,7 @@ def leg_risk_of(v: Mapping[str, Any] | None) -> LegRisk:
         trail=Trail(decimal_or_none(trail["step"]), decimal_or_none(trail["offset"])) if trail else None,  # type: ignore[arg-type]
         move_to_cost_at=_level_of(v.get("moveToCostAt")),
         re_entry=ReEntry(int(re_entry["times"]), parse_clock(re_entry.get("until"))) if re_entry else None,
+        stop_loss_mode=StopLossMode(v.get("stopLossMode") or StopLossMode.MANAGED),
     )
 
 
@@ -100,6 +103,8 @@ def leg_risk_item(owner: OwnerId, basket_id: BasketId, leg_id: LegId, state: Leg
             "fired": state.fired.value if state.fired else None,
             "firedAt": state.fired_at,
             "reEntries": state.re_entries,
+            "stopOrders": list(state.stop_orders) or None,
+            "stopLost": state.stop_lost or None,
             "version": state.version,
         }
     )
@@ -117,6 +122,8 @@ def leg_risk_state_of(item: Mapping[str, Any]) -> tuple[OwnerId, BasketId, LegId
         fired=Trigger(v["fired"]) if v.get("fired") else None,
         fired_at=decimal_or_none(v.get("firedAt")),
         re_entries=int(v.get("reEntries", 0)),
+        stop_orders=tuple(OrderId(o) for o in v.get("stopOrders") or ()),
+        stop_lost=bool(v.get("stopLost", False)),
         version=int(v["version"]),
     )
     return OwnerId(v["owner"]), BasketId(v["basketId"]), LegId(v["legId"]), state

@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from datetime import time
     from decimal import Decimal
 
+    from trading.ids import OrderId
+
 
 class Basis(enum.StrEnum):
     """How a level is given: points from the entry, a percent of the entry, or the premium (price) itself."""
@@ -41,6 +43,14 @@ class ReEntry:
     until: time | None = None
 
 
+class StopLossMode(enum.StrEnum):
+    """Where a leg's stop-loss lives: MANAGED by us (a protected MARKET exit when a mark reaches it), or held
+    AT_BROKER as a protected SL-M order placed once the entry fills (it survives an outage of ours)."""
+
+    MANAGED = "MANAGED"
+    AT_BROKER = "AT_BROKER"
+
+
 @dataclass(frozen=True)
 class LegRisk:
     """What watches a leg once it is entered; every part optional. `move_to_cost_at` is the profit (in the
@@ -51,10 +61,15 @@ class LegRisk:
     trail: Trail | None = None
     move_to_cost_at: Level | None = None
     re_entry: ReEntry | None = None
+    stop_loss_mode: StopLossMode = StopLossMode.MANAGED
 
     @property
     def watched(self) -> bool:
         return any((self.stop_loss, self.target, self.move_to_cost_at))
+
+    @property
+    def stop_at_broker(self) -> bool:
+        return self.stop_loss is not None and self.stop_loss_mode is StopLossMode.AT_BROKER
 
 
 NO_LEG_RISK = LegRisk()
@@ -99,7 +114,13 @@ class LegRiskState:
     fired: Trigger | None = None
     fired_at: Decimal | None = None  # the mark that crossed the level
     re_entries: int = 0
+    stop_orders: tuple[OrderId, ...] = ()  # the SL-M order(s) held at the broker this cycle (AT_BROKER)
+    stop_lost: bool = False  # the broker refused the SL-M: the stop is ours (MANAGED) for this cycle
     version: int = 0  # of the stored item; 0 before the first save
+
+    def stop_is_ours(self, risk: LegRisk) -> bool:
+        """Whether we fire the stop-loss: a MANAGED one, or one whose SL-M the broker refused."""
+        return not risk.stop_at_broker or self.stop_lost
 
     @property
     def exit_reference(self) -> str:

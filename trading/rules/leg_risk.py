@@ -8,13 +8,13 @@ or reordered mark gives the same state, and the stop never moves against the leg
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING
 
 from trading.clock import IST
 from trading.errors import ValidationError
 from trading.model.basket import Side
-from trading.model.leg_risk import Basis, CombinedBasis, LegRiskState, Trigger
+from trading.model.leg_risk import Basis, CombinedBasis, LegRiskState, StopLossMode, Trigger
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -54,7 +54,23 @@ def check_leg_risk(risk: LegRisk, side: Side, price: Decimal | None = None) -> L
         if risk.stop_loss is None and risk.target is None:
             raise ValidationError("reEntry needs a stopLoss or a target to re-enter after")
     _check_sides(risk, side, price)
+    _check_stop_mode(risk)
     return risk
+
+
+def _check_stop_mode(risk: LegRisk) -> None:
+    """A stop held at the broker is one SL-M order at a level fixed at the entry: it needs a stop-loss, and
+    neither trails nor moves to cost (those move the stop with our marks, which is what it must not depend on)."""
+    if risk.stop_loss_mode is not StopLossMode.AT_BROKER:
+        return
+    if risk.stop_loss is None:
+        raise ValidationError("stopLossMode AT_BROKER needs a stopLoss to hold at the broker")
+    for what, given in (("trail", risk.trail), ("moveToCostAt", risk.move_to_cost_at)):
+        if given is not None:
+            raise ValidationError(
+                f"{what} moves the stop with our marks; a stop-loss held AT_BROKER stays at its level: "
+                f"drop {what} or use stopLossMode MANAGED"
+            )
 
 
 def _positive(value: Decimal, what: str) -> None:
@@ -127,6 +143,8 @@ def evaluate(risk: LegRisk, side: Side, entry: Decimal, state: LegRiskState, mar
     """The leg's state after a new mark: the peak and levels moved, and `fired` when the mark crossed one.
 
     A fired state stays as it is (one trigger per entry); a new entry (the average moved) starts over from it.
+    A stop held at the broker never fires here: its SL-M order does, at the broker (`held_stop_filled`), unless
+    the broker no longer holds it (`stop_lost`: refused, or cancelled unfilled), when it is ours again.
     """
     if state.fired is not None:
         return state
@@ -135,8 +153,10 @@ def evaluate(risk: LegRisk, side: Side, entry: Decimal, state: LegRiskState, mar
     if sign * (mark - peak) > 0:
         peak = mark
     stop, target, to_cost = levels(risk, side, entry, peak)
+    if risk.stop_at_broker and state.stop_orders and state.entry == entry and not state.stop_lost:
+        stop = state.stop  # the trigger of the SL-M at the broker, on its tick
     fired: Trigger | None = None
-    if stop is not None and sign * (mark - stop) <= 0:
+    if stop is not None and sign * (mark - stop) <= 0 and state.stop_is_ours(risk):
         fired = Trigger.STOP_LOSS
     elif target is not None and sign * (mark - target) >= 0:
         fired = Trigger.TARGET
@@ -150,6 +170,33 @@ def evaluate(risk: LegRisk, side: Side, entry: Decimal, state: LegRiskState, mar
         fired=fired,
         fired_at=mark if fired else None,
     )
+
+
+def broker_stop_trigger(risk: LegRisk, side: Side, entry: Decimal, tick: Decimal) -> Decimal:
+    """The trigger price of the SL-M held at the broker for a leg entered at `entry`: its stop-loss level on the
+    instrument's tick, rounded toward the entry (never looser than asked: up for a long's stop, down for a
+    short's)."""
+    stop, _, _ = levels(risk, side, entry, entry)
+    if stop is None:
+        raise ValidationError("a stop held at the broker needs a stopLoss")
+    rounding = ROUND_CEILING if side is Side.BUY else ROUND_FLOOR
+    return (stop / tick).quantize(Decimal(1), rounding) * tick
+
+
+def held_stop_filled(state: LegRiskState, price: Decimal | None) -> LegRiskState:
+    """The state once the leg's SL-M filled at the broker at (average) `price`: fired by its stop-loss. A state
+    that fired already (our target raced it) stays as it is."""
+    if state.fired is not None:
+        return state
+    return replace(state, fired=Trigger.STOP_LOSS, fired_at=price)
+
+
+def held_stop_lost(state: LegRiskState) -> LegRiskState:
+    """The state once the broker refused the leg's SL-M: the stop-loss is managed by us for the rest of the
+    cycle (the SL-M can never fill, so the two still never both act)."""
+    if state.fired is not None or state.stop_lost:
+        return state
+    return replace(state, stop_lost=True)
 
 
 def may_re_enter(risk: LegRisk, state: LegRiskState, now: datetime) -> bool:
@@ -170,6 +217,10 @@ def trigger_reason(leg_name: str, state: LegRiskState) -> str:
     what = "stop-loss" if state.fired is Trigger.STOP_LOSS else "target"
     moved = " (moved to cost)" if state.fired is Trigger.STOP_LOSS and state.moved_to_cost else ""
     return f"leg {leg_name}: {what}{moved} {_shown(level)} reached at {_shown(state.fired_at)}; leg exited"
+
+
+def held_stop_reason(leg_name: str, state: LegRiskState) -> str:
+    return f"leg {leg_name}: stop-loss {_shown(state.stop)} held at the broker filled at {_shown(state.fired_at)}"
 
 
 def _shown(price: Decimal | None) -> str:

@@ -17,18 +17,22 @@ from typing import TYPE_CHECKING, Protocol
 
 from trading.errors import Conflict, DomainError
 from trading.ids import LegId
-from trading.model import BasketStatus, PositionKey, Side
-from trading.model.leg_risk import LegRiskState
+from trading.model import BasketStatus, OrderStatus, PositionKey, Side
+from trading.model.leg_risk import LegRiskState, Trigger
 from trading.rules.leg_risk import (
     PRICE_PLACES,
     combined_trigger,
     evaluate,
+    held_stop_filled,
+    held_stop_lost,
+    held_stop_reason,
     may_re_enter,
     re_entered,
     strategy_reason,
     trigger_reason,
 )
-from trading.usecases.exits import ExitPorts, exit_basket
+from trading.usecases.exits import ExitPorts, exit_basket, note
+from trading.usecases.held_stops import hold_stop
 from trading.usecases.idempotency import Placed, check_client_request_id, fingerprint_of, run_once
 from trading.usecases.orders import place_all
 from trading.usecases.tickets import OrderTicket, checked_orders, instrument_of
@@ -87,11 +91,17 @@ def watch_leg(
         entry = entry_of(leg, position)
         if entry is None:
             return _maybe_re_enter(ports, basket, strategy_id, leg, position, state)
+        if leg.risk.stop_at_broker and not state.stop_orders and state.fired is None and position is not None:
+            try:
+                state = hold_stop(ports, basket, strategy_id, leg, position, entry, state)
+            except Conflict:  # another batch or instance recorded it (the same order, by its clientRequestId)
+                state, fresh = risks.get(basket.owner, basket.id, leg.id) or LegRiskState(), True
+                continue
         if mark is None:
             return state
         moved = evaluate(leg.risk, leg.side, entry, state, mark)
         if moved == state:
-            if fresh and state.fired is not None:  # fired before, this process did not see the exit: make sure
+            if fresh and _ours(leg, state):  # fired before, this process did not see the exit: make sure
                 exit_leg(ports, basket, strategy_id, leg, state)
             return state
         try:
@@ -104,6 +114,59 @@ def watch_leg(
         return saved
     log.warning("leg %s of basket %s kept changing; mark %s not applied", leg.id, basket.id, mark)
     return None
+
+
+def _ours(leg: Leg, state: LegRiskState) -> bool:
+    """Whether the state fired by a level we act on (a stop-loss held at the broker fired at the broker)."""
+    return state.fired is not None and not (state.fired is Trigger.STOP_LOSS and not state.stop_is_ours(leg.risk))
+
+
+def on_held_stop(
+    ports: LegExitPorts,
+    basket: Basket,
+    strategy_id: StrategyId,
+    leg: Leg,
+    order: Order,
+    position: Position | None,
+    known: LegRiskState | None = None,
+) -> LegRiskState | None:
+    """An update of an order of the leg: once the leg's SL-M held at the broker has filled (all of it), its state
+    fires by the stop-loss, at the fill's average price (the leg is flat: nothing is sent), and a flat leg is
+    entered again when its re-entries allow. A SL-M the broker refused leaves that entry's stop to us
+    (`stop_lost`). Other orders, and a state that fired already, change nothing."""
+    risks = ports.leg_risks
+    filled = order.filled_quantity >= order.quantity
+    lost = order.status is OrderStatus.REJECTED and not order.filled_quantity
+    if risks is None or not leg.risk.stop_at_broker or not (filled or lost):
+        return known  # working, or its fills not all in yet (a COMPLETE status lands before its trades)
+    state = known if known is not None and order.id in known.stop_orders else None
+    for _ in range(ATTEMPTS):
+        if state is None:
+            state = risks.get(basket.owner, basket.id, leg.id) or LegRiskState()
+        if order.id not in state.stop_orders:
+            return known
+        fired = held_stop_filled(state, order.average_price) if filled else held_stop_lost(state)
+        if fired == state:
+            break
+        try:
+            state = risks.save(basket.owner, basket.id, leg.id, fired)
+        except Conflict:  # another batch or instance recorded it first
+            state = None
+            continue
+        name = f"{leg.side} {leg.instrument.tradingsymbol}"
+        why = held_stop_reason(name, state) if filled else f"leg {name}: {held_stop_lost_reason(order)}"
+        note(ports, basket.owner, basket.id, why)
+        break
+    if state is None:
+        return known
+    if basket.status is not BasketStatus.LIVE:
+        return state
+    return _maybe_re_enter(ports, basket, strategy_id, leg, position, state)
+
+
+def held_stop_lost_reason(order: Order) -> str:
+    said = f" ({order.status_message})" if order.status_message else ""
+    return f"its SL-M was refused by the broker{said}; its stop-loss is managed by us this entry"
 
 
 def exit_leg(ports: LegExitPorts, basket: Basket, strategy_id: StrategyId, leg: Leg, state: LegRiskState) -> None:
