@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from trading.model.instrument import Instrument
     from trading.model.leg_risk import LegRiskState
     from trading.model.margin import BasketMargin, Charges, Funds, Segment
+    from trading.valuation import PreviousClose
 
 T = TypeVar("T")
 
@@ -123,6 +124,9 @@ class Instruments(Protocol):
 
 class MarkSource(Protocol):
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]: ...
+    def closes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, PreviousClose]:
+        """The previous closes that came with these instruments' marks (those that had one)."""
+        ...
     def marked_at(self, refs: list[InstrumentRef]) -> datetime | None:
         """When the latest of these instruments' marks was taken (None: none has a mark)."""
         ...
