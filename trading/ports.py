@@ -127,6 +127,7 @@ class MarkSource(Protocol):
     def closes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, PreviousClose]:
         """The previous closes that came with these instruments' marks (those that had one)."""
         ...
+
     def marked_at(self, refs: list[InstrumentRef]) -> datetime | None:
         """When the latest of these instruments' marks was taken (None: none has a mark)."""
         ...
