@@ -60,14 +60,13 @@ class DynamoMarks:
         """
         return dict(mark_of(item) for item in self._items(refs))
 
-    def closes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, PreviousClose]:
-        """The previous close stored with each instrument's mark (those that have one)."""
-        closes = {}
+    def quotes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, tuple[Decimal, PreviousClose | None]]:
+        """The last price of each instrument that has a mark and the previous close stored with it, in one read."""
+        quotes = {}
         for item in self._items(refs):
-            close = close_of(item)
-            if close is not None:
-                closes[mark_of(item)[0]] = close
-        return closes
+            ref, price = mark_of(item)
+            quotes[ref] = (price, close_of(item))
+        return quotes
 
     def _items(self, refs: list[InstrumentRef]) -> list[Item]:
         keys = [mark_key(ref) for ref in dict.fromkeys(refs)]

@@ -241,8 +241,8 @@ class MemoryMarks:
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
         return {r: self.prices[r] for r in refs if r in self.prices}
 
-    def closes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, PreviousClose]:
-        return {r: self.previous_closes[r] for r in refs if r in self.previous_closes}
+    def quotes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, tuple[Decimal, PreviousClose | None]]:
+        return {r: (self.prices[r], self.previous_closes.get(r)) for r in refs if r in self.prices}
 
     def marked_at(self, refs: list[InstrumentRef]) -> datetime | None:
         return max((self.at[r] for r in refs if r in self.at), default=None)

@@ -352,14 +352,14 @@ class PnlEngine:
                 prices[ref] = quote.price
         return prices
 
-    def closes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, PreviousClose]:
-        """The previous closes that came with those of `refs`' latest marks that had one (the `MarkSource` port)."""
-        closes = {}
+    def quotes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, tuple[Decimal, PreviousClose | None]]:
+        """The latest marks of those of `refs` that have one, with their previous closes (the `MarkSource` port)."""
+        quotes = {}
         for ref in refs:
             quote = self._quotes.get(ref)
-            if quote is not None and quote.close is not None:
-                closes[ref] = quote.close
-        return closes
+            if quote is not None and quote.price is not None:
+                quotes[ref] = (quote.price, quote.close)
+        return quotes
 
     def _settle(self) -> None:
         """Move the baskets of every instrument marked since they last moved, by its whole move, exactly."""

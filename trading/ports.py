@@ -124,8 +124,8 @@ class Instruments(Protocol):
 
 class MarkSource(Protocol):
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]: ...
-    def closes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, PreviousClose]:
-        """The previous closes that came with these instruments' marks (those that had one)."""
+    def quotes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, tuple[Decimal, PreviousClose | None]]:
+        """Of these instruments' marks (those that have one): the price and the previous close it came with."""
         ...
 
     def marked_at(self, refs: list[InstrumentRef]) -> datetime | None:

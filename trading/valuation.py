@@ -64,8 +64,8 @@ class PnlReport:
 def pnl_of(marks: MarkSource, basket_id: BasketId, positions: list[Position]) -> PnlReport:
     """Each position at its mark (without one: its realised P&L) with its previous close, and the exact totals."""
     refs = list({p.key.instrument for p in positions})
-    prices, closes = marks.last_prices(refs), marks.closes(refs)
-    rows = [PositionPnl.of(p, prices.get(p.key.instrument), closes.get(p.key.instrument)) for p in positions]
+    quotes = marks.quotes(refs)  # one read of the marks: the price and the close together
+    rows = [PositionPnl.of(p, *quotes.get(p.key.instrument, (None, None))) for p in positions]
     return PnlReport(
         basket_id=basket_id,
         pnl=sum((r.pnl for r in rows), _ZERO),

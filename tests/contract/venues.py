@@ -77,8 +77,8 @@ class StaticMarks:
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
         return {ref: self.prices[ref] for ref in refs if ref in self.prices}
 
-    def closes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, PreviousClose]:
-        return {}  # no previous closes known
+    def quotes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, tuple[Decimal, PreviousClose | None]]:
+        return {r: (self.prices[r], None) for r in refs if r in self.prices}  # no previous closes known
 
 
 @dataclass

@@ -66,8 +66,8 @@ class Marks:
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
         return {r: self.prices[r] for r in refs if r in self.prices}
 
-    def closes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, PreviousClose]:
-        return {}  # no previous closes known
+    def quotes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, tuple[Decimal, PreviousClose | None]]:
+        return {r: (self.prices[r], None) for r in refs if r in self.prices}  # no previous closes known
 
 
 def assert_matches_recompute(engine: PnlEngine, basket_id: BasketId) -> None:

@@ -137,9 +137,12 @@ class Marks:
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
         return {ref: self.latest[ref][1] for ref in refs if ref in self.latest}
 
-    def closes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, PreviousClose]:
+    def quotes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, tuple[Decimal, PreviousClose | None]]:
         seen = {ref: self.latest[ref] for ref in refs if ref in self.latest}
-        return {ref: PreviousClose(c, at.astimezone(IST).date()) for ref, (at, _, c) in seen.items() if c is not None}
+        return {
+            ref: (price, None if c is None else PreviousClose(c, at.astimezone(IST).date()))
+            for ref, (at, price, c) in seen.items()
+        }
 
     def marked_at(self, refs: list[InstrumentRef]) -> datetime | None:
         return max((self.latest[ref][0] for ref in refs if ref in self.latest), default=None)

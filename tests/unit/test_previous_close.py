@@ -102,4 +102,4 @@ def test_the_engine_rows_take_a_new_close_at_an_unchanged_price_and_the_basket_i
     snapshots = engine.due(DAY_TWO + timedelta(seconds=1))
     assert [s.positions[0].close for s in snapshots] == [PreviousClose(Decimal("97.50"), DAY_TWO.date())]
     assert engine.snapshot(BasketId("b1")) == engine.recompute(BasketId("b1"))
-    assert engine.closes([REF]) == {REF: PreviousClose(Decimal("97.50"), DAY_TWO.date())}
+    assert engine.quotes([REF]) == {REF: (Decimal("98.00"), PreviousClose(Decimal("97.50"), DAY_TWO.date()))}
