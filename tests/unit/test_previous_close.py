@@ -103,3 +103,18 @@ def test_the_engine_rows_take_a_new_close_at_an_unchanged_price_and_the_basket_i
     assert [s.positions[0].close for s in snapshots] == [PreviousClose(Decimal("97.50"), DAY_TWO.date())]
     assert engine.snapshot(BasketId("b1")) == engine.recompute(BasketId("b1"))
     assert engine.quotes([REF]) == {REF: (Decimal("98.00"), PreviousClose(Decimal("97.50"), DAY_TWO.date()))}
+
+
+def test_m2m_leaves_out_what_was_realised_before_the_day() -> None:
+    # Given BUY 3@790, SELL 8@747 (x15) on day 1 (realised 3 * -43 * 15), carried short 5@747 into day 2
+    key = PositionKey(BasketId("b1"), None, REF, Product.NRML)
+    day_one = DAY_ONE.astimezone(UTC)
+    fills = (
+        Fill(TradeId("t1"), OrderId("o1"), Side.BUY, 3, Decimal(790), day_one),
+        Fill(TradeId("t2"), OrderId("o2"), Side.SELL, 8, Decimal(747), day_one + timedelta(seconds=1)),
+    )
+    position = Position(key, OwnerId("alice"), Decimal(15), fills)
+    close = PreviousClose(Decimal(750), DAY_TWO.date())
+    row = shapes.position_pnl(PositionPnl.of(position, Decimal(740), close), DAY_TWO.date())
+    # Then pnl holds the realised -1935 and the open +525; m2m is day 2's move alone: -5 * (740 - 750) * 15
+    assert (row["realised"], row["pnl"], row["m2m"]) == ("-1935.00", "-1410.00", "750.00")
