@@ -44,15 +44,20 @@ def clock() -> ShiftedClock:
 
 @pytest.fixture(scope="module")
 def day_stack(tmp_path_factory: pytest.TempPathFactory, clock: ShiftedClock) -> Iterator[LocalStack]:
-    """A stack of its own on the shifted clock (the exchange, the feed and the resolvers share it)."""
+    """A stack of its own on the shifted clock (the exchange, the feed and the resolvers share it), on its own
+    table; the process's composition (the session's stack's, if any) comes back afterwards."""
+    from composition import runtime
     from local.stack import LocalStack, StackConfig
 
     state: Path = tmp_path_factory.mktemp("close-state")
-    running = LocalStack(StackConfig(state_dir=state, port=0, simulate_market=False, clock=clock))
-    running.start()
-    running.serve_in_thread()
-    yield running
-    running.stop()
+    config = StackConfig(state_dir=state, port=0, table_name="PreviousClose", simulate_market=False, clock=clock)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runtime, "_process", runtime._process)
+        running = LocalStack(config)
+        running.start()
+        running.serve_in_thread()
+        yield running
+        running.stop()
 
 
 def move(stack: LocalStack, prices: dict[str, str]) -> None:
