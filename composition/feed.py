@@ -24,4 +24,4 @@ def mark_feed(composed: Composition, names: list[str] | None = None) -> MarkFeed
     store = composed.store
     chosen = composed.settings.feed_names if names is None else names
     throttle = MarkThrottle(composed.settings.feed_mark_interval)
-    return MarkFeed(store.marks, instrument_tokens(store.instruments, chosen), throttle)
+    return MarkFeed(store.marks, instrument_tokens(store.instruments, chosen), throttle, composed.clock)

@@ -214,6 +214,7 @@ class LocalStack:
             postback_url=f"{self.url}/postback/kite",
             postback_ca=str(self.certificate.ca_file) if self.certificate else None,
             book_file=AtomicFile(self.state_dir / "paper-exchange.pickle"),
+            clock=self.config.clock,  # one clock for the stack: its sessions roll over on the stack's day
         )
         server = PaperExchangeServer(exchange)
         return exchange, server, server.start(host="127.0.0.1", port=0)

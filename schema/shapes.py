@@ -185,9 +185,13 @@ def position(p: Position, day: date | None = None) -> dict[str, Any]:
     }
 
 
-def position_pnl(row: PositionPnl, day: date | None = None, close_price: Decimal | None = None) -> dict[str, Any]:
-    """One valued position: exact figures rounded once here, so pnl == realised + unrealised as shown."""
+def position_pnl(row: PositionPnl, day: date | None = None) -> dict[str, Any]:
+    """One valued position: exact figures rounded once here, so pnl == realised + unrealised as shown.
+
+    Its close and m2m are `day`'s: a close the feed saw on another day is another day's previous close.
+    """
     day = day or today()
+    close_price = None if row.close is None else row.close.on(day)
     shown, realised, unrealised = shown_pnl(row.pnl, row.realised)
     m2m = None if row.last_price is None else DayView.of(row.position, day).m2m(row.pnl, close_price)
     return {

@@ -206,13 +206,15 @@ class PositionPnl:
     position: Position
     last_price: str | None = strawberry.field(description=DECIMAL + " Null until a mark exists.")
     close_price: str | None = strawberry.field(
-        description=DECIMAL + " The previous close (Kite's close_price); null when not known"
+        description=DECIMAL + " The previous trading day's close (Kite's close_price: the feed's ohlc.close, as "
+        "today's marks bring it); null when not known"
     )
     pnl: str = strawberry.field(description=RUPEES)
     realised: str = strawberry.field(description=RUPEES)
     unrealised: str = strawberry.field(description=RUPEES)
     m2m: str | None = strawberry.field(
-        description=RUPEES + ". Kite's m2m: pnl with the overnight quantity valued at the previous close; "
+        description=RUPEES + ". Kite's m2m, the day's P&L: pnl with the overnight quantity valued at the previous "
+        "close and without what was realised before the day; "
         "null while unmarked, or when a quantity was carried overnight and the close is not known"
     )
 

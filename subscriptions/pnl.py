@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from schema import shapes
 from store.items.attributes import deserialize, parse_timestamp
-from store.items.mark import mark_of
+from store.items.mark import close_of, mark_of
 from store.items.position import position_of
 from subscriptions.payloads import item_type
 from trading.clock import IST
@@ -66,7 +66,8 @@ class PnlFeed:
         elif kind == "Mark" and new:
             ref, price = mark_of(new)
             self._load(ref)
-            self.engine.mark(ref, price, parse_timestamp(deserialize(new)["at"]))
+            close, at = close_of(new), parse_timestamp(deserialize(new)["at"])
+            self.engine.mark(ref, price, at, None if close is None else close.price)
 
     def positions_in(self, ref: InstrumentRef) -> list[Position]:
         """The positions the engine holds in `ref` (the leg watch reads entries from them)."""

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from trading.model.leg_risk import LegRiskState
     from trading.model.margin import Segment
     from trading.ports import OrderChange, OrderRequest, ScheduledAction, ScheduledJob
+    from trading.valuation import PreviousClose
 
 
 class FixedClock:
@@ -235,9 +236,13 @@ class MemoryMarks:
     def __init__(self, prices: dict[InstrumentRef, Decimal] | None = None) -> None:
         self.prices = dict(prices or {})
         self.at: dict[InstrumentRef, datetime] = {}
+        self.previous_closes: dict[InstrumentRef, PreviousClose] = {}
 
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
         return {r: self.prices[r] for r in refs if r in self.prices}
+
+    def quotes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, tuple[Decimal, PreviousClose | None]]:
+        return {r: (self.prices[r], self.previous_closes.get(r)) for r in refs if r in self.prices}
 
     def marked_at(self, refs: list[InstrumentRef]) -> datetime | None:
         return max((self.at[r] for r in refs if r in self.at), default=None)

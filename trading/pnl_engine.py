@@ -19,8 +19,9 @@ from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, Inv
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from trading.clock import IST
 from trading.errors import ValidationError
-from trading.valuation import PositionPnl, pnl_of
+from trading.valuation import PositionPnl, PreviousClose, pnl_of
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -63,6 +64,7 @@ class _Quote:
     at: datetime | None = None
     exposures: dict[BasketId, _Exposure] = field(default_factory=dict)
     settled: Decimal | None = None  # the price its baskets' totals are at (behind `price` until settled)
+    close: PreviousClose | None = None  # the previous close that came with the latest mark
 
 
 @dataclass(eq=False, slots=True)
@@ -74,9 +76,14 @@ class _Held:
     cached: PositionPnl | None = None  # the last row, reused while its instrument's price is unchanged
 
     def row(self) -> PositionPnl:
-        cached, price = self.cached, self.quote.price
-        if cached is None or cached.last_price != price or (cached.last_price is None) != (price is None):
-            cached = self.cached = PositionPnl.of(self.position, price)
+        cached, price, close = self.cached, self.quote.price, self.quote.close
+        if (
+            cached is None
+            or cached.last_price != price
+            or (cached.last_price is None) != (price is None)
+            or cached.close != close
+        ):
+            cached = self.cached = PositionPnl.of(self.position, price, close)
         return cached
 
 
@@ -202,11 +209,11 @@ class PnlEngine:
         self._touch(basket, at)
         return True
 
-    def mark(self, ref: InstrumentRef, price: Decimal, at: datetime) -> None:
+    def mark(self, ref: InstrumentRef, price: Decimal, at: datetime, close: Decimal | None = None) -> None:
         """Take a new last price; only the baskets holding `ref` move and become dirty.
 
         A mark older than the instrument's current one is stale and ignored; an unchanged price
-        dirties nothing.
+        and close dirty nothing.
 
         Parameters
         ----------
@@ -216,6 +223,8 @@ class PnlEngine:
             Its last traded price.
         at
             When it traded.
+        close
+            The previous trading day's close that came with it, if known (seen on `at`'s IST day).
 
         Raises
         ------
@@ -224,17 +233,23 @@ class PnlEngine:
         """
         if not price.is_finite():
             raise ValidationError(f"mark for {ref} must be a finite price, got {price}")
+        seen = None if close is None else PreviousClose(close, at.astimezone(IST).date())
         quote = self._quotes.get(ref)
-        if quote is None:
-            self._quotes[ref] = _Quote(price, at, settled=price)  # nobody holds it yet; kept for whoever opens it
+        if quote is None:  # nobody holds it yet; kept for whoever opens it
+            self._quotes[ref] = _Quote(price, at, settled=price, close=seen)
             return
         old = quote.price
         if old is None:
+            quote.close = seen
             self._first_mark(quote, price, at)
             return
         if quote.at is not None and at < quote.at:
             return
         quote.price, quote.at = price, at
+        if seen != quote.close:
+            quote.close = seen
+            for basket_id in quote.exposures:  # their rows' m2m moves, not their totals
+                self._dirty[basket_id] = None
         if price == old:
             return
         if quote.exposures:
@@ -336,6 +351,15 @@ class PnlEngine:
             if quote is not None and quote.price is not None:
                 prices[ref] = quote.price
         return prices
+
+    def quotes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, tuple[Decimal, PreviousClose | None]]:
+        """The latest marks of those of `refs` that have one, with their previous closes (the `MarkSource` port)."""
+        quotes = {}
+        for ref in refs:
+            quote = self._quotes.get(ref)
+            if quote is not None and quote.price is not None:
+                quotes[ref] = (quote.price, quote.close)
+        return quotes
 
     def _settle(self) -> None:
         """Move the baskets of every instrument marked since they last moved, by its whole move, exactly."""

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from trading.model.instrument import Instrument
     from trading.model.leg_risk import LegRiskState
     from trading.model.margin import BasketMargin, Charges, Funds, Segment
+    from trading.valuation import PreviousClose
 
 T = TypeVar("T")
 
@@ -123,6 +124,10 @@ class Instruments(Protocol):
 
 class MarkSource(Protocol):
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]: ...
+    def quotes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, tuple[Decimal, PreviousClose | None]]:
+        """Of these instruments' marks (those that have one): the price and the previous close it came with."""
+        ...
+
     def marked_at(self, refs: list[InstrumentRef]) -> datetime | None:
         """When the latest of these instruments' marks was taken (None: none has a mark)."""
         ...

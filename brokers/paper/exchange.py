@@ -206,8 +206,24 @@ class PaperExchange:
             if not price.is_finite() or price <= 0:
                 raise input_error(f"Invalid price {price} for {key}.")
             self._prices[key] = price
-            self._day.mark(key, price)
+            self._day.mark(key, price, self._clock.now())
             self._matching.on_price(key)
+            tick = self._tick(key)
+        self.ticker.publish_ticks([tick])
+
+    def set_previous_close(self, ref: InstrumentRef | str, close: Decimal) -> None:
+        """Give an instrument's session a previous close (the ticker's `close`) when it simulated no earlier one.
+
+        Raises
+        ------
+        PaperExchangeError
+            Not a positive finite price, or the instrument has no price yet (no session).
+        """
+        with self._lock:
+            key = self._instrument(ref).ref
+            if not close.is_finite() or close <= 0 or key not in self._prices:
+                raise input_error(f"Invalid previous close {close} for {key} (it needs a price first).")
+            self._day.set_previous_close(key, close)
             tick = self._tick(key)
         self.ticker.publish_ticks([tick])
 

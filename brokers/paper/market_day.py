@@ -1,4 +1,5 @@
-"""The market day: each instrument's day so far (open, high, low, volume, price band) and AMO release at the open."""
+"""The market day: each instrument's session so far (open, high, low, volume, price band, the previous session's
+close) and AMO release at the open."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from typing import TYPE_CHECKING
 
 from brokers.paper.book import AMO_REQ_RECEIVED, ZERO
 from brokers.paper.ticker import DepthLevel, Tick
+from trading.clock import IST
 from trading.model import InstrumentRef
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
-    from datetime import datetime
+    from datetime import date, datetime
 
     from brokers.paper.book import PaperOrder
     from brokers.paper.rules import Band
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 class TradingDay:
     """An instrument's trading day so far, for ticker packets and the price band."""
 
-    reference: Decimal  # the first price of the day: the band's centre and the ticker's `close`
+    reference: Decimal  # the first price of the day: the band's centre
     open: Decimal
     high: Decimal
     low: Decimal
@@ -31,6 +33,9 @@ class TradingDay:
     turnover: Decimal = ZERO
     last_quantity: int = 0
     last_trade_time: datetime | None = None
+    day: date | None = None  # the IST date of the session (None: saved before sessions were dated; renewed)
+    last: Decimal = ZERO  # its latest price: the session's close once the next one opens
+    previous_close: Decimal = ZERO  # the ticker's `close`, as Kite's: the previous session's close (0: unknown)
 
     def trade(self, quantity: int, price: Decimal, at: datetime) -> None:
         self.volume += quantity
@@ -57,7 +62,7 @@ class TradingDay:
             open=self.open,
             high=self.high,
             low=self.low,
-            close=self.reference,
+            close=self.previous_close,
             last_trade_time=int(traded.timestamp()) if traded else 0,
             timestamp=int(now.timestamp()),
             bids=bids,
@@ -67,6 +72,9 @@ class TradingDay:
 
 class MarketDay:
     """Today's days per instrument, the daily band (a fraction of the first price), and when the market is open.
+
+    A price on a later IST date than an instrument's session opens a new session whose previous close is the
+    last price of the one before (or a close set with `set_previous_close`, e.g. a real one for a practice day).
 
     Parameters
     ----------
@@ -87,13 +95,25 @@ class MarketDay:
         self._instruments = instruments
         self._market_open = market_open
 
-    def mark(self, ref: InstrumentRef, price: Decimal) -> None:
-        """A new last price: the first of the day opens it, later ones move its high and low."""
+    def mark(self, ref: InstrumentRef, price: Decimal, now: datetime) -> None:
+        """A new last price: the first of the day opens it, later ones move its high, low and last."""
+        today = now.astimezone(IST).date()
         day = self.days.get(ref)
-        if day is None:
-            self.days[ref] = TradingDay(reference=price, open=price, high=price, low=price)
+        if day is None or day.day is None or day.day < today:
+            close = day.last if day is not None else ZERO
+            self.days[ref] = TradingDay(price, price, price, price, day=today, last=price, previous_close=close)
         else:
-            day.high, day.low = max(day.high, price), min(day.low, price)
+            day.high, day.low, day.last = max(day.high, price), min(day.low, price), price
+
+    def set_previous_close(self, ref: InstrumentRef, close: Decimal) -> None:
+        """Give the instrument's current session a previous close (it has no earlier session to take one from).
+
+        Raises
+        ------
+        KeyError
+            The instrument has no price yet (no session).
+        """
+        self.days[ref].previous_close = close
 
     def price_band(self, ref: InstrumentRef) -> Band | None:
         """Today's (lower, upper) circuit limits, on the tick grid; None without a band or a price."""

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from trading.ports import Broker
+    from trading.valuation import PreviousClose
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CE = Instrument(
@@ -75,6 +76,9 @@ class StaticMarks:
 
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
         return {ref: self.prices[ref] for ref in refs if ref in self.prices}
+
+    def quotes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, tuple[Decimal, PreviousClose | None]]:
+        return {r: (self.prices[r], None) for r in refs if r in self.prices}  # no previous closes known
 
 
 @dataclass

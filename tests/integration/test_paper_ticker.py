@@ -216,6 +216,7 @@ class TestKiteTicker:
                 order_type="MARKET",
                 market_protection=-1,
             )
+            paper.set_previous_close(INFY.ref, Decimal("1567.80"))  # a first session has no earlier close
             paper.set_price(INFY.ref, Decimal("1575.00"))
             paper.set_price(INFY.ref, Decimal("1573.70"))
             # Then the subscriber decodes the state of the market from Kite's binary packets
@@ -224,7 +225,7 @@ class TestKiteTicker:
             on_reactor(ticker.close)
         assert tick["instrument_token"] == INFY.token
         assert (tick["last_traded_quantity"], tick["volume_traded"], tick["average_traded_price"]) == (7, 7, 1573.15)
-        assert tick["ohlc"] == {"open": 1573.15, "high": 1575.0, "low": 1573.15, "close": 1573.15}
+        assert tick["ohlc"] == {"open": 1573.15, "high": 1575.0, "low": 1573.15, "close": 1567.8}
         assert tick["depth"]["buy"][0] == {"quantity": 500, "price": 1573.65, "orders": 1}
         assert tick["depth"]["sell"][0] == {"quantity": 500, "price": 1573.75, "orders": 1}
 

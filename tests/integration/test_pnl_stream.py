@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -95,4 +95,13 @@ def test_the_issues_flip_example_is_recorded_and_published_by_average_cost(stack
     assert (row["position"]["averagePrice"], row["position"]["value"]) == ("747.00", "56745.00")  # 92295 - 35550
     # NOW is a past day: all of it is carried overnight, and with no previous close m2m is unknown
     assert (row["position"]["overnightQuantity"], row["closePrice"], row["m2m"]) == (-5, None, None)
+
+    # And when today's mark brings the previous close (790), m2m values the carried -5 at it, not at 747
+    assert store.marks.put_mark(NIFTY_CALL, Decimal(787), datetime.now(UTC), Decimal(790))
+    poller.run_once()
+    [*_, last] = [e for e in published.events if e.kind == "pnl" and e.basket_id == basket.id]
+    [row] = last.payload["positions"]
+    assert (row["closePrice"], row["pnl"]) == ("790.00", "-2280.00")
+    # Kite's m2m is the day's: -5 * (787 - 790) * 15, the 720 realised on the earlier day left out
+    assert row["m2m"] == "225.00"
     assert poller.dead_letters.list() == []

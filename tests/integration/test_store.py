@@ -28,10 +28,12 @@ from tests.builders import (
     an_order,
     placed,
 )
+from trading.clock import IST
 from trading.errors import Conflict, NotFound, ValidationError
 from trading.ids import BasketId, BrokerOrderId, ClientRequestId, OrderId, TradeId
 from trading.model import BasketStatus, InstrumentRef, OrderStatus, OrderType, Product, Side
 from trading.usecases.orders import apply_fill
+from trading.valuation import PreviousClose
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -439,6 +441,24 @@ def test_marks_are_read_in_one_batch_and_never_go_back_in_time(
         prices = store.marks.last_prices([NIFTY_CALL, NIFTY_PUT, NIFTY_CALL, InstrumentRef("NSE", "TCS")])
     # Then the latest prices come back exactly, from one BatchGetItem
     assert prices == {NIFTY_CALL: Decimal("121.35"), NIFTY_PUT: Decimal("97.10")}
+    assert calls == ["BatchGetItem"]
+
+
+def test_a_marks_previous_close_comes_back_with_its_price_in_one_read(
+    store: DynamoStore, count_requests: RequestCounter
+) -> None:
+    # Given a mark with the previous close the feed had, another without, and a stale one with another close
+    assert store.marks.put_mark(NIFTY_CALL, Decimal("121.35"), NOW, Decimal("118.40"))
+    assert store.marks.put_mark(NIFTY_PUT, Decimal("97.10"), NOW)
+    assert not store.marks.put_mark(NIFTY_CALL, Decimal("119.00"), NOW - timedelta(seconds=1), Decimal("1.00"))
+    # When they are read as quotes
+    with count_requests.measure() as calls:
+        quotes = store.marks.quotes([NIFTY_CALL, NIFTY_PUT, InstrumentRef("NSE", "TCS")])
+    # Then each price comes with its close as of the IST day the mark was taken, from one BatchGetItem
+    assert quotes == {
+        NIFTY_CALL: (Decimal("121.35"), PreviousClose(Decimal("118.40"), NOW.astimezone(IST).date())),
+        NIFTY_PUT: (Decimal("97.10"), None),
+    }
     assert calls == ["BatchGetItem"]
 
 

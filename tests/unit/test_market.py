@@ -31,9 +31,11 @@ def test_throttle_lets_one_mark_per_interval_and_keeps_the_latest() -> None:
 class MarkLog:
     def __init__(self) -> None:
         self.marks: list[tuple[InstrumentRef, Decimal]] = []
+        self.closes: list[Decimal | None] = []
 
-    def put_mark(self, ref: InstrumentRef, price: Decimal, at: datetime) -> bool:
+    def put_mark(self, ref: InstrumentRef, price: Decimal, at: datetime, close: Decimal | None = None) -> bool:
         self.marks.append((ref, price))
+        self.closes.append(close)
         return True
 
 
@@ -78,3 +80,24 @@ def test_simulator_is_still_while_the_market_is_closed() -> None:
         list(seeded), {i.ref: p for i, p in seeded.items()}.get, lambda _: None, night, MarketCalendar()
     )
     assert simulator.step() == {}
+
+
+def test_the_feed_writes_each_mark_with_the_ticks_previous_close() -> None:
+    # Given a feed over one instrument
+    clock = FixedClock(datetime(2026, 11, 23, 11, 0, tzinfo=IST))
+    written = MarkLog()
+    feed = MarkFeed(written, {408065: REF}, MarkThrottle(timedelta(0)), clock)
+    # When a quote-mode tick, then an ltp-mode tick (no ohlc), then a tick whose close is Kite's 0 arrive
+    feed.on_ticks([{"instrument_token": 408065, "last_price": 1573.15, "ohlc": {"close": 1567.8}}])
+    feed.on_ticks([{"instrument_token": 408065, "last_price": 1573.2}])
+    feed.on_ticks([{"instrument_token": 408065, "last_price": 1573.25, "ohlc": {"close": 0}}])
+    # Then every mark carries the previous close the quote tick brought, exactly as Kite sent it
+    assert written.closes == [Decimal("1567.8")] * 3
+    assert [price for _, price in written.marks] == [Decimal("1573.15"), Decimal("1573.2"), Decimal("1573.25")]
+
+
+def test_without_ohlc_no_close_is_written() -> None:
+    written = MarkLog()
+    feed = MarkFeed(written, {408065: REF}, MarkThrottle(timedelta(0)), FixedClock(T0))
+    feed.on_ticks([{"instrument_token": 408065, "last_price": 100.05}])
+    assert written.closes == [None]

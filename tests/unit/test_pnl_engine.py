@@ -15,7 +15,7 @@ from trading.errors import ValidationError
 from trading.ids import BasketId, OrderId, OwnerId, StrategyId, TradeId
 from trading.model import Fill, InstrumentRef, Position, PositionKey, Product, Side
 from trading.pnl_engine import PnlEngine
-from trading.valuation import pnl_of
+from trading.valuation import PreviousClose, pnl_of
 
 T0 = datetime(2026, 1, 5, 4, 0, tzinfo=UTC)
 OWNER = OwnerId("alice")
@@ -65,6 +65,9 @@ class Marks:
 
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
         return {r: self.prices[r] for r in refs if r in self.prices}
+
+    def quotes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, tuple[Decimal, PreviousClose | None]]:
+        return {r: (self.prices[r], None) for r in refs if r in self.prices}  # no previous closes known
 
 
 def assert_matches_recompute(engine: PnlEngine, basket_id: BasketId) -> None:

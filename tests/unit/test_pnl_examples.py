@@ -31,7 +31,7 @@ from trading.model import (
 )
 from trading.model.day_view import day_position
 from trading.usecases.orders import apply_fill
-from trading.valuation import PositionPnl
+from trading.valuation import PositionPnl, PreviousClose
 
 MOCKS = Path(__file__).resolve().parents[2].parent / "shared" / "kite-mocks"
 T0 = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
@@ -162,7 +162,8 @@ class TestKitePositionsSample:
             if view == "day":
                 position = day_position(position, self.DAY)
             close = Decimal(str(row["close_price"])) or None  # Kite's 0: no close known
-            ours = shapes.position_pnl(PositionPnl.of(position, Decimal(str(row["last_price"]))), self.DAY, close)
+            seen = None if close is None else PreviousClose(close, self.DAY)
+            ours = shapes.position_pnl(PositionPnl.of(position, Decimal(str(row["last_price"])), seen), self.DAY)
             for kite, (part, name) in self.FIELDS.items():
                 value = ours[part][name] if part else ours[name]
                 assert Decimal(str(value)) == Decimal(str(row[kite])), (view, row["tradingsymbol"], kite)

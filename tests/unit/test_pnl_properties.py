@@ -34,11 +34,12 @@ from tests.pnl_reference import (
     reference_of,
     sequences,
 )
+from trading.clock import IST
 from trading.ids import BasketId, OrderId, TradeId
 from trading.model import Fill, InstrumentRef, Order, Position, PositionKey, Product, Side, decide_fill
 from trading.money import to_paise
 from trading.pnl_engine import BasketPnlSnapshot, PnlEngine
-from trading.valuation import pnl_of
+from trading.valuation import PreviousClose, pnl_of
 
 SEQUENCES = 10_000
 ENGINE_RUNS = 400
@@ -98,6 +99,7 @@ class MarkEvent:
     instrument: int
     price: Decimal
     late_ms: int  # how far behind the clock it was taken (a late one is stale and ignored)
+    close: Decimal | None  # the previous close that came with it (the feed's ohlc.close), if any
 
 
 @dataclass(frozen=True)
@@ -117,21 +119,30 @@ fill_events = st.builds(
     st.integers(0, 600),
     st.none() | st.none() | st.none() | st.integers(0, 50),
 )
-mark_events = st.builds(MarkEvent, st.integers(0, len(ENGINE_REFS) - 1), prices, st.sampled_from([0, 0, 0, 5]))
+mark_events = st.builds(
+    MarkEvent, st.integers(0, len(ENGINE_REFS) - 1), prices, st.sampled_from([0, 0, 0, 5]), st.none() | prices
+)
 
 
 @dataclass
 class Marks:
     """The latest mark of each instrument by the time it was taken: the `MarkSource` a recompute reads."""
 
-    latest: dict[InstrumentRef, tuple[datetime, Decimal]] = field(default_factory=dict)
+    latest: dict[InstrumentRef, tuple[datetime, Decimal, Decimal | None]] = field(default_factory=dict)
 
-    def take(self, ref: InstrumentRef, price: Decimal, at: datetime) -> None:
+    def take(self, ref: InstrumentRef, price: Decimal, at: datetime, close: Decimal | None) -> None:
         if ref not in self.latest or at >= self.latest[ref][0]:
-            self.latest[ref] = (at, price)
+            self.latest[ref] = (at, price, close)
 
     def last_prices(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, Decimal]:
         return {ref: self.latest[ref][1] for ref in refs if ref in self.latest}
+
+    def quotes(self, refs: list[InstrumentRef]) -> dict[InstrumentRef, tuple[Decimal, PreviousClose | None]]:
+        seen = {ref: self.latest[ref] for ref in refs if ref in self.latest}
+        return {
+            ref: (price, None if c is None else PreviousClose(c, at.astimezone(IST).date()))
+            for ref, (at, price, c) in seen.items()
+        }
 
     def marked_at(self, refs: list[InstrumentRef]) -> datetime | None:
         return max((self.latest[ref][0] for ref in refs if ref in self.latest), default=None)
@@ -156,8 +167,8 @@ def test_the_engine_equals_a_recompute_and_the_reference_under_interleaved_marks
             continue
         ref = ENGINE_REFS[event.instrument]
         if isinstance(event, MarkEvent):
-            marks.take(ref, event.price, clock - timedelta(milliseconds=event.late_ms))
-            engine.mark(ref, event.price, clock - timedelta(milliseconds=event.late_ms))
+            marks.take(ref, event.price, clock - timedelta(milliseconds=event.late_ms), event.close)
+            engine.mark(ref, event.price, clock - timedelta(milliseconds=event.late_ms), event.close)
         else:
             key = PositionKey(BasketId(f"b{event.basket}"), None, ref, Product.NRML)
             held = fills.setdefault(key, {})
@@ -192,6 +203,9 @@ def check_engine(
             report.unrealised,
         )
         assert snapshot == engine.recompute(basket)
+        # And each row carries the previous close its instrument's latest mark came with
+        closes = {r.position.key: r.close for r in report.positions}
+        assert {r.position.key: r.close for r in snapshot.positions} == closes
         # And the realised and total P&L are the reference's
         references = {k: reference_of(list(f.values()), ENGINE_MULTIPLIERS[k.instrument]) for k, f in mine.items()}
         assert snapshot.realised == sum((r.realised for r in references.values()), Fraction(0))

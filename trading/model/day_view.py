@@ -2,7 +2,8 @@
 
 Kite's net position is the quantity carried overnight (at its average) plus the day's trades; its `m2m`
 values the carried quantity at the previous close instead of its cost, so
-`m2m = pnl - overnight_quantity * (close_price - overnight_average) * multiplier`.
+`m2m = pnl - overnight_quantity * (close_price - overnight_average) * multiplier`, where Kite's pnl is of the
+carried quantity and the day's trades: ours also holds what was realised before the day, which m2m leaves out.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class DayView:
 
     overnight_quantity: int
     overnight_average: Fraction
+    overnight_realised: Fraction  # realised before the day: in our pnl, not in Kite's m2m
     day_buy_quantity: int
     day_buy_value: Decimal
     day_sell_quantity: int
@@ -52,6 +54,7 @@ class DayView:
         return cls(
             overnight_quantity=before.net_quantity,
             overnight_average=before.average,
+            overnight_realised=before.realised,
             day_buy_quantity=sum(f.quantity for f in buys),
             day_buy_value=sum((f.price * f.quantity * m for f in buys), Decimal(0)),
             day_sell_quantity=sum(f.quantity for f in sells),
@@ -68,13 +71,14 @@ class DayView:
         return _per_unit(self.day_sell_value, self.day_sell_quantity, self.multiplier)
 
     def m2m(self, pnl: Fraction, close_price: Decimal | None) -> Fraction | None:
-        """Kite's m2m: the P&L with the carried quantity valued at the previous close; None if that is unknown."""
+        """Kite's m2m: the day's P&L, the carried quantity valued from the previous close; None if that is unknown."""
+        day_pnl = pnl - self.overnight_realised
         if self.overnight_quantity == 0:
-            return pnl
+            return day_pnl
         if close_price is None:
             return None
         carried = self.overnight_quantity * (Fraction(close_price) - self.overnight_average)
-        return pnl - carried * Fraction(self.multiplier)
+        return day_pnl - carried * Fraction(self.multiplier)
 
 
 def day_position(position: Position, day: date) -> Position:
