@@ -14,8 +14,8 @@ everything applied before them, so nothing acts on a write that could still be l
 
 Compaction never holds the request lock: the journal rolls to a new segment when it grows past
 `segment_bytes`, and a background thread folds the last image and the closed segments into a new image
-file, then deletes those segments. Stream records older than the stream's 24-hour retention are dropped
-from the image, as DynamoDB trims them.
+file, then deletes those segments. Stream records the embedded stream has trimmed (`stream_retention`: settled
+by the poller and a few minutes old, or past DynamoDB's 24 hours) are dropped from the image too.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from local.atomic_file import write_atomically
+from local.dynamodb.stream_retention import DYNAMODB_RETENTION_SECONDS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("basketgraph.local.dynamodb")
 
 SEGMENT_BYTES = 8 * 1024 * 1024
-STREAM_RETENTION_SECONDS = 24 * 3600
 IMAGE = "image.json"
 
 
@@ -84,10 +84,16 @@ class TableState:
                 self.items[key] = change["NewImage"]
             self.records.append(record)
 
-    def trim(self, now: float) -> None:
-        oldest = now - STREAM_RETENTION_SECONDS
+    def trim(self, now: float, horizon: int | None = None) -> None:
+        """Drop the records before sequence number `horizon` (what the embedded stream trimmed) or past 24 h."""
+        oldest = now - DYNAMODB_RETENTION_SECONDS
         keep = next(
-            (i for i, r in enumerate(self.records) if r["dynamodb"]["ApproximateCreationDateTime"] >= oldest),
+            (
+                i
+                for i, r in enumerate(self.records)
+                if r["dynamodb"]["ApproximateCreationDateTime"] >= oldest
+                and (horizon is None or int(r["dynamodb"]["SequenceNumber"]) >= horizon)
+            ),
             len(self.records),
         )
         if keep:
@@ -121,11 +127,14 @@ def _entries(path: Path) -> Iterator[dict[str, Any]]:
             yield from json.loads(line)
 
 
-def write_image(directory: Path, tables: dict[str, TableState], folded: int) -> None:
+def write_image(
+    directory: Path, tables: dict[str, TableState], folded: int, horizons: dict[str, int] | None = None
+) -> None:
+    """The image of `tables` through segment `folded`, without the stream records before `horizons[table]`."""
     now = time.time()
     body: dict[str, Any] = {"folded": folded, "tables": {}}
     for name, table in tables.items():
-        table.trim(now)
+        table.trim(now, (horizons or {}).get(name))
         data = table.to_json()
         if table.items:
             data["keyNames"] = sorted(json.loads(next(iter(table.items))))
@@ -154,6 +163,7 @@ class Journal:
         self._compacting: threading.Thread | None = None
         self.restored_items = 0
         self.fsyncs = 0
+        self._horizons: dict[str, int] = {}  # table -> first sequence number its embedded stream still holds
 
     # -- start -------------------------------------------------------------------------------------
 
@@ -247,6 +257,12 @@ class Journal:
                     self._synced = max(self._synced, target)
                     self._cond.notify_all()
 
+    def trimmed(self, table_name: str, horizon: int) -> None:
+        """The embedded stream of `table_name` now starts at sequence number `horizon`: the next image drops
+        the records before it."""
+        with self._cond:
+            self._horizons[table_name] = max(horizon, self._horizons.get(table_name, 0))
+
     # -- segments and compaction -------------------------------------------------------------------
 
     def _roll(self) -> None:
@@ -273,7 +289,9 @@ class Journal:
             tables, folded = _read_upto(self.directory, upto)
             if upto <= folded:
                 return
-            write_image(self.directory, tables, upto)
+            with self._cond:
+                horizons = dict(self._horizons)
+            write_image(self.directory, tables, upto, horizons)
             for number, path in _segments(self.directory):
                 if number <= upto:
                     path.unlink(missing_ok=True)
