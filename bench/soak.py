@@ -75,9 +75,17 @@ def table_counts(moto_url: str) -> tuple[int, int]:
 
 
 def stream_records(moto_url: str) -> int:
-    """The records the table's stream holds, read from TRIM_HORIZON to the end."""
+    """The records the table's stream holds, read from TRIM_HORIZON to the end (again if trimmed meanwhile)."""
     arn = _client("dynamodb", moto_url).describe_table(TableName="Trading")["Table"]["LatestStreamArn"]
     streams = _client("dynamodbstreams", moto_url)
+    while True:
+        try:
+            return _count_records(streams, arn)
+        except streams.exceptions.TrimmedDataAccessException:
+            continue
+
+
+def _count_records(streams: Any, arn: str) -> int:
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
     position, count = iterator["ShardIterator"], 0

@@ -1,4 +1,4 @@
-"""`trading.ports.Deliveries` over the table: a marker per published event id, kept while its record can be redelivered."""
+"""`trading.ports.Deliveries` over the table: a marker per published event id, kept while it can be redelivered."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from mypy_boto3_dynamodb import DynamoDBClient
+
 
 class DynamoDeliveries:
     """`trading.ports.Deliveries`: one marker item per published event id, expiring `ttl` seconds after it is

@@ -7,7 +7,6 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from local.dynamodb.atomicity import serialize_dynamodb_requests
-from local.dynamodb.stream_retention import bounded_streams
 from local.dynamodb.speedups import (
     fast_dispatch,
     fast_partition_queries,
@@ -15,6 +14,7 @@ from local.dynamodb.speedups import (
     fast_transactions,
     fast_update_expressions,
 )
+from local.dynamodb.stream_retention import bounded_streams
 
 
 def start_moto(*, partition_queries: bool = True) -> tuple[ThreadedMotoServer, str]:

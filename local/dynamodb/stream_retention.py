@@ -105,11 +105,11 @@ def bounded_streams() -> None:
         shard = iterator.stream_shard
         if int(iterator.sequence_number) < shard.starting_sequence_number:
             raise _trimmed(int(iterator.sequence_number), shard)
-        return read(iterator, limit)  # type: ignore[no-any-return]
+        return read(iterator, limit)
 
     get_records._bounded = True  # type: ignore[attr-defined]
     ShardIterator.__init__ = timed  # type: ignore[method-assign]
-    DynamoDBStreamsBackend.get_shard_iterator = checked  # type: ignore[method-assign]
+    DynamoDBStreamsBackend.get_shard_iterator = checked  # type: ignore[method-assign,assignment]
     DynamoDBStreamsBackend.get_records = get_records  # type: ignore[method-assign]
 
 

@@ -142,7 +142,7 @@ class StreamPoller:
         self.function_name = function_name
         self.retry_delay = retry_delay
         self.max_record_age = max_record_age
-        self._now = now
+        self.now = now
         self.checkpoint_path = checkpoint_path or dead_letters.path.parent / f"{function_name}.checkpoints.json"
         self.region = stream_arn.split(":")[3] if stream_arn.count(":") >= 5 else "ap-south-1"
         self._checkpoint_file = CheckpointFile(self.checkpoint_path, stream_arn)
@@ -335,7 +335,7 @@ class StreamPoller:
         """Dead-letter the records past the maximum record age (the oldest come first); returns the rest."""
         if self.max_record_age is None:
             return pending
-        oldest = self._now() - self.max_record_age
+        oldest = self.now() - self.max_record_age
         expired = 0
         for record in pending:
             created = record["dynamodb"].get("ApproximateCreationDateTime")

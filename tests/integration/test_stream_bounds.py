@@ -136,7 +136,7 @@ def test_markers_expire_settled_records_are_trimmed_and_a_replay_in_the_window_p
         assert len(restored) == 35
 
         # When records older than the maximum record age are next polled
-        poller._now = lambda: time.time() + MAX_AGE + 5  # noqa: SLF001 - the poller's wall clock, moved on
+        poller.now = lambda: time.time() + MAX_AGE + 5  # its wall clock, moved on
         assert _drain(poller) == 35
         # Then they are dead-lettered, never handed to the handler, and the poller's checkpoint is past them
         assert len(published) == 5
