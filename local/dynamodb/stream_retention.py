@@ -11,7 +11,8 @@ if need be) or 24 hours old, whichever is first. The journal's image drops what 
 (`Journal.trimmed`), so disk follows memory.
 
 Reading a trimmed position is `TrimmedDataAccessException`, as DynamoDB Streams answers (the poller then
-resumes at TRIM_HORIZON); an iterator older than 15 minutes is `ExpiredIteratorException`.
+resumes at TRIM_HORIZON); an iterator older than 15 minutes, or among the oldest past `MAX_ITERATORS`, is
+`ExpiredIteratorException`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ STREAM_RETENTION_SECONDS = 5 * 60
 DYNAMODB_RETENTION_SECONDS = 24 * 3600
 """DynamoDB Streams' retention: no record outlives it, settled or not."""
 ITERATOR_LIFETIME_SECONDS = 15 * 60
+# Every GetRecords hands out a new iterator (~2 KB here), and the poller calls it several times a second: 15
+# minutes of them is tens of MB. Past this many the oldest expire early, which a reader must handle anyway
+# (ExpiredIteratorException; the poller re-reads from its checkpoint), and the poller only ever uses its newest.
+MAX_ITERATORS = 1000
 
 
 def trim_stream(table: Any, now: float, *, settled: int | None, retention: float = STREAM_RETENTION_SECONDS) -> int:
@@ -114,11 +119,12 @@ def bounded_streams() -> None:
 
 
 def _expire(backend: Any) -> None:
-    """Forget iterators older than 15 minutes (the dict holds them oldest first)."""
+    """Forget iterators older than 15 minutes, and the oldest past `MAX_ITERATORS` (the dict holds them oldest
+    first)."""
     iterators = backend.shard_iterators
     limit = time.monotonic() - ITERATOR_LIFETIME_SECONDS
     while iterators:
         arn, iterator = next(iter(iterators.items()))
-        if getattr(iterator, "born", limit) > limit:
+        if getattr(iterator, "born", limit) > limit and len(iterators) <= MAX_ITERATORS:
             break
         del iterators[arn]

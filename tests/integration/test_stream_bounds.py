@@ -185,3 +185,24 @@ def test_a_read_behind_the_trim_horizon_is_refused_and_the_poller_resumes_at_wha
     )
     assert poller.run_once() == 1
     assert seen == [last["eventID"]]
+
+
+def test_shard_iterators_past_the_bound_expire_oldest_first(
+    dynamodb_client: Any, moto_endpoint: str, table_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local.dynamodb import stream_retention
+
+    monkeypatch.setattr(stream_retention, "MAX_ITERATORS", 5)
+    dynamodb_client.put_item(TableName=table_name, Item={"PK": {"S": "ORDER#1"}, "SK": {"S": "A"}})
+    streams = boto3.client("dynamodbstreams", endpoint_url=moto_endpoint, region_name="ap-south-1")
+    arn = stream_arn(dynamodb_client, table_name)
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    handed = [
+        streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        for _ in range(8)
+    ]
+    # Then the newest still read, and the oldest is refused as an expired iterator is
+    assert len(streams.get_records(ShardIterator=handed[-1])["Records"]) == 1
+    with pytest.raises(ClientError) as refused:
+        streams.get_records(ShardIterator=handed[0])
+    assert refused.value.response["Error"]["Code"] == "ExpiredIteratorException"
