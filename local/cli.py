@@ -298,7 +298,7 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         metavar="SECONDS",
         help="how long the embedded stream keeps a record the poller settled "
-        "(default 300: local.dynamodb.stream_retention.STREAM_RETENTION_SECONDS)",
+        "(default 60: local.dynamodb.stream_retention.STREAM_RETENTION_SECONDS)",
     )
     dev.set_defaults(run=_dev)
 
