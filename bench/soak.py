@@ -1,13 +1,20 @@
 """A long session of the local stack: does its state and memory stay flat? (Not in CI, not in `make bench`.)
 
     python -m bench.soak [--minutes 60] [--every 10] [--baskets 8] [--lambda-environments 4]
+                         [--delivery-ttl S] [--max-record-age S] [--stream-retention S]
 
 `basketgraph dev` runs as its own process with the market simulator on; `--baskets` users each execute one
 demo iron condor (four legs), so the stream handler publishes P&L for 8 LIVE baskets as the market moves.
 Every `--every` minutes it prints: delivery markers and all items in the table (a Scan of the embedded
-DynamoDB from outside), the state directory's size, and the peak memory (VmHWM) of the stack process and of
-its largest Lambda execution environment. At the end: whether each figure stayed flat after the first
-interval (within 10%, or 1 MB / 500 items), whether VmHWM ≤ 500 MB, and how long Ctrl-C took.
+DynamoDB from outside), the records its stream holds (read from TRIM_HORIZON), the journal's image and the
+whole state directory's size, and the peak memory (VmHWM) of the stack process and of its largest Lambda
+execution environment. At the end: whether each figure stayed flat after the first interval (within 10%,
+or 1 MB / 500 items), whether VmHWM ≤ 500 MB, and how long Ctrl-C took.
+
+State is bounded by how long it lives: a delivery marker `--delivery-ttl` seconds, a stream record the poller
+settled `--stream-retention` seconds (an unsettled one at most `--max-record-age`); markers therefore level
+off only once the run is longer than the TTL (the defaults: 75 min). Shorter values (e.g. 120/60/30) show the
+same levelling in a short run; the settings a run used are printed first.
 """
 
 from __future__ import annotations
@@ -25,7 +32,9 @@ import boto3
 
 from bench.dev_process import DevStack, gql_session
 from bench.waiting import wait_until
+from local.dynamodb.stream_retention import STREAM_RETENTION_SECONDS
 from local.seed import demo_basket
+from store.spec import DELIVERY_TTL_SECONDS, STREAM_MAX_RECORD_AGE_SECONDS
 
 EXECUTE = "mutation($b: ID!, $r: String!) { executeBasket(basketId: $b, clientRequestId: $r) { basket { id } } }"
 VMHWM_GOAL_MIB = 500
@@ -36,20 +45,26 @@ class Sample:
     minute: float
     markers: int
     items: int
+    records: int
+    image_mib: float
     state_mib: float
     stack_hwm: float
     environment_hwm: float
 
 
-def table_counts(moto_url: str) -> tuple[int, int]:
-    """(delivery markers, items) in the table, by a paged Scan of its `type` attribute."""
-    client = boto3.client(
-        "dynamodb",
+def _client(service: str, moto_url: str) -> Any:
+    return boto3.client(
+        service,
         endpoint_url=moto_url,
         region_name="ap-south-1",
         aws_access_key_id="local",
         aws_secret_access_key="local",  # noqa: S106 - moto's, on loopback
     )
+
+
+def table_counts(moto_url: str) -> tuple[int, int]:
+    """(delivery markers, items) in the table, by a paged Scan of its `type` attribute."""
+    client = _client("dynamodb", moto_url)
     markers = items = 0
     for page in client.get_paginator("scan").paginate(
         TableName="Trading", ProjectionExpression="#t", ExpressionAttributeNames={"#t": "type"}
@@ -59,15 +74,49 @@ def table_counts(moto_url: str) -> tuple[int, int]:
     return markers, items
 
 
+def stream_records(moto_url: str) -> int:
+    """The records the table's stream holds, read from TRIM_HORIZON to the end (again if trimmed meanwhile)."""
+    arn = _client("dynamodb", moto_url).describe_table(TableName="Trading")["Table"]["LatestStreamArn"]
+    streams = _client("dynamodbstreams", moto_url)
+    while True:
+        try:
+            return _count_records(streams, arn)
+        except streams.exceptions.TrimmedDataAccessException:
+            continue
+
+
+def _count_records(streams: Any, arn: str) -> int:
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    position, count = iterator["ShardIterator"], 0
+    while position:
+        reply = streams.get_records(ShardIterator=position, Limit=1000)
+        count += len(reply["Records"])
+        if not reply["Records"]:
+            break
+        position = reply.get("NextShardIterator")
+    return count
+
+
 def directory_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
 def sample(stack: DevStack, moto_url: str, began: float) -> Sample:
     markers, items = table_counts(moto_url)
+    records = stream_records(moto_url)
+    image = stack.state / "dynamodb" / "image.json"
+    image_mib = image.stat().st_size / 2**20 if image.exists() else 0.0
     stack_hwm, environment_hwm = stack.peak_rss_mib()
     return Sample(
-        (time.monotonic() - began) / 60, markers, items, directory_mib(stack.state), stack_hwm, environment_hwm
+        (time.monotonic() - began) / 60,
+        markers,
+        items,
+        records,
+        image_mib,
+        directory_mib(stack.state),
+        stack_hwm,
+        environment_hwm,
     )
 
 
@@ -81,22 +130,40 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=10, help="minutes between samples")
     parser.add_argument("--baskets", type=int, default=8)
     parser.add_argument("--lambda-environments", type=int, default=4)
+    parser.add_argument("--delivery-ttl", type=int, default=DELIVERY_TTL_SECONDS, metavar="SECONDS")
+    parser.add_argument("--max-record-age", type=int, default=STREAM_MAX_RECORD_AGE_SECONDS, metavar="SECONDS")
+    parser.add_argument("--stream-retention", type=int, default=STREAM_RETENTION_SECONDS, metavar="SECONDS")
     args = parser.parse_args()
+    print(
+        f"settings: delivery marker TTL {args.delivery_ttl} s, maximum record age {args.max_record_age} s, "
+        f"settled stream records kept {args.stream_retention} s",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as state:
-        stack = DevStack.start(Path(state), "--lambda-environments", str(args.lambda_environments))
+        stack = DevStack.start(
+            Path(state),
+            *("--lambda-environments", str(args.lambda_environments)),
+            *("--delivery-ttl", str(args.delivery_ttl)),
+            *("--max-record-age", str(args.max_record_age)),
+            *("--stream-retention", str(args.stream_retention)),
+        )
         try:
             moto_url = json.loads((Path(state) / "stack.json").read_text())["moto"]
             for i in range(args.baskets):
                 live(stack, f"soak{i}")
             print(f"{args.baskets} LIVE baskets, market simulator on; a sample every {args.every} min", flush=True)
-            print(f"{'minute':>7} {'markers':>8} {'items':>7} {'state MiB':>10} {'stack VmHWM':>12} {'env VmHWM':>10}")
+            print(
+                f"{'minute':>7} {'markers':>8} {'items':>7} {'records':>8} {'image MiB':>10} {'state MiB':>10}"
+                f" {'stack VmHWM':>12} {'env VmHWM':>10}"
+            )
             began = time.monotonic()
             samples: list[Sample] = []
             while True:
                 samples.append(sample(stack, moto_url, began))
                 s = samples[-1]
                 print(
-                    f"{s.minute:7.1f} {s.markers:8d} {s.items:7d} {s.state_mib:10.2f} {s.stack_hwm:9.0f} MiB"
+                    f"{s.minute:7.1f} {s.markers:8d} {s.items:7d} {s.records:8d} {s.image_mib:10.2f}"
+                    f" {s.state_mib:10.2f} {s.stack_hwm:9.0f} MiB"
                     f" {s.environment_hwm:6.0f} MiB",
                     flush=True,
                 )
@@ -122,6 +189,8 @@ def report(samples: list[Sample], stop_seconds: float, left: list[int], args: ar
     checks = [
         ("delivery markers", flat(first.markers, last.markers, 500)),
         ("items", flat(first.items, last.items, 500)),
+        ("stream records", flat(first.records, last.records, 500)),
+        ("journal image", flat(first.image_mib, last.image_mib, 1.0)),
         ("state directory", flat(first.state_mib, last.state_mib, 1.0)),
         ("stack VmHWM", flat(first.stack_hwm, last.stack_hwm, 1.0)),
     ]
@@ -134,7 +203,8 @@ def report(samples: list[Sample], stop_seconds: float, left: list[int], args: ar
     print(f"  Ctrl-C took {stop_seconds:.1f} s; environments left running: {len(left)}")
     print(
         f"reproduce: python -m bench.soak --minutes {args.minutes:g} --every {args.every:g} --baskets {args.baskets}"
-        f" --lambda-environments {args.lambda_environments}"
+        f" --lambda-environments {args.lambda_environments} --delivery-ttl {args.delivery_ttl}"
+        f" --max-record-age {args.max_record_age} --stream-retention {args.stream_retention}"
     )
 
 

@@ -35,7 +35,7 @@ class Composition:
     def store(self) -> DynamoStore:
         from store import connect
 
-        return connect(self.settings.table_name, self.aws.dynamodb)
+        return connect(self.settings.table_name, self.aws.dynamodb, delivery_ttl=self.settings.delivery_ttl_seconds)
 
     @cached_property
     def secrets(self) -> SsmSecretStore:

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from brokers.kite.instruments import KITE_INSTRUMENTS_URL
 from brokers.kite.ratelimit import DEFAULT_ORDER_RATE
 from brokers.secrets import DEFAULT_SECRETS_PREFIX
-from store.spec import DEFAULT_TABLE_NAME
+from store.spec import DEFAULT_TABLE_NAME, DELIVERY_TTL_SECONDS
 
 DEFAULT_REGION = "ap-south-1"
 
@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     feed_secret_path: str | None = None
     kite_ticker_root: str | None = None
     feed_mark_interval_ms: int = 500
+
+    # how long a publish resolver's delivery marker lives (on AWS AppSync's deliver_once.js writes it with the
+    # same `store.spec.DELIVERY_TTL_SECONDS`; a local stack may shorten it with the stream's record age)
+    delivery_ttl_seconds: int = DELIVERY_TTL_SECONDS
 
     @property
     def default_broker(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
 REGION = "ap-south-1"
@@ -22,7 +22,6 @@ class Stage:
     tracing: bool
     """X-Ray on the Lambdas and AppSync, and AppSync field-level logging of every field (ALL)."""
     deletion_protection: bool
-    stream_max_record_age: Duration
 
     @property
     def stack_name(self) -> str:
@@ -51,7 +50,6 @@ STAGES: dict[str, Stage] = {
         log_retention=logs.RetentionDays.ONE_WEEK,
         tracing=True,
         deletion_protection=False,
-        stream_max_record_age=Duration.hours(1),
     ),
     "staging": Stage(
         name="staging",
@@ -60,7 +58,6 @@ STAGES: dict[str, Stage] = {
         log_retention=logs.RetentionDays.ONE_MONTH,
         tracing=True,
         deletion_protection=False,
-        stream_max_record_age=Duration.hours(6),
     ),
     "prod": Stage(
         name="prod",
@@ -69,7 +66,6 @@ STAGES: dict[str, Stage] = {
         log_retention=logs.RetentionDays.THREE_MONTHS,
         tracing=False,
         deletion_protection=True,
-        stream_max_record_age=Duration.hours(24),
     ),
 }
 

@@ -11,6 +11,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.nag import acknowledge
+from store.spec import STREAM_MAX_RECORD_AGE_SECONDS
 
 if TYPE_CHECKING:
     from aws_cdk import aws_dynamodb as dynamodb
@@ -24,7 +25,8 @@ PARALLELIZATION = 1
 
 class StreamsConstruct(Construct):
     """One batch at a time per shard, in order; a record that keeps failing after `MAX_RETRIES`
-    (bisecting down to it) or grows older than the stage's limit goes to the DLQ."""
+    (bisecting down to it) or grows older than `store.spec.STREAM_MAX_RECORD_AGE_SECONDS` goes to the DLQ; the
+    delivery markers' TTL (`DELIVERY_TTL_SECONDS`) is set just past that age, so they outlive every redelivery."""
 
     def __init__(
         self,
@@ -58,7 +60,7 @@ class StreamsConstruct(Construct):
                 parallelization_factor=PARALLELIZATION,
                 bisect_batch_on_error=True,
                 retry_attempts=MAX_RETRIES,
-                max_record_age=stage.stream_max_record_age,
+                max_record_age=Duration.seconds(STREAM_MAX_RECORD_AGE_SECONDS),
                 report_batch_item_failures=True,
                 on_failure=sources.SqsDlq(self.dead_letters),
             )

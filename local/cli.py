@@ -78,6 +78,11 @@ def _dev(args: argparse.Namespace) -> int:
         tls=args.tls,
         reconcile_every=LOCAL_RECONCILE_SECONDS,
         lambda_environments=args.lambda_environments,
+        **{
+            name: getattr(args, name)
+            for name in ("delivery_ttl", "max_record_age", "stream_retention")
+            if getattr(args, name) is not None
+        },
     )
     print("starting embedded DynamoDB, Cognito, SSM, the paper exchange and the AppSync emulator...", flush=True)
     stack = LocalStack(config)
@@ -273,6 +278,27 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve https:// and wss:// (what Amplify v6 always opens) with a certificate from a local CA "
         "kept in the state directory; prints how to trust it",
+    )
+    dev.add_argument(
+        "--delivery-ttl",
+        type=int,
+        metavar="SECONDS",
+        help="how long a delivery marker lives; must exceed --max-record-age "
+        "(default 4500: store.spec.DELIVERY_TTL_SECONDS, as AppSync writes them on AWS)",
+    )
+    dev.add_argument(
+        "--max-record-age",
+        type=int,
+        metavar="SECONDS",
+        help="stream records older are dead-lettered, not delivered "
+        "(default 3600: store.spec.STREAM_MAX_RECORD_AGE_SECONDS, the event source mapping's on AWS)",
+    )
+    dev.add_argument(
+        "--stream-retention",
+        type=int,
+        metavar="SECONDS",
+        help="how long the embedded stream keeps a record the poller settled "
+        "(default 60: local.dynamodb.stream_retention.STREAM_RETENTION_SECONDS)",
     )
     dev.set_defaults(run=_dev)
 

@@ -48,12 +48,14 @@ class LiveUpdates:
         state_dir: Path,
         *,
         resume: bool = False,
+        max_record_age: float | None = None,
     ) -> LiveUpdates:
         """Composed as the stream Lambda's is (the same function), publishing through `publisher` and
         draining P&L on a timer rather than waiting for stragglers.
 
         `resume`: the table's stream was restored with its records (the journal), so the poller goes on
-        after its checkpoints and delivers what it had not; otherwise the records are not news."""
+        after its checkpoints and delivers what it had not; otherwise the records are not news.
+        `max_record_age`: the event source mapping's MaximumRecordAgeInSeconds (older records are dead-lettered)."""
         live = stream_live(composed, publisher, wait_for_stragglers=False)
         stream_handler = stream_lambda.make_handler(lambda: live)
         streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb.meta.endpoint_url, region_name=REGION)
@@ -64,6 +66,7 @@ class LiveUpdates:
             stream_handler,
             dead_letters=dead_letters,
             checkpoint_path=state_dir / "stream-checkpoints.json",
+            max_record_age=max_record_age,
         )
         if not (resume and poller.has_checkpoints):
             # Seeded items on a fresh table are not news to subscribers; the engine learns them directly.

@@ -37,6 +37,7 @@ from local.cognito import LocalUserPool
 from local.cognito_endpoint import COGNITO_CORS_HEADERS, COGNITO_EXPOSED_HEADERS, cognito_routes
 from local.dashboard import dashboard_routes, local_config
 from local.dynamodb.server import backend_holding
+from local.dynamodb.stream_retention import STREAM_RETENTION_SECONDS
 from local.dynamodb.ttl import TtlSweeper
 from local.edges import (
     PAPER_API_KEY,
@@ -63,6 +64,7 @@ from local.request_journal import journal_requests, stop_journaling
 from local.scheduler import LocalScheduler
 from local.tls import LocalCertificate, local_certificate
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
+from store.spec import DELIVERY_TTL_SECONDS, STREAM_MAX_RECORD_AGE_SECONDS
 from subscriptions.publishers import LocalPublisher
 from trading.ids import OwnerId
 
@@ -100,6 +102,11 @@ class StackConfig:
     # Lambda's concurrency. 0: the handlers run in this process one event at a time, on `self.composition` (what
     # tests replace or instrument in-process: a fake clock, recorded requests); a `clock` forces 0.
     lambda_environments: int = 0
+    # How long state about the stream lives (seconds; the defaults are justified where they are defined): a
+    # delivery marker, a record the poller still hands over, a record it settled in the embedded stream.
+    delivery_ttl: int = DELIVERY_TTL_SECONDS
+    max_record_age: float = STREAM_MAX_RECORD_AGE_SECONDS
+    stream_retention: float = STREAM_RETENTION_SECONDS
 
 
 class LocalStack:
@@ -121,6 +128,8 @@ class LocalStack:
 
     def start(self) -> None:
         """Compose the stack from its parts; each part takes what the earlier ones made."""
+        if self.config.delivery_ttl <= self.config.max_record_age:
+            raise ValueError("delivery_ttl must exceed max_record_age, or a redelivered record publishes again")
         aws_environment()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -143,7 +152,7 @@ class LocalStack:
             self.exchange_url,
             self.api_secret,
             self.users.pool_id,
-        )
+        ).replace(delivery_ttl_seconds=self.config.delivery_ttl)
         # the in-process Lambdas find these settings as a Lambda finds its function's environment
         self.composition = install(self.settings, self.config.clock)
         self.scheduler = self._scheduler()
@@ -159,6 +168,7 @@ class LocalStack:
             self.config.table_name,
             self.state_dir,
             resume=self.journal is not None and self.journal.restored_items > 0,
+            max_record_age=self.config.max_record_age,
         )
         self.live, self.stream_handler = self.updates.live, self.updates.stream_handler
         self.dead_letters, self.poller = self.updates.dead_letters, self.updates.poller
@@ -412,13 +422,24 @@ class LocalStack:
         threading.Thread(target=self.updates.drain_pnl, args=(self._stop,), name="pnl-drain", daemon=True).start()
         self.poller.start()
         if self.embedded:
-            self.ttl = TtlSweeper(backend_holding(self.config.table_name), self.config.table_name)
+            self.ttl = TtlSweeper(
+                backend_holding(self.config.table_name),
+                self.config.table_name,
+                settled=self._settled,
+                retention=self.config.stream_retention,
+                journal=self.journal,
+            )
             self.ttl.start()
         self.scheduler.start()
         threading.Thread(target=self._recover, name="start-reconcile", daemon=True).start()
         if self.config.simulate_market:
             self.market.start()
         threading.Thread(target=self._reconcile_in_background, name="reconcile", daemon=True).start()
+
+    def _settled(self, shard_id: str) -> int | None:
+        """The sequence number of the last record of `shard_id` the poller settled (None: none yet)."""
+        checkpoint = self.poller.checkpoints.get(shard_id)
+        return int(checkpoint) if checkpoint else None
 
     def _reconcile_in_background(self) -> None:
         """Reconcile once the emulator serves (postbacks reach it), then every `reconcile_every` seconds.

@@ -15,7 +15,7 @@ from store.leg_risks import DynamoLegRisks
 from store.marks import DynamoMarks
 from store.orders import DynamoOrders
 from store.requests import DynamoRequests
-from store.spec import DEFAULT_TABLE_NAME
+from store.spec import DEFAULT_TABLE_NAME, DELIVERY_TTL_SECONDS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -39,7 +39,11 @@ class DynamoStore:
 
 
 def connect(
-    table_name: str | None = None, client: DynamoDBClient | None = None, clock: Clock | None = None
+    table_name: str | None = None,
+    client: DynamoDBClient | None = None,
+    clock: Clock | None = None,
+    *,
+    delivery_ttl: int = DELIVERY_TTL_SECONDS,
 ) -> DynamoStore:
     """The repositories over `table_name` (default "Trading").
 
@@ -51,6 +55,8 @@ def connect(
         A DynamoDB client; by default one from the environment's region and endpoint.
     clock
         What stamps `updatedAt` on fills; the system clock by default.
+    delivery_ttl
+        Seconds a delivery marker lives (`store.spec.DELIVERY_TTL_SECONDS`).
     """
     name = table_name or DEFAULT_TABLE_NAME
     client = client or boto3.client("dynamodb")
@@ -60,7 +66,7 @@ def connect(
         instruments=DynamoInstruments(client, name),
         marks=DynamoMarks(client, name),
         requests=DynamoRequests(client, name),
-        deliveries=DynamoDeliveries(client, name),
+        deliveries=DynamoDeliveries(client, name, ttl=delivery_ttl),
         leg_risks=DynamoLegRisks(client, name),
         table_name=name,
         account_risk=DynamoAccountRisk(client, name),

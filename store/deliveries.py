@@ -1,4 +1,4 @@
-"""`trading.ports.Deliveries` over the table: a marker per published event id, kept a day."""
+"""`trading.ports.Deliveries` over the table: a marker per published event id, kept while it can be redelivered."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from store.errors import translated
 from store.items.delivery import delivery_item
+from store.spec import DELIVERY_TTL_SECONDS
 from store.table import Table
 from trading.errors import Conflict
 
@@ -15,19 +16,26 @@ if TYPE_CHECKING:
 
     from mypy_boto3_dynamodb import DynamoDBClient
 
-DELIVERY_TTL_SECONDS = 24 * 3600
-
 
 class DynamoDeliveries:
-    """`trading.ports.Deliveries`: one marker item per published event id, kept a day."""
+    """`trading.ports.Deliveries`: one marker item per published event id, expiring `ttl` seconds after it is
+    written (`store.spec.DELIVERY_TTL_SECONDS`: just past the stream's maximum record age)."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        now: Callable[[], float] = time.time,
+        *,
+        ttl: int = DELIVERY_TTL_SECONDS,
+    ) -> None:
         self._table = Table(client, table_name)
         self._now = now
+        self.ttl = ttl
 
     def first(self, event_id: str) -> bool:
         """Record `event_id`; False when it was recorded before (its event was already delivered)."""
-        item = delivery_item(event_id, expires_at=int(self._now()) + DELIVERY_TTL_SECONDS)
+        item = delivery_item(event_id, expires_at=int(self._now()) + self.ttl)
         try:
             with translated(f"event {event_id} was already delivered"):
                 self._table.client.put_item(

@@ -14,6 +14,18 @@ if TYPE_CHECKING:
 DEFAULT_TABLE_NAME = "Trading"
 TTL_ATTRIBUTE = "expiresAt"
 
+# How long a stream record can be handed to the stream Lambda: the event source mapping's
+# MaximumRecordAgeInSeconds (infra/streams.py; the local poller honours it too). Older records go to the
+# on-failure destination. An hour: a live update that could not be delivered for that long is stale (a
+# subscriber re-queries after reconnecting), and the mapping's bounded retries give up on a failing record
+# far sooner anyway.
+STREAM_MAX_RECORD_AGE_SECONDS = 3600
+# A delivery marker (EVENT#<id>) has only to outlive the last redelivery of the record that published its
+# event: that is within STREAM_MAX_RECORD_AGE_SECONDS of the record's creation, so before the marker (written
+# later) is that old. The margin covers an invocation in flight as the age limit passes (the stream function's
+# timeout is minutes) and clock skew; TTL never deletes early, only late.
+DELIVERY_TTL_SECONDS = STREAM_MAX_RECORD_AGE_SECONDS + 15 * 60
+
 BY_OWNER = "ByOwner"
 BY_ORDER_ID = "ByOrderId"
 BY_BROKER_ORDER = "ByBrokerOrder"

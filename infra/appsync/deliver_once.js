@@ -3,7 +3,10 @@
 // the same event again gets AlreadyDelivered, which the stream handler treats as done.
 import { util } from '@aws-appsync/utils';
 
-const DELIVERY_TTL_SECONDS = 24 * 3600;
+// store.spec.DELIVERY_TTL_SECONDS (tests/infra/test_appsync_js.py holds the two equal): the stream's maximum
+// record age (an hour, the event source mapping's MaximumRecordAgeInSeconds) and a margin of 15 minutes, so a
+// marker outlives every redelivery of the record that published its event.
+const DELIVERY_TTL_SECONDS = 75 * 60;
 
 export function request(ctx) {
   const eventId = ctx.args.eventId;

@@ -13,9 +13,10 @@ request lock, so one fsync covers every request that finished meanwhile: group c
 everything applied before them, so nothing acts on a write that could still be lost.
 
 Compaction never holds the request lock: the journal rolls to a new segment when it grows past
-`segment_bytes`, and a background thread folds the last image and the closed segments into a new image
-file, then deletes those segments. Stream records older than the stream's 24-hour retention are dropped
-from the image, as DynamoDB trims them.
+`segment_bytes` or gets older than `segment_seconds`, and a background thread folds the last image and the
+closed segments into a new image file, then deletes those segments. Stream records the embedded stream has
+trimmed (`stream_retention`: settled by the poller and a few minutes old, or past DynamoDB's 24 hours) are
+dropped from the image too.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from local.atomic_file import write_atomically
+from local.dynamodb.stream_retention import DYNAMODB_RETENTION_SECONDS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -39,7 +41,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("basketgraph.local.dynamodb")
 
 SEGMENT_BYTES = 8 * 1024 * 1024
-STREAM_RETENTION_SECONDS = 24 * 3600
+# A segment is also rolled (and folded into the image) once this old, so the state directory is the image and
+# at most about a minute of journal, and the stream records trimmed meanwhile leave the disk as they leave memory.
+SEGMENT_SECONDS = 60.0
+TRIM_EVERY = 1000  # entries read between trims of the stream records, so a compaction holds few at a time
 IMAGE = "image.json"
 
 
@@ -84,10 +89,16 @@ class TableState:
                 self.items[key] = change["NewImage"]
             self.records.append(record)
 
-    def trim(self, now: float) -> None:
-        oldest = now - STREAM_RETENTION_SECONDS
+    def trim(self, now: float, horizon: int | None = None) -> None:
+        """Drop the records before sequence number `horizon` (what the embedded stream trimmed) or past 24 h."""
+        oldest = now - DYNAMODB_RETENTION_SECONDS
         keep = next(
-            (i for i, r in enumerate(self.records) if r["dynamodb"]["ApproximateCreationDateTime"] >= oldest),
+            (
+                i
+                for i, r in enumerate(self.records)
+                if r["dynamodb"]["ApproximateCreationDateTime"] >= oldest
+                and (horizon is None or int(r["dynamodb"]["SequenceNumber"]) >= horizon)
+            ),
             len(self.records),
         )
         if keep:
@@ -121,11 +132,14 @@ def _entries(path: Path) -> Iterator[dict[str, Any]]:
             yield from json.loads(line)
 
 
-def write_image(directory: Path, tables: dict[str, TableState], folded: int) -> None:
+def write_image(
+    directory: Path, tables: dict[str, TableState], folded: int, horizons: dict[str, int] | None = None
+) -> None:
+    """The image of `tables` through segment `folded`, without the stream records before `horizons[table]`."""
     now = time.time()
     body: dict[str, Any] = {"folded": folded, "tables": {}}
     for name, table in tables.items():
-        table.trim(now)
+        table.trim(now, (horizons or {}).get(name))
         data = table.to_json()
         if table.items:
             data["keyNames"] = sorted(json.loads(next(iter(table.items))))
@@ -140,9 +154,13 @@ class Journal:
     (`atomicity.observe_requests`); `close()` fsyncs and stops.
     """
 
-    def __init__(self, directory: Path, *, segment_bytes: int = SEGMENT_BYTES) -> None:
+    def __init__(
+        self, directory: Path, *, segment_bytes: int = SEGMENT_BYTES, segment_seconds: float = SEGMENT_SECONDS
+    ) -> None:
         self.directory = directory
         self.segment_bytes = segment_bytes
+        self.segment_seconds = segment_seconds
+        self._opened = time.monotonic()
         directory.mkdir(parents=True, exist_ok=True)
         self._cond = threading.Condition()
         self._written = 0  # tickets: lines written to the OS
@@ -154,6 +172,7 @@ class Journal:
         self._compacting: threading.Thread | None = None
         self.restored_items = 0
         self.fsyncs = 0
+        self._horizons: dict[str, int] = {}  # table -> first sequence number its embedded stream still holds
 
     # -- start -------------------------------------------------------------------------------------
 
@@ -182,6 +201,7 @@ class Journal:
         path = self.directory / _segment_name(self._segment)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._size = 0
+        self._opened = time.monotonic()
         _fsync_dir(self.directory)
 
     # -- the request observer ----------------------------------------------------------------------
@@ -216,9 +236,9 @@ class Journal:
     def append(self, entries: list[dict[str, Any]]) -> int:
         line = (json.dumps(entries, default=_epoch, separators=(",", ":")) + "\n").encode()
         with self._cond:
-            while self._syncing and self._size + len(line) > self.segment_bytes:
+            while self._syncing and self._full(len(line)):
                 self._cond.wait()  # roll over only between fsyncs
-            if self._size and self._size + len(line) > self.segment_bytes:
+            if self._size and self._full(len(line)):
                 self._roll()
             if self._fd is None:
                 raise RuntimeError("the journal is closed")
@@ -226,6 +246,10 @@ class Journal:
             self._size += len(line)
             self._written += 1
             return self._written
+
+    def _full(self, adding: int) -> bool:
+        """Whether the segment is to be rolled before `adding` more bytes (too big, or too old)."""
+        return self._size + adding > self.segment_bytes or time.monotonic() - self._opened > self.segment_seconds
 
     def wait_durable(self, ticket: int) -> None:
         """Return once line `ticket` (and all before it) is fsynced; one fsync serves every waiter."""
@@ -246,6 +270,12 @@ class Journal:
                     self.fsyncs += 1
                     self._synced = max(self._synced, target)
                     self._cond.notify_all()
+
+    def trimmed(self, table_name: str, horizon: int) -> None:
+        """The embedded stream of `table_name` now starts at sequence number `horizon`: the next image drops
+        the records before it."""
+        with self._cond:
+            self._horizons[table_name] = max(horizon, self._horizons.get(table_name, 0))
 
     # -- segments and compaction -------------------------------------------------------------------
 
@@ -270,10 +300,12 @@ class Journal:
     def compact(self, upto: int) -> None:
         """Fold the image and segments ≤ `upto` into a new image, then delete them (reads files only)."""
         try:
-            tables, folded = _read_upto(self.directory, upto)
+            with self._cond:
+                horizons = dict(self._horizons)
+            tables, folded = _read_upto(self.directory, upto, horizons)
             if upto <= folded:
                 return
-            write_image(self.directory, tables, upto)
+            write_image(self.directory, tables, upto, horizons)
             for number, path in _segments(self.directory):
                 if number <= upto:
                     path.unlink(missing_ok=True)
@@ -301,7 +333,11 @@ class Journal:
         self.wait_compacted()
 
 
-def _read_upto(directory: Path, upto: int | None) -> tuple[dict[str, TableState], int]:
+def _read_upto(
+    directory: Path, upto: int | None, horizons: dict[str, int] | None = None
+) -> tuple[dict[str, TableState], int]:
+    """The image and the segments after it through `upto` (None: all); with `horizons`, the stream records
+    before each table's horizon are dropped as the segments are read, so few are held at once."""
     tables: dict[str, TableState] = {}
     folded = 0
     image = directory / IMAGE
@@ -309,10 +345,16 @@ def _read_upto(directory: Path, upto: int | None) -> tuple[dict[str, TableState]
         data = json.loads(image.read_text(encoding="utf-8"))
         folded = int(data["folded"])
         tables = {n: TableState.from_json(t, t.get("keyNames")) for n, t in data["tables"].items()}
+    now = time.time()
+    read = 0
     for number, path in _segments(directory):
         if number > folded and (upto is None or number <= upto):
             for entry in _entries(path):
                 tables.setdefault(entry["table"], TableState()).apply(entry)
+                read += 1
+                if horizons is not None and read % TRIM_EVERY == 0:
+                    for name, table in tables.items():
+                        table.trim(now, horizons.get(name))
     return tables, folded
 
 

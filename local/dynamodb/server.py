@@ -14,12 +14,14 @@ from local.dynamodb.speedups import (
     fast_transactions,
     fast_update_expressions,
 )
+from local.dynamodb.stream_retention import bounded_streams
 
 
 def start_moto(*, partition_queries: bool = True) -> tuple[ThreadedMotoServer, str]:
     """A started moto server (DynamoDB, its streams, Cognito, SSM) and its URL; `stop()` it when done.
 
-    The atomicity patch is always applied; the speed-ups only on the moto they were written for.
+    The atomicity patch is always applied; the speed-ups and the streams' bounds (`stream_retention`) only on the
+    moto they were written for.
     `partition_queries=False` leaves Query as moto ships it (the store's tests run that way).
     """
     serialize_dynamodb_requests()
@@ -29,6 +31,7 @@ def start_moto(*, partition_queries: bool = True) -> tuple[ThreadedMotoServer, s
     fast_transactions()  # the store's cancelled-transaction tests also check its rollback
     fast_update_expressions()
     fast_dispatch()
+    bounded_streams()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

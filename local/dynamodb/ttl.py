@@ -15,15 +15,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from local.dynamodb.atomicity import _lock, serialized_write
-from local.dynamodb.journal import STREAM_RETENTION_SECONDS
+from local.dynamodb.stream_retention import STREAM_RETENTION_SECONDS, trim_stream
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from local.dynamodb.journal import Journal
 
 log = logging.getLogger("basketgraph.local.dynamodb")
 
@@ -42,26 +43,10 @@ def _expired(value: Any, now: float) -> bool:
     return now - FIVE_YEARS < expires < Decimal(str(now))
 
 
-def trim_stream(table: Any, now: float) -> int:
-    """Drop the stream records older than the stream's 24-hour retention from memory, as DynamoDB trims
-    them (moto keeps every record for ever); the next records keep their sequence numbers. Under the lock."""
-    shard = table.stream_shard
-    if shard is None or len(shard.items) < 2:
-        return 0
-    oldest = datetime.fromtimestamp(now - STREAM_RETENTION_SECONDS, UTC).replace(tzinfo=None)
-    old = 0
-    for record in shard.items[:-1]:  # keep the newest, so the shard's next sequence number follows on
-        if record.to_json()["dynamodb"]["ApproximateCreationDateTime"] >= oldest:
-            break
-        old += 1
-    if old:
-        del shard.items[:old]
-        shard.starting_sequence_number += old
-    return old
-
-
 class TtlSweeper:
-    """Deletes the expired items of `backend`'s table `table_name` every `interval` seconds (`start`/`stop`)."""
+    """Deletes the expired items of `backend`'s table `table_name` every `interval` seconds (`start`/`stop`),
+    and trims its stream (`stream_retention.trim_stream`): records at or before `settled(shard_id)` (the
+    poller's checkpoint) once `retention` seconds old, telling `journal` so its image drops them too."""
 
     def __init__(
         self,
@@ -71,12 +56,18 @@ class TtlSweeper:
         interval: float = 5.0,
         chunk: int = 500,
         now: Callable[[], float] = time.time,
+        settled: Callable[[str], int | None] = lambda shard_id: None,
+        retention: float = STREAM_RETENTION_SECONDS,
+        journal: Journal | None = None,
     ) -> None:
         self.backend = backend
         self.table_name = table_name
         self.interval = interval
         self.chunk = chunk
         self.now = now
+        self.settled = settled
+        self.retention = retention
+        self.journal = journal
         self.deleted = 0
         self.trimmed = 0
         self._stop = threading.Event()
@@ -105,9 +96,21 @@ class TtlSweeper:
                                 table.stream_shard.items[-1].to_json()["userIdentity"] = dict(TTL_DELETION)
                             deleted += 1
         self.deleted += deleted
-        with _lock:
-            self.trimmed += trim_stream(table, self.now())
+        self.trim(table)
         return deleted
+
+    def trim(self, table: Any) -> int:
+        """Trim the table's stream behind the poller's checkpoint; returns the records dropped."""
+        shard = table.stream_shard
+        if shard is None:
+            return 0
+        with _lock:
+            trimmed = trim_stream(table, self.now(), settled=self.settled(shard.id), retention=self.retention)
+            horizon = shard.starting_sequence_number
+        if trimmed and self.journal is not None:
+            self.journal.trimmed(self.table_name, horizon)
+        self.trimmed += trimmed
+        return trimmed
 
     def start(self) -> None:
         def loop() -> None:

@@ -15,7 +15,7 @@ from local.lambda_context import LambdaContext
 from local.streams.invocation import DEFAULT_FUNCTION_NAME, error_text, failed_ids
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from local.streams.invocation import StreamHandler
 
@@ -38,7 +38,17 @@ class DeadLetterStore:
 
     def add(self, record: Mapping[str, Any], error: str, attempts: int) -> None:
         """Append one dead record (one line, flushed and fsynced before returning)."""
-        line = json.dumps({"record": record, "error": error, "failedAt": now_iso(), "attempts": attempts})
+        self.add_all([record], error, attempts)
+
+    def add_all(self, records: Sequence[Mapping[str, Any]], error: str, attempts: int) -> None:
+        """Append dead records given up on together (a line each, one fsync before returning)."""
+        if not records:
+            return
+        failed_at = now_iso()
+        line = "\n".join(
+            json.dumps({"record": record, "error": error, "failedAt": failed_at, "attempts": attempts})
+            for record in records
+        )
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a+b") as out:

@@ -3,8 +3,9 @@
 moto's own event-source mappings need Docker and drop records silently, so the local stack polls the
 stream here and calls the production stream handler in-process. Semantics follow Lambda's DynamoDB
 event-source mapping: shards in lineage order, records in order within a shard, batches of up to
-`batch_size`, `ReportBatchItemFailures`, bisect-on-error, bounded retries and an on-failure store.
-Checkpoints are persisted, so a restarted stack resumes after the last settled record.
+`batch_size`, `ReportBatchItemFailures`, bisect-on-error, bounded retries, a maximum record age (records older
+are not handed over but go to the on-failure store, as Lambda sends them to its on-failure destination) and an
+on-failure store. Checkpoints are persisted, so a restarted stack resumes after the last settled record.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from local.streams.records import lambda_record
 from local.streams.shards import describe_shards
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from local.streams.dead_letters import DeadLetterStore
@@ -37,6 +38,8 @@ SHARD_REFRESH_SECONDS = 1.0
 
 MAX_GET_RECORDS = 1000  # DynamoDB Streams' GetRecords limit
 MAX_RETRY_DELAY = 5.0
+TRIMMED = "TrimmedDataAccessException"
+RECORD_TOO_OLD = "record older than the maximum record age"
 
 
 class _Summary:
@@ -100,6 +103,11 @@ class StreamPoller:
         dead-letter file.
     retry_delay
         First wait before a retry, doubling per attempt (capped at 5 s).
+    max_record_age
+        Seconds after its creation a record is still handed to the handler (the mapping's
+        MaximumRecordAgeInSeconds, `store.spec.STREAM_MAX_RECORD_AGE_SECONDS` on AWS); None: no limit.
+    now
+        The wall clock the records' `ApproximateCreationDateTime` is compared with.
     """
 
     def __init__(
@@ -116,6 +124,8 @@ class StreamPoller:
         function_name: str = DEFAULT_FUNCTION_NAME,
         checkpoint_path: Path | None = None,
         retry_delay: float = 0.1,
+        max_record_age: float | None = None,
+        now: Callable[[], float] = time.time,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -131,6 +141,8 @@ class StreamPoller:
         self.poll_interval = poll_interval
         self.function_name = function_name
         self.retry_delay = retry_delay
+        self.max_record_age = max_record_age
+        self.now = now
         self.checkpoint_path = checkpoint_path or dead_letters.path.parent / f"{function_name}.checkpoints.json"
         self.region = stream_arn.split(":")[3] if stream_arn.count(":") >= 5 else "ap-south-1"
         self._checkpoint_file = CheckpointFile(self.checkpoint_path, stream_arn)
@@ -178,7 +190,7 @@ class StreamPoller:
         try:
             iterator: str | None = self.streams.get_shard_iterator(**kwargs).get("ShardIterator")
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TrimmedDataAccessException" or not checkpoint:
+            if exc.response.get("Error", {}).get("Code") != TRIMMED or not checkpoint:
                 raise
             # Lambda does the same: the checkpoint fell off the 24h window, so start from what is left
             log.warning("checkpoint %s of shard %s was trimmed; resuming at TRIM_HORIZON", checkpoint, shard_id)
@@ -201,9 +213,10 @@ class StreamPoller:
                     ShardIterator=iterator, Limit=min(MAX_GET_RECORDS, self.batch_size - len(records))
                 )
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ExpiredIteratorException":
+                if exc.response.get("Error", {}).get("Code") not in ("ExpiredIteratorException", TRIMMED):
                     raise
-                self._iterators.pop(shard_id, None)  # resume from the checkpoint on the next read
+                # resume from the checkpoint on the next read (from TRIM_HORIZON if that was trimmed too)
+                self._iterators.pop(shard_id, None)
                 if records:
                     return records, False
                 continue
@@ -290,8 +303,8 @@ class StreamPoller:
             raise _Stopped
 
     def _dead_letter(self, shard_id: str, records: list[dict[str, Any]], error: str, attempts: int) -> None:
+        self.dead_letters.add_all(records, error, attempts)
         for record in records:
-            self.dead_letters.add(record, error, attempts)
             log.error(
                 "dead-lettered record %s of shard %s after %d attempts: %s",
                 record["dynamodb"]["SequenceNumber"],
@@ -318,11 +331,40 @@ class StreamPoller:
             return "batchItemFailures names a record outside the batch"
         return min(positions[identifier] for identifier in ids)
 
+    def _expire(self, shard_id: str, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Dead-letter the records past the maximum record age (the oldest come first); returns the rest."""
+        if self.max_record_age is None:
+            return pending
+        oldest = self.now() - self.max_record_age
+        expired = 0
+        for record in pending:
+            created = record["dynamodb"].get("ApproximateCreationDateTime")
+            if created is None or created >= oldest:
+                break
+            expired += 1
+        if expired:
+            last = pending[expired - 1]["dynamodb"]["SequenceNumber"]
+            self.dead_letters.add_all(pending[:expired], RECORD_TOO_OLD, 0)
+            self._checkpoint(shard_id, last)
+            log.error(
+                "%d records of shard %s (through %s) are older than %.0f s: dead-lettered, not delivered",
+                expired,
+                shard_id,
+                last,
+                self.max_record_age,
+            )
+        return pending[expired:]
+
     def _deliver(self, shard_id: str, records: list[dict[str, Any]]) -> None:
         """Invoke until every record is accepted or dead-lettered, checkpointing as the batch advances."""
         pending = records
         failures = 0  # failed invocations whose first record is pending[0]
         while pending:
+            fresh = self._expire(shard_id, pending)
+            if fresh is not pending:
+                pending, failures = fresh, 0
+                if not pending:
+                    return
             outcome = self._attempt(shard_id, pending)
             if outcome is None:
                 self._checkpoint(shard_id, pending[-1]["dynamodb"]["SequenceNumber"])

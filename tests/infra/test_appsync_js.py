@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from infra.api import APPSYNC_JS, RESPONSE_JS
-from store.deliveries import DELIVERY_TTL_SECONDS
+from store.spec import DELIVERY_TTL_SECONDS
 from subscriptions.publishers import ALREADY_DELIVERED
 
 if TYPE_CHECKING:

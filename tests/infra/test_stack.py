@@ -28,7 +28,13 @@ from schema.aws import AwsSubscribe
 from schema.export import build_schema
 from schema.limits import QUERY_DEPTH_LIMIT, RESOLVER_COUNT_LIMIT
 from schema.operations import Subscription
-from store.spec import INDEXES, TTL_ATTRIBUTE, table_definition
+from store.spec import (
+    DELIVERY_TTL_SECONDS,
+    INDEXES,
+    STREAM_MAX_RECORD_AGE_SECONDS,
+    TTL_ATTRIBUTE,
+    table_definition,
+)
 
 if TYPE_CHECKING:
     from tests.infra.conftest import Synthesized
@@ -228,11 +234,22 @@ def test_event_source_mapping_reports_partial_failures_bisects_retries_boundedly
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert props["BisectBatchOnFunctionError"] is True
         assert 0 <= props["MaximumRetryAttempts"] == MAX_RETRIES <= 10
-        assert 60 <= props["MaximumRecordAgeInSeconds"] <= 24 * 3600
+        assert props["MaximumRecordAgeInSeconds"] == STREAM_MAX_RECORD_AGE_SECONDS
         assert props["EventSourceArn"]["Fn::GetAtt"][1] == "StreamArn"
         dlq = props["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
         assert synth.raw["Resources"][dlq]["Type"] == "AWS::SQS::Queue"
         assert props["FunctionName"]["Ref"].startswith("FunctionsStream")
+
+
+def test_delivery_markers_outlive_every_redelivery_of_their_record(stages: dict[str, Synthesized]) -> None:
+    """A record is handed to the stream Lambda until it is MaximumRecordAgeInSeconds old; the marker of an
+    event it published is written after the record was, so a TTL past that age outlives every redelivery."""
+    for synth in stages.values():
+        (mapping,) = synth.resources("AWS::Lambda::EventSourceMapping").values()
+        max_age = mapping["Properties"]["MaximumRecordAgeInSeconds"]
+        assert 60 <= max_age < DELIVERY_TTL_SECONDS <= max_age + 3600
+        (table,) = synth.resources("AWS::DynamoDB::GlobalTable").values()
+        assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
 
 
 @pytest.mark.parametrize("stage", list(STAGES))

@@ -216,8 +216,7 @@ def test_items_past_their_ttl_are_deleted_as_dynamodb_deletes_them(
 def test_stream_records_past_the_retention_leave_memory(
     dynamodb_client: Any, moto_endpoint: str, table_name: str
 ) -> None:
-    from local.dynamodb.journal import STREAM_RETENTION_SECONDS
-    from local.dynamodb.ttl import trim_stream
+    from local.dynamodb.stream_retention import DYNAMODB_RETENTION_SECONDS, trim_stream
 
     # Given a stream with three records
     for name in ("a", "b", "c"):
@@ -225,7 +224,7 @@ def test_stream_records_past_the_retention_leave_memory(
     _, records = _records(dynamodb_client, moto_endpoint, table_name)
     table = backend_holding(table_name).tables[table_name]
     # When a day and more has passed
-    trimmed = trim_stream(table, time.time() + STREAM_RETENTION_SECONDS + 60)
+    trimmed = trim_stream(table, time.time() + DYNAMODB_RETENTION_SECONDS + 60, settled=None)
     # Then all but the newest are gone, and the next record continues the sequence
     assert trimmed == 2
     dynamodb_client.put_item(TableName=table_name, Item=_key("d"))
