@@ -16,8 +16,7 @@ from trading.errors import (
 from trading.ids import ClientRequestId
 from trading.model.margin import ZERO, Charges, Segment
 from trading.money import to_paise
-from trading.ports import OrderRequest
-from trading.usecases.tickets import OrderTicket, instrument_of
+from trading.usecases.tickets import OrderTicket, instrument_of, request_of
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
     from trading.ids import BasketId, OwnerId
     from trading.model import Basket, Order
     from trading.model.margin import BasketMargin, Funds
-    from trading.ports import Baskets, Broker, Brokers, Clock, Instruments, MarkSource
+    from trading.ports import Baskets, Broker, Brokers, Clock, Instruments, MarkSource, OrderRequest
 
 
 class MarginPorts(Protocol):
@@ -113,23 +112,6 @@ def funds_for(broker: Broker, requests: list[OrderRequest]) -> list[Funds]:
     """The funds of every segment the orders trade in (equity, commodity)."""
     segments = sorted({Segment.of_exchange(r.instrument.exchange) for r in requests})
     return [broker.funds(segment) for segment in segments or [Segment.EQUITY]]
-
-
-def request_of(order: Order) -> OrderRequest:
-    """The broker ticket of one of our orders (its tag is our order id)."""
-    return OrderRequest(
-        instrument=order.instrument,
-        side=order.side,
-        quantity=order.quantity,
-        order_type=order.order_type,
-        product=order.product,
-        variety=order.variety,
-        validity=order.validity,
-        price=order.price,
-        trigger_price=order.trigger_price,
-        tag=order.id,
-        market_protection=order.market_protection,
-    )
 
 
 def priced(marks: MarkSource, requests: list[OrderRequest]) -> list[OrderRequest]:

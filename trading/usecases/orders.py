@@ -28,7 +28,6 @@ from trading.model import (
     decide_fill,
 )
 from trading.model.protection import AUTOMATIC
-from trading.ports import OrderRequest
 from trading.rules.pre_trade import check_quantity
 from trading.usecases.idempotency import (
     Placed,
@@ -39,7 +38,7 @@ from trading.usecases.idempotency import (
     read_back,
     run_once,
 )
-from trading.usecases.tickets import OrderTicket, TicketPorts, checked_orders, instrument_of
+from trading.usecases.tickets import OrderTicket, TicketPorts, checked_orders, instrument_of, request_of
 from trading.usecases.trading_gate import GatePorts, admit_orders, refuse_if_halted
 from trading.usecases.versions import bump
 
@@ -110,19 +109,7 @@ def place_all(ports: SyncPorts, owner: OwnerId, orders: list[Order], stop_on_ref
             skipped = OrderUpdate(BrokerOrderId(""), OrderStatus.CANCELLED, message="not placed: an earlier leg failed")
             apply_order_update_to(ports, order, skipped)
             continue
-        request = OrderRequest(
-            instrument=order.instrument,
-            side=order.side,
-            quantity=order.quantity,
-            order_type=order.order_type,
-            product=order.product,
-            variety=order.variety,
-            validity=order.validity,
-            price=order.price,
-            trigger_price=order.trigger_price,
-            tag=order.id,
-            market_protection=order.market_protection,
-        )
+        request = request_of(order)
         try:
             session = sessions.get(order.broker)
             if session is None:

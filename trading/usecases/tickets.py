@@ -9,6 +9,7 @@ from trading.errors import ValidationError
 from trading.ids import OrderId, new_id
 from trading.model import InstrumentRef, Order, OrderType, Product, Side, Validity, Variety
 from trading.model.protection import AUTOMATIC
+from trading.ports import OrderRequest
 from trading.rules.pre_trade import (
     check_market_hours,
     check_order_prices,
@@ -150,3 +151,20 @@ def checked_orders(
         check_order_prices(order.order_type, order.price, order.trigger_price, ticket.instrument)
         check_market_hours(order.variety, ticket.instrument, ports.clock.now(), ports.calendar)
     return orders
+
+
+def request_of(order: Order) -> OrderRequest:
+    """The broker ticket of one of our orders (its tag is our order id)."""
+    return OrderRequest(
+        instrument=order.instrument,
+        side=order.side,
+        quantity=order.quantity,
+        order_type=order.order_type,
+        product=order.product,
+        variety=order.variety,
+        validity=order.validity,
+        price=order.price,
+        trigger_price=order.trigger_price,
+        tag=order.id,
+        market_protection=order.market_protection,
+    )
