@@ -31,7 +31,7 @@ from composition.instruments import load_instrument_dump
 from composition.runtime import install
 from local import seed
 from local.admin_routes import Admin, admin_routes
-from local.atomic_file import AtomicFile
+from local.atomic_file import AtomicFile, write_atomically
 from local.auth import JwtVerifier
 from local.cognito import LocalUserPool
 from local.cognito_endpoint import COGNITO_CORS_HEADERS, COGNITO_EXPOSED_HEADERS, cognito_routes
@@ -507,7 +507,8 @@ class LocalStack:
             "moto": self.moto_url,
             "ca": str(self.certificate.ca_file) if self.certificate else None,
         }
-        (self.state_dir / "stack.json").write_text(json.dumps(info))
+        # atomically: a reader that sees the file sees all of it (tests and `basketgraph` commands poll for it)
+        write_atomically(self.state_dir / "stack.json", json.dumps(info), durable=False)
 
     def save(self) -> None:
         """Make everything acknowledged so far durable (the journal already is; this closes its segment)."""

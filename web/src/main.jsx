@@ -624,8 +624,12 @@ function App() {
   const alert = useCallback((error, kind = "error") => {
     const described = describeError(error);
     const id = `${Date.now()}-${Math.random()}`;
+    // one alert per message, and one "Session expired" however many requests (queries, the real-time socket)
+    // were refused as the session ran out
+    const same = (a) =>
+      a.title === described.title && (a.message === described.message || described.title === "Session expired");
     setAlerts((all) =>
-      all.some((a) => a.title === described.title && a.message === described.message)
+      all.some(same)
         ? all
         : [...all.slice(-4), { id, kind, ...described }],
     );
