@@ -42,6 +42,7 @@ from typing import Any
 
 import requests
 import websockets
+from websockets.typing import Subprotocol
 
 from local.seed import demo_basket, demo_order
 
@@ -81,7 +82,7 @@ def peak_rss_mib(pid: int) -> float:
 async def subscriber(url: str, host: str, token: str, owner: str, ready: asyncio.Event, inbox: list[Any]) -> None:
     header = base64.b64encode(json.dumps({"host": host, "Authorization": token}).encode()).decode()
     async with websockets.connect(
-        f"{url}?header={header}&payload=e30=", subprotocols=["graphql-ws"], max_queue=None, open_timeout=60
+        f"{url}?header={header}&payload=e30=", subprotocols=[Subprotocol("graphql-ws")], max_queue=None, open_timeout=60
     ) as ws:
         await ws.send(json.dumps({"type": "connection_init"}))
         while json.loads(await ws.recv())["type"] != "connection_ack":
