@@ -151,7 +151,7 @@ def test_the_held_stop_fills_while_our_stream_processing_is_down(stack: LocalSta
 
 def test_a_leg_stopped_at_the_broker_is_entered_again_with_a_new_sl_m(stack: LocalStack) -> None:
     token = stack.add_user(f"heldre{uuid.uuid4().hex[:6]}")["token"]
-    basket_id, entry = live_basket(stack, token, {**HELD, "reEntry": {"times": 1, "until": "15:29"}})
+    basket_id, entry = live_basket(stack, token, {**HELD, "reEntry": {"times": 1}})
     first = held_stop(stack, token, basket_id)
     # When the exchange fills the SL-M, the leg is entered again at the market (now entry - 21)
     mark(stack, entry - 21)

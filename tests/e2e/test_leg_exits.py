@@ -173,7 +173,7 @@ def test_move_to_cost_puts_the_stop_at_the_entry_once_the_profit_is_reached(stac
 
 def test_a_stopped_leg_is_entered_again_up_to_its_limit(stack: LocalStack) -> None:
     token = stack.add_user(f"legre{uuid.uuid4().hex[:6]}")["token"]
-    settings = {"stopLoss": {"basis": "POINTS", "value": "20"}, "reEntry": {"times": 1, "until": "15:29"}}
+    settings = {"stopLoss": {"basis": "POINTS", "value": "20"}, "reEntry": {"times": 1}}
     basket_id, entry = live_basket(stack, token, settings)
     mark(stack, entry + Decimal("0.05"))
     wait_until(lambda: risk(stack, token, basket_id)["stopLoss"] is not None, timeout=SETTLE)

@@ -145,7 +145,13 @@ def on_held_stop(
             state = risks.get(basket.owner, basket.id, leg.id) or LegRiskState()
         if order.id not in state.stop_orders:
             return known
-        fired = held_stop_filled(state, order.average_price) if filled else held_stop_lost(state)
+        if filled:
+            price = _held_stop_filled_at(ports, basket, order, state)
+            if price is None:
+                return state  # a slice of a stop sliced at the freeze quantity: the others are still filling
+            fired = held_stop_filled(state, price)
+        else:
+            fired = held_stop_lost(state)
         if fired == state:
             break
         try:
@@ -162,6 +168,18 @@ def on_held_stop(
     if basket.status is not BasketStatus.LIVE:
         return state
     return _maybe_re_enter(ports, basket, strategy_id, leg, position, state)
+
+
+def _held_stop_filled_at(ports: LegExitPorts, basket: Basket, order: Order, state: LegRiskState) -> Decimal | None:
+    """The average price of the leg's SL-M once all of it filled: one order, or every slice of a stop above the
+    freeze quantity (each slice fills on its own; the leg is flat only once the last has). None while any
+    slice is still to fill."""
+    if state.stop_orders == (order.id,):
+        return order.average_price
+    slices = [order if oid == order.id else ports.orders.get(basket.owner, oid) for oid in state.stop_orders]
+    if any(s.filled_quantity < s.quantity for s in slices):
+        return None
+    return sum((s.filled_value for s in slices), Decimal(0)) / sum(s.filled_quantity for s in slices)
 
 
 def held_stop_lost_reason(order: Order) -> str:

@@ -79,6 +79,35 @@ def test_the_sl_m_is_placed_once_after_the_entry_fills_at_the_stop_on_its_tick(f
     assert state is not None and state.stop_orders == (order.id,) and state.stop == D("80.00")
 
 
+def test_a_stop_sliced_at_the_freeze_quantity_fires_the_leg_once_its_last_slice_has_filled(fakes: Fakes) -> None:
+    # Given 28 lots (1,820) of the call, above its freeze quantity of 1,755: its SL-M goes out in two slices
+    basket = a_live_watched_basket(fakes, HELD, lots=28)
+    fakes.broker.fill_on_place = False
+    state = fill_seen(fakes, basket)
+    first, second = stop_orders(fakes, basket)
+    assert state is not None and set(state.stop_orders) == {first.id, second.id}
+    assert (first.quantity + second.quantity, first.trigger_price) == (1820, D("80.00"))
+    strategy, leg = basket.legs[0]
+
+    def slice_fills(order: Order, price: str) -> LegRiskState | None:
+        assert order.broker_order_id is not None
+        fakes.broker.fill(order.broker_order_id, price=D(price))
+        synced = sync_order(fakes.ports, order)
+        view = fakes.baskets.view(OWNER, basket.id)
+        position = next(p for p in view.positions if p.key == position_key(basket.id, strategy.id, leg))
+        return on_held_stop(fakes.ports, view.basket, strategy.id, leg, synced, position)
+
+    # When the first slice fills, the leg has not fired: part of it is still held by the second slice
+    after_first = slice_fills(first, "79.90")
+    assert after_first is not None and after_first.fired is None
+    # Then when the second fills, the leg fires once, at the average of both slices' fills
+    after_both = slice_fills(second, "79.70")
+    assert after_both is not None and after_both.fired is Trigger.STOP_LOSS
+    expected = (first.quantity * D("79.90") + second.quantity * D("79.70")) / 1820
+    assert after_both.fired_at == expected
+    assert [r.order_type for r in exits_of_the_call(fakes)] == [OrderType.SL_M, OrderType.SL_M]
+
+
 def test_the_trigger_is_rounded_toward_the_entry_on_the_tick() -> None:
     percent = LegRisk(Level(Basis.PERCENT, D("7.33")), stop_loss_mode=StopLossMode.AT_BROKER)
     assert broker_stop_trigger(percent, Side.BUY, D(100), D("0.05")) == D("92.70")  # 92.67, up toward 100

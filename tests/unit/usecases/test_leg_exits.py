@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 RISK = LegRisk(Level(Basis.POINTS, D(20)), trail=Trail(D(10), D(5)), re_entry=ReEntry(1))
 
 
-def a_live_watched_basket(fakes: Fakes, risk: LegRisk = RISK) -> Basket:
-    """Long the call at market (100.00) with `risk`; short the put at 98.35, unwatched."""
-    call = a_leg(order_type=OrderType.MARKET, price=None, risk=risk)
+def a_live_watched_basket(fakes: Fakes, risk: LegRisk = RISK, lots: int = 1) -> Basket:
+    """Long `lots` of the call at market (100.00) with `risk`; short the put at 98.35, unwatched."""
+    call = a_leg(order_type=OrderType.MARKET, price=None, risk=risk, lots=lots)
     put = a_leg(instrument=NIFTY_PUT, side=Side.SELL, price=D("98.35"))
     basket = a_basket(a_strategy(call, put))
     fakes.baskets.add(basket)
