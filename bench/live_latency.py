@@ -1,11 +1,15 @@
 """Fill-to-subscriber latency with 1, 100 and 1,000 AppSync-protocol subscribers, and the stack's memory.
 
-    python -m bench.live_latency [--subscribers 1 100 1000] [--fills 10] [--interval 1.0]
+    python -m bench.live_latency [--subscribers 1 100 1000] [--fills 10] [--interval 1.0] [--environments 0 4]
 
 The local stack runs as its own process (`basketgraph dev` on a free port, market simulator off);
 this process holds the subscribers: raw WebSockets speaking AppSync's real-time protocol, all
-subscribed to `onFill` of one user. For each MARKET order (the paper exchange fills it at once)
-and each subscriber, two spans are printed:
+subscribed to `onFill` of one user. `--environments` runs the whole bench once per count given
+(`basketgraph dev --lambda-environments N`): 0 runs the stream handler in the stack's process, publishing
+straight into the emulator; any other count runs it in an execution environment of its own, publishing over
+IAM-signed HTTP as on AWS, so `--environments 0 4` prints the two side by side (the stack's CPU counts its
+environments'). For each MARKET order (the paper exchange fills it at once) and each subscriber, two spans
+are printed:
 
 - fill -> subscriber: from the moment the fill was recorded (the fill's `recordedAt`, stamped by the
   transaction that writes it) to the subscriber receiving it: the stream, the stream handler, the
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import re
@@ -55,9 +60,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_stack(state: Path, port: int) -> tuple[subprocess.Popen[str], str]:
+def start_stack(state: Path, port: int, environments: int) -> tuple[subprocess.Popen[str], str]:
+    command = [sys.executable, "-m", "local.cli", "--state-dir", str(state), "dev", "--port", str(port)]
     stack = subprocess.Popen(  # noqa: S603 - our own CLI
-        [sys.executable, "-m", "local.cli", "--state-dir", str(state), "dev", "--port", str(port), "--still-market"],
+        [*command, "--still-market", "--lambda-environments", str(environments)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -106,9 +112,17 @@ async def subscriber(url: str, host: str, token: str, owner: str, ready: asyncio
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time a process and its running children (the Lambdas' environments) have used so far."""
+    children: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            children.update(int(child) for child in (task / "children").read_text().split())
+    total = 0
+    for process in (pid, *children):
+        with contextlib.suppress(OSError):  # an environment that just ended
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def run(
@@ -183,10 +197,23 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, nargs="+", default=[1, 100, 1000])
     parser.add_argument("--fills", type=int, default=10)
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between orders")
+    parser.add_argument(
+        "--environments", type=int, nargs="+", default=[4], help="execution environments per Lambda, one run each"
+    )
     args = parser.parse_args()
+    for environments in args.environments:
+        bench_stack(args, environments)
+    print(
+        f"  reproduce: python -m bench.live_latency --subscribers {' '.join(map(str, args.subscribers))}"
+        f" --fills {args.fills} --interval {args.interval} --environments {' '.join(map(str, args.environments))}"
+    )
+
+
+def bench_stack(args: argparse.Namespace, environments: int) -> None:
+    where = "in the stack's process" if environments == 0 else "in its own execution environment (SigV4 over HTTP)"
     with tempfile.TemporaryDirectory() as state:
         port = free_port()
-        stack, token = start_stack(Path(state), port)
+        stack, token = start_stack(Path(state), port, environments)
         try:
             base = f"http://127.0.0.1:{port}"
             for _ in range(200):  # the banner comes just before the server listens
@@ -205,7 +232,10 @@ def main() -> None:
                 return dict(body["data"])
 
             owner = gql("{ me { id } }", {})["me"]["id"]
-            print("placeOrder (MARKET) -> onFill at each AppSync-protocol subscriber, local stack on loopback")
+            print(
+                "placeOrder (MARKET) -> onFill at each AppSync-protocol subscriber, local stack on loopback,"
+                f" --lambda-environments {environments}: the stream handler {where}"
+            )
             for count in args.subscribers:
                 # A live basket per run, so every run trades in a basket of the same (realistic) size
                 basket_id = gql(
@@ -232,10 +262,6 @@ def main() -> None:
                     )
                 )
             print(f"  local stack peak memory (VmHWM): {peak_rss_mib(stack.pid):.0f} MiB")
-            print(
-                f"  reproduce: python -m bench.live_latency --subscribers {' '.join(map(str, args.subscribers))}"
-                f" --fills {args.fills} --interval {args.interval}"
-            )
         finally:
             os.kill(stack.pid, signal.SIGINT)
             stack.wait(timeout=30)

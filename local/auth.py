@@ -1,15 +1,22 @@
-"""Bearer JWT verification as AppSync does it for Cognito user pools, giving the resolver event's identity."""
+"""Caller verification as AppSync does it: bearer JWTs for Cognito user pools (giving the resolver event's
+identity), and SigV4 signatures for IAM callers (the stream Lambda's role publishing)."""
 
 from __future__ import annotations
 
+import hmac
+import secrets
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from trading.errors import Unauthorized
 
@@ -160,6 +167,88 @@ class JwtVerifier:
             raise JwksUnavailable(f"cannot fetch the signing keys from {self._jwks_url}: {exc}") from exc
         self._fetched_at = time.monotonic()
         return keys
+
+
+SIGV4_ALGORITHM = "AWS4-HMAC-SHA256"
+SIGV4_SERVICE = "appsync"
+# SigV4 refuses a request whose x-amz-date is further than this from the service's clock
+SIGV4_MAX_SKEW = timedelta(minutes=15)
+
+
+def is_sigv4(authorization: str | None) -> bool:
+    """Whether an `Authorization` value is a SigV4 signature (an IAM caller) rather than a token."""
+    return (authorization or "").startswith(f"{SIGV4_ALGORITHM} ")
+
+
+def local_role_credentials() -> Credentials:
+    """Fresh credentials for a role of the local stack (its stream Lambda's), as STS would issue them."""
+    return Credentials(f"ASIA{secrets.token_hex(8).upper()}", secrets.token_urlsafe(30), secrets.token_urlsafe(48))
+
+
+class IamVerifier:
+    """Verifies SigV4-signed requests as AppSync does for IAM callers: botocore recomputes the signature
+    over the signed headers and the body with the one role's `credentials`, for the `host` the endpoint
+    serves and its `region`; the key id, session token, scope and date must match too."""
+
+    def __init__(self, credentials: Credentials, host: str, region: str) -> None:
+        self.credentials = credentials
+        self.host = host
+        self.region = region
+        self._signer = SigV4Auth(credentials, SIGV4_SERVICE, region)
+
+    def verify(self, headers: Mapping[str, str], body: bytes, now: datetime | None = None) -> None:
+        """Returns if `headers` (lower-case names) sign `body` with the role's credentials; raises
+        `Unauthorized` saying what is wrong (never echoing the signature)."""
+        parts = _sigv4_parts(headers.get("authorization", ""))
+        credential = parts.get("Credential", "").split("/")
+        signed = [name for name in parts.get("SignedHeaders", "").split(";") if name]
+        if len(credential) != 5 or not signed or not parts.get("Signature"):
+            raise Unauthorized("Malformed SigV4 Authorization header")
+        access_key, day, region, service, terminal = credential
+        if access_key != self.credentials.access_key:
+            raise Unauthorized("The security token included in the request is invalid")
+        if (region, service, terminal) != (self.region, SIGV4_SERVICE, "aws4_request"):
+            raise Unauthorized(f"Credential should be scoped to {self.region}/{SIGV4_SERVICE}/aws4_request")
+        if "host" not in signed or headers.get("host") != self.host:
+            raise Unauthorized("The request must be signed for this API's host")
+        token = headers.get("x-amz-security-token")
+        if (
+            token is None
+            or "x-amz-security-token" not in signed
+            or not hmac.compare_digest(token, self.credentials.token or "")
+        ):
+            raise Unauthorized("The security token included in the request is invalid")
+        stamp = headers.get("x-amz-date", "")
+        try:
+            at = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        except ValueError:
+            raise Unauthorized("The request has no valid X-Amz-Date") from None
+        if stamp[:8] != day or abs((now or datetime.now(UTC)) - at) > SIGV4_MAX_SKEW:
+            raise Unauthorized("Signature expired: the request's X-Amz-Date is not within 15 minutes of now")
+        request = AWSRequest(
+            method="POST",
+            url=f"https://{self.host}/graphql",
+            data=body,
+            headers={name: headers[name] for name in signed if name in headers},
+        )
+        request.context["timestamp"] = stamp
+        signer = self._signer
+        expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+        if not hmac.compare_digest(parts["Signature"], expected):
+            raise Unauthorized(
+                "The request signature we calculated does not match the signature you provided. "
+                "Check your AWS Secret Access Key and signing method."
+            )
+
+
+def _sigv4_parts(authorization: str) -> dict[str, str]:
+    if not is_sigv4(authorization):
+        raise Unauthorized("Malformed SigV4 Authorization header")
+    parts: dict[str, str] = {}
+    for part in authorization.removeprefix(f"{SIGV4_ALGORITHM} ").split(","):
+        name, _, value = part.strip().partition("=")
+        parts[name] = value
+    return parts
 
 
 def _token_from(authorization: str | None) -> str:

@@ -270,8 +270,9 @@ def parser() -> argparse.ArgumentParser:
         "--lambda-environments",
         type=int,
         default=DEV_LAMBDA_ENVIRONMENTS,
-        help="execution environments (processes) per Lambda, as its concurrency; 0 runs the Lambdas in-process, "
-        f"one request at a time (default {DEV_LAMBDA_ENVIRONMENTS})",
+        help="execution environments (processes) per Lambda, as its concurrency (the stream Lambda then runs in one of "
+        "its own, publishing over IAM-signed HTTP); 0 runs the Lambdas in-process, one request at a time "
+        f"(default {DEV_LAMBDA_ENVIRONMENTS})",
     )
     dev.add_argument(
         "--tls",

@@ -1,4 +1,10 @@
-"""The stack's live updates: the stream poller over the production stream handler, and the timed P&L drain."""
+"""The stack's live updates: the stream poller over the production stream handler, and the timed P&L drain.
+
+With execution environments the poller hands each batch to the stream Lambda in its own process (a
+`LambdaPool` of `subscriptions.handler:handler`, composed there as on AWS: publishing over IAM-signed HTTP
+to the stack's GraphQL endpoint, waiting out P&L stragglers itself). Without, the handler runs in this
+process over a composition of the stack's, publishing straight into the emulator, and a timer drains P&L.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from composition.runtime import Composition
+    from local.streams.invocation import StreamHandler
     from subscriptions.handler import Live
     from trading.ports import Publisher
 
@@ -32,7 +39,7 @@ log = logging.getLogger("basketgraph.local")
 
 @dataclass
 class LiveUpdates:
-    live: Live
+    live: Live | None  # the in-process composition (None: the stream Lambda runs in environments of its own)
     stream_handler: Any
     dead_letters: DeadLetterStore
     poller: StreamPoller
@@ -49,15 +56,21 @@ class LiveUpdates:
         *,
         resume: bool = False,
         max_record_age: float | None = None,
+        environments: StreamHandler | None = None,
     ) -> LiveUpdates:
-        """Composed as the stream Lambda's is (the same function), publishing through `publisher` and
-        draining P&L on a timer rather than waiting for stragglers.
+        """The poller over `environments` (the stream Lambda's pool) if given; else over the handler composed
+        here as the stream Lambda's is (the same function), publishing through `publisher` and draining P&L on
+        a timer rather than waiting for stragglers.
 
         `resume`: the table's stream was restored with its records (the journal), so the poller goes on
         after its checkpoints and delivers what it had not; otherwise the records are not news.
         `max_record_age`: the event source mapping's MaximumRecordAgeInSeconds (older records are dead-lettered)."""
-        live = stream_live(composed, publisher, wait_for_stragglers=False)
-        stream_handler = stream_lambda.make_handler(lambda: live)
+        live: Live | None = None
+        if environments is not None:
+            stream_handler: StreamHandler = environments  # warms its engine from the stream, as a cold Lambda does
+        else:
+            live = stream_live(composed, publisher, wait_for_stragglers=False)
+            stream_handler = stream_lambda.make_handler(lambda: live)
         streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb.meta.endpoint_url, region_name=REGION)
         dead_letters = DeadLetterStore(state_dir / "dead-letters.jsonl")
         poller = StreamPoller(
@@ -72,18 +85,23 @@ class LiveUpdates:
             # Seeded items on a fresh table are not news to subscribers; the engine learns them directly.
             poller.skip_to_end()
         stop_waking = wake_on_writes(poller, [dynamodb, composed.aws.dynamodb])
-        for item in snapshot.items(dynamodb, table_name):
-            live.pnl.feed({"eventName": "INSERT", "dynamodb": {"NewImage": item}})
+        if live is not None:
+            for item in snapshot.items(dynamodb, table_name):
+                live.pnl.feed({"eventName": "INSERT", "dynamodb": {"NewImage": item}})
         return cls(live, stream_handler, dead_letters, poller, stop_waking)
 
     def drain_pnl(self, stop: threading.Event) -> None:
-        """Publish coalesced P&L as it falls due, off the stream's path (a Lambda waits instead)."""
-        interval = self.live.pnl.engine.min_interval.total_seconds()
+        """Publish coalesced P&L as it falls due, off the stream's path (a Lambda waits instead: in its own
+        environments the stream Lambda publishes its stragglers itself, and there is nothing to drain here)."""
+        live = self.live
+        if live is None:
+            return
+        interval = live.pnl.engine.min_interval.total_seconds()
         boot = uuid.uuid4().hex[:12]  # tick numbers start again after a restart; their event ids must not
         tick = 0
         while not stop.wait(interval):
             tick += 1
             try:
-                self.live.pnl.publish_due(self.live.publisher, f"tick:{boot}:{tick}")
+                live.pnl.publish_due(live.publisher, f"tick:{boot}:{tick}")
             except Exception:  # logged; the basket publishes again on its next change
                 log.exception("P&L drain failed")

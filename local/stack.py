@@ -1,8 +1,9 @@
 """The local stack: embedded DynamoDB, Cognito and SSM (moto), the paper exchange, and the AppSync emulator.
 
-Only the edges differ from AWS: endpoint URLs, where keys come from, and the exchange. The resolver
-Lambda and the postback Lambda are the production handlers, run in pools of execution environments
-(processes of their own, `lambda_environments` each) or, with none, in-process one event at a time.
+Only the edges differ from AWS: endpoint URLs, where keys come from, and the exchange. The resolver,
+postback and stream Lambdas are the production handlers, run in pools of execution environments
+(processes of their own: `lambda_environments` each for the resolver and postback Lambdas, one for the
+stream Lambda, which publishes over IAM-signed HTTP) or, with none, in-process one event at a time.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -32,7 +34,7 @@ from composition.runtime import install
 from local import seed
 from local.admin_routes import Admin, admin_routes
 from local.atomic_file import AtomicFile, write_atomically
-from local.auth import JwtVerifier
+from local.auth import IamVerifier, JwtVerifier, local_role_credentials
 from local.cognito import LocalUserPool
 from local.cognito_endpoint import COGNITO_CORS_HEADERS, COGNITO_EXPOSED_HEADERS, cognito_routes
 from local.dashboard import dashboard_routes, local_config
@@ -41,6 +43,7 @@ from local.dynamodb.stream_retention import STREAM_RETENTION_SECONDS
 from local.dynamodb.ttl import TtlSweeper
 from local.edges import (
     PAPER_API_KEY,
+    REGION,
     SCHEDULE_GROUP,
     AppSyncCors,
     EmbeddedAws,
@@ -74,6 +77,7 @@ if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
     from local.dynamodb.journal import Journal
+    from local.streams.invocation import StreamHandler
     from trading.model import InstrumentRef
     from trading.model.instrument import Instrument
     from trading.ports import Clock
@@ -82,6 +86,7 @@ log = logging.getLogger("basketgraph.local")
 
 DEMO_USER = "demo"
 WARM_ENVIRONMENTS = 2  # per pooled Lambda, started with the stack (the first requests find them warm)
+STREAM_TIMEOUT_SECONDS = 60.0  # the stream function's timeout (infra/functions.py)
 
 
 @dataclass
@@ -125,6 +130,7 @@ class LocalStack:
         self.url = ""
         self.certificate: LocalCertificate | None = None
         self.pools: list[LambdaPool] = []
+        self.stream_role = local_role_credentials()  # the stream Lambda's role: the only IAM caller AppSync accepts
 
     def start(self) -> None:
         """Compose the stack from its parts; each part takes what the earlier ones made."""
@@ -152,7 +158,7 @@ class LocalStack:
             self.exchange_url,
             self.api_secret,
             self.users.pool_id,
-        ).replace(delivery_ttl_seconds=self.config.delivery_ttl)
+        ).replace(delivery_ttl_seconds=self.config.delivery_ttl, appsync_url=f"{self.url}/graphql")
         # the in-process Lambdas find these settings as a Lambda finds its function's environment
         self.composition = install(self.settings, self.config.clock)
         self.scheduler = self._scheduler()
@@ -169,10 +175,12 @@ class LocalStack:
             self.state_dir,
             resume=self.journal is not None and self.journal.restored_items > 0,
             max_record_age=self.config.max_record_age,
+            environments=self._stream_lambda(),
         )
         self.live, self.stream_handler = self.updates.live, self.updates.stream_handler
         self.dead_letters, self.poller = self.updates.dead_letters, self.updates.poller
-        self.pnl = self.live.pnl.engine
+        # the in-process P&L engine (None when the stream Lambda runs in an environment of its own)
+        self.pnl = self.live.pnl.engine if self.live is not None else None
         self.market = self._market()
         self.app = self._app(schema, invoker)
         # Everything built so far (moto, botocore's service models, the schema) lives as long as the
@@ -272,6 +280,34 @@ class LocalStack:
         pool.warm(WARM_ENVIRONMENTS)  # while the stack starts; more start as load needs them
         return pool
 
+    def _stream_lambda(self) -> StreamHandler | None:
+        """The stream Lambda in one execution environment (None: in-process). One is the poller's concurrency: it
+        hands over one batch at a time, shard after shard, as a mapping with ParallelizationFactor 1 keeps one
+        invocation per shard in flight, so a shard's batches stay in order. The environment is composed as on AWS
+        (`subscriptions.handler.bootstrap`): it publishes to this stack's GraphQL endpoint signed as the stream
+        role, whose credentials it finds where a Lambda finds its role's, and waits out P&L stragglers itself."""
+        if not self.environments:
+            return None
+        role = self.stream_role
+        variables = {
+            "AWS_ACCESS_KEY_ID": role.access_key,
+            "AWS_SECRET_ACCESS_KEY": role.secret_key,
+            "AWS_SESSION_TOKEN": role.token or "",
+        }
+        if self.certificate is not None:
+            variables["REQUESTS_CA_BUNDLE"] = str(self.certificate.ca_file)  # https:// to the stack's own CA
+        pool = LambdaPool(
+            "subscriptions.handler:handler",
+            self.settings,
+            1,
+            function_name="basketgraph-streams",
+            timeout=STREAM_TIMEOUT_SECONDS,
+            environment=variables,
+        )
+        self.pools.append(pool)
+        pool.warm(1)
+        return pool
+
     def lambda_pids(self) -> list[int]:
         """The process ids of every pooled execution environment now running."""
         return [pid for pool in self.pools for pid in pool.pids()]
@@ -322,7 +358,9 @@ class LocalStack:
         handler = self._lambda("resolvers.handler:handler", in_process, "basketgraph-resolvers")
         invoker = LambdaInvoker(handler, schema, in_process=handler is in_process)
         pubsub = PubSub(routes_from_schema(schema))
-        endpoint = GraphQLEndpoint(schema, invoker, self.verifier, publish=pubsub.publish)
+        # IAM callers as AppSync takes them: SigV4 signed as the stream role, for this endpoint's host
+        iam = IamVerifier(self.stream_role, urlsplit(self.url).netloc, REGION)
+        endpoint = GraphQLEndpoint(schema, invoker, self.verifier, publish=pubsub.publish, iam=iam)
         return pubsub, endpoint, schema, invoker
 
     def _app(self, schema: Any, invoker: LambdaInvoker) -> Starlette:
@@ -392,7 +430,8 @@ class LocalStack:
             self.exchange.set_prices,
             self.composition.clock,
             self.composition.calendar,
-            held=self.live.pnl.engine.held_instruments,
+            # held instruments move first; the stream Lambda's engine is in another process, so then none do
+            held=self.live.pnl.engine.held_instruments if self.live is not None else set,
         )
 
     def reconcile(self) -> dict[str, Any]:

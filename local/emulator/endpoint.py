@@ -11,6 +11,7 @@ import anyio
 from graphql import GraphQLError, get_operation_ast
 from starlette.responses import JSONResponse
 
+from local.auth import is_sigv4
 from local.emulator.context import LOCAL_IAM_IDENTITY
 from local.emulator.invoker import ResolverError
 from local.emulator.requests import (
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     import strawberry
     from starlette.requests import Request
 
-    from local.auth import JwtVerifier
+    from local.auth import IamVerifier, JwtVerifier
     from local.emulator.invoker import LambdaInvoker
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,8 @@ Publish = Callable[[str, dict[str, Any], "str | None"], bool]
 
 
 class GraphQLEndpoint:
-    """POST /graphql: verify the JWT as AppSync does, then execute with the Lambda invoker.
+    """POST /graphql: verify the caller as AppSync does (a user pool JWT, or a SigV4 signature of the IAM role
+    `iam` verifies), then execute with the Lambda invoker.
 
     A successful mutation that subscriptions listen to (`@aws_subscribe`) is handed to `publish`,
     which fans it out to subscribers, as AppSync does.
@@ -80,11 +82,13 @@ class GraphQLEndpoint:
         invoker: LambdaInvoker,
         verifier: JwtVerifier,
         publish: Publish | None = None,
+        iam: IamVerifier | None = None,
     ) -> None:
         self.schema = schema
         self.invoker = invoker
         self.verifier = verifier
         self.publish = publish
+        self.iam = iam
         self.routes = routes_from_schema(schema)
 
     def execute(
@@ -129,21 +133,34 @@ class GraphQLEndpoint:
         return self.execute({"query": query, "variables": variables}, LOCAL_IAM_IDENTITY, {}, iam=True)
 
     async def handle(self, request: Request) -> JSONResponse:
+        authorization = request.headers.get("authorization", "")
+        signed = is_sigv4(authorization)
         try:
-            identity = self.verifier.verify(request.headers.get("authorization", "")).to_event()
+            identity = LOCAL_IAM_IDENTITY if signed else self.verifier.verify(authorization).to_event()
         except Unauthorized as exc:
             return unauthorized(exc.message)
         try:
-            body = request_body(await _limited_body(request))
+            raw = await _limited_body(request)
+            if signed:  # the signature covers the body: verified before anything of it is trusted
+                self._verify_signature(request, raw)
+            body = request_body(raw)
+        except Unauthorized as exc:
+            return unauthorized(exc.message)
         except RequestRefused as exc:
             return JSONResponse({"errors": [error_entry(exc.message, exc.error_type)]}, status_code=exc.status)
         headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
         try:
-            payload = await anyio.to_thread.run_sync(lambda: self.execute(body, identity, headers))
+            payload = await anyio.to_thread.run_sync(lambda: self.execute(body, identity, headers, iam=signed))
         except Exception:  # a bug of the emulator's: logged, and answered as AppSync answers its own failures
             log.exception("request failed")
             payload = {"data": None, "errors": [error_entry("something went wrong in the emulator", "InternalError")]}
         return JSONResponse(payload)
+
+    def _verify_signature(self, request: Request, raw: bytes) -> None:
+        """An IAM caller's SigV4 signature, as AppSync checks it; without a role to check against, refused."""
+        if self.iam is None:
+            raise Unauthorized("IAM authorization is not enabled for this API")
+        self.iam.verify({k.lower(): v for k, v in request.headers.items()}, raw)
 
 
 async def _limited_body(request: Request) -> bytes:

@@ -81,7 +81,10 @@ class LambdaPool:
         *,
         function_name: str = "basketgraph-resolvers",
         timeout: float = 30.0,
+        environment: dict[str, str] | None = None,
     ) -> None:
+        """`environment`: variables the function's environments get beyond the stack's own (a role's
+        credentials, as Lambda gives its execution role's through AWS_ACCESS_KEY_ID and the rest)."""
         if concurrency < 1:
             raise ValueError("a pool needs at least one environment")
         self.handler_path = handler_path
@@ -89,6 +92,7 @@ class LambdaPool:
         self.concurrency = concurrency
         self.timeout = timeout
         self._settings = settings
+        self._environment = dict(environment or {})
         self._changed = threading.Condition()
         self._idle: list[_Environment] = []
         self._queue: collections.deque[object] = collections.deque()  # invocations waiting, first come first
@@ -97,6 +101,7 @@ class LambdaPool:
         self._generation = 0
         self._closed = False
         self.cold_starts = 0
+        self.invocations = 0
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         """The handler's signature: `(event, context)`; the environment makes its own context with this request id."""
@@ -104,6 +109,8 @@ class LambdaPool:
 
     def invoke(self, event: dict[str, Any], request_id: str = "") -> Any:
         env = self._acquire()
+        with self._changed:
+            self.invocations += 1
         try:
             result = env.call(event, request_id, self.timeout)
         except (InvocationFailed, EOFError, OSError) as exc:
@@ -213,7 +220,7 @@ class LambdaPool:
             [*command, self.handler_path, self.function_name],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": path},
+            env={**os.environ, **self._environment, "PYTHONPATH": path},
         )
         theirs.close()
         env = _Environment(process, Connection(ours.detach()), generation)

@@ -353,7 +353,8 @@ class StreamPoller:
                 last,
                 self.max_record_age,
             )
-        return pending[expired:]
+            return pending[expired:]
+        return pending  # the same list: the caller counts retries of it (a copy would restart the count)
 
     def _deliver(self, shard_id: str, records: list[dict[str, Any]]) -> None:
         """Invoke until every record is accepted or dead-lettered, checkpointing as the batch advances."""

@@ -208,6 +208,24 @@ def test_a_record_that_always_fails_is_dead_lettered_and_later_records_flow(
     assert dead["record"]["eventSourceARN"] == arn
 
 
+def test_with_a_maximum_record_age_a_failing_record_still_counts_its_retries(
+    dynamodb_client: DynamoDBClient, table_name: str, streams_client: Any, arn: str, dead_letters: DeadLetterStore
+) -> None:
+    # Given the stack's mapping (a maximum record age none of the records is near), and a poison record
+    put_items(dynamodb_client, table_name, keys(0, 4))
+    handler = RecordingHandler(poison={"item-001"})
+    poller = a_poller(streams_client, arn, handler, dead_letters, max_retries=2, max_record_age=3600.0)
+
+    # When the poller runs
+    delivered = poller.run_once()
+
+    # Then the poison record is dead-lettered after its retries (not retried until it is too old)
+    assert delivered == 4
+    assert handler.invocations == [keys(0, 4), keys(1, 4), keys(1, 4), keys(2, 4)]
+    [dead] = dead_letters.list()
+    assert (key_of(dead["record"]), dead["attempts"]) == ("item-001", 3)
+
+
 def test_bisection_isolates_a_poison_record_in_a_batch_that_raises(
     dynamodb_client: DynamoDBClient, table_name: str, streams_client: Any, arn: str, dead_letters: DeadLetterStore
 ) -> None:
