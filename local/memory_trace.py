@@ -1,7 +1,8 @@
 """An opt-in memory trace for long sessions (finding what grows in `bench.soak`); off unless asked.
 
 `BASKETGRAPH_MEMORY_TRACE=DIR` writes, every `BASKETGRAPH_MEMORY_TRACE_EVERY` seconds (default 60), one line
-to DIR/memory-<pid>.txt: VmRSS, Python's allocated blocks, and the object types whose count grew most since
+to DIR/memory-<pid>.txt: VmRSS, glibc malloc's bytes in use and free,
+Python's allocated blocks, and the object types whose count grew most since
 the first line (from `gc.get_objects()`: a second's pause per line, no cost between). With
 `BASKETGRAPH_MEMORY_TRACE_FRAMES=N` it also runs `tracemalloc` with N frames and writes the allocations that
 grew most since the first line by traceback (slow: for short runs).
@@ -10,6 +11,7 @@ grew most since the first line by traceback (slow: for short runs).
 from __future__ import annotations
 
 import collections
+import ctypes
 import gc
 import os
 import sys
@@ -38,6 +40,28 @@ def _rss_kib() -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+MALLINFO2 = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keep")
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in MALLINFO2]
+
+
+def _malloc() -> str:
+    """glibc's view: bytes in use, free inside its arenas (fragmentation) and in mmapped chunks."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+        info = libc.mallinfo2()
+    except (OSError, AttributeError):
+        return ""
+    mib = 2**20
+    return (
+        f"  malloc in use {info.uordblks / mib:6.1f} free {info.fordblks / mib:6.1f}"
+        f" arenas {info.arena / mib:6.1f} mmapped {info.hblkhd / mib:6.1f} MiB"
+    )
 
 
 def _counts() -> collections.Counter[str]:
@@ -86,7 +110,7 @@ def _trace(directory: Path, every: float) -> None:
         grown = sorted(((counts[k] - first_counts.get(k, 0), k) for k in counts), reverse=True)[:TOP]
         line = (
             f"{(time.monotonic() - began) / 60:6.1f} min  VmRSS {_rss_kib() / 1024:7.1f} MiB"
-            f"  blocks {sys.getallocatedblocks():9d}  objects {sum(counts.values()):9d}  grown: "
+            f"{_malloc()}  blocks {sys.getallocatedblocks():9d}  objects {sum(counts.values()):9d}  grown: "
             + ", ".join(f"{name} {n:+d}" for n, name in grown if n > 0)
             + f"  (gc collected {collected})"
         )
