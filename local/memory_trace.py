@@ -1,11 +1,14 @@
-"""An opt-in memory trace for long sessions (finding what grows in `bench.soak`); off unless asked.
+"""An opt-in memory trace of `basketgraph dev` for long sessions (what grows in `bench.soak`); off unless asked.
 
-`BASKETGRAPH_MEMORY_TRACE=DIR` writes, every `BASKETGRAPH_MEMORY_TRACE_EVERY` seconds (default 60), one line
-to DIR/memory-<pid>.txt: VmRSS, glibc malloc's bytes in use and free,
-Python's allocated blocks, and the object types whose count grew most since
-the first line (from `gc.get_objects()`: a second's pause per line, no cost between). With
-`BASKETGRAPH_MEMORY_TRACE_FRAMES=N` it also runs `tracemalloc` with N frames and writes the allocations that
-grew most since the first line by traceback (slow: for short runs).
+`BASKETGRAPH_MEMORY_TRACE=DIR` writes, every `BASKETGRAPH_MEMORY_TRACE_EVERY` seconds (default 60), a line to
+DIR/memory-<pid>.txt: VmRSS, glibc malloc's bytes in use and free in its arenas, Python's allocated blocks,
+and the object types whose count grew most since the start (`gc.get_objects()`, which leaves out what the
+stack froze at start: a short pause per line, no cost between). Optional, for short runs:
+`BASKETGRAPH_MEMORY_TRACE_FRAMES=N` runs `tracemalloc` with N frames and adds the allocations that grew most
+since the line before, by traceback (slows the stack several times);
+`BASKETGRAPH_MEMORY_TRACE_HOLDERS=Item,StreamRecord` adds who refers to a few objects of those types (it
+unfreezes the start-up objects to search them); `BASKETGRAPH_MEMORY_TRACE_COLLECT=1` runs a full collection
+before each line.
 """
 
 from __future__ import annotations
@@ -102,7 +105,7 @@ def _trace(directory: Path, every: float) -> None:
     out = directory / f"memory-{os.getpid()}.txt"
     began = time.monotonic()
     first_counts = _counts()
-    first_snapshot: Any = tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None
+    previous: Any = tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None
     while True:
         time.sleep(every)
         collected = gc.collect() if os.environ.get("BASKETGRAPH_MEMORY_TRACE_COLLECT") else 0
@@ -120,8 +123,12 @@ def _trace(directory: Path, every: float) -> None:
         line += "".join(_holders(name) for name in watched if name)
         with out.open("a") as f:
             f.write(line + "\n")
-            if first_snapshot is not None:
-                stats = tracemalloc.take_snapshot().compare_to(first_snapshot, "traceback")[:TOP]
+            if previous is not None:
+                snapshot = tracemalloc.take_snapshot()
+                stats = snapshot.compare_to(previous, "traceback")[:TOP]
+                previous = snapshot
+                traced = tracemalloc.get_traced_memory()[0] / 2**20
+                f.write(f"  tracemalloc: {traced:.1f} MiB traced; since the last line:\n")
                 for s in stats:
                     f.write(f"  {s.size_diff / 2**20:+.2f} MiB ({s.count_diff:+d})\n    ")
                     f.write("\n    ".join(s.traceback.format()) + "\n")
