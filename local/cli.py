@@ -65,8 +65,12 @@ def _configure_logging(level: str, log_format: str) -> None:
 
 
 def _dev(args: argparse.Namespace) -> int:
+    from local.malloc_arenas import limit_arenas
+    from local.memory_trace import start_if_asked
     from local.stack import DEMO_USER, LocalStack, StackConfig
 
+    limit_arenas()
+    start_if_asked()
     _configure_logging(args.log_level, args.log_format)
     config = StackConfig(
         state_dir=Path(args.state_dir),

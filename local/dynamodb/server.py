@@ -7,6 +7,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from local.dynamodb.atomicity import serialize_dynamodb_requests
+from local.dynamodb.instance_tracking import untracked_models
 from local.dynamodb.speedups import (
     fast_dispatch,
     fast_partition_queries,
@@ -20,8 +21,8 @@ from local.dynamodb.stream_retention import bounded_streams
 def start_moto(*, partition_queries: bool = True) -> tuple[ThreadedMotoServer, str]:
     """A started moto server (DynamoDB, its streams, Cognito, SSM) and its URL; `stop()` it when done.
 
-    The atomicity patch is always applied; the speed-ups and the streams' bounds (`stream_retention`) only on the
-    moto they were written for.
+    The atomicity patch is always applied; the speed-ups, the streams' bounds (`stream_retention`) and the
+    untracked model objects (`instance_tracking`) only on the moto they were written for.
     `partition_queries=False` leaves Query as moto ships it (the store's tests run that way).
     """
     serialize_dynamodb_requests()
@@ -32,6 +33,7 @@ def start_moto(*, partition_queries: bool = True) -> tuple[ThreadedMotoServer, s
     fast_update_expressions()
     fast_dispatch()
     bounded_streams()
+    untracked_models()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
