@@ -1,11 +1,13 @@
 """The paper exchange's book on disk: accounts (orders, trades, positions), sessions, funds, id counters, prices.
 
 A real exchange does not forget an order it acknowledged, so neither does this one: the book is written before
-the reply of any request that changed it leaves the exchange lock. Price ticks that fill nothing are not
-written; the prices saved are those of the last change (the stack resumes its market from the marks in
-DynamoDB anyway). The book is a pickle of the exchange's own dataclasses, read and written only by the local
-exchange in its own state directory. How the bytes reach the disk (atomically, fsynced) is the `BookFile` the
-exchange is given: the local stack's `local.atomic_file.AtomicFile`, its one atomic file write.
+the reply of any request that changed it (or read it) leaves the exchange, with group commit: the changes
+made while one write is under way share the next (the exchange's lock does this, `exchange._BookLock`).
+Price ticks that fill nothing are not written; the prices saved are those of the last change (the stack
+resumes its market from the marks in DynamoDB anyway). The book is a pickle of the exchange's own
+dataclasses, read and written only by the local exchange in its own state directory. How the bytes reach the
+disk (atomically, fsynced) is the `BookFile` the exchange is given: the local stack's
+`local.atomic_file.AtomicFile`, its one atomic file write.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ class BookFile(Protocol):
         ...
 
 
-def save_book(file: BookFile, state: dict[str, Any]) -> None:
-    file.replace(pickle.dumps({"version": VERSION, **state}, protocol=pickle.HIGHEST_PROTOCOL))
+def book_bytes(state: dict[str, Any]) -> bytes:
+    """The book file's contents for `state` (what `BookFile.replace` is given)."""
+    return pickle.dumps({"version": VERSION, **state}, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def load_book(file: BookFile) -> dict[str, Any] | None:

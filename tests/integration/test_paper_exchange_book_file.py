@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -9,7 +10,9 @@ from kiteconnect import KiteConnect
 
 from brokers.paper.exchange import PaperExchange
 from brokers.paper.http import PaperExchangeServer
+from brokers.paper.persistence import load_book
 from local.atomic_file import AtomicFile
+from tests.helpers import wait_until
 from tests.integration.test_paper_exchange import API_KEY, API_SECRET, CE, INSTRUMENTS
 
 if TYPE_CHECKING:
@@ -63,3 +66,51 @@ def test_a_restarted_exchange_knows_what_it_acknowledged(tmp_path: Path) -> None
     finally:
         server.stop()
         paper.close()
+
+
+class _HeldFile:
+    """A book file whose first write waits for `release`; it keeps every write's bytes."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.first_started = threading.Event()
+        self.release = threading.Event()
+
+    def read(self) -> bytes | None:
+        return self.writes[-1] if self.writes else None
+
+    def replace(self, data: bytes) -> None:
+        if not self.writes and not self.first_started.is_set():
+            self.first_started.set()
+            assert self.release.wait(30)
+        self.writes.append(data)
+
+
+def test_changes_made_during_a_write_share_the_next_and_none_returns_before_it_is_written() -> None:
+    # Given an exchange whose book file is busy writing one change
+    held = _HeldFile()
+    paper = PaperExchange(INSTRUMENTS, {CE: Decimal("120.00")}, api_key=API_KEY, api_secret=API_SECRET)
+    paper._lock = type(paper._lock)(paper._book_bytes, held)  # the same exchange, its book kept in `held`
+    returned: list[str] = []
+
+    def change(user: str) -> None:
+        paper.set_funds(user, Decimal(len(user)))
+        on_disk = load_book(held)
+        assert on_disk is not None and user in on_disk["own_funds"]  # written before the call returned
+        returned.append(user)
+
+    first = threading.Thread(target=change, args=("first",))
+    first.start()
+    assert held.first_started.wait(30)
+    # When eight more changes are made while it writes
+    others = [threading.Thread(target=change, args=(f"user{i}",)) for i in range(8)]
+    for thread in others:
+        thread.start()
+    wait_until(lambda: paper._lock._generation == 9, timeout=30)
+    assert returned == []  # nobody's reply left before its change was on disk
+    held.release.set()
+    for thread in [first, *others]:
+        thread.join(30)
+    # Then each returned once its change was written, and the eight shared one write
+    assert sorted(returned) == sorted(["first", *(f"user{i}" for i in range(8))])
+    assert len(held.writes) == 2
