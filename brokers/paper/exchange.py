@@ -21,7 +21,7 @@ from brokers.paper.faults import Faults
 from brokers.paper.margin import Margin
 from brokers.paper.market_day import MarketDay
 from brokers.paper.matching import MatchingEngine
-from brokers.paper.persistence import book_bytes, load_book
+from brokers.paper.persistence import BookCodec, load_book
 from brokers.paper.postbacks import PostbackSender, postback_body
 from brokers.paper.ratelimit import ORDER_REQUESTS_PER_SECOND, OrderRateLimit
 from brokers.paper.sessions import Sessions
@@ -97,6 +97,7 @@ class PaperExchange:
         self.ticker = TickerHub(self._tick_of_token)
         self._api_secret = api_secret
         self._clock = clock or SystemClock()
+        self._codec = BookCodec()
         self._lock = _BookLock(self._book_bytes if book_file is not None else None, book_file)
         self._instruments = {i.ref: i for i in instruments}
         self._prices: dict[InstrumentRef, Decimal] = {}
@@ -121,7 +122,7 @@ class PaperExchange:
         self._lock.changed()
 
     def _book_bytes(self) -> bytes:
-        return book_bytes(self._state())
+        return self._codec.dumps(self._state())
 
     def _state(self) -> dict[str, Any]:
         m = self._matching
