@@ -21,7 +21,7 @@ from brokers.paper.faults import Faults
 from brokers.paper.margin import Margin
 from brokers.paper.market_day import MarketDay
 from brokers.paper.matching import MatchingEngine
-from brokers.paper.persistence import load_book, save_book
+from brokers.paper.persistence import BookCodec, load_book
 from brokers.paper.postbacks import PostbackSender, postback_body
 from brokers.paper.ratelimit import ORDER_REQUESTS_PER_SECOND, OrderRateLimit
 from brokers.paper.sessions import Sessions
@@ -97,9 +97,8 @@ class PaperExchange:
         self.ticker = TickerHub(self._tick_of_token)
         self._api_secret = api_secret
         self._clock = clock or SystemClock()
-        self._lock = _BookLock(self._save_if_changed)
-        self._book_file = book_file
-        self._changed = False
+        self._codec = BookCodec()
+        self._lock = _BookLock(self._book_bytes if book_file is not None else None, book_file)
         self._instruments = {i.ref: i for i in instruments}
         self._prices: dict[InstrumentRef, Decimal] = {}
         self._faults = Faults()
@@ -120,12 +119,10 @@ class PaperExchange:
     # -- the book on disk (`book_file`): written before any reply that changed it ---------------------
 
     def _changes(self) -> None:
-        self._changed = True
+        self._lock.changed()
 
-    def _save_if_changed(self) -> None:
-        if self._changed and self._book_file is not None:
-            self._changed = False
-            save_book(self._book_file, self._state())
+    def _book_bytes(self) -> bytes:
+        return self._codec.dumps(self._state())
 
     def _state(self) -> dict[str, Any]:
         m = self._matching
@@ -470,12 +467,30 @@ class PaperExchange:
 
 
 class _BookLock:
-    """The exchange's re-entrant lock; leaving its outermost hold writes the book if it changed."""
+    """The exchange's re-entrant lock, and the book's group commit: leaving its outermost hold waits until
+    every change made so far (by this holder or any other) is on disk, so no reply acts on a book a crash
+    could still lose.
 
-    def __init__(self, on_release: Callable[[], None]) -> None:
+    A change bumps the book's generation. The first holder to leave while the disk is behind becomes the
+    writer: it takes the lock again to serialize the book as it is then (every change so far), writes it
+    outside the lock, and wakes everyone that generation covers; holders that leave meanwhile wait for it, or
+    for the next write, so a burst of changes costs one serialization and one write, not one each.
+    """
+
+    def __init__(self, serialize: Callable[[], bytes] | None, file: BookFile | None) -> None:
         self._lock = threading.RLock()
         self._depth = 0
-        self._on_release = on_release
+        self._serialize = serialize
+        self._file = file
+        self._disk = threading.Condition(threading.Lock())
+        self._generation = 0  # changes made (under `_lock`)
+        self._written = 0  # the generation the file holds
+        self._writing = False
+
+    def changed(self) -> None:
+        """The book changed (called holding the lock)."""
+        if self._file is not None:
+            self._generation += 1
 
     def __enter__(self) -> _BookLock:
         self._lock.acquire()
@@ -483,9 +498,34 @@ class _BookLock:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
-            if self._depth == 1:
-                self._on_release()
-        finally:
-            self._depth -= 1
-            self._lock.release()
+        self._depth -= 1
+        outermost = self._depth == 0
+        seen = self._generation
+        self._lock.release()
+        if outermost and self._file is not None:
+            self._wait_written(seen)
+
+    def _wait_written(self, generation: int) -> None:
+        with self._disk:
+            while self._written < generation:
+                if self._writing:
+                    self._disk.wait()
+                    continue
+                self._writing = True
+                self._disk.release()
+                written = self._written
+                try:
+                    written = self._write()
+                finally:
+                    self._disk.acquire()
+                    self._writing = False
+                    self._written = max(self._written, written)
+                    self._disk.notify_all()
+
+    def _write(self) -> int:
+        """Write the book as it is now; returns the generation written."""
+        assert self._serialize is not None and self._file is not None  # noqa: S101 - only called with a file
+        with self._lock:
+            generation, data = self._generation, self._serialize()
+        self._file.replace(data)
+        return generation

@@ -11,9 +11,11 @@ from local.dynamodb.instance_tracking import untracked_models
 from local.dynamodb.speedups import (
     fast_dispatch,
     fast_partition_queries,
+    fast_query_results,
     fast_read_responses,
     fast_transactions,
     fast_update_expressions,
+    keep_alive,
 )
 from local.dynamodb.stream_retention import bounded_streams
 
@@ -28,12 +30,14 @@ def start_moto(*, partition_queries: bool = True) -> tuple[ThreadedMotoServer, s
     serialize_dynamodb_requests()
     if partition_queries:
         fast_partition_queries()
+    fast_query_results()
     fast_read_responses()  # the stream poller's tests read GetRecords through it
     fast_transactions()  # the store's cancelled-transaction tests also check its rollback
     fast_update_expressions()
     fast_dispatch()
     bounded_streams()
     untracked_models()
+    keep_alive()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -236,6 +236,45 @@ def fast_transactions() -> None:
 
 
 @_for_written_moto
+def fast_query_results() -> None:
+    """Let a Query answer with its items as they are, not deep copies of them. Idempotent.
+
+    moto's `Table.query` deep-copies every item it returns, then the handler turns them into plain dicts
+    and JSON, all under the request lock (`atomicity.serialize_dynamodb_requests`), so no write can change
+    an item between the Query and its answer; projections and filters build new items or only read. The
+    copy is a second walk of every attribute of every item read, for nothing.
+    """
+    import copy
+    import types
+
+    from moto.dynamodb.models import table as table_module
+    from moto.dynamodb.models.table import Table
+
+    query = Table.query
+    if getattr(query, "_uncopied", False):
+        return
+    querying = threading.local()
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        if getattr(querying, "active", False) and type(value) is list:
+            return list(value)  # the Query's results: answered before any write can touch them
+        return copy.deepcopy(value, memo)
+
+    table_module.copy = types.SimpleNamespace(**{**vars(copy), "deepcopy": deepcopy})  # type: ignore[attr-defined, assignment]
+
+    @functools.wraps(query)
+    def uncopied(self: Table, *args: Any, **kwargs: Any) -> Any:
+        querying.active = True
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            querying.active = False
+
+    uncopied._uncopied = True  # type: ignore[attr-defined]
+    Table.query = uncopied  # type: ignore[method-assign]
+
+
+@_for_written_moto
 def fast_update_expressions() -> None:
     """Parse each UpdateExpression text once, and copy its syntax tree cheaply. Idempotent.
 
@@ -295,3 +334,71 @@ def fast_dispatch() -> None:
 
     cached._cached = True  # type: ignore[attr-defined]
     backends.list_of_moto_modules = cached
+
+
+@_for_written_moto
+def keep_alive() -> None:
+    """Let the embedded server keep its HTTP/1.1 connections open between requests. Idempotent.
+
+    werkzeug's development server (moto's) answers every request with `Connection: close`, and after each
+    response reads whatever else the socket holds (the unread body, since `http.server` cannot drain one),
+    which on a kept-alive connection would swallow the next request. So every DynamoDB, SSM and Cognito call
+    of the stack and its Lambda environments opened a TCP connection and moto started a thread for it. Here
+    each request's body is read through a `LimitedStream` of its Content-Length and drained after the
+    response, werkzeug's own drain reads nothing, and the connection stays open as HTTP/1.1 allows (a
+    request that asks to close, or sends a chunked body, still closes it). botocore reuses its connections,
+    as it does with DynamoDB's endpoint.
+    """
+    import io
+    import socket
+
+    from moto.moto_server import threaded_moto_server
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.wsgi import LimitedStream
+
+    if getattr(threaded_moto_server.MotoRequestHandler, "_keep_alive", False):  # type: ignore[attr-defined]
+        return
+
+    class KeepAliveHandler(MotoRequestHandler):
+        _keep_alive = True
+        _body: LimitedStream | None = None
+        _socket_input: Any = None
+
+        def setup(self) -> None:
+            super().setup()
+            # headers and body leave in separate writes: without this, Nagle's algorithm holds the body
+            # back for the client's delayed ACK (40 ms) on every request of a kept-alive connection
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def make_environ(self) -> Any:
+            environ = super().make_environ()
+            length = environ.get("CONTENT_LENGTH")
+            if environ.get("wsgi.input_terminated") or not (length or "0").isdigit():
+                self.close_connection = True  # a chunked body: werkzeug drains it, and the connection closes
+                return environ
+            self._body = LimitedStream(environ["wsgi.input"], int(length or 0))
+            environ["wsgi.input"] = self._body
+            environ["wsgi.input_terminated"] = True  # werkzeug reads it as it is: already bounded
+            self._socket_input, self.rfile = self.rfile, io.BytesIO()  # werkzeug's drain finds nothing
+            return environ
+
+        def send_header(self, keyword: str, value: str) -> None:
+            closing = keyword.lower() == "connection" and value.lower() == "close"
+            if closing and self._body is not None and not self.close_connection:
+                return  # werkzeug's unconditional close; the request's own `Connection: close` still closes
+            super().send_header(keyword, value)
+
+        def handle_one_request(self) -> None:
+            try:
+                super().handle_one_request()
+            finally:
+                body, self._body = self._body, None
+                if self._socket_input is not None:
+                    self.rfile, self._socket_input = self._socket_input, None
+            if body is not None and not self.close_connection:
+                try:
+                    body.exhaust()  # what the application left unread, so the next request line is next
+                except Exception:
+                    self.close_connection = True
+
+    threaded_moto_server.MotoRequestHandler = KeepAliveHandler  # type: ignore[attr-defined]

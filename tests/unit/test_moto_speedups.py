@@ -22,6 +22,8 @@ from local.dynamodb import speedups
         speedups.fast_read_responses,
         speedups.fast_transactions,
         speedups.fast_update_expressions,
+        speedups.fast_query_results,
+        speedups.keep_alive,
     ],
 )
 def test_a_speedup_refuses_another_moto_version(
