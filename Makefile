@@ -25,7 +25,7 @@ dev: setup web
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy trading store resolvers schema brokers local subscriptions infra composition tests/fakes.py tests/unit/usecases
+	$(VENV)/bin/mypy trading store resolvers schema brokers local subscriptions infra composition tests/fakes.py tests/unit/usecases bench
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/basketgraph schema export --check
 

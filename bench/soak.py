@@ -26,7 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 
@@ -52,7 +52,7 @@ class Sample:
     environment_hwm: float
 
 
-def _client(service: str, moto_url: str) -> Any:
+def _client(service: Literal["dynamodb", "dynamodbstreams"], moto_url: str) -> Any:
     return boto3.client(
         service,
         endpoint_url=moto_url,
