@@ -13,8 +13,9 @@ or 1 MB / 500 items), whether VmHWM ≤ 500 MB, and how long Ctrl-C took.
 
 State is bounded by how long it lives: a delivery marker `--delivery-ttl` seconds, a stream record the poller
 settled `--stream-retention` seconds (an unsettled one at most `--max-record-age`); markers therefore level
-off only once the run is longer than the TTL (the defaults: 75 min). Shorter values (e.g. 120/60/30) show the
-same levelling in a short run; the settings a run used are printed first.
+off once the run is longer than the TTL (the local stack's defaults, `local.stack`: 10 min, records 5 min, so
+by the first interval; on AWS 75 min and 1 h). Shorter values (e.g. 120/60/30) show the same levelling in a
+short run; the settings a run used are printed first.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from bench.dev_process import DevStack, gql_session
 from bench.waiting import wait_until
 from local.dynamodb.stream_retention import STREAM_RETENTION_SECONDS
 from local.seed import demo_basket
-from store.spec import DELIVERY_TTL_SECONDS, STREAM_MAX_RECORD_AGE_SECONDS
+from local.stack import LOCAL_DELIVERY_TTL_SECONDS, LOCAL_MAX_RECORD_AGE_SECONDS
 
 EXECUTE = "mutation($b: ID!, $r: String!) { executeBasket(basketId: $b, clientRequestId: $r) { basket { id } } }"
 VMHWM_GOAL_MIB = 500
@@ -130,8 +131,8 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=10, help="minutes between samples")
     parser.add_argument("--baskets", type=int, default=8)
     parser.add_argument("--lambda-environments", type=int, default=4)
-    parser.add_argument("--delivery-ttl", type=int, default=DELIVERY_TTL_SECONDS, metavar="SECONDS")
-    parser.add_argument("--max-record-age", type=int, default=STREAM_MAX_RECORD_AGE_SECONDS, metavar="SECONDS")
+    parser.add_argument("--delivery-ttl", type=int, default=LOCAL_DELIVERY_TTL_SECONDS, metavar="SECONDS")
+    parser.add_argument("--max-record-age", type=int, default=LOCAL_MAX_RECORD_AGE_SECONDS, metavar="SECONDS")
     parser.add_argument("--stream-retention", type=int, default=STREAM_RETENTION_SECONDS, metavar="SECONDS")
     args = parser.parse_args()
     print(

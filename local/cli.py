@@ -289,14 +289,15 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         metavar="SECONDS",
         help="how long a delivery marker lives; must exceed --max-record-age "
-        "(default 4500: store.spec.DELIVERY_TTL_SECONDS, as AppSync writes them on AWS)",
+        "(default 600: local.stack.LOCAL_DELIVERY_TTL_SECONDS; 4500 on AWS, store.spec.DELIVERY_TTL_SECONDS)",
     )
     dev.add_argument(
         "--max-record-age",
         type=int,
         metavar="SECONDS",
         help="stream records older are dead-lettered, not delivered "
-        "(default 3600: store.spec.STREAM_MAX_RECORD_AGE_SECONDS, the event source mapping's on AWS)",
+        "(default 300: local.stack.LOCAL_MAX_RECORD_AGE_SECONDS; on AWS 3600, "
+        "store.spec.STREAM_MAX_RECORD_AGE_SECONDS)",
     )
     dev.add_argument(
         "--stream-retention",

@@ -67,7 +67,6 @@ from local.request_journal import journal_requests, stop_journaling
 from local.scheduler import LocalScheduler
 from local.tls import LocalCertificate, local_certificate
 from schema.export import SCHEMA_FILE, build_schema, export_sdl
-from store.spec import DELIVERY_TTL_SECONDS, STREAM_MAX_RECORD_AGE_SECONDS
 from subscriptions.publishers import LocalPublisher
 from trading.ids import OwnerId
 
@@ -87,6 +86,13 @@ log = logging.getLogger("basketgraph.local")
 DEMO_USER = "demo"
 WARM_ENVIRONMENTS = 2  # per pooled Lambda, started with the stack (the first requests find them warm)
 STREAM_TIMEOUT_SECONDS = 60.0  # the stream function's timeout (infra/functions.py)
+# The stream's lifetimes here are shorter than on AWS (store.spec: records an hour, markers 75 minutes): the
+# embedded DynamoDB holds every live item in this process's memory, and a delivery marker is written for each
+# event (~14/s with 8 LIVE baskets), so an hour of markers alone was ~350 MiB. A live update undeliverable for
+# five minutes is as stale to a local subscriber (who re-queries on reconnect) as one an hour old; a marker
+# outlives its record's last redelivery by five minutes, five stream timeouts.
+LOCAL_MAX_RECORD_AGE_SECONDS = 5 * 60
+LOCAL_DELIVERY_TTL_SECONDS = LOCAL_MAX_RECORD_AGE_SECONDS + 5 * 60
 
 
 @dataclass
@@ -109,8 +115,8 @@ class StackConfig:
     lambda_environments: int = 0
     # How long state about the stream lives (seconds; the defaults are justified where they are defined): a
     # delivery marker, a record the poller still hands over, a record it settled in the embedded stream.
-    delivery_ttl: int = DELIVERY_TTL_SECONDS
-    max_record_age: float = STREAM_MAX_RECORD_AGE_SECONDS
+    delivery_ttl: int = LOCAL_DELIVERY_TTL_SECONDS
+    max_record_age: float = LOCAL_MAX_RECORD_AGE_SECONDS
     stream_retention: float = STREAM_RETENTION_SECONDS
 
 
