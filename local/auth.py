@@ -3,6 +3,7 @@ identity), and SigV4 signatures for IAM callers (the stream Lambda's role publis
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import threading
@@ -215,7 +216,7 @@ class IamVerifier:
         if (
             token is None
             or "x-amz-security-token" not in signed
-            or not hmac.compare_digest(token, self.credentials.token or "")
+            or not _same(token, self.credentials.token or "")
         ):
             raise Unauthorized("The security token included in the request is invalid")
         stamp = headers.get("x-amz-date", "")
@@ -225,6 +226,11 @@ class IamVerifier:
             raise Unauthorized("The request has no valid X-Amz-Date") from None
         if stamp[:8] != day or abs((now or datetime.now(UTC)) - at) > SIGV4_MAX_SKEW:
             raise Unauthorized("Signature expired: the request's X-Amz-Date is not within 15 minutes of now")
+        # botocore takes a signed X-Amz-Content-SHA256 as the body's hash (UNSIGNED-PAYLOAD too): it must be the
+        # body's, or the signature would cover a hash the caller chose rather than the body that came
+        declared = headers.get("x-amz-content-sha256")
+        if declared is not None and not _same(declared, hashlib.sha256(body).hexdigest()):
+            raise Unauthorized("The provided 'x-amz-content-sha256' header does not match what was computed.")
         request = AWSRequest(
             method="POST",
             url=f"https://{self.host}/graphql",
@@ -234,11 +240,16 @@ class IamVerifier:
         request.context["timestamp"] = stamp
         signer = self._signer
         expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
-        if not hmac.compare_digest(parts["Signature"], expected):
+        if not _same(parts["Signature"], expected):
             raise Unauthorized(
                 "The request signature we calculated does not match the signature you provided. "
                 "Check your AWS Secret Access Key and signing method."
             )
+
+
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison of header values, whatever characters a caller put in them."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
 
 
 def _sigv4_parts(authorization: str) -> dict[str, str]:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from gql.transport.appsync_auth import AppSyncIAMAuthentication
 
@@ -71,3 +73,27 @@ def test_a_signature_older_than_fifteen_minutes_is_refused(role: Credentials) ->
 def test_a_token_is_not_a_signature() -> None:
     assert not is_sigv4("eyJhbGciOiJSUzI1NiJ9.e30.sig")
     assert not is_sigv4(None)
+
+
+def test_a_signature_over_a_declared_payload_hash_must_hash_the_body(role: Credentials) -> None:
+    """botocore signs a given X-Amz-Content-SHA256 instead of hashing the body (UNSIGNED-PAYLOAD): a body that
+    does not hash to it is refused however well the headers are signed."""
+    request = AWSRequest(
+        method="POST",
+        url=f"https://{HOST}/graphql",
+        data=BODY,
+        headers={"host": HOST, "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"},
+    )
+    SigV4Auth(role, "appsync", REGION).add_auth(request)
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    assert "x-amz-content-sha256" in headers["authorization"]  # signed
+    with pytest.raises(Unauthorized, match="x-amz-content-sha256"):
+        IamVerifier(role, HOST, REGION).verify(headers, BODY.replace('"owner"', '"victim"').encode())
+
+
+@pytest.mark.parametrize("header", ["x-amz-security-token", "authorization"])
+def test_characters_outside_ascii_in_a_header_are_a_refusal_not_a_crash(role: Credentials, header: str) -> None:
+    headers = signed(role)
+    headers[header] = headers[header] + "é"  # a server decodes header bytes as Latin-1
+    with pytest.raises(Unauthorized):
+        IamVerifier(role, HOST, REGION).verify(headers, BODY.encode())
