@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -448,12 +449,19 @@ class PaperExchange:
         return order
 
     def _announce(self, state: dict[str, Any], order: PaperOrder) -> None:
-        """Tell the account about an order change: a signed postback and a ticker order update."""
+        """Tell the account about an order change: a signed postback and a ticker order update, sent once the
+        book holding the change is on disk (a fill told before it is there could be lost by a crash)."""
         self._changes()
         payload = postback_body(order, state, self._api_secret)
-        if not self._faults.held(payload) and self._postbacks is not None:
-            self._postbacks.send(payload)
-        self.ticker.publish_order(order.placed_by, payload)
+        postbacks = None if self._faults.held(payload) else self._postbacks
+        placed_by = order.placed_by
+
+        def tell() -> None:
+            if postbacks is not None:
+                postbacks.send(payload)
+            self.ticker.publish_order(placed_by, payload)
+
+        self._lock.once_written(tell)
 
     def _tick(self, ref: InstrumentRef) -> Tick:
         return self._day.days[ref].tick(self._instruments[ref], self._prices[ref], self.liquidity, self._clock.now())
@@ -479,6 +487,10 @@ class _BookLock:
 
     def __init__(self, serialize: Callable[[], bytes] | None, file: BookFile | None) -> None:
         self._lock = threading.RLock()
+        # what to tell once the change before it is on disk, in the order of the changes; told by one
+        # outermost holder at a time (re-entrant: telling may take the exchange's lock again)
+        self._untold: deque[tuple[int, Callable[[], None]]] = deque()
+        self._telling = threading.RLock()
         self._depth = 0
         self._serialize = serialize
         self._file = file
@@ -497,13 +509,29 @@ class _BookLock:
         self._depth += 1
         return self
 
+    def once_written(self, action: Callable[[], None]) -> None:
+        """Run `action` once every change so far is on disk, after the outermost hold is left (called holding
+        the lock)."""
+        self._untold.append((self._generation, action))
+
     def __exit__(self, *exc: object) -> None:
         self._depth -= 1
         outermost = self._depth == 0
         seen = self._generation
         self._lock.release()
-        if outermost and self._file is not None:
-            self._wait_written(seen)
+        if outermost:
+            if self._file is not None:
+                self._wait_written(seen)
+            self._tell_written()
+
+    def _tell_written(self) -> None:
+        with self._telling:
+            while True:
+                with self._lock:
+                    if not self._untold or (self._file is not None and self._untold[0][0] > self._written):
+                        return
+                    _, action = self._untold.popleft()
+                action()
 
     def _wait_written(self, generation: int) -> None:
         with self._disk:

@@ -120,6 +120,37 @@ def test_changes_made_during_a_write_share_the_next_and_none_returns_before_it_i
     assert len(held.writes) == 2
 
 
+class _Told:
+    """Postbacks as sent, each with how many book writes had finished when it was."""
+
+    def __init__(self, file: _HeldFile) -> None:
+        self.file = file
+        self.sent: list[tuple[str, int]] = []
+
+    def send(self, payload: dict[str, Any]) -> None:
+        self.sent.append((payload["status"], len(self.file.writes)))
+
+
+def test_an_order_change_is_told_only_once_the_book_holding_it_is_on_disk() -> None:
+    # Given an exchange whose next book write is held, and which records the postbacks it sends
+    held = _HeldFile()
+    paper = PaperExchange(INSTRUMENTS, {CE: Decimal("120.00")}, api_key=API_KEY, api_secret=API_SECRET)
+    account = _session(paper, "AB1234")
+    paper._lock = type(paper._lock)(paper._book_bytes, held)
+    told = _Told(held)
+    paper._postbacks = told  # type: ignore[assignment]
+    # When an order is placed and the book holding it is being written
+    placing = threading.Thread(target=paper.place_order, args=(account, "regular", _limit("100")))
+    placing.start()
+    assert held.first_started.wait(30)
+    # Then nothing is told while the write is under way, and the order's postback follows the write
+    assert told.sent == []
+    held.release.set()
+    placing.join(30)
+    assert told.sent and all(writes >= 1 for _, writes in told.sent)
+    assert told.sent[-1][0] == "OPEN"
+
+
 def _session(paper: PaperExchange, user_id: str) -> Any:
     checksum = hashlib.sha256(f"{API_KEY}paper-{user_id}{API_SECRET}".encode()).hexdigest()
     session = paper.create_session({"api_key": API_KEY, "request_token": f"paper-{user_id}", "checksum": checksum})
@@ -146,7 +177,7 @@ def test_orders_changed_after_a_write_are_written_again_and_come_back_as_one_obj
     filled = paper.place_order(account, "regular", _limit("99"))
     paper.modify_order(account, changed, {"price": "102"})
     paper.cancel_order(account, changed)
-    paper.set_price(CE, Decimal("98.00"))  # fills the orders at or above 98, and so all three
+    paper.set_price(CE, Decimal("98.00"))  # fills the two still working, both at or above 98
     before = {o["order_id"]: (o["status"], o["price"], o["filled_quantity"]) for o in paper.orders(account)}
     trades = paper.trades(account)
     paper.close()
