@@ -149,7 +149,9 @@ def main() -> None:
             *("--stream-retention", str(args.stream_retention)),
         )
         try:
-            moto_url = json.loads((Path(state) / "stack.json").read_text())["moto"]
+            stack_file = Path(state) / "stack.json"
+            wait_until(stack_file.exists, timeout=60, interval=0.1)  # written once the stack serves
+            moto_url = json.loads(stack_file.read_text())["moto"]
             for i in range(args.baskets):
                 live(stack, f"soak{i}")
             print(f"{args.baskets} LIVE baskets, market simulator on; a sample every {args.every} min", flush=True)

@@ -131,6 +131,7 @@ class LocalStack:
         self.server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._background_lock = threading.Lock()
         self.reconciled = threading.Event()  # set once the reconciliation at start has run
         self.journal: Journal | None = None
         self.url = ""
@@ -464,6 +465,22 @@ class LocalStack:
                 return
 
     def _start_background(self) -> None:
+        """The background work, then stack.json (the CLI finds this stack by it, as one `basketgraph dev` runs).
+
+        Only once the emulator serves: the pooled stream Lambda publishes to it."""
+        with self._background_lock:  # a stop under way waits for this, or this sees the stop and starts nothing
+            if not self._stop.is_set():
+                self._start_background_threads()
+                self._write_stack_file()
+
+    def _start_background_once_serving(self) -> None:
+        assert self.server is not None
+        while not self.server.started:
+            if self._stop.wait(0.02):
+                return
+        self._start_background()
+
+    def _start_background_threads(self) -> None:
         threading.Thread(target=self.updates.drain_pnl, args=(self._stop,), name="pnl-drain", daemon=True).start()
         self.poller.start()
         if self.embedded:
@@ -526,19 +543,18 @@ class LocalStack:
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
+        while not self.server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"the emulator could not serve on {self.config.host}:{self.port}")
             time.sleep(0.02)
         self._start_background()
-        self._write_stack_file()  # the CLI finds this stack as it finds one `basketgraph dev` runs
         return self.url
 
     def serve(self) -> None:
         """Serve in the foreground until Ctrl-C."""
         config = self._server_config()
         self.server = uvicorn.Server(config)
-        self._start_background()
-        self._write_stack_file()
+        threading.Thread(target=self._start_background_once_serving, name="start-background", daemon=True).start()
         try:
             self.server.run()
         finally:
@@ -562,6 +578,8 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stop.set()
+        with self._background_lock:  # what is starting has started; nothing starts after
+            pass
         for background in (
             getattr(self, "mark_feed", None),
             getattr(self, "market", None),
