@@ -213,11 +213,7 @@ class IamVerifier:
         if "host" not in signed or headers.get("host") != self.host:
             raise Unauthorized("The request must be signed for this API's host")
         token = headers.get("x-amz-security-token")
-        if (
-            token is None
-            or "x-amz-security-token" not in signed
-            or not _same(token, self.credentials.token or "")
-        ):
+        if token is None or "x-amz-security-token" not in signed or not _same(token, self.credentials.token or ""):
             raise Unauthorized("The security token included in the request is invalid")
         stamp = headers.get("x-amz-date", "")
         try:

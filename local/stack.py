@@ -473,9 +473,8 @@ class LocalStack:
                 self._start_background_threads()
                 self._write_stack_file()
 
-    def _start_background_once_serving(self) -> None:
-        assert self.server is not None
-        while not self.server.started:
+    def _start_background_once_serving(self, server: uvicorn.Server) -> None:
+        while not server.started:
             if self._stop.wait(0.02):
                 return
         self._start_background()
@@ -554,7 +553,9 @@ class LocalStack:
         """Serve in the foreground until Ctrl-C."""
         config = self._server_config()
         self.server = uvicorn.Server(config)
-        threading.Thread(target=self._start_background_once_serving, name="start-background", daemon=True).start()
+        threading.Thread(
+            target=self._start_background_once_serving, args=(self.server,), name="start-background", daemon=True
+        ).start()
         try:
             self.server.run()
         finally:
