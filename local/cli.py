@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import logging
 import ssl
@@ -11,6 +12,10 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from local.stack import StackConfig
 
 INSTRUMENT_LOAD_TIMEOUT_SECONDS = 900  # about 90,000 rows into the embedded DynamoDB
 FIRST_QUERY = '{ me { id username } instruments(search: "NIFTY", exchange: "NFO") { tradingsymbol lotSize } }'
@@ -64,6 +69,26 @@ def _configure_logging(level: str, log_format: str) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
+def _with_stream_lifetimes(config: StackConfig, args: argparse.Namespace) -> StackConfig:
+    """`config` with the stream lifetimes given; a record age given alone keeps the markers' margin over it."""
+    from local.stack import LOCAL_DELIVERY_TTL_SECONDS, LOCAL_MAX_RECORD_AGE_SECONDS
+
+    given = {
+        name: getattr(args, name)
+        for name in ("delivery_ttl", "max_record_age", "stream_retention")
+        if getattr(args, name) is not None
+    }
+    if "max_record_age" in given and "delivery_ttl" not in given:
+        given["delivery_ttl"] = given["max_record_age"] + LOCAL_DELIVERY_TTL_SECONDS - LOCAL_MAX_RECORD_AGE_SECONDS
+    if given.get("delivery_ttl", LOCAL_DELIVERY_TTL_SECONDS) <= given.get(
+        "max_record_age", LOCAL_MAX_RECORD_AGE_SECONDS
+    ):
+        raise SystemExit(
+            "basketgraph dev: --delivery-ttl must exceed --max-record-age (a redelivered record would publish again)"
+        )
+    return dataclasses.replace(config, **given)
+
+
 def _dev(args: argparse.Namespace) -> int:
     from local.malloc_arenas import limit_arenas
     from local.memory_trace import start_if_asked
@@ -82,12 +107,8 @@ def _dev(args: argparse.Namespace) -> int:
         tls=args.tls,
         reconcile_every=LOCAL_RECONCILE_SECONDS,
         lambda_environments=args.lambda_environments,
-        **{
-            name: getattr(args, name)
-            for name in ("delivery_ttl", "max_record_age", "stream_retention")
-            if getattr(args, name) is not None
-        },
     )
+    config = _with_stream_lifetimes(config, args)
     print("starting embedded DynamoDB, Cognito, SSM, the paper exchange and the AppSync emulator...", flush=True)
     stack = LocalStack(config)
     stack.start()
