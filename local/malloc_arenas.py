@@ -21,13 +21,17 @@ M_ARENA_MAX = -8  # glibc's mallopt parameter
 ARENAS = 2
 
 
+def libc() -> ctypes.CDLL:
+    """The C library this process runs on (raises OSError where there is none to load)."""
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+
+
 def limit_arenas(arenas: int = ARENAS) -> bool:
     """Cap glibc's arenas at `arenas` (before the stack starts its threads); returns whether it did."""
     if os.environ.get("MALLOC_ARENA_MAX"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        mallopt = libc().mallopt
     except (OSError, AttributeError):
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]

@@ -24,6 +24,8 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from local.malloc_arenas import libc
+
 TOP = 20
 
 
@@ -55,9 +57,9 @@ class _MallInfo2(ctypes.Structure):
 def _malloc() -> str:
     """glibc's view: bytes in use, free inside its arenas (fragmentation) and in mmapped chunks."""
     try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallinfo2.restype = _MallInfo2
-        info = libc.mallinfo2()
+        mallinfo2 = libc().mallinfo2
+        mallinfo2.restype = _MallInfo2
+        info = mallinfo2()
     except (OSError, AttributeError):
         return ""
     mib = 2**20

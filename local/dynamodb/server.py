@@ -25,7 +25,8 @@ def start_moto(*, partition_queries: bool = True) -> tuple[ThreadedMotoServer, s
 
     The atomicity patch is always applied; the speed-ups, the streams' bounds (`stream_retention`) and the
     untracked model objects (`instance_tracking`) only on the moto they were written for.
-    `partition_queries=False` leaves Query as moto ships it (the store's tests run that way).
+    `partition_queries=False` leaves moto's own Query planning (the store's tests run that way); its answers
+    still come without deep copies (`fast_query_results`).
     """
     serialize_dynamodb_requests()
     if partition_queries:

@@ -210,7 +210,8 @@ def test_appsync_a_frame_far_over_the_bound_is_closed_with_1009(stack: LocalStac
     """Refused on its header, before its payload is read. Only the header is sent: a payload still arriving
     when the server closes would make its kernel reset the connection, and the close frame could be lost."""
     with appsync_socket(stack, user["token"]) as socket:
-        # a text frame, final, masked as a client's must be, announcing 8 times the bound
+        # a text frame, final, marked masked as a client's must be, announcing 8 times the bound; no masking key
+        # follows: the server refuses on the length, and any bytes it left unread would make the close a reset
         socket.socket.sendall(struct.pack("!BBQ", 0x81, 0x80 | 127, 8 * MAX_MESSAGE_BYTES))
         with pytest.raises(ConnectionClosed) as closed:
             next_frame(socket)
