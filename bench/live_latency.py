@@ -29,60 +29,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
 import json
 import os
-import re
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 import websockets
 from websockets.typing import Subprotocol
 
+from bench.dev_process import DevStack, gql_session
 from local.seed import demo_basket, demo_order
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 ON_FILL = "subscription($o: ID!) { onFill(ownerId: $o) { eventId fill { orderId tradeId quantity price recordedAt } } }"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_stack(state: Path, port: int, environments: int) -> tuple[subprocess.Popen[str], str]:
-    command = [sys.executable, "-m", "local.cli", "--state-dir", str(state), "dev", "--port", str(port)]
-    stack = subprocess.Popen(  # noqa: S603 - our own CLI
-        [*command, "--still-market", "--lambda-environments", str(environments)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert stack.stdout is not None
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = stack.stdout.readline()
-        if re.match(r"^eyJ", line):
-            return stack, line.strip()
-    stack.kill()
-    raise RuntimeError("the local stack did not start")
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def subscriber(url: str, host: str, token: str, owner: str, ready: asyncio.Event, inbox: list[Any]) -> None:
@@ -111,20 +77,6 @@ async def subscriber(url: str, host: str, token: str, owner: str, ready: asyncio
                 inbox.append((time.perf_counter(), fill["orderId"], time.time() - recorded))
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process and its running children (the Lambdas' environments) have used so far."""
-    children: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(OSError):
-            children.update(int(child) for child in (task / "children").read_text().split())
-    total = 0
-    for process in (pid, *children):
-        with contextlib.suppress(OSError):  # an environment that just ended
-            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 async def run(
     url: str,
     host: str,
@@ -134,7 +86,7 @@ async def run(
     basket_id: str,
     count: int,
     fills: int,
-    stack_pid: int,
+    stack_cpu_seconds: Callable[[], float],
     interval: float,
 ) -> None:
     inboxes: list[list[Any]] = [[] for _ in range(count)]
@@ -146,7 +98,7 @@ async def run(
             await asyncio.sleep(0.05)
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=300)
     sent: dict[str, float] = {}
-    stack_cpu, own_cpu = cpu_seconds(stack_pid), time.process_time()
+    stack_cpu, own_cpu = stack_cpu_seconds(), time.process_time()
     for _ in range(fills):
         order = demo_order(basket_id, orderType="MARKET", price=None)
         started = time.perf_counter()
@@ -161,7 +113,7 @@ async def run(
         sum(order_id in sent for _, order_id, _ in inbox) < fills for inbox in inboxes
     ):
         await asyncio.sleep(0.1)
-    stack_cpu, own_cpu = cpu_seconds(stack_pid) - stack_cpu, time.process_time() - own_cpu
+    stack_cpu, own_cpu = stack_cpu_seconds() - stack_cpu, time.process_time() - own_cpu
     ours = [entry for inbox in inboxes for entry in inbox if entry[1] in sent]
     end_to_end = [at - sent[order_id] for at, order_id, _ in ours]
     fill_to_subscriber = [since_recorded for _, _, since_recorded in ours]
@@ -212,26 +164,12 @@ def main() -> None:
 def bench_stack(args: argparse.Namespace, environments: int) -> None:
     where = "in the stack's process" if environments == 0 else "in its own execution environment (SigV4 over HTTP)"
     with tempfile.TemporaryDirectory() as state:
-        port = free_port()
-        stack, token = start_stack(Path(state), port, environments)
+        stack = DevStack.start(Path(state), "--still-market", "--lambda-environments", str(environments))
         try:
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(200):  # the banner comes just before the server listens
-                try:
-                    requests.get(f"{base}/health", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.1)
-            session = requests.Session()
-            session.headers["Authorization"] = token
-
-            def gql(query: str, variables: dict[str, Any]) -> dict[str, Any]:
-                body = session.post(f"{base}/graphql", json={"query": query, "variables": variables}, timeout=60).json()
-                if body.get("errors"):
-                    raise RuntimeError(body["errors"])
-                return dict(body["data"])
-
-            owner = gql("{ me { id } }", {})["me"]["id"]
+            token = stack.user("latency")["token"]
+            gql = gql_session(stack.url, token)
+            host = stack.url.removeprefix("http://")
+            owner = gql("{ me { id } }")["me"]["id"]
             print(
                 "placeOrder (MARKET) -> onFill at each AppSync-protocol subscriber, local stack on loopback,"
                 f" --lambda-environments {environments}: the stream handler {where}"
@@ -249,22 +187,22 @@ def bench_stack(args: argparse.Namespace, environments: int) -> None:
                 time.sleep(2)
                 asyncio.run(
                     run(
-                        f"ws://127.0.0.1:{port}/graphql",
-                        f"127.0.0.1:{port}",
+                        f"ws://{host}/graphql",
+                        host,
                         token,
                         owner,
                         gql,
                         basket_id,
                         count,
                         args.fills,
-                        stack.pid,
+                        stack.cpu_seconds,
                         args.interval,
                     )
                 )
-            print(f"  local stack peak memory (VmHWM): {peak_rss_mib(stack.pid):.0f} MiB")
+            own, environment = stack.peak_rss_mib()
+            print(f"  local stack peak memory (VmHWM): {own:.0f} MiB, largest environment {environment:.0f} MiB")
         finally:
-            os.kill(stack.pid, signal.SIGINT)
-            stack.wait(timeout=30)
+            stack.stop()
 
 
 if __name__ == "__main__":
