@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -29,6 +30,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     running.serve_in_thread()
     yield running
     running.stop()
+
+
+@contextmanager
+def pooled_stack(state: Path, table_name: str, environments: int) -> Iterator[LocalStack]:
+    """A stack of its own whose Lambdas run in `environments` execution environments each, serving HTTP; the
+    session's stack (if any) gets its composition back afterwards. A test may stop it itself."""
+    from composition import runtime
+    from local.stack import LocalStack, StackConfig
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runtime, "_process", runtime._process)
+        config = StackConfig(
+            state_dir=state, port=0, table_name=table_name, simulate_market=False, lambda_environments=environments
+        )
+        running = LocalStack(config)
+        running.start()
+        running.serve_in_thread()
+        yield running
+        if running.moto is not None:
+            running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ import requests
 
 from tests.e2e.test_broker_execution import basket, create, execute, leg
 from tests.helpers import CE_26500, an_order_input, exchange_orders, wait_until
+from tests.stack_fixtures import pooled_stack
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -30,22 +31,10 @@ SLICED = 10 * SLICE  # the most one order may have: ten slices
 
 
 @pytest.fixture
-def pooled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
-    """A stack whose Lambdas run in two execution environments each; the session's stack (if any) gets its
-    composition back afterwards."""
-    from composition import runtime
-    from local.stack import LocalStack, StackConfig
-
-    monkeypatch.setattr(runtime, "_process", runtime._process)
-    config = StackConfig(
-        state_dir=tmp_path / "state", port=0, table_name="LambdaPool", simulate_market=False, lambda_environments=2
-    )
-    stack = LocalStack(config)
-    stack.start()
-    stack.serve_in_thread()
-    yield stack
-    if stack.moto is not None:
-        stack.stop()
+def pooled(tmp_path: Path) -> Iterator[LocalStack]:
+    """A stack whose Lambdas run in two execution environments each."""
+    with pooled_stack(tmp_path / "state", "LambdaPool", 2) as stack:
+        yield stack
 
 
 def post(stack: LocalStack, token: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from subscriptions.publishers import AppSyncPublisher, PublishFailed
 from tests.e2e.test_live_updates import ON_FILL, ON_ORDER, ON_PNL, collect, transport
 from tests.graphql_client import graphql_data
 from tests.helpers import an_order_input, condor_input, wait_until
+from tests.stack_fixtures import pooled_stack
 from trading.ids import BasketId, OwnerId
 from trading.ports import LiveEvent
 
@@ -44,21 +45,8 @@ PLACE = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }"
 @pytest.fixture(scope="module")
 def pooled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """A stack whose Lambdas run in execution environments (one each: the stream Lambda has one anyway)."""
-    from composition import runtime
-    from local.stack import LocalStack, StackConfig
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runtime, "_process", runtime._process)  # the session's stack gets its composition back
-        state = tmp_path_factory.mktemp("stream-environment") / "state"
-        config = StackConfig(
-            state_dir=state, port=0, table_name="StreamEnvironment", simulate_market=False, lambda_environments=1
-        )
-        stack = LocalStack(config)
-        stack.start()
-        stack.serve_in_thread()
+    with pooled_stack(tmp_path_factory.mktemp("stream-environment") / "state", "StreamEnvironment", 1) as stack:
         yield stack
-        if stack.moto is not None:
-            stack.stop()
 
 
 def stream_pool(stack: LocalStack) -> LambdaPool:
