@@ -88,7 +88,7 @@ WARM_ENVIRONMENTS = 2  # per pooled Lambda, started with the stack (the first re
 STREAM_TIMEOUT_SECONDS = 60.0  # the stream function's timeout (infra/functions.py)
 # The stream's lifetimes here are shorter than on AWS (store.spec: records an hour, markers 75 minutes): the
 # embedded DynamoDB holds every live item in this process's memory, and a delivery marker is written for each
-# event (~14/s with 8 LIVE baskets), so an hour of markers alone was ~350 MiB. A live update undeliverable for
+# event (~20/s with 8 LIVE baskets), so an hour of markers alone was ~350 MiB. A live update undeliverable for
 # five minutes is as stale to a local subscriber (who re-queries on reconnect) as one an hour old; a marker
 # outlives its record's last redelivery by five minutes, five stream timeouts.
 LOCAL_MAX_RECORD_AGE_SECONDS = 5 * 60
