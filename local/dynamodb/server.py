@@ -7,6 +7,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from local.dynamodb.atomicity import serialize_dynamodb_requests
+from local.dynamodb.empty_partitions import no_empty_partitions
 from local.dynamodb.instance_tracking import untracked_models
 from local.dynamodb.speedups import (
     fast_dispatch,
@@ -23,8 +24,9 @@ from local.dynamodb.stream_retention import bounded_streams
 def start_moto(*, partition_queries: bool = True) -> tuple[ThreadedMotoServer, str]:
     """A started moto server (DynamoDB, its streams, Cognito, SSM) and its URL; `stop()` it when done.
 
-    The atomicity patch is always applied; the speed-ups, the streams' bounds (`stream_retention`) and the
-    untracked model objects (`instance_tracking`) only on the moto they were written for.
+    The atomicity patch is always applied; the speed-ups, the streams' bounds (`stream_retention`), the
+    untracked model objects (`instance_tracking`) and the dropped empty partitions (`empty_partitions`) only on
+    the moto they were written for.
     `partition_queries=False` leaves moto's own Query planning (the store's tests run that way); its answers
     still come without deep copies (`fast_query_results`).
     """
@@ -38,6 +40,7 @@ def start_moto(*, partition_queries: bool = True) -> tuple[ThreadedMotoServer, s
     fast_dispatch()
     bounded_streams()
     untracked_models()
+    no_empty_partitions()
     keep_alive()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -222,9 +222,12 @@ def fast_transactions() -> None:
                     if item is not None:
                         table.items[hash_value] = item
                 else:
-                    table.items[hash_value].pop(range_value, None)
+                    partition = table.items[hash_value]
+                    partition.pop(range_value, None)
                     if item is not None:
-                        table.items[hash_value][range_value] = item
+                        partition[range_value] = item
+                    elif not partition:
+                        del table.items[hash_value]  # no empty partition left behind (`empty_partitions`)
             for table, length in streams.values():
                 del table.stream_shard.items[length:]
             raise
