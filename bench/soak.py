@@ -13,7 +13,7 @@ or 1 MB / 500 items), whether VmHWM ≤ 500 MB, and how long Ctrl-C took.
 
 State is bounded by how long it lives: a delivery marker `--delivery-ttl` seconds, a stream record the poller
 settled `--stream-retention` seconds (an unsettled one at most `--max-record-age`); markers therefore level
-off once the run is longer than the TTL (the local stack's defaults, `local.stack`: 10 min, records 5 min, so
+off once the run is longer than the TTL (the local stack's defaults, `local.stack`: 7 min, records 5 min, so
 by the first interval; on AWS 75 min and 1 h). Shorter values (e.g. 120/60/30) show the same levelling in a
 short run; the settings a run used are printed first.
 """

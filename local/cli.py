@@ -310,7 +310,7 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         metavar="SECONDS",
         help="how long a delivery marker lives; must exceed --max-record-age "
-        "(default 600: local.stack.LOCAL_DELIVERY_TTL_SECONDS; 4500 on AWS, store.spec.DELIVERY_TTL_SECONDS)",
+        "(default 420: local.stack.LOCAL_DELIVERY_TTL_SECONDS; 4500 on AWS, store.spec.DELIVERY_TTL_SECONDS)",
     )
     dev.add_argument(
         "--max-record-age",

@@ -90,9 +90,11 @@ STREAM_TIMEOUT_SECONDS = 60.0  # the stream function's timeout (infra/functions.
 # embedded DynamoDB holds every live item in this process's memory, and a delivery marker is written for each
 # event (~20/s with 8 LIVE baskets), so an hour of markers alone was ~350 MiB. A live update undeliverable for
 # five minutes is as stale to a local subscriber (who re-queries on reconnect) as one an hour old; a marker
-# outlives its record's last redelivery by five minutes, five stream timeouts.
+# outlives its record's last redelivery by two minutes, two stream timeouts (the TTL sweeper deletes within
+# seconds of expiry, not days later as DynamoDB may). Seven minutes also lets the markers, and the stream records
+# of their expiry, level off within a soak's first ten-minute interval.
 LOCAL_MAX_RECORD_AGE_SECONDS = 5 * 60
-LOCAL_DELIVERY_TTL_SECONDS = LOCAL_MAX_RECORD_AGE_SECONDS + 5 * 60
+LOCAL_DELIVERY_TTL_SECONDS = LOCAL_MAX_RECORD_AGE_SECONDS + 2 * 60
 
 
 @dataclass
