@@ -175,6 +175,8 @@ def fast_transactions() -> None:
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
+    from local.dynamodb.empty_partitions import drop_if_empty  # here: that module uses this one's guard
+
     transact = DynamoDBBackend.transact_write_items
     if getattr(transact, "_fast", False):
         return
@@ -222,12 +224,10 @@ def fast_transactions() -> None:
                     if item is not None:
                         table.items[hash_value] = item
                 else:
-                    partition = table.items[hash_value]
-                    partition.pop(range_value, None)
+                    table.items[hash_value].pop(range_value, None)
                     if item is not None:
-                        partition[range_value] = item
-                    elif not partition:
-                        del table.items[hash_value]  # no empty partition left behind (`empty_partitions`)
+                        table.items[hash_value][range_value] = item
+                    drop_if_empty(table, hash_value)
             for table, length in streams.values():
                 del table.stream_shard.items[length:]
             raise
